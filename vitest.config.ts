@@ -1,0 +1,28 @@
+import { defineConfig } from 'vitest/config';
+
+// Two suites: `host` runs anywhere (unit tests, layout conformance, the VM rig's own
+// tests); `vm` needs /dev/vfio and runs inside the QEMU guest started by scripts/vm/run.
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'host',
+          include: ['test/host/**/*.test.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
+        test: {
+          name: 'vm',
+          include: ['test/vm/**/*.test.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+          // One guest, two vCPUs: test files share the devices, so they run one at a time.
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
