@@ -1,0 +1,133 @@
+#!/bin/busybox sh
+# /init of the test VM's initramfs (see scripts/vm/README.md). Runs as PID 1 in the guest:
+# loads the modules, mounts the host's root (9p, read-only) under a tmpfs overlay, binds the
+# test devices to vfio-pci, writes the manifest, then runs the command in a chroot of that tree.
+# Its own messages go to the kernel console (ttyS0, the log file on the host); the command's
+# stdout/stderr go to two virtio-serial ports and the control messages to a third one.
+/bin/busybox mkdir -p /bin /proc /sys /dev
+/bin/busybox --install -s /bin
+export PATH=/bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev 2>/dev/null
+
+log() { echo "vfiots-init: $*" > /dev/console; }
+ctl=/dev/null
+fail() {
+  dmesg | tail -n 60 > /dev/console
+  log "FAIL: $*"
+  echo "FAIL $*" > "$ctl"
+  sleep 2
+  poweroff -f
+}
+
+for m in $(cat /modules.list); do
+  insmod "/lib/modules/$m.ko" || log "insmod $m failed"
+done
+
+# Ports by name (no udev: read /sys/class/virtio-ports/*/name). They appear asynchronously
+# after virtio_console is loaded: wait for them (up to 10 s).
+i=0
+while [ $i -lt 200 ]; do
+  for p in /sys/class/virtio-ports/*; do
+    case "$(cat "$p/name" 2>/dev/null)" in
+      vfiots.ctl) ctl=/dev/${p##*/} ;;
+      vfiots.out) out=/dev/${p##*/} ;;
+      vfiots.err) err=/dev/${p##*/} ;;
+    esac
+  done
+  [ "$ctl" != /dev/null ] && [ -n "$out" ] && [ -n "$err" ] && [ -c "$err" ] && [ -c "$out" ] && [ -c "$ctl" ] && break
+  i=$((i + 1)); usleep 50000
+done
+[ "$ctl" != /dev/null ] && [ -n "$out" ] && [ -n "$err" ] || fail "virtio-serial ports not found"
+echo "KERNEL $(uname -r)" > "$ctl"
+
+cfgdir=$(sed -n 's/.*vfiots\.dir=\([^ ]*\).*/\1/p' /proc/cmdline)
+mkdir -p /lower /upper /merged
+mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose,msize=512000 host /lower \
+  || fail "mount 9p"
+mount -t tmpfs -o mode=755 upper /upper && mkdir /upper/u /upper/w
+mount -t overlay -o lowerdir=/lower,upperdir=/upper/u,workdir=/upper/w overlay /merged \
+  || fail "mount overlay"
+[ -f "/lower$cfgdir/cmd.sh" ] || fail "no $cfgdir/cmd.sh on the host share"
+. "/lower$cfgdir/guest.conf"   # sets NONCE
+
+m=/merged
+mount -t proc proc $m/proc
+mount -t sysfs sys $m/sys
+mount -t devtmpfs dev $m/dev
+mkdir -p $m/dev/pts $m/dev/shm $m/dev/hugepages
+mount -t devpts devpts $m/dev/pts
+mount -t tmpfs -o mode=1777 shm $m/dev/shm
+mount -t hugetlbfs -o pagesize=2M hugetlbfs $m/dev/hugepages
+mount -t tmpfs -o mode=1777 tmp $m/tmp
+mount -t tmpfs -o mode=755 run $m/run
+mkdir -p $m/run/vfio-ts
+cp "/lower$cfgdir/cmd.sh" $m/run/vfio-ts/cmd.sh
+
+# --- devices ---------------------------------------------------------------------------
+# devices.list: "name kind vendor device want place", want = vfio|host, place = root|bridge.
+used=" "
+find_bdf() { # vendor device place -> first unused BDF that matches
+  for d in /sys/bus/pci/devices/*; do
+    b=${d##*/}
+    case "$used" in *" $b "*) continue ;; esac
+    [ "$(cat $d/vendor)" = "0x$1" ] && [ "$(cat $d/device)" = "0x$2" ] || continue
+    path=$(readlink -f $d)
+    depth=$(echo "${path#/sys/devices/pci*/}" | tr / '\n' | grep -c .)
+    if [ "$3" = root ] && [ "$depth" = 1 ]; then echo $b; return; fi
+    if [ "$3" = bridge ] && [ "$depth" -gt 1 ]; then echo $b; return; fi
+  done
+}
+drv_of() { [ -e "$1/driver" ] && basename "$(readlink "$1/driver")" || echo ""; }
+
+while read -r name kind vendor device want place; do
+  [ -n "$name" ] || continue
+  b=$(find_bdf "$vendor" "$device" "$place")
+  [ -n "$b" ] || fail "device $name ($vendor:$device, $place) not found in the guest"
+  used="$used$b "
+  echo "$name $kind $b" >> /tmp/found
+  [ "$want" = vfio ] || continue
+  d=/sys/bus/pci/devices/$b
+  cur=$(drv_of $d)
+  [ "$cur" = vfio-pci ] && continue
+  [ -n "$cur" ] && echo "$b" > "$d/driver/unbind"
+  echo vfio-pci > "$d/driver_override"
+  echo "$b" > /sys/bus/pci/drivers_probe
+  [ "$(drv_of $d)" = vfio-pci ] || fail "binding $b ($name) to vfio-pci failed"
+done < "/lower$cfgdir/devices.list"
+# (drivers_probe is synchronous; the group nodes come from devtmpfs.)
+
+group_viable() {
+  for mdev in /sys/kernel/iommu_groups/$1/devices/*; do
+    case "$(drv_of $mdev)" in ''|vfio-pci|pci-stub) ;; *) return 1 ;; esac
+  done
+  return 0
+}
+{
+  printf '{"kernel":"%s","hugepages2M":%s,"devices":[' "$(uname -r)" \
+    "$(cat /sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages)"
+  sep=
+  [ -f /tmp/found ] && while read -r name kind b; do
+    d=/sys/bus/pci/devices/$b
+    g=$(basename "$(readlink $d/iommu_group)")
+    viable=false; group_viable "$g" && viable=true
+    printf '%s{"name":"%s","kind":"%s","bdf":"%s","vendor":"%s","device":"%s","group":%s,"driver":"%s","viable":%s}' \
+      "$sep" "$name" "$kind" "$b" "$(cut -c3- $d/vendor)" "$(cut -c3- $d/device)" "$g" "$(drv_of $d)" "$viable"
+    sep=,
+  done < /tmp/found
+  printf ']}\n'
+} > $m/run/vfio-ts/manifest.json
+log "manifest: $(cat $m/run/vfio-ts/manifest.json)"
+
+# --- the command -------------------------------------------------------------------------
+echo "READY" > "$ctl"
+env -i chroot $m /bin/sh /run/vfio-ts/cmd.sh < /dev/null > "$out" 2> "$err"
+rc=$?
+[ "$rc" = 0 ] || { log "command exited with $rc"; dmesg | tail -n 60 > /dev/console; }
+printf '\000VFIOTS-EOF-%s\000' "$NONCE" > "$out"
+printf '\000VFIOTS-EOF-%s\000' "$NONCE" > "$err"
+echo "EXIT $rc" > "$ctl"
+# The host kills QEMU once it has read everything; power off in case it does not.
+sleep 30
+poweroff -f
