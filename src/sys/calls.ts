@@ -1,0 +1,87 @@
+/**
+ * Checked system calls: each returns its result or throws a `SysError` naming the call, the
+ * errno and the resource. EINTR is retried where the call is safe to repeat.
+ */
+import { O_CLOEXEC } from '../../structs/index.js';
+import { errno, libc, _SC_PAGESIZE } from './libc.js';
+import { SysError } from './errors.js';
+
+/** Memory the kernel reads or writes: a JS buffer, or a raw address (from mmap). */
+export type Memory = Uint8Array | bigint;
+
+const EINTR = 4;
+
+function fail(syscall: string, target?: string, hint?: string): never {
+  throw new SysError({ syscall, errno: errno(), target, hint });
+}
+
+/** `open(path, flags | O_CLOEXEC)`: the new fd. */
+export function sysOpen(path: string, flags: number, mode = 0): number {
+  for (;;) {
+    const fd = libc.open(path, flags | O_CLOEXEC, mode) as number;
+    if (fd >= 0) return fd;
+    if (errno() !== EINTR) fail('open', path);
+  }
+}
+
+/** `close(fd)`. EINTR is not retried: on Linux the fd is gone either way. */
+export function sysClose(fd: number, target?: string): void {
+  if (libc.close(fd) < 0 && errno() !== EINTR) fail('close', target ?? `fd ${fd}`);
+}
+
+/**
+ * `ioctl(fd, request, arg)`: `arg` is a buffer (the struct) or an integer. `name` is the
+ * request's macro name for messages. Returns the ioctl's non-negative result.
+ */
+export function sysIoctl(fd: number, request: number, name: string, arg: Uint8Array | number | bigint, target?: string, hint?: string): number {
+  for (;;) {
+    const r = (typeof arg === 'object' ? libc.ioctlPtr(fd, request, arg) : libc.ioctlInt(fd, request, arg)) as number;
+    if (r >= 0) return r;
+    if (errno() !== EINTR) fail(`ioctl(${name})`, target ?? `fd ${fd}`, hint);
+  }
+}
+
+/** `pread(fd, mem, length, offset)`: bytes read (may be fewer than asked at end of file). */
+export function sysPread(fd: number, mem: Memory, length: number, offset: bigint | number, target?: string): number {
+  for (;;) {
+    const n = Number(libc.pread(fd, mem, length, BigInt(offset)));
+    if (n >= 0) return n;
+    if (errno() !== EINTR) fail('pread', target ?? `fd ${fd}`);
+  }
+}
+
+/** `pwrite(fd, mem, length, offset)`: bytes written. */
+export function sysPwrite(fd: number, mem: Memory, length: number, offset: bigint | number, target?: string): number {
+  for (;;) {
+    const n = Number(libc.pwrite(fd, mem, length, BigInt(offset)));
+    if (n >= 0) return n;
+    if (errno() !== EINTR) fail('pwrite', target ?? `fd ${fd}`);
+  }
+}
+
+/** `read(fd, buf, length)`: bytes read; `null` when the fd is non-blocking and empty (EAGAIN). */
+export function sysRead(fd: number, buf: Uint8Array, length = buf.length, target?: string): number | null {
+  for (;;) {
+    const n = Number(libc.read(fd, buf, length));
+    if (n >= 0) return n;
+    const e = errno();
+    if (e === 11) return null; // EAGAIN
+    if (e !== EINTR) fail('read', target ?? `fd ${fd}`);
+  }
+}
+
+/** `write(fd, buf, length)`: bytes written. */
+export function sysWrite(fd: number, buf: Uint8Array, length = buf.length, target?: string): number {
+  for (;;) {
+    const n = Number(libc.write(fd, buf, length));
+    if (n >= 0) return n;
+    if (errno() !== EINTR) fail('write', target ?? `fd ${fd}`);
+  }
+}
+
+let cachedPageSize = 0;
+/** The system page size in bytes. */
+export function pageSize(): number {
+  if (cachedPageSize === 0) cachedPageSize = Number(libc.sysconf(_SC_PAGESIZE));
+  return cachedPageSize;
+}

@@ -1,0 +1,86 @@
+/**
+ * `SysError`: a failed system call with the call, the errno symbol and number, the resource
+ * it was about, and what to do about it.
+ */
+import { getSystemErrorName } from 'node:util';
+import { libc } from './libc.js';
+
+/** The errno symbol (`EBUSY`) for a number, or `E<n>` when Node does not know it. */
+export function errnoName(errno: number): string {
+  try {
+    return getSystemErrorName(-errno);
+  } catch {
+    return `E${errno}`;
+  }
+}
+
+export interface SysErrorDetails {
+  /** The system call (`open`, `ioctl(VFIO_GROUP_GET_STATUS)`, ...). */
+  syscall: string;
+  errno: number;
+  /** The path or object the call was about (`/dev/vfio/12`, `device 0000:00:03.0`). */
+  target?: string;
+  /** What to do about it; when absent a default hint for the errno is used. */
+  hint?: string;
+}
+
+/** The hint for the errnos users meet most, given the call and what it was about. */
+export function defaultHint(code: string, syscall: string, target = ''): string | undefined {
+  const vfio = target.includes('/dev/vfio');
+  switch (code) {
+    case 'EACCES':
+    case 'EPERM':
+      return vfio
+        ? `the process may not open ${target}: run as root, or give your user the group file (chown $USER ${target}) and raise RLIMIT_MEMLOCK for DMA`
+        : `permission denied: run as root or fix the permissions of ${target || 'the resource'}`;
+    case 'ENOENT':
+      return vfio
+        ? `${target} does not exist: load the driver (modprobe vfio-pci) and bind the device to it (echo vfio-pci > /sys/bus/pci/devices/BDF/driver_override; echo BDF > /sys/bus/pci/drivers_probe)`
+        : `${target || 'the path'} does not exist: check the name`;
+    case 'ENODEV':
+      return `no such device${target ? ` (${target})` : ''}: check the PCI address and that the device is bound to vfio-pci`;
+    case 'EBUSY':
+      return vfio
+        ? `${target} is in use: another process (or a leaked file descriptor in this one) holds it; close it there first (fuser -v ${target})`
+        : `${target || 'the resource'} is busy: another user holds it`;
+    case 'ENOMEM':
+      return syscall.includes('MAP_DMA') || syscall.startsWith('mlock')
+        ? 'the locked-memory limit (RLIMIT_MEMLOCK) is too low for this DMA mapping: raise it (ulimit -l, or memlock in /etc/security/limits.conf) or run with CAP_IPC_LOCK'
+        : 'out of memory, or no hugepages reserved for a hugepage mapping (echo N > /proc/sys/vm/nr_hugepages)';
+    case 'EINVAL':
+      return `the kernel rejected the arguments of ${syscall}: check sizes, alignment, flags and the order of calls (VFIO_SET_IOMMU only after a group is in the container)`;
+    case 'ENOTTY':
+      return `${target || 'this file descriptor'} does not support ${syscall}: it is not the kind of file this request is for`;
+    case 'ENOSPC':
+      return syscall.includes('MAP_DMA')
+        ? 'the container reached its DMA mapping limit (vfio_iommu_type1 dma_entry_limit, 65535 by default): use fewer, larger mappings (pools, hugepages)'
+        : undefined;
+    case 'EMFILE':
+      return 'the process has too many open files: close unused devices or raise RLIMIT_NOFILE (ulimit -n)';
+    default:
+      return undefined;
+  }
+}
+
+/** A failed system call. `code` is the errno symbol, as on Node's own system errors. */
+export class SysError extends Error {
+  override name = 'SysError';
+  readonly syscall: string;
+  readonly errno: number;
+  readonly code: string;
+  readonly target?: string;
+  readonly hint?: string;
+
+  constructor(details: SysErrorDetails) {
+    const code = errnoName(details.errno);
+    const hint = details.hint ?? defaultHint(code, details.syscall, details.target);
+    const text = String(libc.strerror(details.errno) ?? 'unknown error');
+    const on = details.target ? ` on ${details.target}` : '';
+    super(`${details.syscall}${on} failed: ${code} (errno ${details.errno}, ${text})${hint ? `. ${hint}` : ''}`);
+    this.syscall = details.syscall;
+    this.errno = details.errno;
+    this.code = code;
+    this.target = details.target;
+    this.hint = hint;
+  }
+}

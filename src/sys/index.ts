@@ -1,0 +1,8 @@
+/** The system-call layer: libc through koffi, `SysError`, mappings and views, eventfd, epoll. */
+export { SysError, errnoName, defaultHint, type SysErrorDetails } from './errors.js';
+export { sysOpen, sysClose, sysIoctl, sysPread, sysPwrite, sysRead, sysWrite, pageSize, type Memory } from './calls.js';
+export { Mapping, rawView, MAP_FAILED_ADDRESS, type MmapOptions } from './memory.js';
+export { EventFd } from './eventfd.js';
+export { Epoll, type EpollReady } from './epoll.js';
+export { getRlimit, setRlimit, type Limit } from './rlimit.js';
+export { libc } from './libc.js';

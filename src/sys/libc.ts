@@ -1,0 +1,39 @@
+/**
+ * The raw libc binding: each function declared once with koffi, called directly, no checks.
+ * `calls.ts` wraps them with errno handling; nothing else should call these.
+ */
+import { koffi } from '../../structs/index.js';
+
+const lib = koffi.load('libc.so.6');
+
+// ioctl is variadic in C; on the x86-64 and arm64 Linux ABIs a fixed third argument of
+// pointer or integer class is passed exactly as the variadic one, so it is declared twice.
+export const libc = {
+  open: lib.func('int open(const char *path, int flags, uint32_t mode)'),
+  close: lib.func('int close(int fd)'),
+  ioctlPtr: lib.func('int ioctl(int fd, unsigned long request, void *arg)'),
+  ioctlInt: lib.func('int ioctl(int fd, unsigned long request, unsigned long arg)'),
+  pread: lib.func('long pread(int fd, void *buf, size_t count, int64_t offset)'),
+  pwrite: lib.func('long pwrite(int fd, const void *buf, size_t count, int64_t offset)'),
+  read: lib.func('long read(int fd, void *buf, size_t count)'),
+  write: lib.func('long write(int fd, const void *buf, size_t count)'),
+  mmap: lib.func('void *mmap(void *addr, size_t length, int prot, int flags, int fd, int64_t offset)'),
+  munmap: lib.func('int munmap(void *addr, size_t length)'),
+  madvise: lib.func('int madvise(void *addr, size_t length, int advice)'),
+  mlock: lib.func('int mlock(const void *addr, size_t length)'),
+  munlock: lib.func('int munlock(const void *addr, size_t length)'),
+  eventfd: lib.func('int eventfd(unsigned int initval, int flags)'),
+  epoll_create1: lib.func('int epoll_create1(int flags)'),
+  epoll_ctl: lib.func('int epoll_ctl(int epfd, int op, int fd, void *event)'),
+  epoll_wait: lib.func('int epoll_wait(int epfd, void *events, int maxevents, int timeout)'),
+  getrlimit: lib.func('int getrlimit(int resource, void *rlim)'),
+  setrlimit: lib.func('int setrlimit(int resource, const void *rlim)'),
+  sysconf: lib.func('long sysconf(int name)'),
+  strerror: lib.func('const char *strerror(int errnum)'),
+};
+
+/** The calling thread's errno right after a libc call. */
+export const errno = (): number => koffi.errno();
+
+/** `sysconf(_SC_PAGESIZE)`. */
+export const _SC_PAGESIZE = 30;

@@ -1,0 +1,95 @@
+/**
+ * Memory mappings (`mmap`) as owned objects, and typed views over raw memory without copies.
+ */
+import { koffi } from '../../structs/index.js';
+import { errno, libc } from './libc.js';
+import { SysError } from './errors.js';
+
+/** `MAP_FAILED` is `(void *)-1`; koffi returns pointers as unsigned bigints. */
+export const MAP_FAILED_ADDRESS = 0xffff_ffff_ffff_ffffn;
+
+/** Arguments of `mmap`. */
+export interface MmapOptions {
+  length: number | bigint;
+  prot: number;
+  flags: number;
+  fd?: number;
+  offset?: number | bigint;
+  /** What is being mapped, for error messages (`BAR0 of 0000:00:03.0`). */
+  target?: string;
+  /** Hint used when the mapping fails. */
+  hint?: string;
+}
+
+/**
+ * A region of the address space from `mmap`, unmapped on `close()`. Views are created on demand
+ * and must not be used after close (the memory is gone; reads would fault).
+ */
+export class Mapping {
+  readonly address: bigint;
+  readonly length: number;
+  readonly target: string;
+  #closed = false;
+  #buffer: ArrayBuffer | undefined;
+
+  constructor(opts: MmapOptions) {
+    const length = Number(opts.length);
+    if (!Number.isSafeInteger(length) || length <= 0) throw new RangeError(`mmap of ${opts.target ?? 'memory'}: length must be a positive integer, got ${opts.length}`);
+    const addr = libc.mmap(null, length, opts.prot, opts.flags, opts.fd ?? -1, BigInt(opts.offset ?? 0)) as bigint | null;
+    if (addr === null || addr === MAP_FAILED_ADDRESS) {
+      throw new SysError({ syscall: 'mmap', errno: errno(), target: opts.target, hint: opts.hint });
+    }
+    this.address = addr;
+    this.length = length;
+    this.target = opts.target ?? 'anonymous memory';
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** The whole mapping as an ArrayBuffer (no copy). */
+  get buffer(): ArrayBuffer {
+    this.#check();
+    this.#buffer ??= koffi.view(this.address, this.length);
+    return this.#buffer;
+  }
+
+  /** The mapping as bytes (no copy). */
+  get u8(): Uint8Array {
+    return new Uint8Array(this.buffer);
+  }
+
+  /** The mapping as 32-bit words (no copy); the length is rounded down to whole words. */
+  get u32(): Uint32Array {
+    return new Uint32Array(this.buffer, 0, this.length >>> 2);
+  }
+
+  /** The mapping as 64-bit words (no copy); the length is rounded down to whole words. */
+  get u64(): BigUint64Array {
+    return new BigUint64Array(this.buffer, 0, Math.floor(this.length / 8));
+  }
+
+  #check(): void {
+    if (this.#closed) throw new Error(`${this.target}: mapping used after close`);
+  }
+
+  /** Unmaps; safe to call twice. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#buffer = undefined;
+    if (libc.munmap(this.address, this.length) < 0) {
+      throw new SysError({ syscall: 'munmap', errno: errno(), target: this.target });
+    }
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}
+
+/** A typed view of `length` bytes at a raw address (no copy); `length` must fit in memory. */
+export function rawView(address: bigint, length: number): ArrayBuffer {
+  return koffi.view(address, length);
+}

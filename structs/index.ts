@@ -1,0 +1,16 @@
+/**
+ * The kernel ABI layer: every structure as a koffi layout under its C name, ioctl request codes
+ * under their macro names, flags and PCI constants, and the parsers and builders of the
+ * variable-size buffers. Knows nothing of `src/`.
+ */
+export * from './ioctl.js';
+export { koffi, cStruct, decodeStruct, encodeStruct, structBuffer, type TypeObject } from './koffi.js';
+export * from './vfio-structs.js';
+export * from './vfio-ioctls.js';
+export * from './vfio-constants.js';
+export * from './pci.js';
+export * from './libc.js';
+export * from './cap-chain.js';
+export * from './variable.js';
+export * from './irq-set.js';
+export * from './info-parsers.js';

@@ -1,0 +1,68 @@
+/** Builder for `vfio_irq_set` with its trailing data (eventfds or bools), as VFIO_DEVICE_SET_IRQS takes it. */
+import { structBuffer } from './koffi.js';
+import { vfio_irq_set } from './vfio-structs.js';
+import {
+  VFIO_IRQ_SET_ACTION_TYPE_MASK,
+  VFIO_IRQ_SET_DATA_BOOL,
+  VFIO_IRQ_SET_DATA_EVENTFD,
+  VFIO_IRQ_SET_DATA_NONE,
+  VFIO_IRQ_SET_DATA_TYPE_MASK,
+} from './vfio-constants.js';
+
+export interface IrqSetRequest {
+  index: number;
+  start: number;
+  /** Number of vectors; with DATA_NONE and 0 the index is disabled. */
+  count: number;
+  /** One ACTION_* flag; the DATA_* flag follows from the data given. */
+  action: number;
+  /** One eventfd per vector (-1 leaves that vector without a trigger). */
+  eventfds?: readonly number[];
+  /** One bool per vector. */
+  bools?: readonly boolean[];
+}
+
+const U32_MAX = 0xffff_ffff;
+
+function popcount(n: number): number {
+  let c = 0;
+  for (let v = n; v; v &= v - 1) c++;
+  return c;
+}
+
+/** Encodes a `vfio_irq_set` request; rejects a count that does not match its data. */
+export function buildIrqSet(req: IrqSetRequest): Buffer {
+  const { index, start, count, action } = req;
+  for (const [name, v] of [['index', index], ['start', start], ['count', count]] as const) {
+    if (!Number.isInteger(v) || v < 0 || v > U32_MAX) throw new RangeError(`vfio_irq_set.${name} must be a u32, got ${v}`);
+  }
+  if ((action & ~VFIO_IRQ_SET_ACTION_TYPE_MASK) !== 0 || popcount(action) !== 1) {
+    throw new RangeError(`vfio_irq_set needs exactly one ACTION flag, got 0x${action.toString(16)}`);
+  }
+  if (req.eventfds && req.bools) throw new RangeError('vfio_irq_set takes eventfds or bools, not both');
+  let data: Buffer = Buffer.alloc(0);
+  let dataFlag = VFIO_IRQ_SET_DATA_NONE;
+  if (req.eventfds) {
+    if (req.eventfds.length !== count) {
+      throw new RangeError(`vfio_irq_set: count is ${count} but ${req.eventfds.length} eventfds were given (one per vector)`);
+    }
+    dataFlag = VFIO_IRQ_SET_DATA_EVENTFD;
+    data = Buffer.alloc(4 * count);
+    req.eventfds.forEach((fd, i) => {
+      if (!Number.isInteger(fd) || fd < -1) throw new RangeError(`vfio_irq_set: eventfd ${i} is ${fd}, not an fd or -1`);
+      data.writeInt32LE(fd, 4 * i);
+    });
+  } else if (req.bools) {
+    if (req.bools.length !== count) {
+      throw new RangeError(`vfio_irq_set: count is ${count} but ${req.bools.length} bools were given (one per vector)`);
+    }
+    dataFlag = VFIO_IRQ_SET_DATA_BOOL;
+    data = Buffer.from(req.bools.map((b) => (b ? 1 : 0)));
+  }
+  const flags = dataFlag | action;
+  if ((flags & VFIO_IRQ_SET_DATA_TYPE_MASK) !== dataFlag) throw new Error('unreachable: data flag');
+  const argsz = vfio_irq_set.size + data.length;
+  const buf = structBuffer(vfio_irq_set, { argsz, flags, index, start, count }, argsz);
+  data.copy(buf, vfio_irq_set.size);
+  return buf;
+}
