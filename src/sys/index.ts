@@ -6,3 +6,4 @@ export { EventFd } from './eventfd.js';
 export { Epoll, type EpollReady } from './epoll.js';
 export { getRlimit, setRlimit, type Limit } from './rlimit.js';
 export { libc } from './libc.js';
+export { MmioWindow } from './mmio.js';
