@@ -162,11 +162,8 @@ export async function main(argv) {
     process.exit(0);
   }
   const o = parseArgs(argv);
-  const specs = (() => {
-    const tmpPlaceholder = null;
-    return deviceSpecs(tmpPlaceholder);
-  })();
-  for (const d of o.devices) if (!specs[d]) usage(`unknown device "${d}" (known: ${Object.keys(specs).join(', ')})`);
+  const known = Object.keys(deviceSpecs(null));
+  for (const d of o.devices) if (!known.includes(d)) usage(`unknown device "${d}" (known: ${known.join(', ')})`);
 
   const qemuBin = which('qemu-system-x86_64');
   const kernel = findKernel();
@@ -208,10 +205,15 @@ export async function main(argv) {
     process.stderr.write(`[vm] ---- last ${n} lines of the guest kernel log ----\n` +
       lines.slice(-n - 1).join('\n') + `\n[vm] ---- end of guest kernel log ----\n`);
   };
-  const finish = (code, { showLog = code !== 0 } = {}) => {
+  // Ends the run: QEMU is killed and reaped before the runner exits, so none survives it.
+  const finish = async (code, { showLog = code !== 0 } = {}) => {
     if (finished) return;
     finished = true;
-    killQemu();
+    if (qemu && qemu.exitCode === null && qemu.signalCode === null) {
+      const gone = new Promise((resolve) => qemu.once('exit', resolve));
+      killQemu();
+      await Promise.race([gone, new Promise((resolve) => setTimeout(resolve, 5000))]);
+    }
     if (showLog) logTail();
     cleanup();
     process.exit(code);
