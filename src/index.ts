@@ -1,0 +1,55 @@
+/**
+ * vfio-ts: open a PCI device through Linux VFIO, map its registers, give it DMA memory and
+ * take its interrupts, from TypeScript.
+ *
+ * @example
+ * ```ts
+ * import { openDevice } from 'vfio-ts';
+ * using dev = openDevice('00:03.0');
+ * console.log(dev.bar(0).read32(0).toString(16));
+ * ```
+ */
+import { Container, type ContainerOptions, type Device } from './vfio/index.js';
+import { parsePciAddress } from './pci/index.js';
+
+export interface OpenDeviceOptions extends ContainerOptions {
+  /**
+   * Container to open the device in (to share one IOMMU context between devices). When absent
+   * a new container is created, and closing the device closes it too.
+   */
+  container?: Container;
+  /** Set the bus-master bit so the device can do DMA and MSI (default true). */
+  busMaster?: boolean;
+}
+
+/**
+ * One-call bring-up: validates the address, finds the IOMMU group, opens (or reuses) the
+ * container and group, opens the device and turns bus mastering on.
+ *
+ * @param address PCI address, `0000:00:03.0` or short `00:03.0`.
+ */
+export function openDevice(address: string, options: OpenDeviceOptions = {}): Device {
+  const addr = parsePciAddress(address); // before any file is touched
+  const owned = options.container === undefined;
+  const container = options.container ?? new Container(options);
+  let dev: Device;
+  try {
+    dev = container.device(addr);
+  } catch (e) {
+    if (owned) container.close();
+    throw e;
+  }
+  if (owned) dev.onClose(() => container.close());
+  try {
+    if (options.busMaster !== false) dev.busMaster = true;
+  } catch (e) {
+    dev.close();
+    throw e;
+  }
+  return dev;
+}
+
+export { Container, Group, Device, Region, type Iommu, type IommuInfo, type DmaMapRequest, type DeviceInfo, type IrqInfo, type RegionOptions, type ContainerOptions } from './vfio/index.js';
+export { ConfigSpace, PciSysfs, parsePciAddress, type PciAddress, type PciBar, type PciCapability } from './pci/index.js';
+export { SysError } from './sys/index.js';
+export type { RegionInfo, IovaRange, SparseArea } from '../structs/index.js';

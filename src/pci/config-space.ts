@@ -1,0 +1,171 @@
+/**
+ * PCI configuration space over any accessor (VFIO's config region, a file, a test buffer):
+ * 8/16/32-bit reads and writes, the command register, capability walks and BAR decoding.
+ */
+import {
+  PCI_BASE_ADDRESS_0, PCI_BASE_ADDRESS_IO_MASK, PCI_BASE_ADDRESS_MEM_MASK, PCI_BASE_ADDRESS_MEM_PREFETCH,
+  PCI_BASE_ADDRESS_MEM_TYPE_64, PCI_BASE_ADDRESS_MEM_TYPE_MASK, PCI_BASE_ADDRESS_SPACE_IO, PCI_CAPABILITY_LIST,
+  PCI_CAP_LIST_NEXT, PCI_CFG_SPACE_EXP_SIZE, PCI_CFG_SPACE_SIZE, PCI_COMMAND, PCI_COMMAND_MASTER, PCI_DEVICE_ID,
+  PCI_EXT_CAP_ID, PCI_EXT_CAP_NEXT, PCI_EXT_CAP_VER, PCI_HEADER_TYPE, PCI_HEADER_TYPE_MASK, PCI_HEADER_TYPE_NORMAL,
+  PCI_STATUS, PCI_STATUS_CAP_LIST, PCI_VENDOR_ID,
+} from '../../structs/index.js';
+
+/** Raw config-space access of 1, 2 or 4 bytes, little-endian. */
+export interface ConfigAccessor {
+  readonly size: number;
+  read(offset: number, width: 1 | 2 | 4): number;
+  write(offset: number, width: 1 | 2 | 4, value: number): void;
+}
+
+/** A capability found by walking a list: its id and its offset in config space. */
+export interface PciCapability {
+  id: number;
+  offset: number;
+  /** Only for extended capabilities. */
+  version?: number;
+}
+
+/** A decoded base address register. */
+export interface PciBar {
+  index: number;
+  io: boolean;
+  is64: boolean;
+  prefetchable: boolean;
+  /** Bus address the BAR holds (as programmed by the host; informational under VFIO). */
+  address: bigint;
+}
+
+export class ConfigSpace {
+  constructor(private readonly access: ConfigAccessor) {}
+
+  get size(): number {
+    return this.access.size;
+  }
+
+  #check(offset: number, width: number, what: string): void {
+    if (!Number.isInteger(offset) || offset < 0 || offset + width > this.access.size) {
+      throw new RangeError(`config ${what} of ${width} bytes at 0x${Number(offset).toString(16)} is outside the ${this.access.size}-byte config space`);
+    }
+    if (offset % width !== 0) throw new RangeError(`config ${what} of ${width} bytes at 0x${offset.toString(16)} is not ${width}-byte aligned`);
+  }
+
+  read8(offset: number): number {
+    this.#check(offset, 1, 'read');
+    return this.access.read(offset, 1);
+  }
+  read16(offset: number): number {
+    this.#check(offset, 2, 'read');
+    return this.access.read(offset, 2);
+  }
+  read32(offset: number): number {
+    this.#check(offset, 4, 'read');
+    return this.access.read(offset, 4);
+  }
+  write8(offset: number, value: number): void {
+    this.#check(offset, 1, 'write');
+    this.access.write(offset, 1, value & 0xff);
+  }
+  write16(offset: number, value: number): void {
+    this.#check(offset, 2, 'write');
+    this.access.write(offset, 2, value & 0xffff);
+  }
+  write32(offset: number, value: number): void {
+    this.#check(offset, 4, 'write');
+    this.access.write(offset, 4, value >>> 0);
+  }
+
+  get vendorId(): number {
+    return this.read16(PCI_VENDOR_ID);
+  }
+  get deviceId(): number {
+    return this.read16(PCI_DEVICE_ID);
+  }
+  get status(): number {
+    return this.read16(PCI_STATUS);
+  }
+
+  /** The command register. */
+  get command(): number {
+    return this.read16(PCI_COMMAND);
+  }
+  set command(value: number) {
+    this.write16(PCI_COMMAND, value);
+  }
+
+  /** Sets (`true`) or clears bits of the command register with one read and one write. */
+  setCommandBits(bits: number, on: boolean): void {
+    const cmd = this.command;
+    const next = on ? cmd | bits : cmd & ~bits;
+    if (next !== cmd) this.command = next;
+  }
+
+  get busMaster(): boolean {
+    return (this.command & PCI_COMMAND_MASTER) !== 0;
+  }
+
+  /** The standard capability list (offsets 0x40-0xff), in list order. */
+  capabilities(): PciCapability[] {
+    const out: PciCapability[] = [];
+    if ((this.status & PCI_STATUS_CAP_LIST) === 0) return out;
+    const seen = new Set<number>();
+    let offset = this.read8(PCI_CAPABILITY_LIST) & ~3;
+    // 48 = (256 - 64) / 4 possible positions: a longer walk is a loop.
+    while (offset !== 0 && out.length < 48) {
+      if (offset < 0x40 || offset > PCI_CFG_SPACE_SIZE - 2 || seen.has(offset)) {
+        throw new Error(`config space: capability list is broken at offset 0x${offset.toString(16)} (out of range or a loop)`);
+      }
+      seen.add(offset);
+      out.push({ id: this.read8(offset), offset });
+      offset = this.read8(offset + PCI_CAP_LIST_NEXT) & ~3;
+    }
+    return out;
+  }
+
+  /** The PCIe extended capability list (offsets 0x100 and up); empty on conventional PCI. */
+  extendedCapabilities(): PciCapability[] {
+    const out: PciCapability[] = [];
+    if (this.access.size < PCI_CFG_SPACE_EXP_SIZE) return out;
+    let offset = PCI_CFG_SPACE_SIZE;
+    const seen = new Set<number>();
+    while (offset !== 0 && out.length < (PCI_CFG_SPACE_EXP_SIZE - PCI_CFG_SPACE_SIZE) / 4) {
+      if (offset < PCI_CFG_SPACE_SIZE || offset > PCI_CFG_SPACE_EXP_SIZE - 4 || seen.has(offset)) {
+        throw new Error(`config space: extended capability list is broken at offset 0x${offset.toString(16)} (out of range or a loop)`);
+      }
+      seen.add(offset);
+      const header = this.read32(offset);
+      if (header === 0 || header === 0xffffffff) break; // no extended capabilities
+      out.push({ id: PCI_EXT_CAP_ID(header), version: PCI_EXT_CAP_VER(header), offset });
+      offset = PCI_EXT_CAP_NEXT(header);
+    }
+    return out;
+  }
+
+  /** Offset of the first standard capability with `id`, or undefined. */
+  findCapability(id: number): number | undefined {
+    return this.capabilities().find((c) => c.id === id)?.offset;
+  }
+
+  /** Offset of the first extended capability with `id`, or undefined. */
+  findExtendedCapability(id: number): number | undefined {
+    return this.extendedCapabilities().find((c) => c.id === id)?.offset;
+  }
+
+  /** The six BARs of a type 0 header, decoded (the upper half of a 64-bit BAR is folded in). */
+  bars(): PciBar[] {
+    if ((this.read8(PCI_HEADER_TYPE) & PCI_HEADER_TYPE_MASK) !== PCI_HEADER_TYPE_NORMAL) return [];
+    const out: PciBar[] = [];
+    for (let i = 0; i < 6; i++) {
+      const lo = this.read32(PCI_BASE_ADDRESS_0 + 4 * i);
+      if ((lo & PCI_BASE_ADDRESS_SPACE_IO) !== 0) {
+        out.push({ index: i, io: true, is64: false, prefetchable: false, address: BigInt((lo & PCI_BASE_ADDRESS_IO_MASK) >>> 0) });
+        continue;
+      }
+      const is64 = (lo & PCI_BASE_ADDRESS_MEM_TYPE_MASK) === PCI_BASE_ADDRESS_MEM_TYPE_64;
+      let address = BigInt((lo & PCI_BASE_ADDRESS_MEM_MASK) >>> 0);
+      if (is64 && i < 5) address |= BigInt(this.read32(PCI_BASE_ADDRESS_0 + 4 * (i + 1))) << 32n;
+      out.push({ index: i, io: false, is64, prefetchable: (lo & PCI_BASE_ADDRESS_MEM_PREFETCH) !== 0, address });
+      if (is64) i++;
+    }
+    return out;
+  }
+}

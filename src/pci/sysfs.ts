@@ -1,0 +1,111 @@
+/**
+ * PCI devices as sysfs shows them: IOMMU group, driver, ids, and binding to a driver through
+ * `driver_override`. The sysfs root is a parameter so tests can use a fake tree.
+ */
+import { existsSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { parsePciAddress, type PciAddress } from './address.js';
+
+export const DEFAULT_SYSFS = '/sys';
+
+/** One device of the PCI bus. */
+export interface PciDeviceInfo {
+  address: PciAddress;
+  vendor: number;
+  device: number;
+  class: number;
+  /** Bound driver's name, or null when none is bound. */
+  driver: string | null;
+  /** IOMMU group number, or null when the device has none (no IOMMU). */
+  iommuGroup: number | null;
+}
+
+export class PciSysfs {
+  constructor(readonly root: string = DEFAULT_SYSFS) {}
+
+  devicePath(addr: PciAddress): string {
+    return join(this.root, 'bus/pci/devices', addr);
+  }
+
+  exists(addr: PciAddress): boolean {
+    return existsSync(this.devicePath(addr));
+  }
+
+  /** Throws with the listing command when the device does not exist. */
+  requireDevice(addr: PciAddress): void {
+    if (!this.exists(addr)) {
+      throw new Error(`PCI device ${addr} not found (${this.devicePath(addr)} does not exist): list devices with lspci -D`);
+    }
+  }
+
+  #readHex(addr: PciAddress, file: string): number {
+    return parseInt(readFileSync(join(this.devicePath(addr), file), 'utf8').trim(), 16);
+  }
+
+  /** The bound driver's name, or null. */
+  driver(addr: PciAddress): string | null {
+    try {
+      return basename(readlinkSync(join(this.devicePath(addr), 'driver')));
+    } catch {
+      return null;
+    }
+  }
+
+  /** The IOMMU group number, or null when the device is in none. */
+  iommuGroup(addr: PciAddress): number | null {
+    try {
+      return Number(basename(readlinkSync(join(this.devicePath(addr), 'iommu_group'))));
+    } catch {
+      return null;
+    }
+  }
+
+  info(addr: PciAddress): PciDeviceInfo {
+    this.requireDevice(addr);
+    return {
+      address: addr,
+      vendor: this.#readHex(addr, 'vendor'),
+      device: this.#readHex(addr, 'device'),
+      class: this.#readHex(addr, 'class'),
+      driver: this.driver(addr),
+      iommuGroup: this.iommuGroup(addr),
+    };
+  }
+
+  /** Every device address on the bus, sorted. */
+  list(): PciAddress[] {
+    return readdirSync(join(this.root, 'bus/pci/devices')).map(parsePciAddress).sort();
+  }
+
+  /** The addresses of every device in IOMMU group `group`, sorted. */
+  groupMembers(group: number): PciAddress[] {
+    const dir = join(this.root, 'kernel/iommu_groups', String(group), 'devices');
+    return readdirSync(dir)
+      .filter((n) => /^[0-9a-f]{4}:/i.test(n))
+      .map(parsePciAddress)
+      .sort();
+  }
+
+  /**
+   * Binds the device to `driver` (vfio-pci by default) through driver_override, unbinding
+   * it from its current driver first. Needs root.
+   */
+  bind(addr: PciAddress, driver = 'vfio-pci'): void {
+    this.requireDevice(addr);
+    const current = this.driver(addr);
+    if (current === driver) return;
+    writeFileSync(join(this.devicePath(addr), 'driver_override'), driver);
+    if (current !== null) writeFileSync(join(this.devicePath(addr), 'driver/unbind'), addr);
+    writeFileSync(join(this.root, 'bus/pci/drivers_probe'), addr);
+    const now = this.driver(addr);
+    if (now !== driver) {
+      throw new Error(`binding ${addr} to ${driver} failed: it is bound to ${now ?? 'no driver'}; is the ${driver} module loaded (modprobe ${driver})?`);
+    }
+  }
+}
+
+/** The shell commands that bind `addr` to vfio-pci, for error messages. */
+export function bindCommand(addr: PciAddress, sysfsRoot = DEFAULT_SYSFS): string {
+  const dev = join(sysfsRoot, 'bus/pci/devices', addr);
+  return `echo vfio-pci > ${dev}/driver_override && echo ${addr} > ${dev}/driver/unbind; echo ${addr} > ${join(sysfsRoot, 'bus/pci/drivers_probe')}`;
+}

@@ -1,0 +1,205 @@
+/** A VFIO device: its fd, info, regions, config space, interrupts info, reset and bus mastering. */
+import {
+  PCI_COMMAND_MASTER, VFIO_DEVICE_FLAGS_PCI, VFIO_DEVICE_FLAGS_RESET, VFIO_DEVICE_GET_INFO, VFIO_DEVICE_GET_IRQ_INFO,
+  VFIO_DEVICE_GET_REGION_INFO, VFIO_DEVICE_RESET, VFIO_IRQ_INFO_AUTOMASKED, VFIO_IRQ_INFO_EVENTFD, VFIO_IRQ_INFO_MASKABLE,
+  VFIO_IRQ_INFO_NORESIZE, VFIO_PCI_BAR0_REGION_INDEX, VFIO_PCI_BAR5_REGION_INDEX, VFIO_PCI_CONFIG_REGION_INDEX,
+  VFIO_PCI_ROM_REGION_INDEX, VFIO_PCI_VGA_REGION_INDEX, decodeStruct, parseRegionInfo, queryVariable, structBuffer, vfio_device_info, vfio_irq_info,
+  vfio_region_info, type RegionInfo,
+} from '../../structs/index.js';
+import { ConfigSpace, type PciAddress } from '../pci/index.js';
+import { SysError, sysClose, sysIoctl } from '../sys/index.js';
+import { Resource, closeAll } from './resource.js';
+import { Region, type RegionOptions } from './region.js';
+import { regionConfigAccessor } from './config-accessor.js';
+import { msixRanges } from './msix-ranges.js';
+import type { Group } from './group.js';
+
+export interface DeviceInfo {
+  flags: number;
+  numRegions: number;
+  numIrqs: number;
+  /** The device supports VFIO_DEVICE_RESET. */
+  canReset: boolean;
+  isPci: boolean;
+}
+
+export interface IrqInfo {
+  index: number;
+  /** Vectors within this index (0: not available). */
+  count: number;
+  flags: number;
+  eventfd: boolean;
+  maskable: boolean;
+  automasked: boolean;
+  noresize: boolean;
+}
+
+const REGION_NAMES = ['BAR0', 'BAR1', 'BAR2', 'BAR3', 'BAR4', 'BAR5', 'ROM', 'config', 'VGA'];
+
+export class Device extends Resource {
+  readonly address: PciAddress;
+  readonly fd: number;
+  readonly group: Group;
+  readonly info: DeviceInfo;
+  readonly #regions = new Map<number, Region>();
+  readonly #regionInfo = new Map<number, RegionInfo>();
+  #config: ConfigSpace | undefined;
+  readonly #onClose: Array<() => void> = [];
+
+  /** @internal Use `group.device(address)`, `container.device(address)` or `openDevice()`. */
+  constructor(group: Group, address: PciAddress, fd: number) {
+    super();
+    this.group = group;
+    this.address = address;
+    this.fd = fd;
+    const buf = structBuffer(vfio_device_info, { argsz: vfio_device_info.size });
+    sysIoctl(fd, VFIO_DEVICE_GET_INFO, 'VFIO_DEVICE_GET_INFO', buf, address);
+    const raw = decodeStruct<{ flags: number; num_regions: number; num_irqs: number }>(buf, vfio_device_info);
+    this.info = {
+      flags: raw.flags,
+      numRegions: raw.num_regions,
+      numIrqs: raw.num_irqs,
+      canReset: (raw.flags & VFIO_DEVICE_FLAGS_RESET) !== 0,
+      isPci: (raw.flags & VFIO_DEVICE_FLAGS_PCI) !== 0,
+    };
+  }
+
+  get name(): string {
+    return `device ${this.address}`;
+  }
+
+  /** `VFIO_DEVICE_GET_REGION_INFO` for `index`, capabilities parsed (sparse mmap, type, MSI-X mappable). */
+  regionInfo(index: number): RegionInfo {
+    this.check();
+    if (!Number.isInteger(index) || index < 0 || index >= this.info.numRegions) {
+      throw new RangeError(`${this.name} has regions 0-${this.info.numRegions - 1}, not ${index}`);
+    }
+    let info = this.#regionInfo.get(index);
+    if (!info) {
+      try {
+        const buf = queryVariable(vfio_region_info, { index }, (b) => sysIoctl(this.fd, VFIO_DEVICE_GET_REGION_INFO, 'VFIO_DEVICE_GET_REGION_INFO', b, `${this.address} region ${index}`), 'VFIO_DEVICE_GET_REGION_INFO');
+        info = parseRegionInfo(buf);
+      } catch (e) {
+        // vfio-pci answers EINVAL for the VGA region of a device that is not a VGA controller.
+        if (!(index === VFIO_PCI_VGA_REGION_INDEX && e instanceof SysError && e.code === 'EINVAL')) throw e;
+        info = { index, flags: 0, size: 0n, offset: 0n, msixMappable: false, caps: [] };
+      }
+      this.#regionInfo.set(index, info);
+    }
+    return info;
+  }
+
+  /** Info of every region the device has (size 0 means not implemented). */
+  get regions(): RegionInfo[] {
+    return Array.from({ length: this.info.numRegions }, (_, i) => this.regionInfo(i));
+  }
+
+  /** The region at `index`, mapped on first use and kept until the device closes. */
+  region(index: number, options?: RegionOptions): Region {
+    const info = this.regionInfo(index);
+    let r = this.#regions.get(index);
+    if (r && !r.closed) return r;
+    if (info.size === 0n) throw new Error(`${REGION_NAMES[index] ?? `region ${index}`} of ${this.address} is not implemented (size 0)`);
+    r = new Region(this.fd, info, `${REGION_NAMES[index] ?? `region ${index}`} of ${this.address}`, options);
+    this.#regions.set(index, r);
+    return r;
+  }
+
+  /**
+   * BAR `n` (0-5): memory BARs are mmapped, I/O-port BARs go through pread/pwrite. The pages
+   * holding the MSI-X table and PBA are left unmapped unless `options.mapMsix` is set: VFIO
+   * owns that table (VFIO_DEVICE_SET_IRQS programs it), so accesses there go through the
+   * kernel, which guards it, instead of letting a stray store reprogram a vector.
+   */
+  bar(n: number, options: { mapMsix?: boolean } = {}): Region {
+    if (!Number.isInteger(n) || n < 0 || n > VFIO_PCI_BAR5_REGION_INDEX) throw new RangeError(`BAR index must be 0-5, got ${n}`);
+    const index = VFIO_PCI_BAR0_REGION_INDEX + n;
+    const open = this.#regions.get(index);
+    if (open && !open.closed) return open;
+    this.regionInfo(index); // range and size errors before config space is touched
+    const exclude = options.mapMsix ? [] : msixRanges(this.config, n);
+    return this.region(index, { exclude });
+  }
+
+  /** The expansion ROM region. */
+  get rom(): Region {
+    return this.region(VFIO_PCI_ROM_REGION_INDEX);
+  }
+
+  /** Config space through the VFIO config region (pread/pwrite; the kernel virtualises parts of it). */
+  get config(): ConfigSpace {
+    this.check();
+    if (!this.#config) {
+      const region = this.region(VFIO_PCI_CONFIG_REGION_INDEX, { mmap: false });
+      this.#config = new ConfigSpace(regionConfigAccessor(region));
+    }
+    return this.#config;
+  }
+
+  /** `VFIO_DEVICE_GET_IRQ_INFO` for `index`. */
+  irqInfo(index: number): IrqInfo {
+    this.check();
+    if (!Number.isInteger(index) || index < 0 || index >= this.info.numIrqs) {
+      throw new RangeError(`${this.name} has irq indexes 0-${this.info.numIrqs - 1}, not ${index}`);
+    }
+    const buf = structBuffer(vfio_irq_info, { argsz: vfio_irq_info.size, index });
+    try {
+      sysIoctl(this.fd, VFIO_DEVICE_GET_IRQ_INFO, 'VFIO_DEVICE_GET_IRQ_INFO', buf, `${this.address} irq index ${index}`);
+    } catch (e) {
+      // vfio-pci answers EINVAL for an index the device cannot have (ERR on conventional PCI).
+      if (!(e instanceof SysError && e.code === 'EINVAL')) throw e;
+      return { index, count: 0, flags: 0, eventfd: false, maskable: false, automasked: false, noresize: false };
+    }
+    const raw = decodeStruct<{ flags: number; count: number }>(buf, vfio_irq_info);
+    return {
+      index, count: raw.count, flags: raw.flags,
+      eventfd: (raw.flags & VFIO_IRQ_INFO_EVENTFD) !== 0,
+      maskable: (raw.flags & VFIO_IRQ_INFO_MASKABLE) !== 0,
+      automasked: (raw.flags & VFIO_IRQ_INFO_AUTOMASKED) !== 0,
+      noresize: (raw.flags & VFIO_IRQ_INFO_NORESIZE) !== 0,
+    };
+  }
+
+  /** Info of every irq index (INTx, MSI, MSI-X, ERR, REQ for PCI). */
+  get irqs(): IrqInfo[] {
+    return Array.from({ length: this.info.numIrqs }, (_, i) => this.irqInfo(i));
+  }
+
+  /**
+   * `VFIO_DEVICE_RESET`. Throws a clear error when the device offers no reset. A reset clears
+   * bus mastering and interrupt setup: enable them again afterwards.
+   */
+  reset(): void {
+    this.check();
+    if (!this.info.canReset) {
+      throw new Error(`${this.address} does not support reset: the kernel found no reset method for it (no FLR, PM reset or bus reset; VFIO_DEVICE_FLAGS_RESET is clear). Reinitialise it through its registers instead.`);
+    }
+    sysIoctl(this.fd, VFIO_DEVICE_RESET, 'VFIO_DEVICE_RESET', 0, this.address);
+  }
+
+  /** Whether the device may master the bus (do DMA and MSI). */
+  get busMaster(): boolean {
+    return this.config.busMaster;
+  }
+
+  set busMaster(on: boolean) {
+    this.config.setCommandBits(PCI_COMMAND_MASTER, on);
+  }
+
+  /** @internal Runs `fn` after the device is closed (used to close what `openDevice` created). */
+  onClose(fn: () => void): void {
+    this.#onClose.push(fn);
+  }
+
+  protected release(): void {
+    this.#config = undefined;
+    closeAll([
+      ...[...this.#regions.values()].reverse().map((r) => () => r.close()),
+      () => sysClose(this.fd, this.name),
+      () => this.group.forget(this),
+      ...this.#onClose,
+    ]);
+    this.#regions.clear();
+  }
+}
+

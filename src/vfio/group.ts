@@ -1,0 +1,111 @@
+/** A VFIO group (`/dev/vfio/N`): the unit of isolation the IOMMU gives, attached to a container. */
+import { O_RDWR, VFIO_GROUP_FLAGS_VIABLE, VFIO_GROUP_GET_DEVICE_FD, VFIO_GROUP_GET_STATUS, VFIO_GROUP_SET_CONTAINER, VFIO_GROUP_UNSET_CONTAINER, decodeStruct, structBuffer, vfio_group_status } from '../../structs/index.js';
+import { bindCommand, parsePciAddress, type PciAddress } from '../pci/index.js';
+import { SysError, sysClose, sysIoctl, sysOpen } from '../sys/index.js';
+import { Resource, closeAll } from './resource.js';
+import type { Container } from './container.js';
+import { Device } from './device.js';
+
+const HOST_SAFE_DRIVERS = new Set(['vfio-pci', 'pci-stub', 'pcieport']);
+
+export class Group extends Resource {
+  readonly number: number;
+  readonly path: string;
+  readonly fd: number;
+  readonly container: Container;
+  readonly #devices = new Map<string, Device>();
+
+  /** Use `container.group(n)`. Opens the group, checks it is viable and attaches it. */
+  constructor(container: Container, number: number) {
+    super();
+    if (!Number.isInteger(number) || number < 0) throw new RangeError(`IOMMU group must be a non-negative integer, got ${number}`);
+    this.container = container;
+    this.number = number;
+    this.path = `/dev/vfio/${number}`;
+    try {
+      this.fd = sysOpen(this.path, O_RDWR);
+    } catch (e) {
+      if (e instanceof SysError && e.code === 'EBUSY') {
+        throw new SysError({ syscall: 'open', errno: e.errno, target: this.path, hint: `IOMMU group ${number} is already open: another process (or another Container in this one) holds ${this.path}; close it there first (fuser -v ${this.path} shows who)` });
+      }
+      throw e;
+    }
+    try {
+      const status = structBuffer(vfio_group_status, { argsz: vfio_group_status.size });
+      sysIoctl(this.fd, VFIO_GROUP_GET_STATUS, 'VFIO_GROUP_GET_STATUS', status, this.path);
+      const { flags } = decodeStruct<{ flags: number }>(status, vfio_group_status);
+      if ((flags & VFIO_GROUP_FLAGS_VIABLE) === 0) throw new Error(this.#notViableMessage());
+      const cfd = Buffer.alloc(4);
+      cfd.writeInt32LE(container.fd);
+      sysIoctl(this.fd, VFIO_GROUP_SET_CONTAINER, 'VFIO_GROUP_SET_CONTAINER', cfd, this.path);
+      container.attached();
+    } catch (e) {
+      sysClose(this.fd, this.path);
+      throw e;
+    }
+  }
+
+  get name(): string {
+    return `group ${this.number} (${this.path})`;
+  }
+
+  #notViableMessage(): string {
+    const sysfs = this.container.sysfs;
+    let members: PciAddress[] = [];
+    try {
+      members = sysfs.groupMembers(this.number);
+    } catch {
+      /* listing is best effort; the message still says what is wrong */
+    }
+    const lines = members.map((m) => `  ${m}: ${sysfs.driver(m) ?? 'no driver'}`);
+    const blockers = members.filter((m) => {
+      const d = sysfs.driver(m);
+      return d !== null && !HOST_SAFE_DRIVERS.has(d);
+    });
+    const fixes = blockers.map((m) => `  ${bindCommand(m, sysfs.root)}`);
+    return [
+      `IOMMU group ${this.number} is not viable: every device in a group must be bound to vfio-pci (or have no driver) before any of them can be used. Members:`,
+      ...lines,
+      ...(fixes.length ? ['Bind the others to vfio-pci (as root):', ...fixes] : []),
+    ].join('\n');
+  }
+
+  /** The devices opened from this group. */
+  get devices(): Device[] {
+    return [...this.#devices.values()];
+  }
+
+  /** Opens the device at `address` (which must be in this group) with VFIO_GROUP_GET_DEVICE_FD. */
+  device(address: string): Device {
+    this.check();
+    const addr = parsePciAddress(address);
+    const open = this.#devices.get(addr);
+    if (open && !open.closed) throw new Error(`${addr} is already open in ${this.name}: use the Device you have, or close it first`);
+    const fd = sysIoctl(this.fd, VFIO_GROUP_GET_DEVICE_FD, 'VFIO_GROUP_GET_DEVICE_FD', Buffer.from(`${addr}\0`), `${addr} in ${this.path}`);
+    let dev: Device;
+    try {
+      dev = new Device(this, addr, fd);
+    } catch (e) {
+      sysClose(fd);
+      throw e;
+    }
+    this.#devices.set(addr, dev);
+    return dev;
+  }
+
+  /** @internal */
+  forget(dev: Device): void {
+    if (this.#devices.get(dev.address) === dev) this.#devices.delete(dev.address);
+  }
+
+  protected release(): void {
+    // Devices first: the kernel refuses to detach a group while its device fds are open.
+    closeAll([
+      ...[...this.#devices.values()].reverse().map((d) => () => d.close()),
+      () => sysIoctl(this.fd, VFIO_GROUP_UNSET_CONTAINER, 'VFIO_GROUP_UNSET_CONTAINER', 0, this.path),
+      () => sysClose(this.fd, this.path),
+      () => this.container.detached(this),
+    ]);
+    this.#devices.clear();
+  }
+}

@@ -1,0 +1,6 @@
+/** The VFIO layer: containers, groups, devices, regions. */
+export { Container, CONTAINER_PATH, type ContainerOptions } from './container.js';
+export { Group } from './group.js';
+export { Device, type DeviceInfo, type IrqInfo } from './device.js';
+export { Region, type RegionOptions } from './region.js';
+export type { Iommu, IommuInfo, DmaMapRequest } from './iommu.js';
