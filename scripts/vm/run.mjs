@@ -3,7 +3,7 @@ import { spawn, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import {
-  existsSync, mkdtempSync, readFileSync, writeFileSync, rmSync, openSync, closeSync,
+  existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync, rmSync, openSync, closeSync,
   ftruncateSync, copyFileSync, statSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -155,6 +155,23 @@ function listen(path, onConn) {
   });
 }
 
+/** Removes the temp dirs of runs that were SIGKILLed (their QEMU died with them). */
+function sweepStale() {
+  let names = [];
+  try { names = readdirSync(tmpdir()).filter((n) => n.startsWith('vfiots-vm-')); } catch { return; }
+  for (const n of names) {
+    const dir = join(tmpdir(), n);
+    try {
+      const pid = Number(readFileSync(join(dir, 'qemu.pid'), 'utf8'));
+      try { process.kill(pid, 0); continue; } catch { /* dead: stale */ }
+    } catch {
+      // No pid file yet: a run that is starting, unless it is old.
+      try { if (Date.now() - statSync(dir).mtimeMs < 3600_000) continue; } catch { continue; }
+    }
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 export async function main(argv) {
   if (process.env.VFIO_TS_SKIP_VM === '1') {
     const line = '!'.repeat(72);
@@ -181,6 +198,7 @@ export async function main(argv) {
     initScript: join(HERE, 'init.sh'),
   });
 
+  sweepStale();
   const tmp = mkdtempSync(join(tmpdir(), 'vfiots-vm-'));
   const devs = deviceSpecs(tmp);
   const nonce = randomBytes(8).toString('hex');
@@ -299,6 +317,7 @@ export async function main(argv) {
     : [qemuBin, args];
   qemu = spawn(bin, binArgs, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   say(`qemu pid ${qemu.pid} (devices: ${o.devices.join(',') || 'none'}; timeout ${o.timeout} s)`);
+  writeFileSync(join(tmp, 'qemu.pid'), `${qemu.pid}\n`);
   if (process.env.VFIO_TS_VM_PIDFILE) writeFileSync(process.env.VFIO_TS_VM_PIDFILE, `${qemu.pid}\n`);
   for (const stream of [qemu.stdout, qemu.stderr]) {
     let pending = '';
