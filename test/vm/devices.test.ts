@@ -1,0 +1,199 @@
+import { describe, expect, it } from 'vitest';
+import { PCI_CAP_ID_MSIX, PCI_MSIX_TABLE, PCI_MSIX_TABLE_OFFSET } from '../../structs/index.js';
+import { Container, SysError, openDevice } from '../../src/index.js';
+import { testDevice } from './manifest.js';
+import { openFdCount, sysfsCapabilities } from './sysfs-oracle.js';
+
+const NVME_CAP = 0x00;
+const NVME_VS = 0x08;
+const NVME_CC = 0x14;
+
+describe('nvme', () => {
+  const nvme = testDevice('nvme');
+
+  it('reads CAP and VS with the values QEMU 7.2 sets', () => {
+    using dev = openDevice(nvme.bdf);
+    const bar0 = dev.bar(0);
+    const cap = bar0.read64(NVME_CAP);
+    expect(Number(cap & 0xffffn)).toBe(0x7ff); // MQES
+    expect(Number((cap >> 16n) & 1n)).toBe(1); // CQR
+    expect(Number((cap >> 24n) & 0xffn)).toBe(0xf); // TO
+    expect(Number((cap >> 37n) & 1n)).toBe(1); // CSS: NVM command set
+    expect(Number((cap >> 48n) & 0xfn)).toBe(0); // MPSMIN: 4 KiB
+    expect(Number((cap >> 52n) & 0xfn)).toBe(4); // MPSMAX: 64 KiB
+    expect(bar0.read32(NVME_VS)).toBe(0x00010400); // NVMe 1.4
+    // The same 64-bit register read as two 32-bit halves.
+    expect(BigInt(bar0.read32(NVME_CAP)) | (BigInt(bar0.read32(NVME_CAP + 4)) << 32n)).toBe(cap);
+  });
+
+  it('leaves the MSI-X table out of the mapping and still reads it through the region', () => {
+    using dev = openDevice(nvme.bdf);
+    const msix = sysfsCapabilities(nvme.bdf).find((c) => c.id === PCI_CAP_ID_MSIX);
+    expect(msix).toBeDefined();
+    expect(dev.config.findCapability(PCI_CAP_ID_MSIX)).toBe(msix!.offset);
+    const tableOffset = (dev.config.read32(msix!.offset + PCI_MSIX_TABLE) & PCI_MSIX_TABLE_OFFSET) >>> 0;
+    const bar0 = dev.bar(0);
+    expect(dev.regionInfo(0).msixMappable).toBe(true); // the kernel would allow it; we choose not to
+    expect(bar0.isMapped(tableOffset, 4)).toBe(false);
+    expect(bar0.isMapped(0, 4)).toBe(true);
+    expect(bar0.mappedAreas.every((a) => a.end <= tableOffset || a.start >= tableOffset + 4096)).toBe(true);
+    // Reads there go through pread and come back as one 32-bit value.
+    expect(typeof bar0.read32(tableOffset + 12)).toBe('number');
+    // Registers on both sides of the hole still answer.
+    expect(bar0.read32(NVME_VS)).toBe(0x00010400);
+    // With mapMsix the whole BAR is mapped, as the kernel offers.
+    dev.close();
+    using dev2 = openDevice(nvme.bdf);
+    expect(dev2.bar(0, { mapMsix: true }).isMapped(tableOffset, 4)).toBe(true);
+  });
+
+  it('resets: the controller comes back disabled', () => {
+    using dev = openDevice(nvme.bdf);
+    expect(dev.info.canReset).toBe(true);
+    const bar0 = dev.bar(0);
+    bar0.write32(NVME_CC, 0x00460000); // IOSQES/IOCQES set, EN clear
+    expect(bar0.read32(NVME_CC)).toBe(0x00460000);
+    dev.reset();
+    expect(bar0.read32(NVME_CC)).toBe(0);
+    expect(bar0.read32(NVME_VS)).toBe(0x00010400);
+  });
+});
+
+describe('e1000e', () => {
+  const nic = testDevice('e1000e');
+  const IOADDR = 0x00;
+  const IODATA = 0x04;
+  const RDBAL = 0x2800; // receive descriptor base, low: a plain read/write register
+
+  it('reaches a register through the I/O-port BAR with pread/pwrite, matching the memory BAR', () => {
+    using dev = openDevice(nic.bdf);
+    const io = dev.bar(2);
+    expect(io.mappedAreas).toEqual([]); // I/O ports cannot be mmapped
+    expect(io.size).toBe(32);
+    const mem = dev.bar(0);
+    io.write32(IOADDR, RDBAL);
+    expect(io.read32(IOADDR)).toBe(RDBAL);
+    io.write32(IODATA, 0x12345670);
+    expect(mem.read32(RDBAL)).toBe(0x12345670);
+    mem.write32(RDBAL, 0x0badcaf0);
+    io.write32(IOADDR, RDBAL);
+    expect(io.read32(IODATA)).toBe(0x0badcaf0);
+  });
+});
+
+describe('bulk copies', () => {
+  it('copies bytes in and out of the e1000e multicast table, mapped and through pread/pwrite', () => {
+    using dev = openDevice(testDevice('e1000e').bdf);
+    const MTA = 0x5200; // 128 read/write dwords
+    const mem = dev.bar(0);
+    const data = new Uint8Array(512).map((_, i) => (i * 7 + 3) & 0xff);
+    mem.writeBytes(MTA, data);
+    expect(mem.readBytes(MTA, 512)).toEqual(data);
+    expect(mem.read32(MTA + 4)).toBe((data[4] | (data[5] << 8) | (data[6] << 16) | (data[7] << 24)) >>> 0);
+  });
+
+  it('copies through pread/pwrite when the region is not mapped', () => {
+    using dev = openDevice(testDevice('e1000e').bdf);
+    const MTA = 0x5200;
+    const viaKernel = dev.region(0, { mmap: false });
+    expect(viaKernel.mappedAreas).toEqual([]);
+    const data = new Uint8Array(512).map((_, i) => (i * 13 + 1) & 0xff);
+    viaKernel.writeBytes(MTA, data);
+    expect(viaKernel.readBytes(MTA, 512)).toEqual(data);
+    expect(viaKernel.read32(MTA)).toBe((data[0] | (data[1] << 8) | (data[2] << 16) | (data[3] << 24)) >>> 0);
+  });
+});
+
+describe('containers and groups', () => {
+  it('holds two devices from two groups in one container', () => {
+    const before = openFdCount();
+    const edu = testDevice('edu');
+    const nvme = testDevice('nvme');
+    expect(edu.group).not.toBe(nvme.group);
+    const container = new Container();
+    const a = openDevice(edu.bdf, { container });
+    const b = openDevice(nvme.bdf, { container });
+    expect(container.groups.map((g) => g.number).sort()).toEqual([edu.group, nvme.group].sort());
+    expect(a.bar(0).read32(0)).toBe(0x010000ed);
+    expect(b.bar(0).read32(8)).toBe(0x00010400);
+    const info = container.info();
+    expect(info.minPageSize).toBe(4096n);
+    expect(info.iovaRanges.length).toBeGreaterThan(0);
+    expect(info.dmaAvail).toBeGreaterThan(0);
+    a.close();
+    expect(b.bar(0).read32(8)).toBe(0x00010400); // the other device is untouched
+    container.close();
+    expect(b.closed).toBe(true);
+    expect(openFdCount()).toBe(before);
+  });
+
+  it('several containers in one process', () => {
+    using a = openDevice(testDevice('edu').bdf);
+    using b = openDevice(testDevice('nvme').bdf);
+    expect(a.group.container).not.toBe(b.group.container);
+    expect(a.bar(0).read32(0)).toBe(0x010000ed);
+  });
+
+  it('names every member of a group that is not viable, with its driver and the fix', () => {
+    const before = openFdCount();
+    const dev = testDevice('edu-nonviable');
+    const other = testDevice('rng-host');
+    expect(dev.group).toBe(other.group);
+    let message = '';
+    try {
+      openDevice(dev.bdf);
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toMatch(new RegExp(`IOMMU group ${dev.group} is not viable`));
+    expect(message).toContain(`${dev.bdf}: vfio-pci`);
+    expect(message).toContain(`${other.bdf}: virtio-pci`);
+    expect(message).toContain(`echo vfio-pci > /sys/bus/pci/devices/${other.bdf}/driver_override`);
+    expect(openFdCount()).toBe(before); // nothing left open
+  });
+
+  it('opening a group a second time gives the busy error', () => {
+    const edu = testDevice('edu');
+    using first = openDevice(edu.bdf);
+    let err: SysError | undefined;
+    try {
+      openDevice(edu.bdf);
+    } catch (e) {
+      err = e as SysError;
+    }
+    expect(err).toBeInstanceOf(SysError);
+    expect(err!.code).toBe('EBUSY');
+    expect(err!.message).toMatch(new RegExp(`/dev/vfio/${edu.group}.*already open: another process`));
+    expect(first.bar(0).read32(0)).toBe(0x010000ed);
+  });
+
+  it('rejects what is not a PCI address before touching any file', () => {
+    const before = openFdCount();
+    for (const bad of ['', '3', '00:03', '0000:00:20.0', '00:03.8', '../../etc/passwd', 'zz:00.0']) {
+      expect(() => openDevice(bad)).toThrow(/is not a PCI address/);
+    }
+    expect(openFdCount()).toBe(before);
+  });
+
+  it('accepts the short form and normalises it', () => {
+    const edu = testDevice('edu');
+    using dev = openDevice(edu.bdf.slice(5).toUpperCase());
+    expect(dev.address).toBe(edu.bdf);
+  });
+
+  it('closes cleanly: twice is harmless, use after close throws, fds are back', () => {
+    const before = openFdCount();
+    const dev = openDevice(testDevice('nvme').bdf);
+    const bar0 = dev.bar(0);
+    const cfg = dev.config;
+    const container = dev.group.container;
+    dev.close();
+    dev.close();
+    expect(() => bar0.read32(0)).toThrow(/BAR0 of .* is closed/);
+    expect(() => cfg.read16(0)).toThrow(/closed/);
+    expect(() => dev.bar(0)).toThrow(/device .* is closed/);
+    expect(container.closed).toBe(true);
+    expect(() => container.info()).toThrow(/closed/);
+    expect(openFdCount()).toBe(before);
+  });
+});

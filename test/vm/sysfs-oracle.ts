@@ -1,0 +1,22 @@
+/**
+ * An independent view of a device's config space, read from sysfs (not through VFIO), used as
+ * the oracle the library's answers are checked against.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+
+export function sysfsConfig(bdf: string): Buffer {
+  return readFileSync(`/sys/bus/pci/devices/${bdf}/config`);
+}
+
+/** (id, offset) of each standard capability, walked over the raw bytes. */
+export function sysfsCapabilities(bdf: string): Array<{ id: number; offset: number }> {
+  const cfg = sysfsConfig(bdf);
+  const out: Array<{ id: number; offset: number }> = [];
+  if ((cfg.readUInt16LE(6) & 0x10) === 0) return out;
+  for (let off = cfg[0x34] & ~3; off !== 0 && out.length < 48; off = cfg[off + 1] & ~3) out.push({ id: cfg[off], offset: off });
+  return out;
+}
+
+export function openFdCount(): number {
+  return readdirSync('/proc/self/fd').length;
+}
