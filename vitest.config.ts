@@ -21,6 +21,8 @@ export default defineConfig({
           hookTimeout: 60_000,
           // One guest, two vCPUs: test files share the devices, so they run one at a time.
           fileParallelism: false,
+          // One worker process: node starts slowly under TCG; a second one would cost seconds.
+          maxWorkers: 1,
         },
       },
     ],

@@ -115,7 +115,9 @@ function findKernel() {
   const kver = readFileSync(cur, 'utf8').trim();
   const dir = join(CACHE, 'kernel', kver);
   if (!existsSync(join(dir, '.complete'))) return null;
-  return { kver, dir, vmlinuz: join(dir, 'boot', `vmlinuz-${kver}`) };
+  // boot/vmlinux (extracted by scripts/vm/setup) boots faster than vmlinuz: no decompression.
+  const vmlinux = join(dir, 'boot', 'vmlinux');
+  return { kver, dir, image: existsSync(vmlinux) ? vmlinux : join(dir, 'boot', `vmlinuz-${kver}`) };
 }
 
 /** Passes data through until `marker`, which it swallows along with anything after it. */
@@ -301,11 +303,13 @@ export async function main(argv) {
     'mitigations=off', `vfiots.dir=${tmp}`].join(' ');
   const args = [
     '-name', `vfiots-${nonce}`,
+    // qboot (shipped with Debian's QEMU) gets to the kernel ~0.4 s sooner than SeaBIOS.
+    ...(existsSync('/usr/share/qemu/qboot.rom') ? ['-bios', 'qboot.rom'] : []),
     '-machine', 'q35', '-accel', 'tcg', '-cpu', 'max', '-smp', '2', '-m', o.memory,
     '-nodefaults', '-no-user-config', '-display', 'none', '-vga', 'none', '-nic', 'none',
     '-monitor', 'none', '-serial', `file:${consoleLog}`, '-no-reboot',
     '-device', 'intel-iommu,intremap=on',
-    '-kernel', kernel.vmlinuz, '-initrd', initrd, '-append', append,
+    '-kernel', kernel.image, '-initrd', initrd, '-append', append,
     '-virtfs', 'local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap',
     '-device', 'virtio-serial-pci', ...chardev('ctl'), ...chardev('out'), ...chardev('err'),
     ...o.devices.flatMap((d) => devs[d].qemu ?? devs[d].setup()),
