@@ -1,0 +1,155 @@
+/**
+ * IOVA allocation inside the ranges an IOMMU accepts. Free space is a sorted list of
+ * half-open ranges; allocation is first fit with alignment; freeing merges neighbours.
+ * Every live allocation is remembered, so an address is never handed out twice and a free
+ * of something not allocated is an error instead of silent corruption.
+ */
+import type { IovaRange } from '../../structs/index.js';
+
+/** A half-open range `[start, end)`. */
+interface Span {
+  start: bigint;
+  end: bigint;
+}
+
+export interface IovaAllocatorOptions {
+  /** Valid IOVA ranges with inclusive ends, as `VFIO_IOMMU_GET_INFO` reports them. */
+  ranges: readonly IovaRange[];
+  /** Alignment of every allocation: the IOMMU's smallest page size. */
+  minAlign: bigint;
+  /** The device's DMA address width in bits: no IOVA at or above 2^bits is handed out (default 64). */
+  addressBits?: number;
+  /** Lowest IOVA to hand out (default: one page; IOVA 0 is kept free so a null address stays invalid). */
+  floor?: bigint;
+}
+
+const isPow2 = (n: bigint): boolean => n > 0n && (n & (n - 1n)) === 0n;
+const alignUp = (v: bigint, a: bigint): bigint => (v + a - 1n) & ~(a - 1n);
+
+export class IovaAllocator {
+  readonly minAlign: bigint;
+  /** One past the highest usable IOVA. */
+  readonly limit: bigint;
+  readonly #free: Span[] = [];
+  readonly #live = new Map<bigint, bigint>(); // start -> size
+  readonly #total: bigint;
+
+  constructor(opts: IovaAllocatorOptions) {
+    if (!isPow2(opts.minAlign)) throw new RangeError(`IOVA alignment must be a power of two, got ${opts.minAlign}`);
+    const bits = opts.addressBits ?? 64;
+    if (!Number.isInteger(bits) || bits < 12 || bits > 64) throw new RangeError(`DMA address width must be 12-64 bits, got ${bits}`);
+    this.minAlign = opts.minAlign;
+    this.limit = 1n << BigInt(bits);
+    const floor = opts.floor ?? opts.minAlign;
+    const spans = opts.ranges
+      .map((r) => ({ start: alignUp(r.start > floor ? r.start : floor, opts.minAlign), end: ((r.end + 1n < this.limit ? r.end + 1n : this.limit) / opts.minAlign) * opts.minAlign }))
+      .filter((s) => s.end > s.start)
+      .sort((a, b) => (a.start < b.start ? -1 : 1));
+    for (const s of spans) this.#insertFree(s);
+    this.#total = this.freeBytes;
+    if (this.#free.length === 0) {
+      throw new RangeError(`no usable IOVA space: the IOMMU ranges ${fmtRanges(opts.ranges)} lie outside the device's ${bits}-bit DMA window`);
+    }
+  }
+
+  /** Bytes not allocated. */
+  get freeBytes(): bigint {
+    return this.#free.reduce((n, s) => n + (s.end - s.start), 0n);
+  }
+
+  /** Bytes of the usable space in all. */
+  get totalBytes(): bigint {
+    return this.#total;
+  }
+
+  /** Live allocations. */
+  get count(): number {
+    return this.#live.size;
+  }
+
+  /** The free spans, for diagnostics and tests. */
+  get freeSpans(): ReadonlyArray<Readonly<Span>> {
+    return this.#free.map((s) => ({ ...s }));
+  }
+
+  /** Allocates `size` bytes aligned to `align` (at least `minAlign`); throws when no span fits. */
+  alloc(size: bigint, align: bigint = this.minAlign): bigint {
+    if (!isPow2(align)) throw new RangeError(`IOVA alignment must be a power of two, got ${align}`);
+    const a = align > this.minAlign ? align : this.minAlign;
+    if (size <= 0n) throw new RangeError(`IOVA allocation size must be positive, got ${size}`);
+    const len = alignUp(size, this.minAlign);
+    for (let i = 0; i < this.#free.length; i++) {
+      const s = this.#free[i];
+      const start = alignUp(s.start, a);
+      if (start + len > s.end) continue;
+      this.#carve(i, start, start + len);
+      this.#live.set(start, len);
+      return start;
+    }
+    throw new RangeError(
+      `no free IOVA range of 0x${len.toString(16)} bytes aligned to 0x${a.toString(16)}: ${this.#live.size} allocations hold 0x${(this.#total - this.freeBytes).toString(16)} of 0x${this.#total.toString(16)} bytes; free some buffers or use fewer, larger ones`,
+    );
+  }
+
+  /** Reserves exactly `[iova, iova + size)` (identity mapping); throws with the reason when it cannot. */
+  reserve(iova: bigint, size: bigint): bigint {
+    const len = alignUp(size, this.minAlign);
+    if (iova % this.minAlign !== 0n) throw new RangeError(`IOVA 0x${iova.toString(16)} is not aligned to the IOMMU page size 0x${this.minAlign.toString(16)}`);
+    if (iova + len > this.limit) {
+      throw new RangeError(`IOVA 0x${iova.toString(16)}+0x${len.toString(16)} is above the device's DMA limit 0x${this.limit.toString(16)}`);
+    }
+    const i = this.#free.findIndex((s) => s.start <= iova && iova + len <= s.end);
+    if (i < 0) {
+      throw new RangeError(`IOVA range 0x${iova.toString(16)}+0x${len.toString(16)} is not free: it is outside the IOMMU's valid ranges or overlaps a live mapping (free: ${fmtSpans(this.#free)})`);
+    }
+    this.#carve(i, iova, iova + len);
+    this.#live.set(iova, len);
+    return iova;
+  }
+
+  /** Returns an allocation to the free list, merging it with its neighbours. */
+  free(iova: bigint): void {
+    const len = this.#live.get(iova);
+    if (len === undefined) throw new RangeError(`IOVA 0x${iova.toString(16)} is not allocated (double free?)`);
+    this.#live.delete(iova);
+    this.#insertFree({ start: iova, end: iova + len });
+  }
+
+  #carve(i: number, start: bigint, end: bigint): void {
+    const s = this.#free[i];
+    const parts: Span[] = [];
+    if (s.start < start) parts.push({ start: s.start, end: start });
+    if (end < s.end) parts.push({ start: end, end: s.end });
+    this.#free.splice(i, 1, ...parts);
+  }
+
+  #insertFree(span: Span): void {
+    // Binary search for the insertion point, then merge with the neighbours.
+    let lo = 0;
+    let hi = this.#free.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.#free[mid].start < span.start) lo = mid + 1;
+      else hi = mid;
+    }
+    const prev = this.#free[lo - 1];
+    const next = this.#free[lo];
+    if (prev && prev.end > span.start) throw new Error(`IOVA free list corrupt at 0x${span.start.toString(16)}`);
+    if (next && span.end > next.start) throw new Error(`IOVA free list corrupt at 0x${span.end.toString(16)}`);
+    if (prev && prev.end === span.start && next && span.end === next.start) {
+      prev.end = next.end;
+      this.#free.splice(lo, 1);
+    } else if (prev && prev.end === span.start) prev.end = span.end;
+    else if (next && span.end === next.start) next.start = span.start;
+    else this.#free.splice(lo, 0, { ...span });
+  }
+}
+
+function fmtRanges(ranges: readonly IovaRange[]): string {
+  return ranges.map((r) => `[0x${r.start.toString(16)}-0x${r.end.toString(16)}]`).join(' ') || '(none)';
+}
+
+function fmtSpans(spans: readonly Span[]): string {
+  const shown = spans.slice(0, 4).map((s) => `[0x${s.start.toString(16)}, 0x${s.end.toString(16)})`);
+  return shown.join(' ') + (spans.length > 4 ? ` and ${spans.length - 4} more` : '');
+}
