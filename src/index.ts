@@ -11,6 +11,13 @@
  */
 import { Container, type ContainerOptions, type Device } from './vfio/index.js';
 import { parsePciAddress } from './pci/index.js';
+import { dmaFor, type Dma } from './dma/index.js';
+
+/** A device from `openDevice`, with `dma` for allocating memory it can reach. */
+export type OpenedDevice = Device & {
+  /** The DMA context of the device's container: `dev.dma.alloc(size)`, `dev.dma.pool(n, size)`. */
+  readonly dma: Dma;
+};
 
 export interface OpenDeviceOptions extends ContainerOptions {
   /**
@@ -20,6 +27,8 @@ export interface OpenDeviceOptions extends ContainerOptions {
   container?: Container;
   /** Set the bus-master bit so the device can do DMA and MSI (default true). */
   busMaster?: boolean;
+  /** The device's DMA address width in bits, for IOVAs handed out by `dev.dma` (default 64). */
+  dmaBits?: number;
 }
 
 /**
@@ -28,7 +37,7 @@ export interface OpenDeviceOptions extends ContainerOptions {
  *
  * @param address PCI address, `0000:00:03.0` or short `00:03.0`.
  */
-export function openDevice(address: string, options: OpenDeviceOptions = {}): Device {
+export function openDevice(address: string, options: OpenDeviceOptions = {}): OpenedDevice {
   const addr = parsePciAddress(address); // before any file is touched
   const owned = options.container === undefined;
   const container = options.container ?? new Container(options);
@@ -46,10 +55,13 @@ export function openDevice(address: string, options: OpenDeviceOptions = {}): De
     dev.close();
     throw e;
   }
-  return dev;
+  const bits = options.dmaBits;
+  Object.defineProperty(dev, 'dma', { get: () => dmaFor(container, { addressBits: bits }), enumerable: true });
+  return dev as OpenedDevice;
 }
 
 export { Container, Group, Device, Region, type Iommu, type IommuInfo, type DmaMapRequest, type DeviceInfo, type IrqInfo, type RegionOptions, type ContainerOptions } from './vfio/index.js';
 export { ConfigSpace, PciSysfs, parsePciAddress, type PciAddress, type PciBar, type PciCapability } from './pci/index.js';
 export { SysError } from './sys/index.js';
+export { Dma, DmaBuffer, DmaPool, DmaPoolEntry, IovaAllocator, dmaFor, type DmaAllocOptions, type DmaOptions, type HugePageSize } from './dma/index.js';
 export type { RegionInfo, IovaRange, SparseArea } from '../structs/index.js';

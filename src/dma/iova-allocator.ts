@@ -72,8 +72,11 @@ export class IovaAllocator {
     return this.#free.map((s) => ({ ...s }));
   }
 
-  /** Allocates `size` bytes aligned to `align` (at least `minAlign`); throws when no span fits. */
-  alloc(size: bigint, align: bigint = this.minAlign): bigint {
+  /**
+   * Allocates `size` bytes aligned to `align` (at least `minAlign`) and ending at or below
+   * `below` (a device's DMA limit, default the allocator's); throws when no span fits.
+   */
+  alloc(size: bigint, align: bigint = this.minAlign, below: bigint = this.limit): bigint {
     if (!isPow2(align)) throw new RangeError(`IOVA alignment must be a power of two, got ${align}`);
     const a = align > this.minAlign ? align : this.minAlign;
     if (size <= 0n) throw new RangeError(`IOVA allocation size must be positive, got ${size}`);
@@ -81,13 +84,14 @@ export class IovaAllocator {
     for (let i = 0; i < this.#free.length; i++) {
       const s = this.#free[i];
       const start = alignUp(s.start, a);
-      if (start + len > s.end) continue;
+      const end = s.end < below ? s.end : below;
+      if (start + len > end) continue;
       this.#carve(i, start, start + len);
       this.#live.set(start, len);
       return start;
     }
     throw new RangeError(
-      `no free IOVA range of 0x${len.toString(16)} bytes aligned to 0x${a.toString(16)}: ${this.#live.size} allocations hold 0x${(this.#total - this.freeBytes).toString(16)} of 0x${this.#total.toString(16)} bytes; free some buffers or use fewer, larger ones`,
+      `no free IOVA range of 0x${len.toString(16)} bytes aligned to 0x${a.toString(16)}${below < this.limit ? ` below 0x${below.toString(16)}` : ''}: ${this.#live.size} allocations hold 0x${(this.#total - this.freeBytes).toString(16)} of 0x${this.#total.toString(16)} bytes; free some buffers or use fewer, larger ones`,
     );
   }
 

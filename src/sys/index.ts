@@ -7,3 +7,5 @@ export { Epoll, type EpollReady } from './epoll.js';
 export { getRlimit, setRlimit, type Limit } from './rlimit.js';
 export { libc } from './libc.js';
 export { MmioWindow } from './mmio.js';
+export { lockedBytes, hasCapability, CAP_IPC_LOCK } from './process.js';
+export { closeAll } from './close-all.js';

@@ -44,7 +44,6 @@ export class Device extends Resource {
   readonly #regions = new Map<number, Region>();
   readonly #regionInfo = new Map<number, RegionInfo>();
   #config: ConfigSpace | undefined;
-  readonly #onClose: Array<() => void> = [];
 
   /** @internal Use `group.device(address)`, `container.device(address)` or `openDevice()`. */
   constructor(group: Group, address: PciAddress, fd: number) {
@@ -186,18 +185,12 @@ export class Device extends Resource {
     this.config.setCommandBits(PCI_COMMAND_MASTER, on);
   }
 
-  /** @internal Runs `fn` after the device is closed (used to close what `openDevice` created). */
-  onClose(fn: () => void): void {
-    this.#onClose.push(fn);
-  }
-
   protected release(): void {
     this.#config = undefined;
     closeAll([
       ...[...this.#regions.values()].reverse().map((r) => () => r.close()),
       () => sysClose(this.fd, this.name),
       () => this.group.forget(this),
-      ...this.#onClose,
     ]);
     this.#regions.clear();
   }

@@ -30,6 +30,9 @@ export interface IommuInfo {
 
 export interface Iommu {
   readonly name: string;
+  readonly closed: boolean;
+  /** Registers cleanup to run before the IOMMU context goes away (DMA buffers unmap there). */
+  onClose(fn: () => void, when?: 'before' | 'after'): void;
   info(): IommuInfo;
   mapDma(req: DmaMapRequest): void;
   unmapDma(iova: bigint, size: bigint): void;

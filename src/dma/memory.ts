@@ -1,0 +1,50 @@
+/** Page-aligned, populated process memory for DMA: anonymous pages or 2 MiB / 1 GiB hugepages. */
+import { readFileSync } from 'node:fs';
+import { MADV_DONTFORK, MAP_ANONYMOUS, MAP_HUGETLB, MAP_HUGE_1GB, MAP_HUGE_2MB, MAP_POPULATE, MAP_PRIVATE, PROT_READ, PROT_WRITE } from '../../structs/index.js';
+import { Mapping, SysError, libc, pageSize } from '../sys/index.js';
+
+export type HugePageSize = '2M' | '1G';
+
+const HUGE = {
+  '2M': { bytes: 2n << 20n, flag: MAP_HUGE_2MB, sysfs: 'hugepages-2048kB' },
+  '1G': { bytes: 1n << 30n, flag: MAP_HUGE_1GB, sysfs: 'hugepages-1048576kB' },
+} as const;
+
+/** The page size backing memory of this kind. */
+export function backingPageSize(huge: HugePageSize | undefined): bigint {
+  return huge ? HUGE[huge].bytes : BigInt(pageSize());
+}
+
+function freeHugepages(huge: HugePageSize): string {
+  try {
+    return readFileSync(`/sys/kernel/mm/hugepages/${HUGE[huge].sysfs}/free_hugepages`, 'utf8').trim();
+  } catch {
+    return 'none (this page size is not supported here)';
+  }
+}
+
+/**
+ * Maps `size` bytes (a multiple of the backing page size) of private memory, populated so the
+ * IOMMU pins real pages, and excluded from fork so a child cannot break the pinning by
+ * copy-on-write.
+ */
+export function mapDmaMemory(size: bigint, huge: HugePageSize | undefined): Mapping {
+  const flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE | (huge ? MAP_HUGETLB | HUGE[huge].flag : 0);
+  let m: Mapping;
+  try {
+    m = new Mapping({ length: size, prot: PROT_READ | PROT_WRITE, flags, target: huge ? `${huge} hugepage DMA memory` : 'DMA memory' });
+  } catch (e) {
+    if (huge && e instanceof SysError && (e.code === 'ENOMEM' || e.code === 'EINVAL')) {
+      const need = size / HUGE[huge].bytes;
+      throw new SysError({
+        syscall: 'mmap(MAP_HUGETLB)', errno: e.errno, target: `${size} bytes of ${huge} hugepages`,
+        hint: `${need} free ${huge} hugepages are needed and ${freeHugepages(huge)} are free: reserve more (as root: echo N > /sys/kernel/mm/hugepages/${HUGE[huge].sysfs}/nr_hugepages, or hugepages=N on the kernel command line)`,
+      });
+    }
+    throw e;
+  }
+  if (libc.madvise(m.address, m.length, MADV_DONTFORK) < 0) {
+    // Not fatal: the memory works, a fork just would share it copy-on-write.
+  }
+  return m;
+}
