@@ -1,7 +1,7 @@
 // Builds (and caches in .vm-cache/) the busybox initramfs of the test VM: busybox, /init
 // (scripts/vm/init.sh), the guest kernel's modules with their dependencies, in load order.
 import { createHash } from 'node:crypto';
-import { readFileSync, writeFileSync, existsSync, readdirSync, renameSync, mkdirSync } from 'node:fs';
+import { readFileSync, writeFileSync, existsSync, readdirSync, renameSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 // The modules the guest needs, in load order (DESIGN.md, "The test rig"), plus overlay (the
@@ -111,5 +111,9 @@ export function ensureInitramfs({ cacheDir, kernelDir, kver, busybox, initScript
   const tmp = `${out}.${process.pid}.tmp`;
   writeFileSync(tmp, buildCpio(files));
   renameSync(tmp, out);
+  // Older builds are of no further use.
+  for (const f of readdirSync(cacheDir)) {
+    if (/^initramfs-.*\.cpio$/.test(f) && join(cacheDir, f) !== out) rmSync(join(cacheDir, f), { force: true });
+  }
   return out;
 }
