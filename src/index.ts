@@ -65,3 +65,4 @@ export { ConfigSpace, PciSysfs, parsePciAddress, type PciAddress, type PciBar, t
 export { SysError } from './sys/index.js';
 export { Dma, DmaBuffer, DmaPool, DmaPoolEntry, IovaAllocator, dmaFor, type DmaAllocOptions, type DmaOptions, type HugePageSize } from './dma/index.js';
 export type { RegionInfo, IovaRange, SparseArea } from '../structs/index.js';
+export { Interrupts, IrqWaitAbortedError, type EnableIrqOptions, type IrqFired, type IrqRequest, type IrqAbortReason, type IrqType } from './vfio/index.js';

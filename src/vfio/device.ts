@@ -13,6 +13,7 @@ import { Region, type RegionOptions } from './region.js';
 import { regionConfigAccessor } from './config-accessor.js';
 import { msixRanges } from './msix-ranges.js';
 import type { Group } from './group.js';
+import { Interrupts } from './interrupts.js';
 
 export interface DeviceInfo {
   flags: number;
@@ -44,6 +45,7 @@ export class Device extends Resource {
   readonly #regions = new Map<number, Region>();
   readonly #regionInfo = new Map<number, RegionInfo>();
   #config: ConfigSpace | undefined;
+  #interrupts: Interrupts | undefined;
 
   /** @internal Use `group.device(address)`, `container.device(address)` or `openDevice()`. */
   constructor(group: Group, address: PciAddress, fd: number) {
@@ -185,9 +187,17 @@ export class Device extends Resource {
     this.config.setCommandBits(PCI_COMMAND_MASTER, on);
   }
 
+  /** The device's interrupts (INTx, MSI, MSI-X, request), created on first use and closed first with the device. */
+  get interrupts(): Interrupts {
+    this.check();
+    if (!this.#interrupts || this.#interrupts.closed) this.#interrupts = new Interrupts(this);
+    return this.#interrupts;
+  }
+
   protected release(): void {
     this.#config = undefined;
     closeAll([
+      () => this.#interrupts?.close(),
       ...[...this.#regions.values()].reverse().map((r) => () => r.close()),
       () => sysClose(this.fd, this.name),
       () => this.group.forget(this),

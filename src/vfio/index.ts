@@ -4,3 +4,5 @@ export { Group } from './group.js';
 export { Device, type DeviceInfo, type IrqInfo } from './device.js';
 export { Region, type RegionOptions } from './region.js';
 export type { Iommu, IommuInfo, DmaMapRequest } from './iommu.js';
+export { Interrupts, IrqWaitAbortedError, type EnableIrqOptions, type IrqFired, type IrqRequest, type IrqAbortReason } from './interrupts.js';
+export { chooseIrqType, checkVectorRange, IRQ_INDEX, type IrqType } from './irq-vectors.js';
