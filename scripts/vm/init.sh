@@ -50,7 +50,7 @@ mount -t tmpfs -o mode=755 upper /upper && mkdir /upper/u /upper/w
 mount -t overlay -o lowerdir=/lower,upperdir=/upper/u,workdir=/upper/w overlay /merged \
   || fail "mount overlay"
 [ -f "/lower$cfgdir/cmd.sh" ] || fail "no $cfgdir/cmd.sh on the host share"
-. "/lower$cfgdir/guest.conf"   # sets NONCE
+. "/lower$cfgdir/guest.conf"   # sets NONCE and CWD
 
 m=/merged
 mount -t proc proc $m/proc
@@ -60,8 +60,10 @@ mkdir -p $m/dev/pts $m/dev/shm $m/dev/hugepages
 mount -t devpts devpts $m/dev/pts
 mount -t tmpfs -o mode=1777 shm $m/dev/shm
 mount -t hugetlbfs -o pagesize=2M hugetlbfs $m/dev/hugepages
-mount -t tmpfs -o mode=1777 tmp $m/tmp
-mount -t tmpfs -o mode=755 run $m/run
+# Fresh tmpfs on /tmp and /run, unless the working directory is in there (a checkout under
+# /tmp): then the overlay keeps the host's content visible and writes still go to tmpfs.
+case "$CWD/" in /tmp/*) ;; *) mount -t tmpfs -o mode=1777 tmp $m/tmp ;; esac
+case "$CWD/" in /run/*) ;; *) mount -t tmpfs -o mode=755 run $m/run ;; esac
 mkdir -p $m/run/vfio-ts
 cp "/lower$cfgdir/cmd.sh" $m/run/vfio-ts/cmd.sh
 

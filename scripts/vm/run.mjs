@@ -257,7 +257,7 @@ export async function main(argv) {
     `cd ${shq(cwd)} || exit 125\n` +
     Object.entries(env).map(([k, v]) => `export ${k}=${shq(v)}\n`).join('') +
     `exec ${o.cmd.map(shq).join(' ')}\n`);
-  writeFileSync(join(tmp, 'guest.conf'), `NONCE=${nonce}\n`);
+  writeFileSync(join(tmp, 'guest.conf'), `NONCE=${nonce}\nCWD=${shq(cwd)}\n`);
   const guestDevices = o.devices.flatMap((d) => devs[d].guest);
   writeFileSync(join(tmp, 'devices.list'), guestDevices.map((g) => g.join(' ')).join('\n') + '\n');
 
