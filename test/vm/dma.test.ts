@@ -1,0 +1,154 @@
+import { execFileSync } from 'node:child_process';
+import { chownSync, readFileSync, statSync } from 'node:fs';
+import { randomFillSync } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDevice, type DmaBuffer, type OpenedDevice } from '../../src/index.js';
+import { lockedBytes, Mapping } from '../../src/sys/index.js';
+import { MAP_ANONYMOUS, MAP_POPULATE, MAP_PRIVATE, PROT_READ, PROT_WRITE } from '../../structs/index.js';
+import { testDevice } from './manifest.js';
+import { dmaToDevice, dmaToRam } from './edu-dma.js';
+
+// (size, offset in the source buffer, offset in edu's buffer, offset in the destination buffer)
+const CASES: Array<[number, number, number, number]> = [
+  [1, 0, 0, 0],
+  [7, 3, 5, 1],
+  [64, 100, 64, 200],
+  [255, 1, 3000, 77],
+  [1000, 3095, 123, 4095],
+  [2048, 2048, 2047, 1],
+  [4095, 1, 0, 0],
+];
+
+describe('DMA with edu', () => {
+  const edu = testDevice('edu');
+  let dev: OpenedDevice;
+
+  beforeAll(() => {
+    dev = openDevice(edu.bdf);
+  });
+  afterAll(() => dev?.close());
+
+  function roundTrip(src: Uint8Array, srcIova: bigint, dst: Uint8Array, dstIova: bigint, [size, so, devo, doff]: (typeof CASES)[number]): void {
+    const data = randomFillSync(new Uint8Array(size));
+    src.set(data, so);
+    dst.fill(0xa5);
+    dmaToDevice(dev.bar(0), srcIova + BigInt(so), devo, size);
+    dmaToRam(dev.bar(0), devo, dstIova + BigInt(doff), size);
+    expect(dst.subarray(doff, doff + size)).toEqual(data);
+    // The device wrote exactly `size` bytes: the bytes on either side are untouched.
+    if (doff > 0) expect(dst[doff - 1]).toBe(0xa5);
+    if (doff + size < dst.length) expect(dst[doff + size]).toBe(0xa5);
+  }
+
+  it('round-trips random data RAM -> device -> RAM through plain buffers', () => {
+    using a = dev.dma.alloc(8192);
+    using b = dev.dma.alloc(8192);
+    expect(a.iova % 4096n).toBe(0n);
+    expect(a.iova).not.toBe(b.iova);
+    for (const c of CASES) roundTrip(a.bytes, a.iova, b.bytes, b.iova, c);
+  });
+
+  it('round-trips through pool buffers', () => {
+    using pool = dev.dma.pool(8, 8192);
+    const x = pool.alloc()!;
+    const y = pool.alloc()!;
+    expect(y.iova - x.iova).toBe(8192n);
+    for (const c of CASES.slice(0, 4)) roundTrip(x.bytes, x.iova, y.bytes, y.iova, c);
+    x.free();
+    y.free();
+    expect(pool.available).toBe(8);
+  });
+
+  it('round-trips through a 2 MiB hugepage buffer', () => {
+    using h = dev.dma.alloc(2 << 20, { hugepages: '2M' });
+    expect(h.size).toBe(2 << 20);
+    expect(h.iova % (2n << 20n)).toBe(0n);
+    const far = 1 << 20; // the second half of the hugepage
+    for (const c of CASES.slice(2, 6)) roundTrip(h.bytes, h.iova, h.view(far, 8192), h.iova + BigInt(far), c);
+  });
+
+  it('writes seen by the device stay out of read-only buffers', () => {
+    using ro = dev.dma.alloc(4096, { deviceReadOnly: true });
+    using rw = dev.dma.alloc(4096);
+    ro.bytes.fill(0x11);
+    rw.bytes.fill(0x22);
+    dmaToDevice(dev.bar(0), ro.iova, 0, 64); // the device may read it
+    dmaToRam(dev.bar(0), 0, rw.iova, 64);
+    expect(rw.bytes.subarray(0, 64).every((v) => v === 0x11)).toBe(true);
+    rw.bytes.fill(0x33);
+    dmaToDevice(dev.bar(0), rw.iova, 0, 64);
+    dmaToRam(dev.bar(0), 0, ro.iova, 64); // blocked by the IOMMU
+    expect(ro.bytes.subarray(0, 64).every((v) => v === 0x11)).toBe(true);
+  });
+
+  it('after unmap, the IOMMU blocks device DMA to the old IOVA and the library keeps working', () => {
+    const container = dev.group.container;
+    const mem = new Mapping({ length: 4096, prot: PROT_READ | PROT_WRITE, flags: MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE });
+    try {
+      const iova = 0x4000_0000n;
+      container.mapDma({ vaddr: mem.address, iova, size: 4096n, readable: true, writable: true });
+      using src = dev.dma.alloc(4096);
+      src.bytes.fill(0x5a);
+      dmaToDevice(dev.bar(0), src.iova, 0, 256);
+      dmaToRam(dev.bar(0), 0, iova, 256);
+      expect(mem.u8[0]).toBe(0x5a); // reachable while mapped
+      container.unmapDma(iova, 4096n);
+      mem.u8.fill(0xc3);
+      dmaToRam(dev.bar(0), 0, iova, 256);
+      expect(mem.u8.subarray(0, 256).every((v) => v === 0xc3)).toBe(true);
+      using again = dev.dma.alloc(4096);
+      dmaToRam(dev.bar(0), 0, again.iova, 256);
+      expect(again.bytes[255]).toBe(0x5a);
+    } finally {
+      mem.close();
+    }
+  });
+
+  it('identity IOVA is refused with the reason: the process address is outside the 39-bit aperture', () => {
+    expect(() => dev.dma.alloc(4096, { iova: 'identity' })).toThrow(/identity IOVA impossible: the buffer's virtual address 0x7f[0-9a-f]+.* IOMMU ranges: 0x0-0xfedfffff, 0xfef00000-0x7fffffffff/);
+    expect(dev.dma.buffers).toBe(0); // nothing left behind
+  });
+
+  it('10,000 map/unmap cycles leave dma_avail and locked memory where they started', () => {
+    const before = { avail: dev.dma.info().dmaAvail, locked: lockedBytes(), free: dev.dma.allocator.freeBytes };
+    const seen = new Set<bigint>();
+    for (let i = 0; i < 10_000; i++) {
+      const b: DmaBuffer = dev.dma.alloc(4096);
+      seen.add(b.iova);
+      b.close();
+    }
+    expect(dev.dma.info().dmaAvail).toBe(before.avail);
+    expect(lockedBytes()).toBe(before.locked);
+    expect(dev.dma.allocator.freeBytes).toBe(before.free);
+    expect(seen.size).toBeGreaterThan(0);
+  });
+
+  it('hugepages beyond what is reserved give a clear error', () => {
+    const free = Number(readFileSync('/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages', 'utf8'));
+    expect(() => dev.dma.alloc((free + 1) * (2 << 20), { hugepages: '2M' })).toThrow(new RegExp(`${free + 1} free 2M hugepages are needed and ${free} are free`));
+    expect(dev.dma.buffers).toBe(0);
+  });
+});
+
+describe('DMA for an unprivileged user with a small RLIMIT_MEMLOCK', () => {
+  it('gets the locked-memory error with the limit and the fix, not a bare ENOMEM', () => {
+    const edu = testDevice('edu');
+    const groupFile = `/dev/vfio/${edu.group}`;
+    const owner = statSync(groupFile);
+    chownSync(groupFile, 65534, 65534); // what a deployment does for a service user
+    try {
+      const out = execFileSync(process.execPath, ['--import', 'tsx', 'test/vm/fixtures/memlock-child.ts', edu.bdf, String(1 << 20)], {
+        uid: 65534, gid: 65534, encoding: 'utf8', env: { ...process.env, HOME: '/tmp' }, timeout: 60_000,
+      });
+      const r = JSON.parse(out.trim().split('\n').pop()!);
+      expect(r.uid).toBe(65534);
+      expect(r.memlock).toBe(String(1 << 20));
+      expect(r.small).toMatch(/^ok iova=0x/);
+      expect(r.large).toMatch(/pinning 67108864 bytes \(64\.0 MiB\) for DMA would pass the locked-memory limit: RLIMIT_MEMLOCK is 1048576 bytes \(1\.0 MiB\)/);
+      expect(r.large).toMatch(/ulimit -l/);
+      expect(r.large).not.toMatch(/^ENOMEM/);
+    } finally {
+      chownSync(groupFile, owner.uid, owner.gid);
+    }
+  });
+});
