@@ -3,6 +3,7 @@ import { EPOLL_CLOEXEC, EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLLIN, epoll_event, enco
 import { errno, libc } from './libc.js';
 import { SysError } from './errors.js';
 import { sysClose } from './calls.js';
+import { Resource } from './resource.js';
 
 /** One ready fd from `epoll_wait`: the `data` given when it was added, and the event bits. */
 export interface EpollReady {
@@ -12,27 +13,23 @@ export interface EpollReady {
 
 const EINTR = 4;
 
-export class Epoll {
+export class Epoll extends Resource {
   readonly fd: number;
-  #closed = false;
 
   constructor() {
+    super();
     const fd = libc.epoll_create1(EPOLL_CLOEXEC) as number;
     if (fd < 0) throw new SysError({ syscall: 'epoll_create1', errno: errno() });
     this.fd = fd;
   }
 
-  get closed(): boolean {
-    return this.#closed;
-  }
-
-  #check(): void {
-    if (this.#closed) throw new Error(`epoll ${this.fd} used after close`);
+  get name(): string {
+    return `epoll ${this.fd}`;
   }
 
   /** Watches `fd` for `events` (readable by default); `data` comes back with each event. */
   add(fd: number, data: bigint, events = EPOLLIN): void {
-    this.#check();
+    this.check();
     const ev = Buffer.alloc(epoll_event.size);
     encodeStruct(ev, epoll_event, { events, data });
     if (libc.epoll_ctl(this.fd, EPOLL_CTL_ADD, fd, ev) < 0) throw new SysError({ syscall: 'epoll_ctl(EPOLL_CTL_ADD)', errno: errno(), target: `fd ${fd}` });
@@ -40,13 +37,13 @@ export class Epoll {
 
   /** Stops watching `fd`. */
   remove(fd: number): void {
-    this.#check();
+    this.check();
     if (libc.epoll_ctl(this.fd, EPOLL_CTL_DEL, fd, null) < 0) throw new SysError({ syscall: 'epoll_ctl(EPOLL_CTL_DEL)', errno: errno(), target: `fd ${fd}` });
   }
 
   /** Blocks the calling thread up to `timeoutMs` (-1: forever) and returns the ready fds. */
   wait(timeoutMs: number, maxEvents = 64): EpollReady[] {
-    this.#check();
+    this.check();
     const buf = Buffer.alloc(epoll_event.size * maxEvents);
     for (;;) {
       const n = libc.epoll_wait(this.fd, buf, maxEvents, timeoutMs) as number;
@@ -60,7 +57,7 @@ export class Epoll {
    * the ready fds ([] on timeout). `timeoutMs` bounds how long the worker thread is held.
    */
   waitAsync(timeoutMs: number, maxEvents = 64): Promise<EpollReady[]> {
-    this.#check();
+    this.check();
     const buf = Buffer.alloc(epoll_event.size * maxEvents);
     return new Promise((resolve, reject) => {
       libc.epoll_wait.async(this.fd, buf, maxEvents, timeoutMs, (err: unknown, n: number) => {
@@ -73,14 +70,8 @@ export class Epoll {
     });
   }
 
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    sysClose(this.fd, `epoll ${this.fd}`);
-  }
-
-  [Symbol.dispose](): void {
-    this.close();
+  protected release(): void {
+    sysClose(this.fd, this.name);
   }
 }
 

@@ -3,50 +3,41 @@ import { EFD_CLOEXEC, EFD_NONBLOCK } from '../../structs/index.js';
 import { errno, libc } from './libc.js';
 import { SysError } from './errors.js';
 import { sysClose, sysRead, sysWrite } from './calls.js';
+import { Resource } from './resource.js';
 
 /** An eventfd owned by this process, closed on `close()`. */
-export class EventFd {
+export class EventFd extends Resource {
   readonly fd: number;
-  #closed = false;
   readonly #buf = Buffer.alloc(8);
 
   /** A non-blocking eventfd (reads return `0n` when the counter is zero). */
   constructor(initial = 0) {
+    super();
     const fd = libc.eventfd(initial, EFD_CLOEXEC | EFD_NONBLOCK) as number;
     if (fd < 0) throw new SysError({ syscall: 'eventfd', errno: errno() });
     this.fd = fd;
   }
 
-  get closed(): boolean {
-    return this.#closed;
-  }
-
-  #check(): void {
-    if (this.#closed) throw new Error(`eventfd ${this.fd} used after close`);
+  get name(): string {
+    return `eventfd ${this.fd}`;
   }
 
   /** Reads and clears the counter: how many times it was signalled since the last read. */
   read(): bigint {
-    this.#check();
+    this.check();
     const n = sysRead(this.fd, this.#buf, 8, `eventfd ${this.fd}`);
     return n === null ? 0n : this.#buf.readBigUInt64LE(0);
   }
 
   /** Adds `n` to the counter (signals it). */
   signal(n: bigint = 1n): void {
-    this.#check();
+    this.check();
     const b = Buffer.alloc(8);
     b.writeBigUInt64LE(n);
     sysWrite(this.fd, b, 8, `eventfd ${this.fd}`);
   }
 
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    sysClose(this.fd, `eventfd ${this.fd}`);
-  }
-
-  [Symbol.dispose](): void {
-    this.close();
+  protected release(): void {
+    sysClose(this.fd, this.name);
   }
 }

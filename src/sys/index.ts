@@ -9,3 +9,4 @@ export { libc } from './libc.js';
 export { MmioWindow } from './mmio.js';
 export { lockedBytes, hasCapability, CAP_IPC_LOCK } from './process.js';
 export { closeAll } from './close-all.js';
+export { Resource } from './resource.js';

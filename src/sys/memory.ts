@@ -4,6 +4,7 @@
 import { koffi } from '../../structs/index.js';
 import { errno, libc } from './libc.js';
 import { SysError } from './errors.js';
+import { Resource } from './resource.js';
 
 /** `MAP_FAILED` is `(void *)-1`; koffi returns pointers as unsigned bigints. */
 export const MAP_FAILED_ADDRESS = 0xffff_ffff_ffff_ffffn;
@@ -25,14 +26,14 @@ export interface MmapOptions {
  * A region of the address space from `mmap`, unmapped on `close()`. Views are created on demand
  * and must not be used after close (the memory is gone; reads would fault).
  */
-export class Mapping {
+export class Mapping extends Resource {
   readonly address: bigint;
   readonly length: number;
   readonly target: string;
-  #closed = false;
   #buffer: ArrayBuffer | undefined;
 
   constructor(opts: MmapOptions) {
+    super();
     const length = Number(opts.length);
     if (!Number.isSafeInteger(length) || length <= 0) throw new RangeError(`mmap of ${opts.target ?? 'memory'}: length must be a positive integer, got ${opts.length}`);
     const addr = libc.mmap(null, length, opts.prot, opts.flags, opts.fd ?? -1, BigInt(opts.offset ?? 0)) as bigint | null;
@@ -44,13 +45,13 @@ export class Mapping {
     this.target = opts.target ?? 'anonymous memory';
   }
 
-  get closed(): boolean {
-    return this.#closed;
+  get name(): string {
+    return `mapping of ${this.target}`;
   }
 
   /** The whole mapping as an ArrayBuffer (no copy). */
   get buffer(): ArrayBuffer {
-    this.#check();
+    this.check();
     this.#buffer ??= koffi.view(this.address, this.length);
     return this.#buffer;
   }
@@ -70,22 +71,11 @@ export class Mapping {
     return new BigUint64Array(this.buffer, 0, Math.floor(this.length / 8));
   }
 
-  #check(): void {
-    if (this.#closed) throw new Error(`${this.target}: mapping used after close`);
-  }
-
-  /** Unmaps; safe to call twice. */
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
+  protected release(): void {
     this.#buffer = undefined;
     if (libc.munmap(this.address, this.length) < 0) {
       throw new SysError({ syscall: 'munmap', errno: errno(), target: this.target });
     }
-  }
-
-  [Symbol.dispose](): void {
-    this.close();
   }
 }
 

@@ -123,6 +123,27 @@ describe('DMA with edu', () => {
     expect(seen.size).toBeGreaterThan(0);
   });
 
+  it('maps 4 GiB and more: the device reaches bytes past the 4 GiB mark', () => {
+    const FOUR_GIB = 2 ** 32;
+    using big = dev.dma.alloc(FOUR_GIB + 8192);
+    expect(big.size).toBe(FOUR_GIB + 8192);
+    expect(() => big.bytes).toThrow(/use view\(offset, length\)/);
+    const first = big.view(0, 8192);
+    const beyond = big.view(FOUR_GIB, 8192);
+    first.fill(0x11);
+    beyond.fill(0x77);
+    // From past 4 GiB to the device, and back into the second page: a size or IOVA cut to
+    // 32 bits would send the device somewhere else.
+    dmaToDevice(dev.bar(0), big.iovaAt(FOUR_GIB + 100), 0, 1000);
+    dmaToRam(dev.bar(0), 0, big.iovaAt(4096), 1000);
+    expect(first.subarray(4096, 5096).every((v) => v === 0x77)).toBe(true);
+    expect(first[0]).toBe(0x11);
+    first.fill(0x22, 0, 4096);
+    dmaToDevice(dev.bar(0), big.iova, 0, 500);
+    dmaToRam(dev.bar(0), 0, big.iovaAt(FOUR_GIB + 4096), 500);
+    expect(beyond.subarray(4096, 4596).every((v) => v === 0x22)).toBe(true);
+  }, 300_000);
+
   it('hugepages beyond what is reserved give a clear error', () => {
     const free = Number(readFileSync('/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages', 'utf8'));
     expect(() => dev.dma.alloc((free + 1) * (2 << 20), { hugepages: '2M' })).toThrow(new RegExp(`${free + 1} free 2M hugepages are needed and ${free} are free`));

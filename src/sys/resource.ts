@@ -1,0 +1,53 @@
+/** The close-once, no-use-after-close discipline every kernel resource owner follows. */
+import { closeAll } from './close-all.js';
+
+export { closeAll };
+
+export abstract class Resource {
+  #closed = false;
+  readonly #before: Array<() => void> = [];
+  readonly #after: Array<() => void> = [];
+
+  /** What this is, for messages (`group 12 (/dev/vfio/12)`). */
+  abstract get name(): string;
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Throws when used after close. */
+  protected check(): void {
+    if (this.#closed) throw new Error(`${this.name} is closed: open it again to use it`);
+  }
+
+  /** Releases the resource; called at most once. */
+  protected abstract release(): void;
+
+  /**
+   * Runs `fn` when this closes: `before` the resource is released (for things that depend on
+   * it, such as DMA mappings of a container), or `after` (for things it depends on).
+   */
+  onClose(fn: () => void, when: 'before' | 'after' = 'after'): void {
+    this.check();
+    (when === 'before' ? this.#before : this.#after).push(fn);
+  }
+
+  /** Closes; safe to call twice. Hooks run even when one of them throws; the first error is rethrown. */
+  close(): void {
+    if (this.#closed) return;
+    const before = this.#before.splice(0).reverse();
+    const after = this.#after.splice(0);
+    closeAll([
+      ...before,
+      () => {
+        this.#closed = true;
+        this.release();
+      },
+      ...after,
+    ]);
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}
