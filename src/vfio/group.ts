@@ -102,7 +102,15 @@ export class Group extends Resource {
     // Devices first: the kernel refuses to detach a group while its device fds are open.
     closeAll([
       ...[...this.#devices.values()].reverse().map((d) => () => d.close()),
-      () => sysIoctl(this.fd, VFIO_GROUP_UNSET_CONTAINER, 'VFIO_GROUP_UNSET_CONTAINER', 0, this.path),
+      () => {
+        try {
+          sysIoctl(this.fd, VFIO_GROUP_UNSET_CONTAINER, 'VFIO_GROUP_UNSET_CONTAINER', 0, this.path);
+        } catch (e) {
+          // EINVAL: the group is no longer in a container. The kernel detaches it itself when
+          // its last device is unbound from vfio-pci (the device request interrupt path).
+          if (!(e instanceof SysError && e.code === 'EINVAL')) throw e;
+        }
+      },
       () => sysClose(this.fd, this.path),
       () => this.container.detached(this),
     ]);
