@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { PCI_CAP_ID_MSIX, PCI_MSIX_TABLE, PCI_MSIX_TABLE_OFFSET } from '../../structs/index.js';
 import { Container, SysError, openDevice } from '../../src/index.js';
 import { testDevice } from './manifest.js';
-import { openFdCount, sysfsCapabilities } from './sysfs-oracle.js';
+import { openFdCount, sysfsBars, sysfsCapabilities } from './sysfs-oracle.js';
 
 const NVME_CAP = 0x00;
 const NVME_VS = 0x08;
@@ -78,6 +78,20 @@ describe('e1000e', () => {
     mem.write32(RDBAL, 0x0badcaf0);
     io.write32(IOADDR, RDBAL);
     expect(io.read32(IODATA)).toBe(0x0badcaf0);
+  });
+});
+
+describe('config space of e1000e', () => {
+  it('decodes the BARs as the kernel sees them, and walks both capability lists', () => {
+    const nic = testDevice('e1000e');
+    using dev = openDevice(nic.bdf);
+    const decoded = dev.config.bars().filter((b) => b.address !== 0n).map((b) => ({ index: b.index, start: b.address, io: b.io }));
+    expect(decoded).toEqual(sysfsBars(nic.bdf));
+    expect(decoded.find((b) => b.index === 2)?.io).toBe(true);
+    expect(dev.config.capabilities()).toEqual(sysfsCapabilities(nic.bdf));
+    // PCIe: AER (1) and the device serial number (3) in extended config space.
+    expect(dev.config.extendedCapabilities().map((c) => c.id)).toEqual([1, 3]);
+    expect(dev.config.extendedCapabilities()[0].offset).toBe(0x100);
   });
 });
 

@@ -20,3 +20,17 @@ export function sysfsCapabilities(bdf: string): Array<{ id: number; offset: numb
 export function openFdCount(): number {
   return readdirSync('/proc/self/fd').length;
 }
+
+/** BAR i's start address and whether it is I/O, from /sys/bus/pci/devices/BDF/resource. */
+export function sysfsBars(bdf: string): Array<{ index: number; start: bigint; io: boolean }> {
+  const IORESOURCE_IO = 0x100n;
+  return readFileSync(`/sys/bus/pci/devices/${bdf}/resource`, 'utf8')
+    .trim()
+    .split('\n')
+    .slice(0, 6)
+    .map((line, index) => {
+      const [start, , flags] = line.trim().split(/\s+/).map((x) => BigInt(x));
+      return { index, start, io: (flags & IORESOURCE_IO) !== 0n };
+    })
+    .filter((b) => b.start !== 0n);
+}
