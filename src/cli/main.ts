@@ -1,0 +1,231 @@
+/**
+ * The `vfio` command without the process around it: `runCli(argv, io)` parses the arguments,
+ * runs one subcommand and returns the exit code. Output goes through `io`, so tests capture it
+ * and nothing here calls `process.exit`.
+ */
+import { openDevice, type OpenedDevice } from '../index.js';
+import { DEFAULT_SYSFS, PciSysfs } from '../pci/index.js';
+import { UsageError, parseAddress, parseCommandArgs, parseSmallInteger, parseValue, parseWidth, requireOperands, type OptionSpec, type ParsedArgs } from './args.js';
+import { dumpConfig, formatValue, readConfig, readRegisters, writeConfig, writeRegister } from './access.js';
+import { bindDevice } from './bind.js';
+import { toJson } from './format.js';
+import { deviceReport, formatDeviceReport } from './info.js';
+import { formatDeviceList, listDevices } from './list.js';
+
+/** Where the command writes. Each call is one chunk of text; a newline is added. */
+export interface CliIo {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+/** Writes to the process's stdout and stderr. */
+export const processIo: CliIo = {
+  out: (t) => void process.stdout.write(`${t}\n`),
+  err: (t) => void process.stderr.write(`${t}\n`),
+};
+
+interface Command {
+  name: string;
+  operands: string;
+  summary: string;
+  details?: string;
+  options: Record<string, OptionSpec>;
+  run(args: ParsedArgs, io: CliIo): void;
+}
+
+const WIDTH: OptionSpec = { type: 'string', short: 'w', value: 'BITS', description: 'access width: 8, 16, 32 or 64 (default 32)' };
+const JSON_OPT: OptionSpec = { type: 'boolean', description: 'print JSON instead of text' };
+const SYSFS: OptionSpec = { type: 'string', value: 'ROOT', description: `sysfs root (default ${DEFAULT_SYSFS}; for tests and chroots)` };
+
+/**
+ * Opens a device for inspection (bus mastering is left as it is), after checking it exists
+ * and is bound to a VFIO driver, so the error names the device rather than /dev/vfio.
+ */
+function withDevice<T>(address: string, fn: (dev: OpenedDevice) => T): T {
+  const addr = parseAddress(address);
+  const sysfs = new PciSysfs();
+  sysfs.requireDevice(addr);
+  const driver = sysfs.driver(addr);
+  if (driver === null || !driver.includes('vfio')) {
+    throw new Error(`${addr} is bound to ${driver ?? 'no driver'}, not vfio-pci: bind it first (as root) with: vfio bind ${addr}`);
+  }
+  using dev = openDevice(addr, { busMaster: false });
+  return fn(dev);
+}
+
+function parseBar(text: string): number {
+  return parseSmallInteger(text, 'BAR', 5);
+}
+
+const COMMANDS: Command[] = [
+  {
+    name: 'list',
+    operands: '',
+    summary: 'list PCI devices with driver, IOMMU group and whether VFIO can use the group',
+    details: 'A group is viable when every member is bound to vfio-pci (or pci-stub, pcieport) or to no driver.',
+    options: { json: JSON_OPT, sysfs: SYSFS },
+    run({ positionals, values }, io) {
+      requireOperands('list', positionals, []);
+      const devices = listDevices(new PciSysfs((values.sysfs as string | undefined) ?? DEFAULT_SYSFS));
+      io.out(values.json ? toJson(devices) : formatDeviceList(devices));
+    },
+  },
+  {
+    name: 'info',
+    operands: 'ADDRESS',
+    summary: 'show regions, irqs, capabilities, BARs and the IOMMU of a device bound to vfio-pci',
+    options: { json: JSON_OPT },
+    run({ positionals, values }, io) {
+      requireOperands('info', positionals, ['ADDRESS']);
+      const report = withDevice(positionals[0], deviceReport);
+      io.out(values.json ? toJson(report) : formatDeviceReport(report));
+    },
+  },
+  {
+    name: 'read',
+    operands: 'ADDRESS BAR OFFSET',
+    summary: 'read registers of a BAR',
+    details: 'One value prints alone (0x010000ed); with --count, one "offset: value" line each.',
+    options: { width: WIDTH, count: { type: 'string', short: 'n', value: 'N', description: 'read N consecutive registers (default 1)' } },
+    run({ positionals, values }, io) {
+      requireOperands('read', positionals, ['ADDRESS', 'BAR', 'OFFSET']);
+      const bar = parseBar(positionals[1]);
+      const offset = parseSmallInteger(positionals[2], 'OFFSET');
+      const width = parseWidth(values.width);
+      const count = values.count === undefined ? 1 : parseSmallInteger(values.count as string, '--count', 1 << 20);
+      if (count < 1) throw new UsageError('--count must be at least 1', 'read');
+      io.out(withDevice(positionals[0], (dev) => readRegisters(dev.bar(bar), offset, width, count)));
+    },
+  },
+  {
+    name: 'write',
+    operands: 'ADDRESS BAR OFFSET VALUE',
+    summary: 'write a register of a BAR',
+    options: { width: WIDTH },
+    run({ positionals, values }, io) {
+      requireOperands('write', positionals, ['ADDRESS', 'BAR', 'OFFSET', 'VALUE']);
+      const bar = parseBar(positionals[1]);
+      const offset = parseSmallInteger(positionals[2], 'OFFSET');
+      const width = parseWidth(values.width);
+      const value = parseValue(positionals[3], width);
+      withDevice(positionals[0], (dev) => writeRegister(dev.bar(bar), offset, width, value));
+      io.out(`BAR${bar}+0x${offset.toString(16)} <- ${formatValue(value, width)}`);
+    },
+  },
+  {
+    name: 'config',
+    operands: 'ADDRESS [OFFSET [VALUE]]',
+    summary: 'dump config space, or read (write) one value',
+    details: 'Without OFFSET: a hex dump of the first 256 bytes (--all: the whole config region) like lspci -xxx.',
+    options: {
+      width: { ...WIDTH, description: 'access width for OFFSET: 8, 16 or 32 (default 32)' },
+      all: { type: 'boolean', description: 'dump the extended config space too (4 KiB on PCIe)' },
+    },
+    run({ positionals, values }, io) {
+      requireOperands('config', positionals, ['ADDRESS'], ['OFFSET', 'VALUE']);
+      const width = parseWidth(values.width, 32, [8, 16, 32]) as 8 | 16 | 32;
+      const offset = positionals[1] === undefined ? undefined : parseSmallInteger(positionals[1], 'OFFSET', 0xfff);
+      const value = positionals[2] === undefined ? undefined : parseValue(positionals[2], width);
+      io.out(withDevice(positionals[0], (dev) => {
+        if (offset === undefined) return dumpConfig(dev.config, values.all ? dev.config.size : 256);
+        if (value === undefined) return formatValue(BigInt(readConfig(dev.config, offset, width)), width);
+        writeConfig(dev.config, offset, width, Number(value));
+        return `config+0x${offset.toString(16)} <- ${formatValue(value, width)}`;
+      }));
+    },
+  },
+  {
+    name: 'bind',
+    operands: 'ADDRESS',
+    summary: 'bind a device to vfio-pci through driver_override (needs root)',
+    options: {
+      driver: { type: 'string', short: 'd', value: 'NAME', description: 'driver to bind to (default vfio-pci)' },
+      sysfs: SYSFS,
+    },
+    run({ positionals, values }, io) {
+      requireOperands('bind', positionals, ['ADDRESS']);
+      const addr = parseAddress(positionals[0]);
+      const driver = (values.driver as string | undefined) ?? 'vfio-pci';
+      io.out(bindDevice(new PciSysfs((values.sysfs as string | undefined) ?? DEFAULT_SYSFS), addr, driver));
+    },
+  },
+];
+
+/** The usage text of one command. */
+export function commandHelp(name: string): string {
+  const c = COMMANDS.find((x) => x.name === name);
+  if (!c) throw new UsageError(`unknown command '${name}'`);
+  const opts = Object.entries(c.options).map(([n, o]) => {
+    const flag = `${o.short ? `-${o.short}, ` : '    '}--${n}${o.value ? ` ${o.value}` : ''}`;
+    return `  ${flag.padEnd(24)} ${o.description}`;
+  });
+  return [
+    `usage: vfio ${c.name}${c.operands ? ` ${c.operands}` : ''} [options]`,
+    '',
+    `${c.summary[0].toUpperCase()}${c.summary.slice(1)}.`,
+    ...(c.details ? [c.details] : []),
+    ...(c.operands.includes('ADDRESS') ? ['ADDRESS is a PCI address, 0000:00:03.0 or 00:03.0. Numbers are hex (0x10) or decimal (16).'] : []),
+    '',
+    'options:',
+    ...opts,
+    `  ${'-h, --help'.padEnd(24)} show this help`,
+  ].join('\n');
+}
+
+/** The top-level usage text. */
+export function mainHelp(): string {
+  return [
+    'usage: vfio COMMAND [ARGS] [options]',
+    '',
+    'Inspect and poke PCI devices through Linux VFIO (vfio-ts).',
+    '',
+    'commands:',
+    ...COMMANDS.map((c) => `  ${`${c.name} ${c.operands}`.padEnd(32)} ${c.summary}`),
+    '',
+    'vfio COMMAND --help shows the options of a command.',
+  ].join('\n');
+}
+
+/** The message of any thrown value (SysError messages already name the call, errno and fix). */
+function errorMessage(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/**
+ * Runs the `vfio` command line `argv` (without `node` and the script) and returns the exit
+ * code: 0 on success, 1 on any error (printed as `error: <message>` on `io.err`).
+ */
+export function runCli(argv: string[], io: CliIo = processIo): number {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    if (name === 'help' && rest[0]) {
+      try {
+        io.out(commandHelp(rest[0]));
+      } catch (e) {
+        io.err(`error: ${errorMessage(e)}\n${mainHelp()}`);
+        return 1;
+      }
+      return 0;
+    }
+    (name === undefined ? io.err : io.out)(mainHelp());
+    return name === undefined ? 1 : 0;
+  }
+  const command = COMMANDS.find((c) => c.name === name);
+  if (!command) {
+    io.err(`error: unknown command '${name}'\n\n${mainHelp()}`);
+    return 1;
+  }
+  try {
+    const args = parseCommandArgs(command.name, rest, command.options);
+    if (args.values.help) {
+      io.out(commandHelp(command.name));
+      return 0;
+    }
+    command.run(args, io);
+    return 0;
+  } catch (e) {
+    io.err(`error: ${errorMessage(e)}`);
+    if (e instanceof UsageError) io.err(`(vfio ${command.name} --help shows the usage)`);
+    return 1;
+  }
+}
