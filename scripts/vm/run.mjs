@@ -21,40 +21,39 @@ const say = (msg) => process.stderr.write(`[vm] ${msg}\n`);
 const EXIT_TIMEOUT = 124; // like timeout(1)
 const EXIT_RIG = 125; // the rig failed before or around the command
 
-// name -> QEMU arguments and what the guest should find. `group` entries come as a set.
-function deviceSpecs(tmp) {
-  return {
-    edu: {
-      qemu: ['-device', 'edu,dma_mask=0xffffffffffffffff'],
-      guest: [['edu', 'edu', '1234', '11e8', 'vfio', 'root']],
+// name -> QEMU arguments (or setup(tmp) returning them) and what the guest should find:
+// "name kind vendor device want place" lines of devices.list (see init.sh).
+const DEVICES = {
+  edu: {
+    qemu: ['-device', 'edu,dma_mask=0xffffffffffffffff'],
+    guest: [['edu', 'edu', '1234', '11e8', 'vfio', 'root']],
+  },
+  nvme: {
+    setup(tmp) {
+      const img = join(tmp, 'nvme.img'); // fresh, sparse, per run
+      const fd = openSync(img, 'w');
+      ftruncateSync(fd, 256 * 1024 * 1024);
+      closeSync(fd);
+      return ['-drive', `file=${img},if=none,id=nvm,format=raw`,
+        '-device', 'nvme,serial=vfiots0001,drive=nvm'];
     },
-    nvme: {
-      setup() {
-        const img = join(tmp, 'nvme.img'); // fresh, sparse, per run
-        const fd = openSync(img, 'w');
-        ftruncateSync(fd, 256 * 1024 * 1024);
-        closeSync(fd);
-        return ['-drive', `file=${img},if=none,id=nvm,format=raw`,
-          '-device', 'nvme,serial=vfiots0001,drive=nvm'];
-      },
-      guest: [['nvme', 'nvme', '1b36', '0010', 'vfio', 'root']],
-    },
-    e1000e: {
-      // A netdev that is isolated from the host, so QEMU does not warn "nic has no peer".
-      qemu: ['-netdev', 'user,id=n0,restrict=on', '-device', 'e1000e,netdev=n0'],
-      guest: [['e1000e', 'e1000e', '8086', '10d3', 'vfio', 'root']],
-    },
-    // A conventional PCI bridge: everything behind it is one IOMMU group. The virtio-rng
-    // stays with its host driver (virtio-pci), so that group is not viable.
-    nonviable: {
-      qemu: ['-device', 'pci-bridge,id=br0,chassis_nr=1',
-        '-device', 'edu,dma_mask=0xffffffffffffffff,bus=br0,addr=0x1',
-        '-device', 'virtio-rng-pci,bus=br0,addr=0x2'],
-      guest: [['edu-nonviable', 'edu', '1234', '11e8', 'vfio', 'bridge'],
-        ['rng-host', 'virtio-rng', '1af4', '1005', 'host', 'bridge']],
-    },
-  };
-}
+    guest: [['nvme', 'nvme', '1b36', '0010', 'vfio', 'root']],
+  },
+  e1000e: {
+    // A netdev that is isolated from the host, so QEMU does not warn "nic has no peer".
+    qemu: ['-netdev', 'user,id=n0,restrict=on', '-device', 'e1000e,netdev=n0'],
+    guest: [['e1000e', 'e1000e', '8086', '10d3', 'vfio', 'root']],
+  },
+  // A conventional PCI bridge: everything behind it is one IOMMU group. The virtio-rng
+  // stays with its host driver (virtio-pci), so that group is not viable.
+  nonviable: {
+    qemu: ['-device', 'pci-bridge,id=br0,chassis_nr=1',
+      '-device', 'edu,dma_mask=0xffffffffffffffff,bus=br0,addr=0x1',
+      '-device', 'virtio-rng-pci,bus=br0,addr=0x2'],
+    guest: [['edu-nonviable', 'edu', '1234', '11e8', 'vfio', 'bridge'],
+      ['rng-host', 'virtio-rng', '1af4', '1005', 'host', 'bridge']],
+  },
+};
 const DEFAULT_DEVICES = ['edu', 'nvme', 'e1000e', 'nonviable'];
 const ALIASES = { 'edu-nonviable': 'nonviable', 'rng-host': 'nonviable' };
 
@@ -181,7 +180,7 @@ export async function main(argv) {
     process.exit(0);
   }
   const o = parseArgs(argv);
-  const known = Object.keys(deviceSpecs(null));
+  const known = Object.keys(DEVICES);
   for (const d of o.devices) if (!known.includes(d)) usage(`unknown device "${d}" (known: ${known.join(', ')})`);
 
   const qemuBin = which('qemu-system-x86_64');
@@ -195,14 +194,19 @@ export async function main(argv) {
     process.exit(EXIT_RIG);
   }
 
-  const initrd = ensureInitramfs({
-    cacheDir: CACHE, kernelDir: kernel.dir, kver: kernel.kver, busybox,
-    initScript: join(HERE, 'init.sh'),
-  });
+  let initrd;
+  try {
+    initrd = ensureInitramfs({
+      cacheDir: CACHE, kernelDir: kernel.dir, kver: kernel.kver, busybox,
+      initScript: join(HERE, 'init.sh'),
+    });
+  } catch (e) {
+    say(`cannot build the initramfs: ${e.message}`);
+    process.exit(EXIT_RIG);
+  }
 
   sweepStale();
   const tmp = mkdtempSync(join(tmpdir(), 'vfiots-vm-'));
-  const devs = deviceSpecs(tmp);
   const nonce = randomBytes(8).toString('hex');
   const consoleLog = join(tmp, 'console.log');
   let qemu = null;
@@ -258,7 +262,7 @@ export async function main(argv) {
     Object.entries(env).map(([k, v]) => `export ${k}=${shq(v)}\n`).join('') +
     `exec ${o.cmd.map(shq).join(' ')}\n`);
   writeFileSync(join(tmp, 'guest.conf'), `NONCE=${nonce}\nCWD=${shq(cwd)}\n`);
-  const guestDevices = o.devices.flatMap((d) => devs[d].guest);
+  const guestDevices = o.devices.flatMap((d) => DEVICES[d].guest);
   writeFileSync(join(tmp, 'devices.list'), guestDevices.map((g) => g.join(' ')).join('\n') + '\n');
 
   // Output channels: the command's stdout and stderr, and control lines (kernel, ready, exit).
@@ -312,7 +316,7 @@ export async function main(argv) {
     '-kernel', kernel.image, '-initrd', initrd, '-append', append,
     '-virtfs', 'local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap',
     '-device', 'virtio-serial-pci', ...chardev('ctl'), ...chardev('out'), ...chardev('err'),
-    ...o.devices.flatMap((d) => devs[d].qemu ?? devs[d].setup()),
+    ...o.devices.flatMap((d) => DEVICES[d].qemu ?? DEVICES[d].setup(tmp)),
   ];
   // setpriv --pdeathsig: QEMU dies with the runner even if the runner is SIGKILLed.
   const setpriv = which('setpriv');
