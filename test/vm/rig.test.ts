@@ -1,27 +1,12 @@
 // Runs in the test VM (scripts/vm/run): checks that the rig gave us what its manifest says,
-// the way a user would look at it, with plain node:fs.
+// the way a user would look at it, with plain node:fs (no library code).
 import { existsSync, readFileSync, readlinkSync, readdirSync } from 'node:fs';
 import { basename } from 'node:path';
 import { describe, expect, it } from 'vitest';
-
-interface ManifestDevice {
-  name: string;
-  kind: string;
-  bdf: string;
-  vendor: string;
-  device: string;
-  group: number;
-  driver: string;
-  viable: boolean;
-}
-interface Manifest {
-  kernel: string;
-  hugepages2M: number;
-  devices: ManifestDevice[];
-}
+import { manifest as readManifest } from './manifest.js';
 
 const manifestPath = process.env.VFIO_TS_MANIFEST;
-const manifest: Manifest = JSON.parse(readFileSync(manifestPath ?? '/nonexistent', 'utf8'));
+const manifest = readManifest();
 const sysdev = (bdf: string) => `/sys/bus/pci/devices/${bdf}`;
 const driverOf = (bdf: string) =>
   existsSync(`${sysdev(bdf)}/driver`) ? basename(readlinkSync(`${sysdev(bdf)}/driver`)) : '';
