@@ -61,7 +61,7 @@ const CLASS_NAMES: Record<number, string> = {
   0x0107: 'Serial Attached SCSI controller', 0x0108: 'Non-Volatile memory controller', 0x0180: 'Mass storage controller',
   0x0200: 'Ethernet controller', 0x0280: 'Network controller', 0x0300: 'VGA compatible controller', 0x0302: '3D controller',
   0x0380: 'Display controller', 0x0403: 'Audio device', 0x0500: 'RAM memory', 0x0600: 'Host bridge', 0x0601: 'ISA bridge',
-  0x0604: 'PCI bridge', 0x0680: 'Bridge', 0x0700: 'Serial controller', 0x0880: 'System peripheral', 0x0c03: 'USB controller',
+  0x0604: 'PCI bridge', 0x0680: 'Bridge', 0x0700: 'Serial controller', 0x0780: 'Communication controller', 0x0880: 'System peripheral', 0x0c03: 'USB controller',
   0x0c05: 'SMBus', 0x0d00: 'IrDA controller', 0x1080: 'Encryption controller', 0x1200: 'Processing accelerators',
   0x00ff: 'Unclassified device', 0xff00: 'Unassigned class',
 };
