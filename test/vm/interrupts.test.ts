@@ -15,6 +15,25 @@ const EDU_IRQ_STATUS = 0x24;
 const EDU_IRQ_RAISE = 0x60;
 const EDU_IRQ_ACK = 0x64;
 
+/** edu keeps its irq status across opens: clear what an earlier (failed) test left raised. */
+function eduClear(bar: { write32(o: number, v: number): void }): void {
+  bar.write32(EDU_IRQ_ACK, 0xffff_ffff);
+}
+
+/** Waits until `total` interrupts were counted (MSI writes are delivered asynchronously). */
+function collect(irqs: { wait(ms: number): IrqFired[] }, total: number, timeoutMs = 3000): Map<number, number> {
+  const got = new Map<number, number>();
+  const end = Date.now() + timeoutMs;
+  let sum = 0;
+  while (sum < total && Date.now() < end) {
+    for (const f of irqs.wait(Math.max(1, end - Date.now()))) {
+      got.set(f.vector, (got.get(f.vector) ?? 0) + f.count);
+      sum += f.count;
+    }
+  }
+  return got;
+}
+
 describe('edu MSI', () => {
   const edu = testDevice('edu');
 
@@ -31,6 +50,7 @@ describe('edu MSI', () => {
     const before = openFdCount();
     using dev = openDevice(edu.bdf);
     const bar = dev.bar(0);
+    eduClear(bar);
     const irqs = dev.interrupts;
     irqs.enable('msi');
     expect(irqs.wait(0)).toEqual([]);
@@ -44,9 +64,13 @@ describe('edu MSI', () => {
     expect(irqs.wait(2000)).toEqual([{ vector: 0, count: 1 }]);
     expect(bar.read32(EDU_IRQ_STATUS)).toBe(0x2);
     bar.write32(EDU_IRQ_ACK, 0x2);
-    // Several raises before the wait: one vector, counted.
+    // Several raises before the wait: one vector, counted. Back-to-back MSIs may merge in the
+    // (guest) local APIC while one is pending, as on hardware, so 1 to 3 are counted.
     for (let i = 0; i < 3; i++) bar.write32(EDU_IRQ_RAISE, 0x4);
-    expect(irqs.wait(2000)).toEqual([{ vector: 0, count: 3 }]);
+    const got = collect(irqs, 3, 500);
+    expect([...got.keys()]).toEqual([0]);
+    expect(got.get(0)).toBeGreaterThanOrEqual(1);
+    expect(got.get(0)).toBeLessThanOrEqual(3);
     bar.write32(EDU_IRQ_ACK, 0x4);
     dev.close();
     dev.close();
@@ -84,6 +108,7 @@ describe('edu INTx', () => {
   it('is masked by the kernel after each interrupt: the second arrives only because of the unmask', () => {
     using dev = openDevice(edu.bdf);
     const bar = dev.bar(0);
+    eduClear(bar);
     const irqs = dev.interrupts;
     expect(irqs.enable('intx', { autoUnmask: false })).toBe('intx');
     bar.write32(EDU_IRQ_RAISE, 0x1);
@@ -103,6 +128,7 @@ describe('edu INTx', () => {
   it('auto-unmasks when the consumer comes back: raise twice, count once until acknowledged', () => {
     using dev = openDevice(edu.bdf);
     const bar = dev.bar(0);
+    eduClear(bar);
     const irqs = dev.interrupts;
     irqs.enable('intx');
     bar.write32(EDU_IRQ_RAISE, 0x1);
@@ -121,6 +147,7 @@ describe('edu INTx', () => {
   it('async iteration of INTx unmasks after each step of the loop', async () => {
     using dev = openDevice(edu.bdf);
     const bar = dev.bar(0);
+    eduClear(bar);
     const irqs = dev.interrupts;
     irqs.enable('intx');
     const seen: IrqFired[] = [];
@@ -136,6 +163,7 @@ describe('edu INTx', () => {
       const deadline = Date.now() + 3000;
       while (seen.length <= i && Date.now() < deadline) await sleep(5);
     }
+    irqs.stop(); // ends the loop if an interrupt went missing, instead of hanging the test
     await loop;
     expect(seen).toEqual([{ vector: 0, count: 1 }, { vector: 0, count: 1 }, { vector: 0, count: 1 }]);
   });
@@ -148,6 +176,7 @@ describe('asynchronous waits', () => {
     const before = openFdCount();
     const dev = openDevice(edu.bdf);
     const bar = dev.bar(0);
+    eduClear(bar);
     const irqs = dev.interrupts;
     irqs.enable('msi');
     let ticks = 0;
