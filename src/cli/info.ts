@@ -224,7 +224,7 @@ export function formatDeviceReport(r: DeviceReport): string {
   out.push('', 'BARs:');
   if (r.bars.length === 0) out.push('  none');
   for (const b of r.bars) {
-    out.push(`  BAR${b.index} ${b.kind === 'io' ? 'I/O ' : `${b.kind}${b.prefetchable ? ' prefetchable' : ''}`} at ${hex(b.address)}, size ${formatSize(b.size)}`);
+    out.push(`  BAR${b.index} ${b.kind === 'io' ? 'I/O' : `${b.kind}${b.prefetchable ? ' prefetchable' : ''}`} at ${hex(b.address)}, size ${formatSize(b.size)}`);
   }
   const i = r.iommu;
   const sizes = i.pageSizes.length > 6 ? `${i.pageSizes[0]} and ${i.pageSizes.length - 1} larger (mask ${hex(i.pageSizeMask)})` : i.pageSizes.join(' ');
