@@ -1,7 +1,7 @@
 /**
  * Interrupt latency: from edu's raise-register write to the JavaScript code that sees the
  * interrupt, with `interrupts.wait()` (epoll on the main thread) and `interrupts.waitAsync()`
- * (epoll on a koffi worker thread, result delivered on the event loop), against a C program
+ * (an epoll fd watched by Node's event loop), against a C program
  * doing the same with poll() on the eventfd (bench/irq-latency.c, compiled here with cc).
  *
  * Runs inside the test VM:  npm run bench:irq  [-- --count 2000]

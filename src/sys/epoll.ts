@@ -1,4 +1,4 @@
-/** An epoll instance: one per waiter, watching many eventfds, waited on synchronously or on a worker thread. */
+/** An epoll instance: many eventfds behind one fd, waited on synchronously or watched with `FdWatcher`. */
 import { EPOLL_CLOEXEC, EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLLIN, epoll_event, encodeStruct } from '../../structs/index.js';
 import { errno, libc } from './libc.js';
 import { SysError } from './errors.js';
@@ -15,6 +15,8 @@ const EINTR = 4;
 
 export class Epoll extends Resource {
   readonly fd: number;
+  /** Reused across waits: a wait is synchronous, so one buffer is enough. */
+  #events = Buffer.alloc(epoll_event.size * 64);
 
   constructor() {
     super();
@@ -44,30 +46,13 @@ export class Epoll extends Resource {
   /** Blocks the calling thread up to `timeoutMs` (-1: forever) and returns the ready fds. */
   wait(timeoutMs: number, maxEvents = 64): EpollReady[] {
     this.check();
-    const buf = Buffer.alloc(epoll_event.size * maxEvents);
+    if (this.#events.length < epoll_event.size * maxEvents) this.#events = Buffer.alloc(epoll_event.size * maxEvents);
+    const buf = this.#events;
     for (;;) {
       const n = libc.epoll_wait(this.fd, buf, maxEvents, timeoutMs) as number;
       if (n >= 0) return decodeEvents(buf, n);
       if (errno() !== EINTR) throw new SysError({ syscall: 'epoll_wait', errno: errno(), target: `epoll ${this.fd}` });
     }
-  }
-
-  /**
-   * Waits on one of koffi's worker threads, so the event loop keeps running. Resolves with
-   * the ready fds ([] on timeout). `timeoutMs` bounds how long the worker thread is held.
-   */
-  waitAsync(timeoutMs: number, maxEvents = 64): Promise<EpollReady[]> {
-    this.check();
-    const buf = Buffer.alloc(epoll_event.size * maxEvents);
-    return new Promise((resolve, reject) => {
-      libc.epoll_wait.async(this.fd, buf, maxEvents, timeoutMs, (err: unknown, n: number) => {
-        if (err) return reject(err);
-        if (n >= 0) return resolve(decodeEvents(buf, n));
-        const e = errno();
-        if (e === EINTR) return resolve([]);
-        reject(new SysError({ syscall: 'epoll_wait', errno: e, target: `epoll ${this.fd}` }));
-      });
-    });
   }
 
   protected release(): void {

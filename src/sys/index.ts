@@ -10,3 +10,4 @@ export { MmioWindow } from './mmio.js';
 export { lockedBytes, hasCapability, CAP_IPC_LOCK } from './process.js';
 export { closeAll } from './close-all.js';
 export { Resource } from './resource.js';
+export { FdWatcher } from './fd-watcher.js';

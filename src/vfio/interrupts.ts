@@ -1,14 +1,14 @@
 /**
  * Interrupts of a VFIO device: INTx, MSI or MSI-X signalled through one eventfd per vector,
- * waited for synchronously (epoll on the calling thread) or asynchronously (epoll on one of
- * koffi's worker threads, so the event loop keeps running), plus software trigger, mask and
- * unmask, and the kernel's request to give the device back.
+ * waited for synchronously (epoll_wait on the calling thread) or asynchronously (an epoll fd
+ * watched by Node's event loop, so JavaScript keeps running and no thread is blocked), plus
+ * software trigger, mask and unmask, and the kernel's request to give the device back.
  */
 import {
   VFIO_DEVICE_SET_IRQS, VFIO_IRQ_SET_ACTION_MASK, VFIO_IRQ_SET_ACTION_TRIGGER, VFIO_IRQ_SET_ACTION_UNMASK,
   VFIO_PCI_REQ_IRQ_INDEX, buildIrqSet, type IrqSetRequest,
 } from '../../structs/index.js';
-import { Epoll, EventFd, SysError, sysIoctl, type EpollReady } from '../sys/index.js';
+import { Epoll, EventFd, FdWatcher, SysError, sysIoctl, type EpollReady } from '../sys/index.js';
 import { Resource, closeAll } from './resource.js';
 import {
   IRQ_INDEX, IRQ_NAME, checkVectorRange, chooseIrqType, decodeIrqTag, encodeIrqTag, isIrqType, type IrqType,
@@ -61,7 +61,6 @@ interface Waiter {
 }
 
 const REQ_TAG = encodeIrqTag({ kind: 'request' });
-const WAKE_TAG = encodeIrqTag({ kind: 'wake' });
 
 /**
  * The interrupts of one device. Get it from `device.interrupts`; it is closed with the device.
@@ -70,12 +69,11 @@ const WAKE_TAG = encodeIrqTag({ kind: 'wake' });
  * second type while one is enabled throws; call `disable()` first. Enabling the same type again
  * reprograms it (another vector range).
  *
- * Threads: one epoll for synchronous waits, one for asynchronous ones, and at most one worker
- * thread (from koffi's async calls, i.e. the libuv pool) blocked in `epoll_wait` per device, no
- * matter how many vectors or waiters. An internal wake eventfd frees that thread on `stop()`,
- * `disable()` and `close()`. While an asynchronous wait or a request handler is active, that
- * worker keeps the process alive, like a listening socket: close the device (or `stop()`, or
- * unsubscribe the handler) to let Node exit.
+ * Threads: none. One epoll holds the vectors for synchronous waits (epoll_wait on the calling
+ * thread); a second one, for asynchronous waits, is watched by Node's event loop (a libuv poll
+ * handle, through koffi), however many vectors or waiters there are. While an asynchronous
+ * wait or a request handler is active, that watch keeps the process alive, like a listening
+ * socket: close the device (or `stop()`, or unsubscribe the handler) to let Node exit.
  *
  * A device reset (`device.reset()`) may drop MSI/MSI-X triggers in the device: call `rearm()`
  * afterwards (same vectors, same eventfds, waiters keep waiting).
@@ -94,7 +92,7 @@ export class Interrupts extends Resource {
   readonly device: Device;
   readonly #syncEpoll: Epoll;
   readonly #asyncEpoll: Epoll;
-  readonly #wake: EventFd;
+  readonly #watcher: FdWatcher;
   #type: IrqType | undefined;
   #start = 0;
   readonly #vectors = new Map<number, EventFd>();
@@ -102,7 +100,6 @@ export class Interrupts extends Resource {
   #intxOwed = false;
   readonly #pending = new Map<number, number>();
   #waiters: Waiter[] = [];
-  #pumping = false;
   #requestFd: EventFd | undefined;
   #requestCount = 0;
   readonly #requestHandlers = new Set<(req: IrqRequest) => void>();
@@ -117,9 +114,7 @@ export class Interrupts extends Resource {
       opened.push(this.#syncEpoll);
       this.#asyncEpoll = new Epoll();
       opened.push(this.#asyncEpoll);
-      this.#wake = new EventFd();
-      opened.push(this.#wake);
-      this.#asyncEpoll.add(this.#wake.fd, WAKE_TAG);
+      this.#watcher = new FdWatcher(this.#asyncEpoll.fd, () => this.#afterAsync(this.#asyncEpoll.wait(0)));
     } catch (e) {
       closeAll(opened.reverse().map((r) => () => r.close()));
       throw e;
@@ -300,7 +295,7 @@ export class Interrupts extends Resource {
   }
 
   /**
-   * Waits without blocking the event loop (epoll_wait on a worker thread). Resolves with the
+   * Waits without blocking the event loop (the event loop watches the vectors). Resolves with the
    * vectors that fired, `[]` after `timeoutMs` (-1: no timeout); rejects with
    * {@link IrqWaitAbortedError} on `stop()`, `disable()` or `close()`.
    */
@@ -359,7 +354,7 @@ export class Interrupts extends Resource {
     return this.events();
   }
 
-  /** Ends pending asynchronous waits (`waitAsync` rejects with 'stopped', iterators finish) and frees the worker thread. Waiting again afterwards is allowed. */
+  /** Ends pending asynchronous waits (`waitAsync` rejects with 'stopped', iterators finish) and stops watching. Waiting again afterwards is allowed. */
   stop(): void {
     if (this.closed) return;
     this.#abortWaiters('stopped');
@@ -369,7 +364,7 @@ export class Interrupts extends Resource {
    * Calls `handler` when the kernel asks for the device back (VFIO_PCI_REQ_IRQ_INDEX: someone
    * unbinds vfio-pci or the device is being removed); the handler should close the device. The
    * kernel blocks that unbind until the device is closed. Returns a function that unsubscribes.
-   * While a handler is registered, a worker thread waits for the request (keeping Node alive).
+   * While a handler is registered, the event loop watches for the request (keeping Node alive).
    */
   onRequest(handler: (req: IrqRequest) => void): () => void {
     this.check();
@@ -436,7 +431,7 @@ export class Interrupts extends Resource {
     let requested = false;
     for (const r of ready) {
       const tag = decodeIrqTag(r.data);
-      if (!tag || tag.kind === 'wake') continue;
+      if (!tag) continue;
       if (tag.kind === 'request') {
         const n = this.#requestFd ? Number(this.#requestFd.read()) : 0;
         if (n > 0) {
@@ -478,35 +473,23 @@ export class Interrupts extends Resource {
     return this.#waiters.length > 0 || this.#requestHandlers.size > 0;
   }
 
-  /** Starts the one asynchronous epoll_wait when someone needs it and none is pending. */
+  /** Watches the asynchronous epoll from the event loop while someone needs it. */
   #kick(): void {
-    if (this.closed || this.#pumping || !this.#demand()) return;
-    this.#pumping = true;
-    this.#asyncEpoll.waitAsync(-1).then(
-      (ready) => this.#afterAsync(ready, undefined),
-      (err: unknown) => this.#afterAsync([], err),
-    );
+    if (!this.closed && this.#demand()) this.#watcher.start();
   }
 
-  /** Frees the worker thread when nobody needs it any more. */
+  /** Stops watching when nobody needs it any more (so Node may exit). */
   #relax(): void {
-    if (this.#pumping && !this.#demand()) this.#wake.signal();
+    if (!this.#demand()) this.#watcher.stop();
   }
 
-  #afterAsync(ready: EpollReady[], err: unknown): void {
-    this.#pumping = false;
-    if (this.closed) return this.#finalClose();
-    this.#wake.read(); // clear a stop/relax signal (non-blocking)
-    if (err !== undefined) {
-      const ws = this.#waiters;
-      this.#waiters = [];
-      for (const w of ws) w.reject(err);
-      return;
-    }
+  /** On the event loop: some vector (or the request) is readable. */
+  #afterAsync(ready: EpollReady[]): void {
+    if (this.closed) return;
     const requested = this.#drain(ready);
     while (this.#waiters.length > 0 && this.#pending.size > 0) this.#waiters.shift()!.resolve(this.#take());
     if (requested) this.#dispatchRequest();
-    this.#kick();
+    this.#relax();
   }
 
   #abortWaiters(reason: IrqAbortReason): void {
@@ -516,18 +499,7 @@ export class Interrupts extends Resource {
     this.#relax();
   }
 
-  /** Closes the async epoll and the wake eventfd, once no worker is inside epoll_wait on them. */
-  #finalClose(): void {
-    const ws = this.#waiters;
-    this.#waiters = [];
-    try {
-      closeAll([() => this.#asyncEpoll.close(), () => this.#wake.close()]);
-    } finally {
-      for (const w of ws) w.reject(new IrqWaitAbortedError('closed', this.device.address));
-    }
-  }
-
-  /** Disables in the kernel first, then closes the eventfds; the async epoll waits for its worker. */
+  /** Disables in the kernel first, then closes the eventfds and epolls; pending waits end with 'closed' after that. */
   protected release(): void {
     this.#requestHandlers.clear();
     const fds = [...this.#vectors.values()];
@@ -541,12 +513,13 @@ export class Interrupts extends Resource {
       },
       () => this.#dropRequest(),
       ...fds.map((f) => () => f.close()),
+      () => this.#watcher.close(),
       () => this.#syncEpoll.close(),
+      () => this.#asyncEpoll.close(),
       () => {
-        // A worker inside epoll_wait holds the async epoll: wake it (never cleared after close)
-        // and close when it returns; waiters are rejected then, after the fds are gone.
-        if (this.#pumping) this.#wake.signal();
-        else this.#finalClose();
+        const ws = this.#waiters;
+        this.#waiters = [];
+        for (const w of ws) w.reject(new IrqWaitAbortedError('closed', this.device.address));
       },
     ]);
   }

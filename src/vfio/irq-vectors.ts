@@ -63,17 +63,14 @@ export function checkVectorRange(what: string, type: IrqType, available: number,
 }
 
 /** What an epoll tag points at. */
-export type IrqTag = { kind: 'wake' } | { kind: 'vector'; vector: number } | { kind: 'request' };
+export type IrqTag = { kind: 'vector'; vector: number } | { kind: 'request' };
 
-const KIND_WAKE = 1n;
 const KIND_VECTOR = 2n;
 const KIND_REQUEST = 3n;
 
 /** The 64-bit epoll `data` for a tag: the kind in the high 32 bits, the vector in the low. */
 export function encodeIrqTag(tag: IrqTag): bigint {
   switch (tag.kind) {
-    case 'wake':
-      return KIND_WAKE << 32n;
     case 'request':
       return KIND_REQUEST << 32n;
     case 'vector':
@@ -86,7 +83,6 @@ export function encodeIrqTag(tag: IrqTag): bigint {
 export function decodeIrqTag(data: bigint): IrqTag | undefined {
   const kind = data >> 32n;
   const low = Number(data & 0xffff_ffffn);
-  if (kind === KIND_WAKE && low === 0) return { kind: 'wake' };
   if (kind === KIND_REQUEST && low === 0) return { kind: 'request' };
   if (kind === KIND_VECTOR) return { kind: 'vector', vector: low };
   return undefined;

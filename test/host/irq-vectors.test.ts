@@ -48,7 +48,6 @@ describe('checkVectorRange', () => {
 describe('epoll tags', () => {
   it('round-trip and reject foreign data', () => {
     for (const v of [0, 1, 64, 0xffff_ffff]) expect(decodeIrqTag(encodeIrqTag({ kind: 'vector', vector: v }))).toEqual({ kind: 'vector', vector: v });
-    expect(decodeIrqTag(encodeIrqTag({ kind: 'wake' }))).toEqual({ kind: 'wake' });
     expect(decodeIrqTag(encodeIrqTag({ kind: 'request' }))).toEqual({ kind: 'request' });
     expect(decodeIrqTag(0n)).toBeUndefined();
     expect(decodeIrqTag(123n)).toBeUndefined();

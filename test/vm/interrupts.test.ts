@@ -184,12 +184,12 @@ describe('asynchronous waits', () => {
     try {
       const first = irqs.waitAsync();
       await sleep(250);
-      expect(ticks).toBeGreaterThanOrEqual(5); // event loop not blocked while a worker waits
+      expect(ticks).toBeGreaterThanOrEqual(5); // the event loop keeps running while the wait is pending
       bar.write32(EDU_IRQ_RAISE, 0x1);
       expect(await first).toEqual([{ vector: 0, count: 1 }]);
       bar.write32(EDU_IRQ_ACK, 0x1);
 
-      // A timed wait resolves [] and frees the worker.
+      // A timed wait resolves [] and stops the watch.
       expect(await irqs.waitAsync(50)).toEqual([]);
 
       // The iterator and a pending wait both end when the device closes.
@@ -397,11 +397,18 @@ describe('request interrupt', () => {
     expect(again.interrupts.best).toBe('msix');
   }, 30_000);
 
-  it('unsubscribing frees the worker thread', async () => {
+  it('unsubscribing the last handler disables the request interrupt and frees its eventfd', async () => {
     using dev = openDevice(nic.bdf);
-    const off = dev.interrupts.onRequest(() => {});
+    const irqs = dev.interrupts;
+    const before = openFdCount();
+    const off = irqs.onRequest(() => {});
+    const off2 = irqs.onRequest(() => {});
+    expect(openFdCount()).toBe(before + 1); // one eventfd for the request, whatever the handlers
     await sleep(20);
     off();
-    off();
+    expect(openFdCount()).toBe(before + 1); // another handler still listens
+    off2();
+    off2();
+    expect(openFdCount()).toBe(before);
   });
 });
