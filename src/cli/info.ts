@@ -11,7 +11,7 @@ import {
   VFIO_REGION_INFO_FLAG_CAPS, VFIO_REGION_INFO_FLAG_MMAP, VFIO_REGION_INFO_FLAG_READ, VFIO_REGION_INFO_FLAG_WRITE,
   VFIO_TYPE1v2_IOMMU, VFIO_TYPE1_IOMMU,
 } from '../../structs/index.js';
-import type { ConfigSpace, Device, IovaRange } from '../index.js';
+import { irqIndexName, regionName, type ConfigSpace, type Device, type IovaRange } from '../index.js';
 import { capabilityName, className, extendedCapabilityName, formatSize, hex } from './format.js';
 
 /** The names of the bits set in `flags`, from a table of `[bit, name]`. */
@@ -32,8 +32,6 @@ const IRQ_FLAGS: Array<[number, string]> = [
   [VFIO_IRQ_INFO_EVENTFD, 'eventfd'], [VFIO_IRQ_INFO_MASKABLE, 'maskable'], [VFIO_IRQ_INFO_AUTOMASKED, 'automasked'],
   [VFIO_IRQ_INFO_NORESIZE, 'noresize'],
 ];
-const REGION_NAMES = ['BAR0', 'BAR1', 'BAR2', 'BAR3', 'BAR4', 'BAR5', 'ROM', 'config', 'VGA'];
-const IRQ_NAMES = ['INTx', 'MSI', 'MSI-X', 'ERR', 'REQ'];
 const PCIE_TYPES: Record<number, string> = {
   0: 'Endpoint', 1: 'Legacy Endpoint', 4: 'Root Port', 5: 'Upstream Port', 6: 'Downstream Port',
   7: 'PCIe to PCI bridge', 8: 'PCI to PCIe bridge', 9: 'Root Complex Integrated Endpoint', 10: 'Root Complex Event Collector',
@@ -141,7 +139,7 @@ export function deviceReport(dev: Device): DeviceReport {
   const config = dev.config;
   const regions: RegionReport[] = dev.regions.map((r) => ({
     index: r.index,
-    name: REGION_NAMES[r.index] ?? `region ${r.index}`,
+    name: regionName(r.index),
     size: r.size,
     offset: r.offset,
     flags: r.flags,
@@ -151,7 +149,7 @@ export function deviceReport(dev: Device): DeviceReport {
     ...(r.type ? { type: r.type } : {}),
   }));
   const irqs: IrqReport[] = dev.irqs.map((q) => ({
-    index: q.index, name: IRQ_NAMES[q.index] ?? `irq ${q.index}`, count: q.count, flags: q.flags, flagNames: flagNames(q.flags, IRQ_FLAGS),
+    index: q.index, name: irqIndexName(q.index), count: q.count, flags: q.flags, flagNames: flagNames(q.flags, IRQ_FLAGS),
   }));
   const capabilities = config.capabilities().map((c) => {
     const details = capabilityDetails(config, c.id, c.offset);

@@ -90,6 +90,12 @@ export class DmaBuffer {
   [Symbol.dispose](): void {
     this.close();
   }
+
+  /** A one-line summary for the REPL and console.log. */
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    const state = this.#closed ? 'closed' : `iova 0x${this.iova.toString(16)}, ${this.size} bytes${this.deviceWritable ? '' : ', device read-only'}`;
+    return `DmaBuffer { ${state} }`;
+  }
 }
 
 export type { Iommu };

@@ -11,3 +11,4 @@ export { lockedBytes, hasCapability, CAP_IPC_LOCK } from './process.js';
 export { closeAll } from './close-all.js';
 export { Resource } from './resource.js';
 export { FdWatcher } from './fd-watcher.js';
+export { formatSize } from './format.js';

@@ -50,4 +50,15 @@ export abstract class Resource {
   [Symbol.dispose](): void {
     this.close();
   }
+
+  /** A one-line summary for the REPL and console.log (subclasses add details in `describe`). */
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    const details = this.closed ? 'closed' : this.describe();
+    return `${this.constructor.name} <${this.name}>${details ? ` { ${details} }` : ''}`;
+  }
+
+  /** Details for the summary; empty by default. */
+  protected describe(): string {
+    return '';
+  }
 }

@@ -7,7 +7,7 @@ import {
   vfio_region_info, type RegionInfo,
 } from '../../structs/index.js';
 import { ConfigSpace, type PciAddress } from '../pci/index.js';
-import { SysError, sysClose, sysIoctl } from '../sys/index.js';
+import { SysError, formatSize, sysClose, sysIoctl } from '../sys/index.js';
 import { Resource, closeAll } from './resource.js';
 import { Region, type RegionOptions } from './region.js';
 import { regionConfigAccessor } from './config-accessor.js';
@@ -36,6 +36,14 @@ export interface IrqInfo {
 }
 
 const REGION_NAMES = ['BAR0', 'BAR1', 'BAR2', 'BAR3', 'BAR4', 'BAR5', 'ROM', 'config', 'VGA'];
+const IRQ_INDEX_NAMES = ['INTx', 'MSI', 'MSI-X', 'ERR', 'REQ'];
+
+/** The vfio-pci name of region `index` (`BAR0` ... `config`, `VGA`), or `region N`. */
+export const regionName = (index: number): string => REGION_NAMES[index] ?? `region ${index}`;
+
+/** The vfio-pci name of irq index `index` (`INTx`, `MSI`, `MSI-X`, `ERR`, `REQ`), or `irq N`. */
+export const irqIndexName = (index: number): string => IRQ_INDEX_NAMES[index] ?? `irq ${index}`;
+
 
 export class Device extends Resource {
   readonly address: PciAddress;
@@ -69,6 +77,12 @@ export class Device extends Resource {
     return `device ${this.address}`;
   }
 
+  protected override describe(): string {
+    const regions = this.regions.filter((r) => r.size > 0n).map((r) => `${regionName(r.index)} ${formatSize(r.size)}`);
+    const irqs = this.irqs.filter((i) => i.count > 0).map((i) => `${irqIndexName(i.index)} ${i.count}`);
+    return `regions: ${regions.join(', ')}; irqs: ${irqs.join(', ')}; reset: ${this.info.canReset ? 'yes' : 'no'}`;
+  }
+
   /** `VFIO_DEVICE_GET_REGION_INFO` for `index`, capabilities parsed (sparse mmap, type, MSI-X mappable). */
   regionInfo(index: number): RegionInfo {
     this.check();
@@ -100,8 +114,8 @@ export class Device extends Resource {
     const info = this.regionInfo(index);
     let r = this.#regions.get(index);
     if (r && !r.closed) return r;
-    if (info.size === 0n) throw new Error(`${REGION_NAMES[index] ?? `region ${index}`} of ${this.address} is not implemented (size 0)`);
-    r = new Region(this.fd, info, `${REGION_NAMES[index] ?? `region ${index}`} of ${this.address}`, options);
+    if (info.size === 0n) throw new Error(`${regionName(index)} of ${this.address} is not implemented (size 0)`);
+    r = new Region(this.fd, info, `${regionName(index)} of ${this.address}`, options);
     this.#regions.set(index, r);
     return r;
   }

@@ -65,6 +65,11 @@ export class Region extends Resource {
     return this.label;
   }
 
+  protected override describe(): string {
+    const mapped = this.#areas.map((a) => `0x${a.start.toString(16)}-0x${a.end.toString(16)}`);
+    return `0x${this.size.toString(16)} bytes, ${mapped.length ? `mapped ${mapped.join(', ')}` : 'not mapped (pread/pwrite)'}`;
+  }
+
   get readable(): boolean {
     return (this.info.flags & VFIO_REGION_INFO_FLAG_READ) !== 0;
   }

@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { PCI_CAP_ID_MSI, PCI_COMMAND_MASTER } from '../../structs/index.js';
 import { openDevice } from '../../src/index.js';
@@ -76,6 +77,17 @@ describe('edu through openDevice', () => {
     dev.busMaster = false;
     expect(sysfsConfig(edu.bdf).readUInt16LE(4) & PCI_COMMAND_MASTER).toBe(0);
     expect(dev.busMaster).toBe(false);
+  });
+
+  it('prints a one-line summary in the REPL', () => {
+    const dev = openDevice(edu.bdf);
+    expect(inspect(dev)).toBe(`Device <device ${edu.bdf}> { regions: BAR0 1 MiB, config 256 B; irqs: INTx 1, MSI 1, REQ 1; reset: no }`);
+    expect(inspect(dev.bar(0))).toBe(`Region <BAR0 of ${edu.bdf}> { 0x100000 bytes, mapped 0x0-0x100000 }`);
+    const buf = dev.dma.alloc(4096);
+    expect(inspect(buf)).toMatch(/^DmaBuffer \{ iova 0x[0-9a-f]+, 4096 bytes \}$/);
+    dev.close();
+    expect(inspect(dev)).toBe(`Device <device ${edu.bdf}> { closed }`);
+    expect(inspect(buf)).toBe('DmaBuffer { closed }');
   });
 
   it('refuses reset with a clear not-supported error (edu has no reset)', () => {
