@@ -41,6 +41,12 @@ export function mapDmaMemory(size: bigint, huge: HugePageSize | undefined): Mapp
         hint: `${need} free ${huge} hugepages are needed and ${freeHugepages(huge)} are free: reserve more (as root: echo N > /sys/kernel/mm/hugepages/${HUGE[huge].sysfs}/nr_hugepages, or hugepages=N on the kernel command line)`,
       });
     }
+    if (!huge && e instanceof SysError && e.code === 'ENOMEM') {
+      throw new SysError({
+        syscall: 'mmap', errno: e.errno, target: `${size} bytes of DMA memory`,
+        hint: 'the machine has not that much free memory to populate now (DMA memory is faulted in at allocation, so the IOMMU pins real pages): allocate less, or free memory',
+      });
+    }
     throw e;
   }
   if (libc.madvise(m.address, m.length, MADV_DONTFORK) < 0) {

@@ -136,72 +136,86 @@ export class Region extends Resource {
     if (n !== width) throw new Error(`${this.label}: short write of ${n}/${width} bytes at 0x${offset.toString(16)}`);
   }
 
+  // Fast path: one mapping covers the region and the offset is a small aligned integer in
+  // bounds; `#whole` is cleared on close, so a closed region always takes the checked path.
+  // Everything else (checks and their errors, sparse areas, pread/pwrite) is in #read/#write.
+
   read8(offset: number): number {
-    this.#checkAccess(offset, 1, 'read8');
-    if (this.#whole) return this.#whole.read8(offset);
-    const a = this.#areaFor(offset, 1);
-    if (a) return a.window.read8(offset - a.start);
-    return this.#pread(offset, 1).readUInt8(0);
+    const w = this.#whole;
+    if (w !== undefined && offset >>> 0 === offset && offset < this.size) return w.read8(offset);
+    return this.#read(offset, 1) as number;
   }
 
   read16(offset: number): number {
-    this.#checkAccess(offset, 2, 'read16');
-    if (this.#whole) return this.#whole.read16(offset);
-    const a = this.#areaFor(offset, 2);
-    if (a) return a.window.read16(offset - a.start);
-    return this.#pread(offset, 2).readUInt16LE(0);
+    const w = this.#whole;
+    if (w !== undefined && offset >>> 0 === offset && (offset & 1) === 0 && offset + 2 <= this.size) return w.read16(offset);
+    return this.#read(offset, 2) as number;
   }
 
   read32(offset: number): number {
-    this.#checkAccess(offset, 4, 'read32');
-    if (this.#whole) return this.#whole.read32(offset);
-    const a = this.#areaFor(offset, 4);
-    if (a) return a.window.read32(offset - a.start);
-    return this.#pread(offset, 4).readUInt32LE(0);
+    const w = this.#whole;
+    if (w !== undefined && offset >>> 0 === offset && (offset & 3) === 0 && offset + 4 <= this.size) return w.read32(offset);
+    return this.#read(offset, 4) as number;
   }
 
   read64(offset: number): bigint {
-    this.#checkAccess(offset, 8, 'read64');
-    if (this.#whole) return this.#whole.read64(offset);
-    const a = this.#areaFor(offset, 8);
-    if (a) return a.window.read64(offset - a.start);
-    return this.#pread(offset, 8).readBigUInt64LE(0);
+    const w = this.#whole;
+    if (w !== undefined && offset >>> 0 === offset && (offset & 7) === 0 && offset + 8 <= this.size) return w.read64(offset);
+    return this.#read(offset, 8) as bigint;
   }
 
   write8(offset: number, value: number): void {
-    this.#checkAccess(offset, 1, 'write8');
-    if (this.#whole) return this.#whole.write8(offset, value);
-    const a = this.#areaFor(offset, 1);
-    if (a) return a.window.write8(offset - a.start, value);
-    this.#scratch.writeUInt8(value & 0xff, 0);
-    this.#pwrite(offset, 1);
+    const w = this.#whole;
+    if (w !== undefined && offset >>> 0 === offset && offset < this.size) return w.write8(offset, value);
+    this.#write(offset, 1, value);
   }
 
   write16(offset: number, value: number): void {
-    this.#checkAccess(offset, 2, 'write16');
-    if (this.#whole) return this.#whole.write16(offset, value);
-    const a = this.#areaFor(offset, 2);
-    if (a) return a.window.write16(offset - a.start, value);
-    this.#scratch.writeUInt16LE(value & 0xffff, 0);
-    this.#pwrite(offset, 2);
+    const w = this.#whole;
+    if (w !== undefined && offset >>> 0 === offset && (offset & 1) === 0 && offset + 2 <= this.size) return w.write16(offset, value);
+    this.#write(offset, 2, value);
   }
 
   write32(offset: number, value: number): void {
-    this.#checkAccess(offset, 4, 'write32');
-    if (this.#whole) return this.#whole.write32(offset, value);
-    const a = this.#areaFor(offset, 4);
-    if (a) return a.window.write32(offset - a.start, value);
-    this.#scratch.writeUInt32LE(value >>> 0, 0);
-    this.#pwrite(offset, 4);
+    const w = this.#whole;
+    if (w !== undefined && offset >>> 0 === offset && (offset & 3) === 0 && offset + 4 <= this.size) return w.write32(offset, value);
+    this.#write(offset, 4, value);
   }
 
   write64(offset: number, value: bigint): void {
-    this.#checkAccess(offset, 8, 'write64');
-    if (this.#whole) return this.#whole.write64(offset, value);
-    const a = this.#areaFor(offset, 8);
-    if (a) return a.window.write64(offset - a.start, value);
-    this.#scratch.writeBigUInt64LE(BigInt.asUintN(64, value), 0);
-    this.#pwrite(offset, 8);
+    const w = this.#whole;
+    if (w !== undefined && offset >>> 0 === offset && (offset & 7) === 0 && offset + 8 <= this.size) return w.write64(offset, value);
+    this.#write(offset, 8, value);
+  }
+
+  /** The checked access of `width` bytes: a mapped area, or pread on the device fd. */
+  #read(offset: number, width: 1 | 2 | 4 | 8): number | bigint {
+    this.#checkAccess(offset, width, `read${width * 8}`);
+    const a = this.#areaFor(offset, width);
+    if (a) {
+      const o = offset - a.start;
+      return width === 1 ? a.window.read8(o) : width === 2 ? a.window.read16(o) : width === 4 ? a.window.read32(o) : a.window.read64(o);
+    }
+    const b = this.#pread(offset, width);
+    return width === 1 ? b.readUInt8(0) : width === 2 ? b.readUInt16LE(0) : width === 4 ? b.readUInt32LE(0) : b.readBigUInt64LE(0);
+  }
+
+  /** The checked write of `width` bytes: a mapped area, or pwrite on the device fd. */
+  #write(offset: number, width: 1 | 2 | 4 | 8, value: number | bigint): void {
+    this.#checkAccess(offset, width, `write${width * 8}`);
+    const a = this.#areaFor(offset, width);
+    const o = offset - (a?.start ?? 0);
+    if (width === 8) {
+      if (a) return a.window.write64(o, value as bigint);
+      this.#scratch.writeBigUInt64LE(BigInt.asUintN(64, value as bigint), 0);
+    } else {
+      const v = value as number;
+      if (a) return width === 1 ? a.window.write8(o, v) : width === 2 ? a.window.write16(o, v) : a.window.write32(o, v);
+      if (width === 1) this.#scratch.writeUInt8(v & 0xff, 0);
+      else if (width === 2) this.#scratch.writeUInt16LE(v & 0xffff, 0);
+      else this.#scratch.writeUInt32LE(v >>> 0, 0);
+    }
+    this.#pwrite(offset, width);
   }
 
   #checkRange(offset: number, length: number, op: string): void {
