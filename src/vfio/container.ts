@@ -5,7 +5,7 @@ import {
   parseIommuType1Info, queryVariable, structBuffer, vfio_iommu_type1_dma_map, vfio_iommu_type1_dma_unmap,
   vfio_iommu_type1_info,
 } from '../../structs/index.js';
-import { PciSysfs, parsePciAddress } from '../pci/index.js';
+import { PciSysfs, bindCommand, parsePciAddress } from '../pci/index.js';
 import { SysError, sysClose, sysIoctl, sysOpen } from '../sys/index.js';
 import type { DmaMapRequest, Iommu, IommuInfo } from './iommu.js';
 import { Resource, closeAll } from './resource.js';
@@ -83,6 +83,11 @@ export class Container extends Resource implements Iommu {
     this.check();
     const addr = parsePciAddress(address);
     this.sysfs.requireDevice(addr);
+    const driver = this.sysfs.driver(addr);
+    // vfio-pci, or a vendor's variant of it (mlx5_vfio_pci, ...).
+    if (driver === null || !driver.includes('vfio')) {
+      throw new Error(`${addr} is bound to ${driver ?? 'no driver'}, not vfio-pci: bind it first (as root) with: vfio bind ${addr}  (or: ${bindCommand(addr, this.sysfs.root)})`);
+    }
     const number = this.sysfs.iommuGroup(addr);
     if (number === null) {
       throw new Error(`${addr} has no IOMMU group: the IOMMU is off or the device is not behind it; boot with intel_iommu=on (or amd_iommu=on) and check /sys/bus/pci/devices/${addr}/iommu_group`);

@@ -166,6 +166,13 @@ describe('containers and groups', () => {
     expect(openFdCount()).toBe(before); // nothing left open
   });
 
+  it('a device on its host driver: says so and how to bind it, and leaves nothing open', () => {
+    const rng = testDevice('rng-host');
+    const before = openFdCount();
+    expect(() => openDevice(rng.bdf)).toThrow(new RegExp(`^${rng.bdf} is bound to virtio-pci, not vfio-pci: bind it first \\(as root\\) with: vfio bind ${rng.bdf}  \\(or: echo vfio-pci > /sys/bus/pci/devices/${rng.bdf}/driver_override`));
+    expect(openFdCount()).toBe(before);
+  });
+
   it('opening a group a second time gives the busy error', () => {
     const edu = testDevice('edu');
     using first = openDevice(edu.bdf);
