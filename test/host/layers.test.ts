@@ -56,4 +56,15 @@ describe('layers', () => {
     expect(files.length).toBeGreaterThan(40);
     expect(bad).toEqual([]);
   });
+
+  it('layouts and ioctl codes are declared in structs/ only (one struct, one declaration)', () => {
+    const bad: string[] = [];
+    for (const f of files) {
+      if (layerOf(f) === 'structs') continue;
+      const text = readFileSync(f, 'utf8');
+      for (const m of text.matchAll(/\b(koffi\.(?:struct|pack|union)|cStruct|_IOW?R?)\(/g)) bad.push(`${relative(ROOT, f)}: ${m[1]}(`);
+      for (const m of text.matchAll(/\b0x3b[0-9a-f]{2}\b/gi)) bad.push(`${relative(ROOT, f)}: ${m[0]} looks like a VFIO ioctl number`);
+    }
+    expect(bad).toEqual([]);
+  });
 });
