@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chownSync, readFileSync, statSync } from 'node:fs';
+import { chownSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { randomFillSync } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDevice, type DmaBuffer, type OpenedDevice } from '../../src/index.js';
@@ -152,6 +152,47 @@ describe('DMA with edu', () => {
     const free = Number(readFileSync('/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages', 'utf8'));
     expect(() => dev.dma.alloc((free + 1) * (2 << 20), { hugepages: '2M' })).toThrow(new RegExp(`${free + 1} free 2M hugepages are needed and ${free} are free`));
     expect(dev.dma.buffers).toBe(0);
+  });
+});
+
+describe('DMA limits', () => {
+  it('1 GiB hugepages that are not reserved give the same clear error', () => {
+    using dev = openDevice(testDevice('edu').bdf);
+    const sysfs = '/sys/kernel/mm/hugepages/hugepages-1048576kB/free_hugepages';
+    const free = existsSync(sysfs) ? readFileSync(sysfs, 'utf8').trim() : 'none (this page size is not supported here)';
+    expect(() => dev.dma.alloc(1 << 30, { hugepages: '1G' })).toThrow(`1 free 1G hugepages are needed and ${free} are free: reserve more`);
+    expect(dev.dma.buffers).toBe(0);
+  });
+
+  it('when the kernel runs out of mappings (dma_entry_limit), the error names the limit', () => {
+    // The limit is read when a container is opened: lower it, open, restore.
+    const param = '/sys/module/vfio_iommu_type1/parameters/dma_entry_limit';
+    const saved = readFileSync(param, 'utf8').trim();
+    writeFileSync(param, '8');
+    let dev: ReturnType<typeof openDevice>;
+    try {
+      dev = openDevice(testDevice('edu').bdf);
+    } finally {
+      writeFileSync(param, saved);
+    }
+    try {
+      expect(dev.dma.info().dmaAvail).toBe(8);
+      const held = Array.from({ length: 8 }, () => dev.dma.alloc(4096));
+      expect(dev.dma.info().dmaAvail).toBe(0);
+      let err: Error | undefined;
+      try {
+        dev.dma.alloc(4096);
+      } catch (e) {
+        err = e as Error;
+      }
+      expect(err?.message).toMatch(/ioctl\(VFIO_IOMMU_MAP_DMA\) on .* failed: ENOSPC .*no DMA mapping left \(dma_avail 0; the vfio_iommu_type1 dma_entry_limit, 65535 by default, counts mappings; this context holds 8\): use pools or hugepages/);
+      expect(dev.dma.buffers).toBe(8); // the failed one left nothing behind
+      held.pop()!.close();
+      using again = dev.dma.alloc(4096); // room again
+      expect(again.iova % 4096n).toBe(0n);
+    } finally {
+      dev.close();
+    }
   });
 });
 
