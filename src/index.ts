@@ -60,7 +60,7 @@ export function openDevice(address: string, options: OpenDeviceOptions = {}): Op
   return dev as OpenedDevice;
 }
 
-export { Container, Group, Device, Region, regionName, irqIndexName, type Iommu, type IommuInfo, type DmaMapRequest, type DeviceInfo, type IrqInfo, type RegionOptions, type ContainerOptions } from './vfio/index.js';
+export { Container, Group, Device, Region, regionName, irqIndexName, type Iommu, type IommuInfo, type DmaMapRequest, type DeviceInfo, type IrqInfo, type RegionOptions, type ContainerOptions, type HotResetPeer } from './vfio/index.js';
 export { ConfigSpace, PciSysfs, parsePciAddress, type PciAddress, type PciBar, type PciCapability } from './pci/index.js';
 export { SysError } from './sys/index.js';
 export { Dma, DmaBuffer, DmaPool, DmaPoolEntry, IovaAllocator, dmaFor, type DmaAllocOptions, type DmaOptions, type HugePageSize } from './dma/index.js';

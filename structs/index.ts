@@ -14,3 +14,4 @@ export * from './cap-chain.js';
 export * from './variable.js';
 export * from './irq-set.js';
 export * from './info-parsers.js';
+export * from './hot-reset.js';

@@ -12,6 +12,7 @@ import { Resource, closeAll } from './resource.js';
 import { Region, type RegionOptions } from './region.js';
 import { regionConfigAccessor } from './config-accessor.js';
 import { msixRanges } from './msix-ranges.js';
+import { hotReset, hotResetPeers, type HotResetPeer } from './hot-reset.js';
 import type { Group } from './group.js';
 import { Interrupts } from './interrupts.js';
 
@@ -190,6 +191,29 @@ export class Device extends Resource {
       throw new Error(`${this.address} does not support reset: the kernel found no reset method for it (no FLR, PM reset or bus reset; VFIO_DEVICE_FLAGS_RESET is clear). Reinitialise it through its registers instead.`);
     }
     sysIoctl(this.fd, VFIO_DEVICE_RESET, 'VFIO_DEVICE_RESET', 0, this.address);
+  }
+
+  /**
+   * The devices a hot reset (secondary bus or slot reset) of this one would also reset, with
+   * their IOMMU groups (`VFIO_DEVICE_GET_PCI_HOT_RESET_INFO`). Throws a clear error when no
+   * bus or slot reset can reach the device (devices on a root bus).
+   */
+  hotResetPeers(): HotResetPeer[] {
+    this.check();
+    return hotResetPeers(this);
+  }
+
+  /**
+   * Resets this device's bus or slot (`VFIO_DEVICE_PCI_HOT_RESET`) and with it every peer.
+   * Every affected group must be open in this process: the groups of this device's container
+   * are found; pass groups of other containers in `groups`. Like `reset()`, it clears bus
+   * mastering and interrupt setup.
+   */
+  hotReset(groups: readonly Group[] = []): void {
+    this.check();
+    const open = new Map<number, number>();
+    for (const g of [...this.group.container.groups, ...groups]) if (!g.closed) open.set(g.number, g.fd);
+    hotReset(this, open);
   }
 
   /** Whether the device may master the bus (do DMA and MSI). */

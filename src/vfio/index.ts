@@ -6,3 +6,4 @@ export { Region, type RegionOptions } from './region.js';
 export type { Iommu, IommuInfo, DmaMapRequest } from './iommu.js';
 export { Interrupts, IrqWaitAbortedError, type EnableIrqOptions, type IrqFired, type IrqRequest, type IrqAbortReason } from './interrupts.js';
 export { chooseIrqType, checkVectorRange, IRQ_INDEX, type IrqType } from './irq-vectors.js';
+export type { HotResetPeer } from './hot-reset.js';

@@ -1,0 +1,61 @@
+/**
+ * PCI hot reset: a secondary bus (or slot) reset of a device and of every device that shares
+ * the bus with it. The kernel wants proof that the caller owns all of them: the fds of every
+ * affected IOMMU group.
+ */
+import {
+  VFIO_DEVICE_GET_PCI_HOT_RESET_INFO, VFIO_DEVICE_PCI_HOT_RESET, buildHotReset, hotResetInfoBuffer,
+  parseHotResetInfo, type DependentDevice,
+} from '../../structs/index.js';
+import { parsePciAddress, type PciAddress } from '../pci/index.js';
+import { SysError, sysIoctl } from '../sys/index.js';
+import type { Device } from './device.js';
+
+/** A device a hot reset of another would also reset. */
+export interface HotResetPeer {
+  address: PciAddress;
+  group: number;
+}
+
+function addressOf(d: DependentDevice): PciAddress {
+  const hex = (n: number, w: number) => n.toString(16).padStart(w, '0');
+  return parsePciAddress(`${hex(d.segment, 4)}:${hex(d.bus, 2)}:${hex(d.device, 2)}.${d.fn}`);
+}
+
+/** `VFIO_DEVICE_GET_PCI_HOT_RESET_INFO`: every device (and its group) a hot reset of `dev` resets. */
+export function hotResetPeers(dev: Device): HotResetPeer[] {
+  let count = 0;
+  for (let attempt = 0; attempt < 4; attempt++) {
+    const buf = hotResetInfoBuffer(count);
+    try {
+      sysIoctl(dev.fd, VFIO_DEVICE_GET_PCI_HOT_RESET_INFO, 'VFIO_DEVICE_GET_PCI_HOT_RESET_INFO', buf, dev.address);
+    } catch (e) {
+      if (e instanceof SysError && e.code === 'ENOSPC') {
+        count = parseHotResetInfo(buf).count; // the kernel says how many devices there are
+        continue;
+      }
+      if (e instanceof SysError && e.code === 'ENODEV') {
+        throw new SysError({ syscall: e.syscall, errno: e.errno, target: dev.address, hint: `no bus or slot reset can reach ${dev.address}: it has no slot reset and no parent bridge that can reset its bus (devices on a root bus cannot be hot reset); use device.reset() where the device has a function reset` });
+      }
+      throw e;
+    }
+    return parseHotResetInfo(buf).devices.map((d) => ({ address: addressOf(d), group: d.group }));
+  }
+  throw new Error(`${dev.address}: the number of hot-reset peers kept changing`);
+}
+
+/**
+ * `VFIO_DEVICE_PCI_HOT_RESET` of `dev`'s bus or slot. Every affected group must be open in
+ * this process (in any container); the error names the ones that are not. The reset clears
+ * bus mastering and interrupt setup of every affected device.
+ */
+export function hotReset(dev: Device, openGroups: ReadonlyMap<number, number>): void {
+  const peers = hotResetPeers(dev);
+  const groups = [...new Set(peers.map((p) => p.group))].sort((a, b) => a - b);
+  const missing = groups.filter((g) => !openGroups.has(g));
+  if (missing.length > 0) {
+    const who = peers.filter((p) => missing.includes(p.group)).map((p) => `${p.address} (group ${p.group})`);
+    throw new Error(`hot reset of ${dev.address} also resets ${who.join(', ')}: open ${missing.length > 1 ? 'those groups' : 'that group'} in this process first (container.group(n)), so the kernel sees you own every device it resets`);
+  }
+  sysIoctl(dev.fd, VFIO_DEVICE_PCI_HOT_RESET, 'VFIO_DEVICE_PCI_HOT_RESET', buildHotReset(groups.map((g) => openGroups.get(g)!)), dev.address);
+}

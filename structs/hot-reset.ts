@@ -1,0 +1,42 @@
+/** Parser and builder of the PCI hot-reset buffers (`vfio_pci_hot_reset_info`, `vfio_pci_hot_reset`). */
+import { decodeStruct, structBuffer } from './koffi.js';
+import { vfio_pci_dependent_device, vfio_pci_hot_reset, vfio_pci_hot_reset_info } from './vfio-structs.js';
+
+/** A device a bus or slot reset would also reset. */
+export interface DependentDevice {
+  group: number;
+  segment: number;
+  bus: number;
+  /** Device (slot) number: devfn >> 3. */
+  device: number;
+  /** Function number: devfn & 7. */
+  fn: number;
+}
+
+/** The `count` and the devices of a `vfio_pci_hot_reset_info` buffer; throws when it is cut short. */
+export function parseHotResetInfo(buf: Uint8Array): { count: number; devices: DependentDevice[] } {
+  if (buf.length < vfio_pci_hot_reset_info.size) throw new RangeError(`vfio_pci_hot_reset_info: ${buf.length} bytes, shorter than the ${vfio_pci_hot_reset_info.size}-byte struct`);
+  const { count } = decodeStruct<{ count: number }>(buf, vfio_pci_hot_reset_info);
+  const item = vfio_pci_dependent_device.size;
+  const fits = Math.floor((buf.length - vfio_pci_hot_reset_info.size) / item);
+  const devices: DependentDevice[] = [];
+  for (let i = 0; i < Math.min(count, fits); i++) {
+    const d = decodeStruct<{ group_id: number; segment: number; bus: number; devfn: number }>(buf, vfio_pci_dependent_device, vfio_pci_hot_reset_info.size + i * item);
+    devices.push({ group: d.group_id, segment: d.segment, bus: d.bus, device: d.devfn >> 3, fn: d.devfn & 7 });
+  }
+  return { count, devices };
+}
+
+/** A `vfio_pci_hot_reset_info` buffer with room for `count` devices. */
+export function hotResetInfoBuffer(count: number): Buffer {
+  const argsz = vfio_pci_hot_reset_info.size + count * vfio_pci_dependent_device.size;
+  return structBuffer(vfio_pci_hot_reset_info, { argsz }, argsz);
+}
+
+/** A `vfio_pci_hot_reset` request carrying the fds of every affected group. */
+export function buildHotReset(groupFds: readonly number[]): Buffer {
+  const argsz = vfio_pci_hot_reset.size + 4 * groupFds.length;
+  const buf = structBuffer(vfio_pci_hot_reset, { argsz, flags: 0, count: groupFds.length }, argsz);
+  groupFds.forEach((fd, i) => buf.writeInt32LE(fd, vfio_pci_hot_reset.size + 4 * i));
+  return buf;
+}
