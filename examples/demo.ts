@@ -1,16 +1,17 @@
 /**
- * `npm run demo`: boots the test VM (QEMU with an emulated IOMMU, edu and nvme bound to
- * vfio-pci) and runs the two example drivers in it, so the library can be seen working on a
+ * `npm run demo`: boots the test VM (QEMU with an emulated IOMMU, edu, nvme and e1000e bound
+ * to vfio-pci) and runs the three example drivers in it, so the library can be seen working on a
  * machine without VFIO hardware. Runs inside the guest; scripts/vm/run starts it.
  */
 import { readFileSync } from 'node:fs';
 import { main as edu } from './edu.js';
 import { main as nvmeIdentify } from './nvme-identify.js';
+import { main as e1000eLoopback } from './e1000e-loopback.js';
 import { runMain } from './common.js';
 
 function demo(): void {
   const manifestPath = process.env.VFIO_TS_MANIFEST;
-  if (!manifestPath) throw new Error('VFIO_TS_MANIFEST is not set: run this through npm run demo (it boots the test VM), or run examples/edu.ts and examples/nvme-identify.ts with an address');
+  if (!manifestPath) throw new Error('VFIO_TS_MANIFEST is not set: run this through npm run demo (it boots the test VM), or run the examples with an address');
   const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { kernel: string; devices: Array<{ name: string; bdf: string; group: number; driver: string }> };
   const say = (line = ''): void => console.log(line);
   const indent = (line: string): void => console.log(`    ${line}`);
@@ -29,7 +30,11 @@ function demo(): void {
   nvmeIdentify(undefined, indent);
 
   say();
-  say(`Both drivers ran in ${((Date.now() - t0) / 1000).toFixed(1)} s of TypeScript: no kernel module, no compiler.`);
+  say('3. e1000e (examples/e1000e-loopback.ts): TX and RX rings in DMA memory, one frame out and back through PHY loopback');
+  e1000eLoopback(undefined, indent);
+
+  say();
+  say(`The three drivers ran in ${((Date.now() - t0) / 1000).toFixed(1)} s of TypeScript: no kernel module, no compiler.`);
 }
 
 await runMain(demo);
