@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PciSysfs, SysError, openDevice, parsePciAddress } from '../../src/index.js';
+import { hotReset } from '../../src/vfio/hot-reset.js';
 import { testDevice } from './manifest.js';
 
 describe('PCI hot reset', () => {
@@ -30,6 +31,8 @@ describe('PCI hot reset', () => {
       expect(peers).toEqual(expect.arrayContaining([{ address: edu.bdf, group: edu.group }, { address: rng.bdf, group: rng.group }]));
       expect(peers.every((p) => p.group === edu.group)).toBe(true);
       expect(dev.busMaster).toBe(true);
+      // Without the fds of the affected groups the kernel would refuse: the library says which.
+      expect(() => hotReset(dev, new Map())).toThrow(new RegExp(`hot reset of ${edu.bdf} also resets .*${rng.bdf} \\(group ${rng.group}\\).*: open that group in this process first`));
       dev.hotReset();
       // The device answers after the bus reset, and the kernel restored its config space.
       expect(bar0.read32(0)).toBe(0x010000ed);
