@@ -9,6 +9,7 @@ import { Resource } from './resource.js';
 export class EventFd extends Resource {
   readonly fd: number;
   readonly #buf = Buffer.alloc(8);
+  readonly #out = Buffer.alloc(8);
 
   /** A non-blocking eventfd (reads return `0n` when the counter is zero). */
   constructor(initial = 0) {
@@ -25,16 +26,15 @@ export class EventFd extends Resource {
   /** Reads and clears the counter: how many times it was signalled since the last read. */
   read(): bigint {
     this.check();
-    const n = sysRead(this.fd, this.#buf, 8, `eventfd ${this.fd}`);
+    const n = sysRead(this.fd, this.#buf, 8, this.name);
     return n === null ? 0n : this.#buf.readBigUInt64LE(0);
   }
 
   /** Adds `n` to the counter (signals it). */
   signal(n: bigint = 1n): void {
     this.check();
-    const b = Buffer.alloc(8);
-    b.writeBigUInt64LE(n);
-    sysWrite(this.fd, b, 8, `eventfd ${this.fd}`);
+    this.#out.writeBigUInt64LE(n);
+    sysWrite(this.fd, this.#out, 8, this.name);
   }
 
   protected release(): void {
