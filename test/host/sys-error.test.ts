@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { O_RDWR, VFIO_GET_API_VERSION, VFIO_GROUP_GET_STATUS, structBuffer, vfio_group_status } from '../../structs/index.js';
 import { SysError, sysClose, sysIoctl, sysOpen } from '../../src/sys/index.js';
-import { openFdCount } from './fd-count.js';
+import { openFdCount } from '../support/fd-count.js';
 
 describe('SysError from real failing system calls', () => {
   it('open of a missing path: ENOENT with the path and a hint', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE, RLIMIT_MEMLOCK, RLIMIT_NOFILE } from '../../structs/index.js';
 import { Epoll, EventFd, FdWatcher, Mapping, MmioWindow, SysError, getRlimit, pageSize } from '../../src/sys/index.js';
-import { openFdCount } from './fd-count.js';
+import { openFdCount } from '../support/fd-count.js';
 
 describe('memory mappings and views', () => {
   it('maps anonymous memory, views it without copies, and unmaps', () => {

@@ -1,25 +1,12 @@
 // Runs in the test VM: the `vfio` command as a user runs it, a child process started from
 // source (node --import tsx src/cli.ts), against the devices of the manifest.
-import { execFile } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
+import { runScript } from '../support/run-script.js';
 import { testDevice } from './manifest.js';
 import type { ListedDevice } from '../../src/cli/list.js';
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 /** `vfio ARGS...` from source; resolves with the exit code and both outputs. */
-function vfio(...args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { encoding: 'utf8', timeout: 50_000 }, (err, stdout, stderr) => {
-      if (err && typeof err.code !== 'number') return reject(err); // spawn failure or timeout
-      resolve({ code: err ? (err.code as number) : 0, stdout, stderr });
-    });
-  });
-}
+const vfio = (...args: string[]) => runScript('src/cli.ts', args, 50_000);
 
 describe('vfio command in the VM', () => {
   const edu = testDevice('edu');

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { PCI_CAP_ID_MSIX, PCI_MSIX_TABLE, PCI_MSIX_TABLE_OFFSET } from '../../structs/index.js';
 import { Container, SysError, openDevice } from '../../src/index.js';
 import { testDevice } from './manifest.js';
-import { openFdCount, sysfsBars, sysfsCapabilities } from './sysfs-oracle.js';
+import { openFdCount } from '../support/fd-count.js';
+import { sysfsBars, sysfsCapabilities } from './sysfs-oracle.js';
 
 const NVME_CAP = 0x00;
 const NVME_VS = 0x08;

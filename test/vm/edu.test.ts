@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { PCI_CAP_ID_MSI, PCI_COMMAND_MASTER } from '../../structs/index.js';
 import { openDevice } from '../../src/index.js';
 import { testDevice } from './manifest.js';
-import { openFdCount, sysfsCapabilities, sysfsConfig } from './sysfs-oracle.js';
+import { openFdCount } from '../support/fd-count.js';
+import { sysfsCapabilities, sysfsConfig } from './sysfs-oracle.js';
 
 const EDU_ID = 0x00;
 const EDU_LIVENESS = 0x04;

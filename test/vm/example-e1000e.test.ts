@@ -1,17 +1,10 @@
 // Runs in the test VM: examples/e1000e-loopback.ts as a user runs it, as a child process, against
 // the manifest's e1000e (QEMU's 82574 model, which loops a frame back when the PHY is in loopback).
-import { execFile } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
+import { runScript } from '../support/run-script.js';
 import { testDevice } from './manifest.js';
 
-function run(script: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, ['--import', 'tsx', script, ...args], { encoding: 'utf8', timeout: 55_000 }, (err, stdout, stderr) => {
-      if (err && typeof err.code !== 'number') return reject(err);
-      resolve({ code: err ? (err.code as number) : 0, stdout, stderr });
-    });
-  });
-}
+const run = (script: string, ...args: string[]) => runScript(script, args);
 
 describe('examples', () => {
   it('e1000e-loopback.ts (address from the manifest): one frame out through the TX ring, back through the RX ring, identical', async () => {

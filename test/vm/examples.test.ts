@@ -1,16 +1,9 @@
 // Runs in the test VM: the example drivers in examples/ as a user runs them, as child processes.
-import { execFile } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
+import { runScript } from '../support/run-script.js';
 import { testDevice } from './manifest.js';
 
-function run(script: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, ['--import', 'tsx', script, ...args], { encoding: 'utf8', timeout: 55_000 }, (err, stdout, stderr) => {
-      if (err && typeof err.code !== 'number') return reject(err);
-      resolve({ code: err ? (err.code as number) : 0, stdout, stderr });
-    });
-  });
-}
+const run = (script: string, ...args: string[]) => runScript(script, args);
 
 describe('examples', () => {
   it('edu.ts (address on the command line): id, liveness, factorials, DMA round trip', async () => {

@@ -9,7 +9,7 @@ import { VFIO_DEVICE_SET_IRQS, VFIO_IRQ_SET_ACTION_TRIGGER, VFIO_PCI_MSIX_IRQ_IN
 import { openDevice, IrqWaitAbortedError, type IrqFired } from '../../src/index.js';
 import { sysIoctl } from '../../src/sys/index.js';
 import { testDevice } from './manifest.js';
-import { openFdCount } from './sysfs-oracle.js';
+import { openFdCount } from '../support/fd-count.js';
 
 const EDU_IRQ_STATUS = 0x24;
 const EDU_IRQ_RAISE = 0x60;

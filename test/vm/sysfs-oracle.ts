@@ -2,7 +2,7 @@
  * An independent view of a device's config space, read from sysfs (not through VFIO), used as
  * the oracle the library's answers are checked against.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 
 export function sysfsConfig(bdf: string): Buffer {
   return readFileSync(`/sys/bus/pci/devices/${bdf}/config`);
@@ -17,9 +17,6 @@ export function sysfsCapabilities(bdf: string): Array<{ id: number; offset: numb
   return out;
 }
 
-export function openFdCount(): number {
-  return readdirSync('/proc/self/fd').length;
-}
 
 /** BAR i's start address and whether it is I/O, from /sys/bus/pci/devices/BDF/resource. */
 export function sysfsBars(bdf: string): Array<{ index: number; start: bigint; io: boolean }> {
