@@ -6,9 +6,8 @@ import {
   vfio_iommu_type1_info,
 } from '../../structs/index.js';
 import { PciSysfs, bindCommand, parsePciAddress } from '../pci/index.js';
-import { SysError, sysClose, sysIoctl, sysOpen } from '../sys/index.js';
+import { closeAll, Resource, sysClose, SysError, sysIoctl, sysOpen } from '../sys/index.js';
 import type { DmaMapRequest, Iommu, IommuInfo } from './iommu.js';
-import { Resource, closeAll } from './resource.js';
 import { Group } from './group.js';
 import type { Device } from './device.js';
 

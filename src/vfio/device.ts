@@ -7,8 +7,7 @@ import {
   vfio_region_info, type RegionInfo,
 } from '../../structs/index.js';
 import { ConfigSpace, type PciAddress } from '../pci/index.js';
-import { SysError, formatSize, sysClose, sysIoctl } from '../sys/index.js';
-import { Resource, closeAll } from './resource.js';
+import { closeAll, formatSize, Resource, sysClose, SysError, sysIoctl } from '../sys/index.js';
 import { Region, type RegionOptions } from './region.js';
 import { regionConfigAccessor } from './config-accessor.js';
 import { msixRanges } from './msix-ranges.js';

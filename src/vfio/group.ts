@@ -1,8 +1,7 @@
 /** A VFIO group (`/dev/vfio/N`): the unit of isolation the IOMMU gives, attached to a container. */
 import { O_RDWR, VFIO_GROUP_FLAGS_VIABLE, VFIO_GROUP_GET_DEVICE_FD, VFIO_GROUP_GET_STATUS, VFIO_GROUP_SET_CONTAINER, VFIO_GROUP_UNSET_CONTAINER, decodeStruct, structBuffer, vfio_group_status } from '../../structs/index.js';
 import { bindCommand, parsePciAddress, type PciAddress } from '../pci/index.js';
-import { SysError, sysClose, sysIoctl, sysOpen } from '../sys/index.js';
-import { Resource, closeAll } from './resource.js';
+import { closeAll, Resource, sysClose, SysError, sysIoctl, sysOpen } from '../sys/index.js';
 import type { Container } from './container.js';
 import { Device } from './device.js';
 

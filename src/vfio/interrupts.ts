@@ -8,8 +8,7 @@ import {
   VFIO_DEVICE_SET_IRQS, VFIO_IRQ_SET_ACTION_MASK, VFIO_IRQ_SET_ACTION_TRIGGER, VFIO_IRQ_SET_ACTION_UNMASK,
   VFIO_PCI_REQ_IRQ_INDEX, buildIrqSet, type IrqSetRequest,
 } from '../../structs/index.js';
-import { Epoll, EventFd, FdWatcher, SysError, sysIoctl, type EpollReady } from '../sys/index.js';
-import { Resource, closeAll } from './resource.js';
+import { closeAll, Epoll, EventFd, FdWatcher, Resource, SysError, sysIoctl, type EpollReady } from '../sys/index.js';
 import {
   IRQ_INDEX, IRQ_NAME, checkVectorRange, chooseIrqType, decodeIrqTag, encodeIrqTag, isIrqType, type IrqType,
 } from './irq-vectors.js';

@@ -5,8 +5,7 @@
  * and names the region when it is refused.
  */
 import { MAP_SHARED, PROT_READ, PROT_WRITE, VFIO_REGION_INFO_FLAG_MMAP, VFIO_REGION_INFO_FLAG_READ, VFIO_REGION_INFO_FLAG_WRITE, type RegionInfo } from '../../structs/index.js';
-import { Mapping, MmioWindow, pageSize, sysPread, sysPwrite } from '../sys/index.js';
-import { Resource, closeAll } from './resource.js';
+import { closeAll, Mapping, MmioWindow, pageSize, Resource, sysPread, sysPwrite } from '../sys/index.js';
 
 /** One mmapped part of a region. */
 interface MappedArea {
