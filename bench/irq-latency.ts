@@ -8,30 +8,21 @@
  * (or: scripts/vm/run --devices edu -- node --import tsx bench/irq-latency.ts --count 2000)
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openDevice } from '../src/index.js';
+import { arg, manifestDevices, type BenchDevice } from './common.js';
 
 const RAISE = 0x60;
 const ACK = 0x64;
 
-function arg(name: string, fallback?: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : fallback;
-}
-
-function findEdu(): { bdf: string; group: number } {
+function findEdu(): BenchDevice {
   const bdf = arg('bdf');
   const group = arg('group');
-  if (bdf && group) return { bdf, group: Number(group) };
-  const path = process.env.VFIO_TS_MANIFEST;
-  if (!path) throw new Error('run inside the test VM (npm run bench:irq), or pass --bdf BDF --group N');
-  const m = JSON.parse(readFileSync(path, 'utf8')) as { devices: Array<{ name: string; bdf: string; group: number }> };
-  const d = m.devices.find((x) => x.name === 'edu');
-  if (!d) throw new Error('the VM manifest has no edu device: run with --devices edu');
-  return d;
+  if (bdf && group) return { name: 'edu', bdf, group: Number(group) };
+  return manifestDevices(['edu'], 'npm run bench:irq, or pass --bdf BDF --group N')[0];
 }
 
 function stats(ns: number[]): { median: number; p99: number; min: number } {

@@ -8,46 +8,31 @@
  * (or: scripts/vm/run --devices edu,e1000e -- node --import tsx bench/mmio.ts)
  */
 import { execFileSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE, VFIO_REGION_INFO_FLAG_MMAP, VFIO_REGION_INFO_FLAG_READ, VFIO_REGION_INFO_FLAG_WRITE } from '../structs/index.js';
 import { openDevice, Region, type DmaPool } from '../src/index.js';
 import { Mapping, MmioWindow } from '../src/sys/index.js';
+import { arg, manifestDevices, type BenchDevice } from './common.js';
 
 const EDU_ID = 0x00;
 const EDU_LIVENESS = 0x04;
 const E1000E_MTA = 0x5200; // multicast table array, 128 dwords
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1]! : fallback;
-}
-
-type Dev = { name: string; bdf: string; group: number };
-function findDevices(): { edu: Dev; nic: Dev } {
-  const path = process.env.VFIO_TS_MANIFEST;
-  if (!path) throw new Error('run inside the test VM: npm run bench:mmio');
-  const m = JSON.parse(readFileSync(path, 'utf8')) as { devices: Dev[] };
-  const edu = m.devices.find((x) => x.name === 'edu');
-  const nic = m.devices.find((x) => x.name === 'e1000e');
-  if (!edu || !nic) throw new Error('the VM manifest needs edu and e1000e: run with --devices edu,e1000e');
-  return { edu, nic };
-}
-
 const devOps = Number(arg('count', '200000'));
 const memOps = Number(arg('mem-count', '10000000'));
 const poolOps = Number(arg('pool-count', '1000000'));
 const reps = Number(arg('reps', '7'));
-const { edu: eduDev, nic: nicDev } = findDevices();
+const [eduDev, nicDev] = manifestDevices(['edu', 'e1000e'], 'npm run bench:mmio');
 
 const here = dirname(fileURLToPath(import.meta.url));
 const exe = join(mkdtempSync(join(tmpdir(), 'mmio-')), 'mmio');
 execFileSync('cc', ['-O2', '-o', exe, join(here, 'mmio.c')], { stdio: 'inherit' });
 
 /** The C program's timed repetitions of one case, as ns per op. */
-function c(name: string, ops: number, dev?: Dev): number[] {
+function c(name: string, ops: number, dev?: BenchDevice): number[] {
   const args = [name, String(ops), String(reps), ...(dev ? [String(dev.group), dev.bdf] : [])];
   const out = execFileSync(exe, args, { encoding: 'utf8' });
   return out.trim().split('\n').map((line) => {
