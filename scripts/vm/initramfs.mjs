@@ -1,5 +1,6 @@
 // Builds (and caches in .vm-cache/) the busybox initramfs of the test VM: busybox, /init
 // (scripts/vm/init.sh), the guest kernel's modules with their dependencies, in load order.
+// A kernel without modules (the vfio flavour: everything built in) gets none: modDir null.
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync, existsSync, readdirSync, renameSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,7 +15,7 @@ export const MODULES = [
 ];
 
 // Bump when the layout of the archive changes, so old caches are not reused.
-const FORMAT = 1;
+const FORMAT = 2;
 
 const norm = (name) => name.replace(/-/g, '_');
 
@@ -83,19 +84,21 @@ function buildCpio(files) {
 
 /**
  * Returns the path of the initramfs for this kernel, building it when the cache has none for
- * these inputs (init script, kernel version, busybox binary, module list, format).
+ * these inputs (flavour, init script, kernel version, busybox binary, module list, format).
+ * `modDir` is the kernel's lib/modules/<kver>, or null for a kernel without modules.
  */
-export function ensureInitramfs({ cacheDir, kernelDir, kver, busybox, initScript }) {
+export function ensureInitramfs({ cacheDir, flavour, modDir, kver, busybox, initScript }) {
   const init = readFileSync(initScript);
   const bb = readFileSync(busybox);
+  const wanted = modDir ? MODULES : [];
   const key = createHash('sha256')
-    .update(JSON.stringify({ FORMAT, kver, MODULES }))
+    .update(JSON.stringify({ FORMAT, flavour, kver, modules: wanted }))
     .update(init).update(bb).digest('hex').slice(0, 16);
-  const out = join(cacheDir, `initramfs-${kver}-${key}.cpio`);
+  const name = (k) => `initramfs-${flavour}-${kver}-${k}.cpio`;
+  const out = join(cacheDir, name(key));
   if (existsSync(out)) return out;
 
-  const modDir = join(kernelDir, 'lib', 'modules', kver);
-  const mods = resolveModules(modDir);
+  const mods = modDir ? resolveModules(modDir, wanted) : [];
   const D = 0o040755, X = 0o100755, R = 0o100644;
   const files = [
     { name: 'bin', mode: D }, { name: 'dev', mode: D }, { name: 'proc', mode: D },
@@ -104,16 +107,20 @@ export function ensureInitramfs({ cacheDir, kernelDir, kver, busybox, initScript
     { name: 'dev/console', mode: 0o020600, rdev: [5, 1] },
     { name: 'bin/busybox', mode: X, data: bb },
     { name: 'init', mode: X, data: init },
-    { name: 'modules.list', mode: R, data: Buffer.from(mods.map((m) => m.name).join('\n') + '\n') },
+    { name: 'modules.list', mode: R, data: Buffer.from(mods.map((m) => `${m.name}\n`).join('')) },
     ...mods.map((m) => ({ name: `lib/modules/${m.name}.ko`, mode: R, data: readFileSync(m.ko) })),
   ];
   mkdirSync(cacheDir, { recursive: true });
   const tmp = `${out}.${process.pid}.tmp`;
   writeFileSync(tmp, buildCpio(files));
   renameSync(tmp, out);
-  // Older builds are of no further use.
+  // Older builds for this flavour are of no further use (the other flavour's stays), nor are
+  // those of the naming before flavours.
+  const prefix = `initramfs-${flavour}-`;
   for (const f of readdirSync(cacheDir)) {
-    if (/^initramfs-.*\.cpio$/.test(f) && join(cacheDir, f) !== out) rmSync(join(cacheDir, f), { force: true });
+    if (!/^initramfs-.*\.cpio$/.test(f) || join(cacheDir, f) === out) continue;
+    const oldNaming = !/^initramfs-(debian|vfio)-/.test(f);
+    if (f.startsWith(prefix) || oldNaming) rmSync(join(cacheDir, f), { force: true });
   }
   return out;
 }

@@ -6,7 +6,7 @@ import {
   existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync, rmSync, openSync, closeSync,
   ftruncateSync, copyFileSync, statSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { dirname, join, delimiter } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureInitramfs } from './initramfs.mjs';
@@ -14,6 +14,10 @@ import { ensureInitramfs } from './initramfs.mjs';
 const HERE = dirname(fileURLToPath(import.meta.url));
 const REPO = join(HERE, '..', '..');
 const CACHE = join(REPO, '.vm-cache');
+// The second guest kernel (scripts/vm/build-kernel) lives outside the clone.
+const USER_CACHE = process.env.VFIO_TS_CACHE
+  || join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'vfio-ts');
+const KERNELS = ['debian', 'vfio'];
 const t0 = performance.now();
 const since = () => ((performance.now() - t0) / 1000).toFixed(1) + ' s';
 const say = (msg) => process.stderr.write(`[vm] ${msg}\n`);
@@ -60,16 +64,60 @@ const ALIASES = { 'edu-nonviable': 'nonviable', 'rng-host': 'nonviable' };
 const ENV_KEEP = ['PATH', 'HOME', 'CI', 'TERM', 'NODE_OPTIONS', 'LANG', 'LC_ALL', 'TZ',
   'FORCE_COLOR', 'NO_COLOR', 'GITHUB_ACTIONS'];
 
+const USAGE = 'usage: scripts/vm/run [--kernel debian|vfio] [--no-iommu] ' +
+  '[--devices edu,nvme,e1000e,nonviable|none] [--timeout S] [--memory M] [--log FILE] -- CMD ARGS...\n';
+
 function usage(msg) {
   if (msg) say(msg);
-  process.stderr.write(
-    'usage: scripts/vm/run [--devices edu,nvme,e1000e,nonviable|none] [--timeout S] ' +
-    '[--memory M] [--log FILE] -- CMD ARGS...\n');
+  process.stderr.write(USAGE + 'scripts/vm/run --help explains the options.\n');
   process.exit(2);
 }
 
+function help() {
+  process.stdout.write(`${USAGE}
+Boots the test VM (QEMU, TCG) and runs CMD ARGS in it, as root, in this working directory
+(the host's / is shared read-only under a tmpfs overlay: writes never reach the host).
+Exits with CMD's exit code; 124 when --timeout hit; 125 when the rig itself failed;
+2 on a bad command line.
+
+options:
+  --kernel debian|vfio   guest kernel (default debian):
+                           debian  Debian's linux-image-amd64 (6.1), from scripts/vm/setup,
+                                   in .vm-cache/kernel/; VFIO through the type1 container only
+                           vfio    our own build (scripts/vm/build-kernel, 7.x, no modules),
+                                   in ${join(USER_CACHE, 'kernel-vfio', 'current')};
+                                   adds iommufd (/dev/iommu, /dev/vfio/devices/vfioN)
+                                   and no-IOMMU mode
+  --no-iommu             boot without the emulated VT-d (no intel-iommu device, no
+                         intel_iommu=on) and with vfio.enable_unsafe_noiommu_mode=1: groups
+                         are /dev/vfio/noiommu-N. Only with --kernel vfio.
+  --devices LIST         comma-separated subset of the devices below, or none
+                         (default ${DEFAULT_DEVICES.join(',')})
+  --timeout S            kill QEMU after S seconds and exit 124 (default 900)
+  --memory M             guest RAM, QEMU syntax (default 2G)
+  --log FILE             keep the guest kernel log (ttyS0) in FILE, and print its last lines
+                         when CMD fails (otherwise they are printed only when the rig fails)
+  -h, --help             this text
+
+devices (each bound to vfio-pci in the guest unless noted):
+  edu        QEMU's edu (1234:11e8): 1 MiB BAR0, MSI, INTx, a DMA engine, factorial unit
+  nvme       NVMe controller (1b36:0010) on a fresh sparse 256 MiB image: MSI-X, reset
+  e1000e     Intel 82574L NIC (8086:10d3) on an isolated user netdev: I/O BAR, ROM, MSI-X
+  nonviable  a pci-bridge with a second edu ("edu-nonviable", bound to vfio-pci) and a
+             virtio-rng ("rng-host", left on virtio-pci) behind it: one IOMMU group that
+             is not viable (with --no-iommu each vfio device has its own group)
+
+in the guest: $VFIO_TS_MANIFEST = /run/vfio-ts/manifest.json says which device is where
+(name, kind, bdf, group, groupPath, cdev, driver, viable), the kernel (flavour, version, arch),
+the IOMMU (intel-vtd|none) and the VFIO backends offered (type1, iommufd, noiommu).
+VFIO_TS_VM=1, and every VFIO_TS_* variable of the host is passed in.
+See scripts/vm/README.md.
+`);
+  process.exit(0);
+}
+
 function parseArgs(argv) {
-  const o = { devices: DEFAULT_DEVICES, timeout: 900, memory: '2G', log: null, cmd: [] };
+  const o = { kernel: 'debian', noIommu: false, devices: DEFAULT_DEVICES, timeout: 900, memory: '2G', log: null, cmd: [] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const val = () => (i + 1 < argv.length ? argv[++i] : usage(`${a} needs a value`));
@@ -80,8 +128,16 @@ function parseArgs(argv) {
     } else if (a === '--timeout') o.timeout = Number(val());
     else if (a === '--memory') o.memory = val();
     else if (a === '--log') o.log = val();
-    else if (a === '-h' || a === '--help') usage();
+    else if (a === '--kernel') o.kernel = val();
+    else if (a.startsWith('--kernel=')) o.kernel = a.slice('--kernel='.length);
+    else if (a === '--no-iommu') o.noIommu = true;
+    else if (a === '-h' || a === '--help') help();
+    else if (a.startsWith('--')) usage(`unknown option ${a}`);
     else { o.cmd = argv.slice(i); break; }
+  }
+  if (!KERNELS.includes(o.kernel)) usage(`--kernel must be one of ${KERNELS.join(', ')}, not "${o.kernel}"`);
+  if (o.noIommu && o.kernel !== 'vfio') {
+    usage(`--no-iommu needs --kernel vfio: Debian's ${o.kernel === 'debian' ? '6.1 ' : ''}kernel has no VFIO no-IOMMU mode (CONFIG_VFIO_NOIOMMU)`);
   }
   if (!o.cmd.length) usage('no command given');
   if (!(o.timeout > 0)) usage('--timeout needs a positive number of seconds');
@@ -108,7 +164,8 @@ function isStatic(path) {
   return true;
 }
 
-function findKernel() {
+/** Debian's kernel, unpacked by scripts/vm/setup into .vm-cache/kernel/<version>/. */
+function findDebianKernel() {
   const cur = join(CACHE, 'kernel', 'current');
   if (!existsSync(cur)) return null;
   const kver = readFileSync(cur, 'utf8').trim();
@@ -116,8 +173,22 @@ function findKernel() {
   if (!existsSync(join(dir, '.complete'))) return null;
   // boot/vmlinux (extracted by scripts/vm/setup) boots faster than vmlinuz: no decompression.
   const vmlinux = join(dir, 'boot', 'vmlinux');
-  return { kver, dir, image: existsSync(vmlinux) ? vmlinux : join(dir, 'boot', `vmlinuz-${kver}`) };
+  return {
+    flavour: 'debian', kver, image: existsSync(vmlinux) ? vmlinux : join(dir, 'boot', `vmlinuz-${kver}`),
+    modDir: join(dir, 'lib', 'modules', kver),
+  };
 }
+
+/** Our kernel, built by scripts/vm/build-kernel into $VFIO_TS_CACHE/kernel-vfio/current/: no modules. */
+function findVfioKernel() {
+  const dir = join(USER_CACHE, 'kernel-vfio', 'current');
+  if (!existsSync(join(dir, '.complete'))) return null;
+  const kver = readFileSync(join(dir, 'version'), 'utf8').trim();
+  const vmlinux = join(dir, 'vmlinux'); // ELF with a PVH note: QEMU boots it directly
+  return { flavour: 'vfio', kver, image: existsSync(vmlinux) ? vmlinux : join(dir, 'bzImage'), modDir: null };
+}
+
+const findKernel = (flavour) => (flavour === 'vfio' ? findVfioKernel() : findDebianKernel());
 
 /** Passes data through until `marker`, which it swallows along with anything after it. */
 class UntilMarker {
@@ -184,20 +255,23 @@ export async function main(argv) {
   for (const d of o.devices) if (!known.includes(d)) usage(`unknown device "${d}" (known: ${known.join(', ')})`);
 
   const qemuBin = which('qemu-system-x86_64');
-  const kernel = findKernel();
+  const kernel = findKernel(o.kernel);
   const busybox = ['/bin/busybox', '/usr/bin/busybox'].find((p) => existsSync(p) && isStatic(p));
-  const missing = [!qemuBin && 'qemu-system-x86_64', !kernel && 'the guest kernel in .vm-cache/',
+  const kernelWhere = o.kernel === 'vfio'
+    ? `the vfio guest kernel in ${join(USER_CACHE, 'kernel-vfio', 'current')}/ (scripts/vm/build-kernel)`
+    : 'the Debian guest kernel in .vm-cache/kernel/';
+  const missing = [!qemuBin && 'qemu-system-x86_64', !kernel && kernelWhere,
     !busybox && 'a static busybox (package busybox-static)'].filter(Boolean);
   if (missing.length) {
     say(`missing: ${missing.join(', ')}.`);
-    say(`run scripts/vm/setup (as root) to install them, then try again.`);
+    say(`run scripts/vm/setup to install them (it uses sudo when not root), then try again.`);
     process.exit(EXIT_RIG);
   }
 
   let initrd;
   try {
     initrd = ensureInitramfs({
-      cacheDir: CACHE, kernelDir: kernel.dir, kver: kernel.kver, busybox,
+      cacheDir: CACHE, flavour: kernel.flavour, modDir: kernel.modDir, kver: kernel.kver, busybox,
       initScript: join(HERE, 'init.sh'),
     });
   } catch (e) {
@@ -230,7 +304,9 @@ export async function main(argv) {
       lines.slice(-n - 1).join('\n') + `\n[vm] ---- end of guest kernel log ----\n`);
   };
   // Ends the run: QEMU is killed and reaped before the runner exits, so none survives it.
-  const finish = async (code, { showLog = code !== 0 } = {}) => {
+  // The kernel log is for rig failures (or when asked for with --log): a failing command's
+  // own output must not be buried under it.
+  const finish = async (code, { showLog = code === EXIT_RIG || code === EXIT_TIMEOUT || (o.log !== null && code !== 0) } = {}) => {
     if (finished) return;
     finished = true;
     if (qemu && qemu.exitCode === null && qemu.signalCode === null) {
@@ -261,7 +337,8 @@ export async function main(argv) {
     `cd ${shq(cwd)} || exit 125\n` +
     Object.entries(env).map(([k, v]) => `export ${k}=${shq(v)}\n`).join('') +
     `exec ${o.cmd.map(shq).join(' ')}\n`);
-  writeFileSync(join(tmp, 'guest.conf'), `NONCE=${nonce}\nCWD=${shq(cwd)}\n`);
+  writeFileSync(join(tmp, 'guest.conf'),
+    `NONCE=${nonce}\nCWD=${shq(cwd)}\nREPO=${shq(REPO)}\nFLAVOUR=${kernel.flavour}\n`);
   const guestDevices = o.devices.flatMap((d) => DEVICES[d].guest);
   writeFileSync(join(tmp, 'devices.list'), guestDevices.map((g) => g.join(' ')).join('\n') + '\n');
 
@@ -303,8 +380,9 @@ export async function main(argv) {
 
   const chardev = (id) => ['-chardev', `socket,id=${id},path=${join(tmp, `${id}.sock`)}`,
     '-device', `virtserialport,chardev=${id},name=vfiots.${id}`];
-  const append = ['console=ttyS0', 'quiet', 'panic=-1', 'intel_iommu=on', 'hugepages=64',
-    'mitigations=off', `vfiots.dir=${tmp}`].join(' ');
+  const append = ['console=ttyS0', 'quiet', 'panic=-1',
+    ...(o.noIommu ? ['vfio.enable_unsafe_noiommu_mode=1'] : ['intel_iommu=on']),
+    'hugepages=64', 'mitigations=off', `vfiots.dir=${tmp}`].join(' ');
   const args = [
     '-name', `vfiots-${nonce}`,
     // qboot (shipped with Debian's QEMU) gets to the kernel ~0.4 s sooner than SeaBIOS.
@@ -312,7 +390,7 @@ export async function main(argv) {
     '-machine', 'q35', '-accel', 'tcg', '-cpu', 'max', '-smp', '2', '-m', o.memory,
     '-nodefaults', '-no-user-config', '-display', 'none', '-vga', 'none', '-nic', 'none',
     '-monitor', 'none', '-serial', `file:${consoleLog}`, '-no-reboot',
-    '-device', 'intel-iommu,intremap=on',
+    ...(o.noIommu ? [] : ['-device', 'intel-iommu,intremap=on']),
     '-kernel', kernel.image, '-initrd', initrd, '-append', append,
     '-virtfs', 'local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap',
     '-device', 'virtio-serial-pci', ...chardev('ctl'), ...chardev('out'), ...chardev('err'),
@@ -324,7 +402,7 @@ export async function main(argv) {
     ? [setpriv, ['--pdeathsig', 'SIGKILL', '--', qemuBin, ...args]]
     : [qemuBin, args];
   qemu = spawn(bin, binArgs, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-  say(`qemu pid ${qemu.pid} (devices: ${o.devices.join(',') || 'none'}; timeout ${o.timeout} s)`);
+  say(`qemu pid ${qemu.pid} (kernel ${kernel.flavour}${o.noIommu ? ', no IOMMU' : ''}; devices: ${o.devices.join(',') || 'none'}; timeout ${o.timeout} s)`);
   writeFileSync(join(tmp, 'qemu.pid'), `${qemu.pid}\n`);
   if (process.env.VFIO_TS_VM_PIDFILE) writeFileSync(process.env.VFIO_TS_VM_PIDFILE, `${qemu.pid}\n`);
   for (const stream of [qemu.stdout, qemu.stderr]) {
