@@ -245,14 +245,14 @@ function sweepStale() {
 }
 
 export async function main(argv) {
+  const o = parseArgs(argv); // a bad command line is refused (exit 2) even when skipping
+  const known = Object.keys(DEVICES);
+  for (const d of o.devices) if (!known.includes(d)) usage(`unknown device "${d}" (known: ${known.join(', ')})`);
   if (process.env.VFIO_TS_SKIP_VM === '1') {
     const line = '!'.repeat(72);
     process.stderr.write(`${line}\n!!! VFIO_TS_SKIP_VM=1: the VM test suite was SKIPPED, nothing ran in the VM.\n${line}\n`);
     process.exit(0);
   }
-  const o = parseArgs(argv);
-  const known = Object.keys(DEVICES);
-  for (const d of o.devices) if (!known.includes(d)) usage(`unknown device "${d}" (known: ${known.join(', ')})`);
 
   const qemuBin = which('qemu-system-x86_64');
   const kernel = findKernel(o.kernel);

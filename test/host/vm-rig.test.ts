@@ -1,5 +1,6 @@
 // The VM rig itself (scripts/vm/run), on the host: exit codes come back from the guest, and a
-// hanging command is killed at --timeout with no QEMU left behind. Each test boots the VM once.
+// hanging command is killed at --timeout with no QEMU left behind. Each of those tests boots
+// the VM once. The command-line checks boot nothing.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -40,6 +41,8 @@ describe.skipIf(skip).concurrent('scripts/vm/run', () => {
     expect(r.stdout).toBe('out-42\n');
     expect(r.stderr).toContain('err-line\n');
     expect(r.stderr).toMatch(/guest kernel \d+\.\d+/);
+    // A failing command is not a failing rig: no kernel log buries its output.
+    expect(r.stderr).not.toContain('guest kernel log');
   });
 
   it('kills a command that hangs at --timeout, and QEMU with it', async () => {
@@ -53,5 +56,33 @@ describe.skipIf(skip).concurrent('scripts/vm/run', () => {
     const pid = Number(readFileSync(pidfile, 'utf8'));
     expect(pid).toBeGreaterThan(1);
     expect(alive(pid), `QEMU pid ${pid} is still alive`).toBe(false);
+  });
+});
+
+// No boot: the command line is checked before anything starts (even with VFIO_TS_SKIP_VM=1).
+describe('scripts/vm/run command line', () => {
+  it('refuses --no-iommu without --kernel vfio, saying why, with exit 2', async () => {
+    for (const args of [['--no-iommu'], ['--kernel', 'debian', '--no-iommu']]) {
+      const r = await run([...args, '--', 'true']);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toContain('--no-iommu needs --kernel vfio');
+      expect(r.stderr).not.toContain('qemu pid');
+    }
+  });
+
+  it('refuses an unknown kernel or option with exit 2', async () => {
+    const k = await run(['--kernel', 'fedora', '--', 'true']);
+    expect(k.code).toBe(2);
+    expect(k.stderr).toContain('--kernel must be one of debian, vfio');
+    const o = await run(['--bogus', '--', 'true']);
+    expect(o.code).toBe(2);
+    expect(o.stderr).toContain('unknown option --bogus');
+  });
+
+  it('--help lists every option, the devices and the manifest, exit 0', async () => {
+    const r = await run(['--help']);
+    expect(r.code).toBe(0);
+    for (const word of ['--kernel', '--no-iommu', '--devices', '--timeout', '--memory', '--log', 'edu', 'nvme',
+      'e1000e', 'nonviable', '/run/vfio-ts/manifest.json']) expect(r.stdout).toContain(word);
   });
 });
