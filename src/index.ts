@@ -9,60 +9,72 @@
  * console.log(dev.bar(0).read32(0).toString(16));
  * ```
  */
-import { Container, type ContainerOptions, type Device } from './vfio/index.js';
-import { parsePciAddress } from './pci/index.js';
-import { dmaFor, type Dma } from './dma/index.js';
+import {
+  Container, IommufdContext, chooseIommu, locateDevice, type ContainerOptions, type Device, type DeviceOptions,
+  type IommuChoice, type IommuContext, type IommufdContextOptions,
+} from './vfio/index.js';
+import { PciSysfs, parsePciAddress } from './pci/index.js';
 
-/** A device from `openDevice`, with `dma` for allocating memory it can reach. */
-export type OpenedDevice = Device & {
-  /** The DMA context of the device's container: `dev.dma.alloc(size)`, `dev.dma.pool(n, size)`. */
-  readonly dma: Dma;
-};
+/** A device from `openDevice`. (`Device` itself has `dma` now; the name stays for old code.) */
+export type OpenedDevice = Device;
 
-export interface OpenDeviceOptions extends ContainerOptions {
+export interface OpenDeviceOptions extends ContainerOptions, IommufdContextOptions, DeviceOptions {
   /**
-   * Container to open the device in (to share one IOMMU context between devices). When absent
-   * a new container is created, and closing the device closes it too.
+   * The way into VFIO: `auto` (default) takes iommufd where `/dev/iommu` and the device's cdev
+   * exist, no-IOMMU for a device in a no-IOMMU group, else the legacy container (`type1`).
+   * Asking for one the machine lacks throws, naming the missing kernel option. The environment
+   * variable `VFIO_TS_IOMMU` sets the default for a whole process (the test VM uses it).
    */
-  container?: Container;
+  iommu?: IommuChoice;
+  /**
+   * An IOMMU context to open the device in (a `Container` or an `IommufdContext`), to share one
+   * IOVA space between devices. When absent a new one is made, and closing the device closes it.
+   */
+  context?: IommuContext;
   /** Set the bus-master bit so the device can do DMA and MSI (default true). */
   busMaster?: boolean;
-  /** The device's DMA address width in bits, for IOVAs handed out by `dev.dma` (default 64). */
-  dmaBits?: number;
 }
 
 /**
- * One-call bring-up: validates the address, finds the IOMMU group, opens (or reuses) the
- * container and group, opens the device and turns bus mastering on.
+ * One-call bring-up: validates the address, checks in sysfs that the device exists, has an
+ * IOMMU group and is on vfio-pci, opens an IOMMU context of the chosen kind (or uses the one
+ * given), opens the device in it and turns bus mastering on.
  *
  * @param address PCI address, `0000:00:03.0` or short `00:03.0`.
  */
-export function openDevice(address: string, options: OpenDeviceOptions = {}): OpenedDevice {
+export function openDevice(address: string, options: OpenDeviceOptions = {}): Device {
   const addr = parsePciAddress(address); // before any file is touched
-  const owned = options.container === undefined;
-  const container = options.container ?? new Container(options);
+  const given = options.context;
+  const deviceOptions: DeviceOptions = { dmaBits: options.dmaBits };
+  let context: IommuContext;
+  if (given) {
+    context = given;
+  } else {
+    const loc = locateDevice(new PciSysfs(options.sysfsRoot), addr);
+    const kind = chooseIommu(options.iommu ?? process.env.VFIO_TS_IOMMU ?? 'auto', loc);
+    context = kind === 'iommufd' ? new IommufdContext(options) : new Container({ ...options, noIommu: kind === 'noiommu' });
+  }
   let dev: Device;
   try {
-    dev = container.device(addr);
+    dev = context.device(addr, deviceOptions);
   } catch (e) {
-    if (owned) container.close();
+    if (!given) context.close();
     throw e;
   }
-  if (owned) dev.onClose(() => container.close());
+  if (!given) dev.onClose(() => context.close());
   try {
     if (options.busMaster !== false) dev.busMaster = true;
   } catch (e) {
     dev.close();
     throw e;
   }
-  const bits = options.dmaBits;
-  Object.defineProperty(dev, 'dma', { get: () => dmaFor(container, { addressBits: bits }), enumerable: true });
-  return dev as OpenedDevice;
+  return dev;
 }
 
-export { Container, Group, Device, Region, regionName, irqIndexName, type Iommu, type IommuInfo, type DmaMapRequest, type DeviceInfo, type IrqInfo, type RegionOptions, type ContainerOptions, type HotResetPeer } from './vfio/index.js';
+export { Container, IommufdContext, Group, Device, Region, regionName, irqIndexName, type IommuContext, type IommuChoice, type DeviceInfo, type DeviceOptions, type IrqInfo, type RegionOptions, type ContainerOptions, type IommufdContextOptions, type HotResetPeer } from './vfio/index.js';
+export { IovaAllocator, type Iommu, type IommuInfo, type IommuKind, type DmaMapRequest } from './iommu/index.js';
 export { ConfigSpace, PciSysfs, parsePciAddress, type PciAddress, type PciBar, type PciCapability } from './pci/index.js';
 export { SysError } from './sys/index.js';
-export { Dma, DmaBuffer, DmaPool, DmaPoolEntry, IovaAllocator, dmaFor, type DmaAllocOptions, type DmaOptions, type HugePageSize } from './dma/index.js';
+export { Dma, DmaBuffer, DmaPool, DmaPoolEntry, dmaFor, type DmaAllocOptions, type DmaOptions, type HugePageSize } from './dma/index.js';
 export type { RegionInfo, IovaRange, SparseArea } from '../structs/index.js';
 export { Interrupts, IrqWaitAbortedError, type EnableIrqOptions, type IrqFired, type IrqRequest, type IrqAbortReason, type IrqType } from './vfio/index.js';

@@ -4,6 +4,10 @@ import { vfio_pci_dependent_device, vfio_pci_hot_reset, vfio_pci_hot_reset_info 
 
 /** A device a bus or slot reset would also reset. */
 export interface DependentDevice {
+  /**
+   * Its IOMMU group; for a device opened through its cdev (`VFIO_PCI_HOT_RESET_FLAG_DEV_ID` in
+   * the flags) the iommufd device id instead: 0 = owned through its group, -1 = not owned.
+   */
   group: number;
   segment: number;
   bus: number;
@@ -13,18 +17,20 @@ export interface DependentDevice {
   fn: number;
 }
 
-/** The `count` and the devices of a `vfio_pci_hot_reset_info` buffer; throws when it is cut short. */
-export function parseHotResetInfo(buf: Uint8Array): { count: number; devices: DependentDevice[] } {
+/** The flags, `count` and devices of a `vfio_pci_hot_reset_info` buffer; throws when it is cut short. */
+export function parseHotResetInfo(buf: Uint8Array): { flags: number; count: number; devices: DependentDevice[] } {
   if (buf.length < vfio_pci_hot_reset_info.size) throw new RangeError(`vfio_pci_hot_reset_info: ${buf.length} bytes, shorter than the ${vfio_pci_hot_reset_info.size}-byte struct`);
-  const { count } = decodeStruct<{ count: number }>(buf, vfio_pci_hot_reset_info);
+  const { flags, count } = decodeStruct<{ flags: number; count: number }>(buf, vfio_pci_hot_reset_info);
   const item = vfio_pci_dependent_device.size;
   const fits = Math.floor((buf.length - vfio_pci_hot_reset_info.size) / item);
   const devices: DependentDevice[] = [];
   for (let i = 0; i < Math.min(count, fits); i++) {
     const d = decodeStruct<{ group_id: number; segment: number; bus: number; devfn: number }>(buf, vfio_pci_dependent_device, vfio_pci_hot_reset_info.size + i * item);
-    devices.push({ group: d.group_id, segment: d.segment, bus: d.bus, device: d.devfn >> 3, fn: d.devfn & 7 });
+    // The union's devid is a __u32 holding -1 for "not owned": read it signed.
+    const group = (flags & 1) !== 0 ? d.group_id | 0 : d.group_id;
+    devices.push({ group, segment: d.segment, bus: d.bus, device: d.devfn >> 3, fn: d.devfn & 7 });
   }
-  return { count, devices };
+  return { flags, count, devices };
 }
 
 /** A `vfio_pci_hot_reset_info` buffer with room for `count` devices. */

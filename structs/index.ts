@@ -15,3 +15,4 @@ export * from './variable.js';
 export * from './irq-set.js';
 export * from './info-parsers.js';
 export * from './hot-reset.js';
+export * from './iommufd.js';

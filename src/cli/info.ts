@@ -11,7 +11,7 @@ import {
   VFIO_REGION_INFO_FLAG_CAPS, VFIO_REGION_INFO_FLAG_MMAP, VFIO_REGION_INFO_FLAG_READ, VFIO_REGION_INFO_FLAG_WRITE,
   VFIO_TYPE1v2_IOMMU, VFIO_TYPE1_IOMMU,
 } from '../../structs/index.js';
-import { irqIndexName, regionName, type ConfigSpace, type Device, type IovaRange } from '../index.js';
+import { IommufdContext, irqIndexName, regionName, type ConfigSpace, type Device, type IommuContext, type IommuKind, type IovaRange } from '../index.js';
 import { capabilityName, className, extendedCapabilityName, formatSize, hex } from './format.js';
 
 /** The names of the bits set in `flags`, from a table of `[bit, name]`. */
@@ -79,6 +79,8 @@ export interface BarReport {
 }
 
 export interface IommuReport {
+  /** The way into VFIO: `type1`, `iommufd` or `noiommu`. */
+  kind: IommuKind;
   type: string;
   /** Supported IOMMU page sizes. */
   pageSizes: string[];
@@ -132,9 +134,17 @@ export function capabilityDetails(config: ConfigSpace, id: number, offset: numbe
   return undefined;
 }
 
+/** What kind of IOMMU context it is, for people. */
+function describeIommu(iommu: IommuContext): string {
+  if (iommu instanceof IommufdContext) return `${iommu.path}, IOAS ${iommu.ioasId}`;
+  if (iommu.kind === 'noiommu') return `container ${iommu.path}, no translation: physical addresses`;
+  const t = iommu.iommuType;
+  return `container ${iommu.path}, ${t === VFIO_TYPE1v2_IOMMU ? 'Type1v2' : t === VFIO_TYPE1_IOMMU ? 'Type1' : `type ${t}`}`;
+}
+
 /** Gathers the report for an open device. */
 export function deviceReport(dev: Device): DeviceReport {
-  const sysfs = dev.group.container.sysfs;
+  const sysfs = dev.iommu.sysfs;
   const pci = sysfs.info(dev.address);
   const config = dev.config;
   const regions: RegionReport[] = dev.regions.map((r) => ({
@@ -159,8 +169,8 @@ export function deviceReport(dev: Device): DeviceReport {
   const bars: BarReport[] = config.bars()
     .map((b) => ({ index: b.index, kind: b.io ? 'io' as const : b.is64 ? 'mem64' as const : 'mem32' as const, prefetchable: b.prefetchable, address: b.address, size: regions[b.index]?.size ?? 0n }))
     .filter((b) => b.size > 0n);
-  const container = dev.group.container;
-  const iommuInfo = container.info();
+  const iommu = dev.iommu;
+  const iommuInfo = iommu.info();
   const pageSizes: string[] = [];
   for (let bit = 0n; bit < 64n; bit++) if ((iommuInfo.pageSizes >> bit) & 1n) pageSizes.push(formatSize(1n << bit));
   const command = config.command;
@@ -171,7 +181,7 @@ export function deviceReport(dev: Device): DeviceReport {
     class: pci.class.toString(16).padStart(6, '0'),
     className: className(pci.class),
     driver: pci.driver,
-    iommuGroup: dev.group.number,
+    iommuGroup: dev.iommuGroup,
     command,
     busMaster: dev.busMaster,
     flags: dev.info.flags,
@@ -183,7 +193,8 @@ export function deviceReport(dev: Device): DeviceReport {
     extendedCapabilities,
     bars,
     iommu: {
-      type: container.iommuType === VFIO_TYPE1v2_IOMMU ? 'Type1v2' : container.iommuType === VFIO_TYPE1_IOMMU ? 'Type1' : `type ${container.iommuType}`,
+      kind: iommu.kind,
+      type: describeIommu(iommu),
       pageSizes,
       pageSizeMask: iommuInfo.pageSizes,
       iovaRanges: iommuInfo.iovaRanges,
@@ -226,7 +237,7 @@ export function formatDeviceReport(r: DeviceReport): string {
   }
   const i = r.iommu;
   const sizes = i.pageSizes.length > 6 ? `${i.pageSizes[0]} and ${i.pageSizes.length - 1} larger (mask ${hex(i.pageSizeMask)})` : i.pageSizes.join(' ');
-  out.push('', `IOMMU (${i.type}): page sizes ${sizes}`);
+  out.push('', `IOMMU ${i.kind} (${i.type}): page sizes ${sizes}`);
   out.push(`  IOVA ranges ${i.iovaRanges.map((x) => `${hex(x.start)}-${hex(x.end)}`).join(', ')}`);
   out.push(`  dma_avail ${i.dmaAvail ?? 'not reported'}`);
   return out.join('\n');

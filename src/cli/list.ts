@@ -1,12 +1,7 @@
 /** `vfio list`: every PCI device with its ids, class, driver, IOMMU group and whether VFIO can use the group. */
 import { PciSysfs, type PciAddress } from '../pci/index.js';
+import { blocks } from '../vfio/viability.js';
 import { className, table } from './format.js';
-
-/**
- * Drivers a group member may be bound to without making the group unusable for VFIO (the
- * same rule `Group` applies when it explains a group that is not viable).
- */
-export const VFIO_SAFE_DRIVERS: ReadonlySet<string> = new Set(['vfio-pci', 'pci-stub', 'pcieport']);
 
 /** One row of `vfio list`. */
 export interface ListedDevice {
@@ -51,7 +46,7 @@ export function listDevices(sysfs: PciSysfs): ListedDevice[] {
     const members = info.iommuGroup === null ? [] : membersOf(info.iommuGroup);
     const blockers = members
       .map((m) => ({ address: m, driver: m === addr ? info.driver : sysfs.driver(m) }))
-      .filter((m): m is { address: PciAddress; driver: string } => m.driver !== null && !VFIO_SAFE_DRIVERS.has(m.driver));
+      .filter((m): m is { address: PciAddress; driver: string } => blocks(m.driver));
     return {
       address: addr,
       vendor: info.vendor.toString(16).padStart(4, '0'),

@@ -4,7 +4,7 @@
  * the IOVA and releases the memory, in that order.
  */
 import { rawView, type Mapping } from '../sys/index.js';
-import type { Iommu } from '../vfio/index.js';
+
 
 /** Largest typed-array view this Node allows at once (4 GiB on Node 20). */
 const MAX_VIEW = 2 ** 32;
@@ -98,4 +98,3 @@ export class DmaBuffer {
   }
 }
 
-export type { Iommu };

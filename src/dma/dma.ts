@@ -1,11 +1,11 @@
 /**
  * DMA for one IOMMU context: allocates IOVAs inside the ranges it reports, maps memory there,
  * checks the locked-memory limit first, and names the mapping limit when the kernel runs out.
+ * Without an IOMMU (no-IOMMU mode) it locks the memory and hands out its physical address.
  */
 import { RLIMIT_MEMLOCK, RLIM_INFINITY } from '../../structs/index.js';
-import { CAP_IPC_LOCK, SysError, closeAll, getRlimit, hasCapability, lockedBytes, type Mapping } from '../sys/index.js';
-import type { Iommu, IommuInfo } from '../vfio/index.js';
-import { IovaAllocator } from './iova-allocator.js';
+import { CAP_IPC_LOCK, SysError, closeAll, formatSize, getRlimit, hasCapability, lockedBytes, sysMlock, sysMunlock, type Mapping } from '../sys/index.js';
+import { IovaAllocator, formatRanges, type Iommu, type IommuInfo } from '../iommu/index.js';
 import { DmaBuffer } from './dma-buffer.js';
 import { DmaPool } from './dma-pool.js';
 import { backingPageSize, mapDmaMemory, type HugePageSize } from './memory.js';
@@ -29,31 +29,58 @@ export interface DmaOptions {
   addressBits?: number;
 }
 
-const fmt = (n: bigint): string => `${n} bytes (${(Number(n) / 2 ** 20).toFixed(1)} MiB)`;
+const fmt = (n: bigint): string => `${n} bytes (${formatSize(n)})`;
+
+/** What every `Dma` of one IOMMU context shares: the IOVA space and the live buffers. */
+interface DmaSpace {
+  info: IommuInfo;
+  allocator: IovaAllocator;
+  live: Set<DmaBuffer>;
+  closed: boolean;
+}
 
 export class Dma {
   readonly iommu: Iommu;
+  /** The DMA address width in bits of the device(s) this `Dma` allocates for. */
   readonly addressBits: number;
-  readonly allocator: IovaAllocator;
-  readonly #info: IommuInfo;
-  readonly #live = new Set<DmaBuffer>();
-  #closed = false;
+  readonly #space: DmaSpace;
 
-  constructor(iommu: Iommu, options: DmaOptions = {}) {
+  constructor(iommu: Iommu, options: DmaOptions = {}, space?: DmaSpace) {
     this.iommu = iommu;
     this.addressBits = options.addressBits ?? 64;
-    this.#info = iommu.info();
-    this.allocator = new IovaAllocator({ ranges: this.#info.iovaRanges, minAlign: this.#info.minPageSize });
-    iommu.onClose(() => this.close(), 'before');
+    if (!Number.isInteger(this.addressBits) || this.addressBits < 12 || this.addressBits > 64) {
+      throw new RangeError(`DMA address width must be an integer from 12 to 64 bits, got ${options.addressBits}`);
+    }
+    if (space) {
+      this.#space = space;
+    } else {
+      const info = iommu.info();
+      const allocator = new IovaAllocator({ ranges: info.iovaRanges, minAlign: info.minPageSize });
+      this.#space = { info, allocator, live: new Set(), closed: false };
+      iommu.onClose(() => this.close(), 'before');
+    }
+  }
+
+  /**
+   * The same IOVA space and buffers, allocating below another device's DMA limit: each device
+   * of a shared context keeps its own width (`dev.dma` is this for the device's `dmaBits`).
+   */
+  withAddressBits(bits: number): Dma {
+    return bits === this.addressBits ? this : new Dma(this.iommu, { addressBits: bits }, this.#space);
+  }
+
+  /** The IOVA allocator of the context (shared by every `Dma` of it). */
+  get allocator(): IovaAllocator {
+    return this.#space.allocator;
   }
 
   get closed(): boolean {
-    return this.#closed;
+    return this.#space.closed;
   }
 
   /** Live buffers and pools of this context. */
   get buffers(): number {
-    return this.#live.size;
+    return this.#space.live.size;
   }
 
   /** What the IOMMU reports now (page sizes, ranges, dma_avail). */
@@ -62,7 +89,7 @@ export class Dma {
   }
 
   #check(): void {
-    if (this.#closed || this.iommu.closed) throw new Error(`DMA context of ${this.iommu.name} is closed`);
+    if (this.#space.closed || this.iommu.closed) throw new Error(`DMA context of ${this.iommu.name} is closed`);
   }
 
   /** Throws a clear error when pinning `bytes` more would pass RLIMIT_MEMLOCK. */
@@ -80,9 +107,10 @@ export class Dma {
    */
   alloc(size: number | bigint, options: DmaAllocOptions = {}): DmaBuffer {
     this.#check();
-    const page = backingPageSize(options.hugepages);
     const want = BigInt(size);
     if (want <= 0n) throw new RangeError(`DMA buffer size must be positive, got ${size}`);
+    if (this.iommu.physicalAddress) return this.#allocPhysical(want, options);
+    const page = backingPageSize(options.hugepages);
     const bytes = ((want + page - 1n) / page) * page;
     this.#checkMemlock(bytes);
     const memory = mapDmaMemory(bytes, options.hugepages);
@@ -94,43 +122,78 @@ export class Dma {
       throw e;
     }
     const writable = !options.deviceReadOnly;
+    const { allocator } = this.#space;
     try {
       this.iommu.mapDma({ vaddr: memory.address, iova, size: bytes, readable: true, writable });
     } catch (e) {
-      this.allocator.free(iova);
+      allocator.free(iova);
       memory.close();
       throw this.#explainMapFailure(e, bytes);
     }
+    // The IOMMU mapping goes first: the device must lose access before the memory is reused.
+    return this.#track(memory, iova, writable, [
+      () => {
+        if (!this.iommu.closed) this.iommu.unmapDma(iova, bytes);
+      },
+      () => allocator.free(iova),
+    ]);
+  }
+
+  #track(memory: Mapping, iova: bigint, writable: boolean, release: Array<() => void>): DmaBuffer {
+    const { live } = this.#space;
     const buf = new DmaBuffer(memory, iova, writable, () => {
-      this.#live.delete(buf);
-      // The IOMMU mapping goes first: the device must lose access before the memory is reused.
-      closeAll([
-        () => {
-          if (!this.iommu.closed) this.iommu.unmapDma(iova, bytes);
-        },
-        () => this.allocator.free(iova),
-        () => memory.close(),
-      ]);
+      live.delete(buf);
+      closeAll([...release, () => memory.close()]);
     });
-    this.#live.add(buf);
+    live.add(buf);
     return buf;
+  }
+
+  /**
+   * No IOMMU: the device uses physical addresses, so the memory is locked where it is and must
+   * be physically contiguous (hugepages beyond one page). Nothing can keep the device out.
+   */
+  #allocPhysical(want: bigint, options: DmaAllocOptions): DmaBuffer {
+    const where = `no-IOMMU DMA (${this.iommu.name})`;
+    if (options.iova === 'identity') throw new RangeError(`${where}: identity IOVA does not apply; the device address is always the buffer's physical address`);
+    if (options.deviceReadOnly) throw new RangeError(`${where}: deviceReadOnly cannot be enforced without an IOMMU (the device can write all memory); leave it out`);
+    const small = backingPageSize(undefined);
+    const huge = options.hugepages ?? (want > small ? '2M' : undefined);
+    const page = backingPageSize(huge);
+    const bytes = ((want + page - 1n) / page) * page;
+    this.#checkMemlock(bytes);
+    const memory = mapDmaMemory(bytes, huge);
+    let pa: bigint;
+    try {
+      sysMlock(memory.address, bytes, `${formatSize(bytes)} of DMA memory`);
+      pa = this.iommu.physicalAddress!(memory.address, bytes);
+      const bits = options.addressBits ?? this.addressBits;
+      if (bits < 64 && pa + bytes > 1n << BigInt(bits)) {
+        throw new RangeError(`${where}: the memory's physical address 0x${pa.toString(16)}+0x${bytes.toString(16)} is above the device's ${bits}-bit DMA limit, and without an IOMMU nothing can remap it; free memory below that limit or give the device a wider mask`);
+      }
+    } catch (e) {
+      memory.close(); // munmap also unlocks
+      throw e;
+    }
+    return this.#track(memory, pa, true, [() => sysMunlock(memory.address, bytes)]);
   }
 
   #iovaFor(memory: Mapping, bytes: bigint, page: bigint, options: DmaAllocOptions): bigint {
     const bits = options.addressBits ?? this.addressBits;
-    const below = bits >= 64 ? this.allocator.limit : 1n << BigInt(bits);
+    const { allocator } = this.#space;
+    const below = bits >= 64 ? allocator.limit : 1n << BigInt(bits);
     if (options.iova === 'identity') {
       try {
         if (memory.address + bytes > below) throw new RangeError(`it ends above the device's ${bits}-bit DMA limit`);
-        return this.allocator.reserve(memory.address, bytes);
+        return allocator.reserve(memory.address, bytes);
       } catch (e) {
-        const ranges = this.#info.iovaRanges.map((r) => `0x${r.start.toString(16)}-0x${r.end.toString(16)}`).join(', ');
+        const ranges = formatRanges(this.#space.info.iovaRanges);
         throw new RangeError(
           `identity IOVA impossible: the buffer's virtual address 0x${memory.address.toString(16)}+0x${bytes.toString(16)} is not a valid IOVA here (${(e as Error).message}; IOMMU ranges: ${ranges}). Use the default iova: 'allocate'.`,
         );
       }
     }
-    return this.allocator.alloc(bytes, page, below);
+    return allocator.alloc(bytes, page, below);
   }
 
   #explainMapFailure(e: unknown, bytes: bigint): unknown {
@@ -139,7 +202,7 @@ export class Dma {
       const avail = this.iommu.info().dmaAvail;
       return new SysError({
         syscall: e.syscall, errno: e.errno, target: e.target,
-        hint: `the container has no DMA mapping left (dma_avail ${avail ?? 'unknown'}; the vfio_iommu_type1 dma_entry_limit, 65535 by default, counts mappings; this context holds ${this.#live.size}): use pools or hugepages to need fewer mappings, or raise the limit (modprobe vfio_iommu_type1 dma_entry_limit=N)`,
+        hint: `the container has no DMA mapping left (dma_avail ${avail ?? 'unknown'}; the vfio_iommu_type1 dma_entry_limit, 65535 by default, counts mappings; this context holds ${this.#space.live.size}): use pools or hugepages to need fewer mappings, or raise the limit (modprobe vfio_iommu_type1 dma_entry_limit=N)`,
       });
     }
     if (e.code === 'ENOMEM') {
@@ -160,11 +223,11 @@ export class Dma {
     return new DmaPool(this.alloc(count * entrySize, options), count, entrySize);
   }
 
-  /** Closes every live buffer (unmapping it). Safe to call twice. */
+  /** Closes every live buffer of the context (unmapping it). Safe to call twice. */
   close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    closeAll([...this.#live].reverse().map((b) => () => b.close()));
+    if (this.#space.closed) return;
+    this.#space.closed = true;
+    closeAll([...this.#space.live].reverse().map((b) => () => b.close()));
   }
 
   [Symbol.dispose](): void {

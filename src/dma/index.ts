@@ -2,6 +2,6 @@
 export { Dma, type DmaAllocOptions, type DmaOptions } from './dma.js';
 export { DmaBuffer } from './dma-buffer.js';
 export { DmaPool, DmaPoolEntry } from './dma-pool.js';
-export { IovaAllocator, type IovaAllocatorOptions } from './iova-allocator.js';
+
 export type { HugePageSize } from './memory.js';
 export { dmaFor } from './dma-for.js';

@@ -60,6 +60,27 @@ export class PciSysfs {
     }
   }
 
+  /**
+   * Whether IOMMU group `group` is a no-IOMMU group: VFIO makes one for a device bound to
+   * vfio-pci when there is no IOMMU and no-IOMMU mode is on (its node is /dev/vfio/noiommu-N).
+   */
+  isNoIommuGroup(group: number): boolean {
+    try {
+      return readFileSync(join(this.root, 'kernel/iommu_groups', String(group), 'name'), 'utf8').trim() === 'vfio-noiommu';
+    } catch {
+      return false;
+    }
+  }
+
+  /** The name of the device's VFIO cdev (`vfio0`, `noiommu-vfio0`), or null when the kernel made none. */
+  vfioCdev(addr: PciAddress): string | null {
+    try {
+      return readdirSync(join(this.devicePath(addr), 'vfio-dev')).find((n) => /^(noiommu-)?vfio\d+$/.test(n)) ?? null;
+    } catch {
+      return null;
+    }
+  }
+
   info(addr: PciAddress): PciDeviceInfo {
     this.requireDevice(addr);
     return {

@@ -4,23 +4,28 @@
  */
 import { O_CLOEXEC } from '../../structs/index.js';
 import { errno, libc, _SC_PAGESIZE } from './libc.js';
-import { SysError } from './errors.js';
+import { SysError, errnoName } from './errors.js';
 
 /** Memory the kernel reads or writes: a JS buffer, or a raw address (from mmap). */
 export type Memory = Uint8Array | bigint;
 
 const EINTR = 4;
 
-function fail(syscall: string, target?: string, hint?: string): never {
-  throw new SysError({ syscall, errno: errno(), target, hint });
+/** What to tell the user: one hint for any errno, or hints by errno symbol (`{ EBUSY: '...' }`). */
+export type Hint = string | Readonly<Partial<Record<string, string>>>;
+
+function fail(syscall: string, target?: string, hint?: Hint): never {
+  const e = errno();
+  const text = typeof hint === 'object' ? hint[errnoName(e)] : hint;
+  throw new SysError({ syscall, errno: e, target, hint: text });
 }
 
 /** `open(path, flags | O_CLOEXEC)`: the new fd. */
-export function sysOpen(path: string, flags: number, mode = 0): number {
+export function sysOpen(path: string, flags: number, mode = 0, hint?: Hint): number {
   for (;;) {
     const fd = libc.open(path, flags | O_CLOEXEC, mode) as number;
     if (fd >= 0) return fd;
-    if (errno() !== EINTR) fail('open', path);
+    if (errno() !== EINTR) fail('open', path, hint);
   }
 }
 
@@ -33,7 +38,7 @@ export function sysClose(fd: number, target?: string): void {
  * `ioctl(fd, request, arg)`: `arg` is a buffer (the struct) or an integer. `name` is the
  * request's macro name for messages. Returns the ioctl's non-negative result.
  */
-export function sysIoctl(fd: number, request: number, name: string, arg: Uint8Array | number | bigint, target?: string, hint?: string): number {
+export function sysIoctl(fd: number, request: number, name: string, arg: Uint8Array | number | bigint, target?: string, hint?: Hint): number {
   for (;;) {
     const r = (typeof arg === 'object' ? libc.ioctlPtr(fd, request, arg) : libc.ioctlInt(fd, request, arg)) as number;
     if (r >= 0) return r;
@@ -77,6 +82,16 @@ export function sysWrite(fd: number, buf: Uint8Array, length = buf.length, targe
     if (n >= 0) return n;
     if (errno() !== EINTR) fail('write', target ?? `fd ${fd}`);
   }
+}
+
+/** `mlock(address, length)`: keeps the pages resident (no-IOMMU DMA needs them where they are). */
+export function sysMlock(address: bigint, length: number | bigint, target?: string): void {
+  if (libc.mlock(address, Number(length)) < 0) fail('mlock', target ?? `0x${address.toString(16)}`);
+}
+
+/** `munlock(address, length)`. */
+export function sysMunlock(address: bigint, length: number | bigint, target?: string): void {
+  if (libc.munlock(address, Number(length)) < 0) fail('munlock', target ?? `0x${address.toString(16)}`);
 }
 
 let cachedPageSize = 0;

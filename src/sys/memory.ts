@@ -83,3 +83,11 @@ export class Mapping extends Resource {
 export function rawView(address: bigint, length: number): ArrayBuffer {
   return koffi.view(address, length);
 }
+
+/**
+ * The address of a JavaScript buffer's bytes, for structures that carry a user pointer
+ * (`allowed_iovas` of iommufd). Valid while the buffer is alive; ArrayBuffer memory does not move.
+ */
+export function bufferAddress(buf: Uint8Array): bigint {
+  return koffi.address(buf);
+}

@@ -13,7 +13,29 @@ import { regionConfigAccessor } from './config-accessor.js';
 import { msixRanges } from './msix-ranges.js';
 import { hotReset, hotResetPeers, type HotResetPeer } from './hot-reset.js';
 import type { Group } from './group.js';
+import type { IommuContext } from './context.js';
 import { Interrupts } from './interrupts.js';
+import type { Dma } from '../dma/index.js';
+
+/** Options of a device as it is opened. */
+export interface DeviceOptions {
+  /**
+   * The device's DMA address width in bits: `dev.dma` hands out IOVAs below 2^dmaBits, even when
+   * other devices with wider masks share the IOMMU context (default 64).
+   */
+  dmaBits?: number;
+}
+
+/** @internal How a device was opened: by its group (container) or by its cdev (iommufd). */
+export interface DeviceOpening extends DeviceOptions {
+  context: IommuContext;
+  group?: Group;
+  iommuGroup: number;
+  address: PciAddress;
+  fd: number;
+  /** Called when the device closes, so its opener lets go of it. */
+  forget: (dev: Device) => void;
+}
 
 export interface DeviceInfo {
   flags: number;
@@ -48,17 +70,30 @@ export const irqIndexName = (index: number): string => IRQ_INDEX_NAMES[index] ??
 export class Device extends Resource {
   readonly address: PciAddress;
   readonly fd: number;
-  readonly group: Group;
+  /** The IOMMU context the device is in: a `Container` (`kind` 'type1' or 'noiommu') or an `IommufdContext`. */
+  readonly iommu: IommuContext;
+  /** The VFIO group it was opened through; undefined when opened through its cdev (iommufd). */
+  readonly group: Group | undefined;
+  /** Its IOMMU group number, however it was opened. */
+  readonly iommuGroup: number;
+  /** DMA address width in bits (`dev.dma` allocates below 2^dmaBits). */
+  readonly dmaBits: number;
   readonly info: DeviceInfo;
+  readonly #forget: (dev: Device) => void;
   readonly #regions = new Map<number, Region>();
   readonly #regionInfo = new Map<number, RegionInfo>();
   #config: ConfigSpace | undefined;
   #interrupts: Interrupts | undefined;
 
-  /** @internal Use `group.device(address)`, `container.device(address)` or `openDevice()`. */
-  constructor(group: Group, address: PciAddress, fd: number) {
+  /** @internal Use `openDevice()`, `container.device(address)` or `iommufdContext.device(address)`. */
+  constructor(opening: DeviceOpening) {
     super();
-    this.group = group;
+    const { address, fd } = opening;
+    this.iommu = opening.context;
+    this.group = opening.group;
+    this.iommuGroup = opening.iommuGroup;
+    this.dmaBits = opening.dmaBits ?? 64;
+    this.#forget = opening.forget;
     this.address = address;
     this.fd = fd;
     const buf = structBuffer(vfio_device_info, { argsz: vfio_device_info.size });
@@ -77,10 +112,16 @@ export class Device extends Resource {
     return `device ${this.address}`;
   }
 
+  /** DMA memory this device can reach: the IOMMU context's, below this device's `dmaBits`. */
+  get dma(): Dma {
+    this.check();
+    return this.iommu.dma.withAddressBits(this.dmaBits);
+  }
+
   protected override describe(): string {
     const regions = this.regions.filter((r) => r.size > 0n).map((r) => `${regionName(r.index)} ${formatSize(r.size)}`);
     const irqs = this.irqs.filter((i) => i.count > 0).map((i) => `${irqIndexName(i.index)} ${i.count}`);
-    return `regions: ${regions.join(', ')}; irqs: ${irqs.join(', ')}; reset: ${this.info.canReset ? 'yes' : 'no'}`;
+    return `iommu: ${this.iommu.kind}; regions: ${regions.join(', ')}; irqs: ${irqs.join(', ')}; reset: ${this.info.canReset ? 'yes' : 'no'}`;
   }
 
   /** `VFIO_DEVICE_GET_REGION_INFO` for `index`, capabilities parsed (sparse mmap, type, MSI-X mappable). */
@@ -204,14 +245,16 @@ export class Device extends Resource {
 
   /**
    * Resets this device's bus or slot (`VFIO_DEVICE_PCI_HOT_RESET`) and with it every peer.
-   * Every affected group must be open in this process: the groups of this device's container
-   * are found; pass groups of other containers in `groups`. Like `reset()`, it clears bus
-   * mastering and interrupt setup.
+   * Through a container, every affected group must be open in this process: the groups of this
+   * device's container are found; pass groups of other containers in `groups`. Through iommufd,
+   * the kernel checks that the iommufd owns every affected device (or its group). Like
+   * `reset()`, it clears bus mastering and interrupt setup.
    */
   hotReset(groups: readonly Group[] = []): void {
     this.check();
     const open = new Map<number, number>();
-    for (const g of [...this.group.container.groups, ...groups]) if (!g.closed) open.set(g.number, g.fd);
+    const mine = this.group ? this.group.container.groups : [];
+    for (const g of [...mine, ...groups]) if (!g.closed) open.set(g.number, g.fd);
     hotReset(this, open);
   }
 
@@ -237,7 +280,7 @@ export class Device extends Resource {
       () => this.#interrupts?.close(),
       ...[...this.#regions.values()].reverse().map((r) => () => r.close()),
       () => sysClose(this.fd, this.name),
-      () => this.group.forget(this),
+      () => this.#forget(this),
     ]);
     this.#regions.clear();
   }

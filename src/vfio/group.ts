@@ -1,11 +1,10 @@
 /** A VFIO group (`/dev/vfio/N`): the unit of isolation the IOMMU gives, attached to a container. */
 import { O_RDWR, VFIO_GROUP_FLAGS_VIABLE, VFIO_GROUP_GET_DEVICE_FD, VFIO_GROUP_GET_STATUS, VFIO_GROUP_SET_CONTAINER, VFIO_GROUP_UNSET_CONTAINER, decodeStruct, structBuffer, vfio_group_status } from '../../structs/index.js';
-import { bindCommand, parsePciAddress, type PciAddress } from '../pci/index.js';
+import { parsePciAddress } from '../pci/index.js';
 import { closeAll, Resource, sysClose, SysError, sysIoctl, sysOpen } from '../sys/index.js';
 import type { Container } from './container.js';
-import { Device } from './device.js';
-
-const HOST_SAFE_DRIVERS = new Set(['vfio-pci', 'pci-stub', 'pcieport']);
+import { Device, type DeviceOptions } from './device.js';
+import { notViableMessage } from './viability.js';
 
 export class Group extends Resource {
   readonly number: number;
@@ -20,20 +19,16 @@ export class Group extends Resource {
     if (!Number.isInteger(number) || number < 0) throw new RangeError(`IOMMU group must be a non-negative integer, got ${number}`);
     this.container = container;
     this.number = number;
-    this.path = `/dev/vfio/${number}`;
-    try {
-      this.fd = sysOpen(this.path, O_RDWR);
-    } catch (e) {
-      if (e instanceof SysError && e.code === 'EBUSY') {
-        throw new SysError({ syscall: 'open', errno: e.errno, target: this.path, hint: `IOMMU group ${number} is already open: another process (or another Container in this one) holds ${this.path}; close it there first (fuser -v ${this.path} shows who)` });
-      }
-      throw e;
-    }
+    // A no-IOMMU group's node carries the prefix, so a Type1 container can never open one by mistake.
+    this.path = container.kind === 'noiommu' ? `/dev/vfio/noiommu-${number}` : `/dev/vfio/${number}`;
+    this.fd = sysOpen(this.path, O_RDWR, 0, {
+      EBUSY: `IOMMU group ${number} is already open: another process (or another Container in this one) holds ${this.path}; close it there first (fuser -v ${this.path} shows who)`,
+    });
     try {
       const status = structBuffer(vfio_group_status, { argsz: vfio_group_status.size });
       sysIoctl(this.fd, VFIO_GROUP_GET_STATUS, 'VFIO_GROUP_GET_STATUS', status, this.path);
       const { flags } = decodeStruct<{ flags: number }>(status, vfio_group_status);
-      if ((flags & VFIO_GROUP_FLAGS_VIABLE) === 0) throw new Error(this.#notViableMessage());
+      if ((flags & VFIO_GROUP_FLAGS_VIABLE) === 0) throw new Error(notViableMessage(container.sysfs, number));
       const cfd = Buffer.alloc(4);
       cfd.writeInt32LE(container.fd);
       sysIoctl(this.fd, VFIO_GROUP_SET_CONTAINER, 'VFIO_GROUP_SET_CONTAINER', cfd, this.path);
@@ -48,34 +43,13 @@ export class Group extends Resource {
     return `group ${this.number} (${this.path})`;
   }
 
-  #notViableMessage(): string {
-    const sysfs = this.container.sysfs;
-    let members: PciAddress[] = [];
-    try {
-      members = sysfs.groupMembers(this.number);
-    } catch {
-      /* listing is best effort; the message still says what is wrong */
-    }
-    const lines = members.map((m) => `  ${m}: ${sysfs.driver(m) ?? 'no driver'}`);
-    const blockers = members.filter((m) => {
-      const d = sysfs.driver(m);
-      return d !== null && !HOST_SAFE_DRIVERS.has(d);
-    });
-    const fixes = blockers.map((m) => `  ${bindCommand(m, sysfs.root)}`);
-    return [
-      `IOMMU group ${this.number} is not viable: every device in a group must be bound to vfio-pci (or have no driver) before any of them can be used. Members:`,
-      ...lines,
-      ...(fixes.length ? ['Bind the others to vfio-pci (as root):', ...fixes] : []),
-    ].join('\n');
-  }
-
   /** The devices opened from this group. */
   get devices(): Device[] {
     return [...this.#devices.values()];
   }
 
   /** Opens the device at `address` (which must be in this group) with VFIO_GROUP_GET_DEVICE_FD. */
-  device(address: string): Device {
+  device(address: string, options: DeviceOptions = {}): Device {
     this.check();
     const addr = parsePciAddress(address);
     const open = this.#devices.get(addr);
@@ -83,7 +57,7 @@ export class Group extends Resource {
     const fd = sysIoctl(this.fd, VFIO_GROUP_GET_DEVICE_FD, 'VFIO_GROUP_GET_DEVICE_FD', Buffer.from(`${addr}\0`), `${addr} in ${this.path}`);
     let dev: Device;
     try {
-      dev = new Device(this, addr, fd);
+      dev = new Device({ context: this.container, group: this, iommuGroup: this.number, address: addr, fd, forget: (d) => this.#forget(d), ...options });
     } catch (e) {
       sysClose(fd);
       throw e;
@@ -92,8 +66,7 @@ export class Group extends Resource {
     return dev;
   }
 
-  /** @internal */
-  forget(dev: Device): void {
+  #forget(dev: Device): void {
     if (this.#devices.get(dev.address) === dev) this.#devices.delete(dev.address);
   }
 

@@ -4,8 +4,8 @@
  * affected IOMMU group.
  */
 import {
-  VFIO_DEVICE_GET_PCI_HOT_RESET_INFO, VFIO_DEVICE_PCI_HOT_RESET, buildHotReset, hotResetInfoBuffer,
-  parseHotResetInfo, type DependentDevice,
+  VFIO_DEVICE_GET_PCI_HOT_RESET_INFO, VFIO_DEVICE_PCI_HOT_RESET, VFIO_PCI_HOT_RESET_FLAG_DEV_ID,
+  VFIO_PCI_HOT_RESET_FLAG_DEV_ID_OWNED, buildHotReset, hotResetInfoBuffer, parseHotResetInfo, type DependentDevice,
 } from '../../structs/index.js';
 import { parsePciAddress, type PciAddress } from '../pci/index.js';
 import { SysError, sysIoctl } from '../sys/index.js';
@@ -24,6 +24,16 @@ function addressOf(d: DependentDevice): PciAddress {
 
 /** `VFIO_DEVICE_GET_PCI_HOT_RESET_INFO`: every device (and its group) a hot reset of `dev` resets. */
 export function hotResetPeers(dev: Device): HotResetPeer[] {
+  const { flags, devices } = hotResetInfo(dev);
+  return devices.map((d) => {
+    const address = addressOf(d);
+    // Through a cdev the kernel reports iommufd device ids; the group comes from sysfs then.
+    const group = (flags & VFIO_PCI_HOT_RESET_FLAG_DEV_ID) !== 0 ? dev.iommu.sysfs.iommuGroup(address) ?? -1 : d.group;
+    return { address, group };
+  });
+}
+
+function hotResetInfo(dev: Device): { flags: number; devices: DependentDevice[] } {
   let count = 0;
   for (let attempt = 0; attempt < 4; attempt++) {
     const buf = hotResetInfoBuffer(count);
@@ -39,7 +49,7 @@ export function hotResetPeers(dev: Device): HotResetPeer[] {
       }
       throw e;
     }
-    return parseHotResetInfo(buf).devices.map((d) => ({ address: addressOf(d), group: d.group }));
+    return parseHotResetInfo(buf);
   }
   throw new Error(`${dev.address}: the number of hot-reset peers kept changing`);
 }
@@ -50,6 +60,16 @@ export function hotResetPeers(dev: Device): HotResetPeer[] {
  * bus mastering and interrupt setup of every affected device.
  */
 export function hotReset(dev: Device, openGroups: ReadonlyMap<number, number>): void {
+  if (!dev.group) {
+    // Opened through its cdev: the kernel checks ownership through the iommufd; no group fds.
+    const { flags, devices } = hotResetInfo(dev);
+    if ((flags & VFIO_PCI_HOT_RESET_FLAG_DEV_ID_OWNED) === 0) {
+      const who = devices.filter((d) => d.group === -1).map(addressOf);
+      throw new Error(`hot reset of ${dev.address} also resets ${who.join(', ')}, which ${who.length > 1 ? 'are' : 'is'} not open in ${dev.iommu.name}: open ${who.length > 1 ? 'them' : 'it'} in the same iommufd context first (context.device(address)), or bind ${who.length > 1 ? 'them' : 'it'} to vfio-pci`);
+    }
+    sysIoctl(dev.fd, VFIO_DEVICE_PCI_HOT_RESET, 'VFIO_DEVICE_PCI_HOT_RESET', buildHotReset([]), dev.address);
+    return;
+  }
   const peers = hotResetPeers(dev);
   const groups = [...new Set(peers.map((p) => p.group))].sort((a, b) => a - b);
   const missing = groups.filter((g) => !openGroups.has(g));

@@ -3,8 +3,8 @@
  * sizes, offsets and macro values, for comparison with what `structs/` declares.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TypeObject } from '../../structs/index.js';
 
@@ -17,6 +17,21 @@ export interface LayoutQuery {
   /** macro name -> value, compared as unsigned 64-bit. */
   macros: Record<string, number | bigint>;
   headers: string[];
+  /** An include directory searched before the system's (the built guest kernel's uapi headers). */
+  include?: string;
+}
+
+/**
+ * The uapi headers of the guest kernel that scripts/vm/setup builds (cached outside the
+ * clone, see scripts/vm/build-kernel); throws with the fix when it has not been built.
+ */
+export function builtKernelHeaders(): string {
+  const cache = process.env.VFIO_TS_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'vfio-ts');
+  const dir = join(cache, 'kernel-vfio', 'current', 'include');
+  if (!existsSync(join(dir, 'linux', 'iommufd.h'))) {
+    throw new Error(`no ${join(dir, 'linux', 'iommufd.h')}: the guest kernel with iommufd has not been built here; run scripts/vm/setup (it builds it once, about 5 minutes)`);
+  }
+  return dir;
 }
 
 /** One fact, e.g. `sizeof(struct vfio_irq_set)` or `offsetof(struct vfio_irq_set, count)`. */
@@ -71,7 +86,7 @@ export function cFacts(q: LayoutQuery): Map<string, bigint> {
     const exe = join(dir, 'layout');
     writeFileSync(c, src);
     try {
-      execFileSync('cc', ['-std=gnu11', '-Wall', '-o', exe, c], { stdio: ['ignore', 'pipe', 'pipe'] });
+      execFileSync('cc', ['-std=gnu11', '-Wall', ...(q.include ? ['-I', q.include] : []), '-o', exe, c], { stdio: ['ignore', 'pipe', 'pipe'] });
     } catch (e) {
       const err = e as { code?: string; stderr?: Buffer };
       if (err.code === 'ENOENT') throw new Error(`no C compiler (cc) on this machine: ${INSTALL_HINT}`);

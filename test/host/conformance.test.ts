@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import {
-  FLEXIBLE_ARRAYS, LIBC_CONSTANTS, LIBC_STRUCTS, PCI_CONSTANTS, VFIO_CONSTANTS, VFIO_IOCTLS, VFIO_STRUCTS,
-  koffi, vfio_info_cap_header,
+  FLEXIBLE_ARRAYS, IOMMUFD_CONSTANTS, IOMMUFD_IOCTLS, IOMMUFD_STRUCTS, LIBC_CONSTANTS, LIBC_STRUCTS, PCI_CONSTANTS,
+  VFIO_CONSTANTS, VFIO_IOCTLS, VFIO_STRUCTS, koffi, vfio_info_cap_header,
 } from '../../structs/index.js';
 import * as structs from '../../structs/index.js';
-import { cFacts, jsFacts, mismatches, type LayoutQuery } from './c-layout.js';
+import { builtKernelHeaders, cFacts, jsFacts, mismatches, type LayoutQuery } from './c-layout.js';
 
 // C types these as long or int: the masks are ~0x0fUL, and (1 << 31) is a negative int.
 // They apply to 32-bit registers and fields, where structs/ keeps the unsigned 32-bit value,
@@ -18,6 +18,7 @@ const query: LayoutQuery = {
   headers: ['linux/vfio.h', 'linux/pci_regs.h', 'sys/epoll.h', 'sys/mman.h', 'linux/mman.h', 'sys/eventfd.h', 'sys/resource.h', 'fcntl.h'],
 };
 
+// The layouts 6.1 already had, against this machine's own headers (bookworm: 6.1).
 describe('structs/ against the kernel headers, compiled with cc', () => {
   const js = jsFacts(query);
   const c = cFacts(query);
@@ -44,12 +45,11 @@ describe('structs/ against the kernel headers, compiled with cc', () => {
     const exported = Object.entries(structs);
     const TypeObject = (koffi as unknown as { TypeObject: abstract new () => object }).TypeObject;
     const types = exported.filter(([, v]) => v instanceof TypeObject).map(([k]) => k);
-    expect(types.sort()).toEqual(Object.keys(query.structs).sort());
-    const codes = exported.filter(([k, v]) => /^VFIO_[A-Z_0-9]+$/.test(k) && typeof v === 'number' && k in VFIO_IOCTLS);
-    expect(codes.length).toBe(Object.keys(VFIO_IOCTLS).length);
-    // Request codes are the VFIO_* numbers at or above _IO(';', 100); none may be missing from the table.
-    const looksLikeIoctl = exported.filter(([k, v]) => k.startsWith('VFIO_') && typeof v === 'number' && v >= 0x3b64 && v < 0x3c00);
-    expect(looksLikeIoctl.map(([k]) => k).sort()).toEqual(Object.keys(VFIO_IOCTLS).sort());
+    expect(types.sort()).toEqual([...Object.keys(query.structs), ...Object.keys(IOMMUFD_STRUCTS)].sort());
+    const allIoctls = { ...VFIO_IOCTLS, ...IOMMUFD_IOCTLS };
+    // Request codes are the VFIO_*/IOMMU_* numbers from _IO(';', 100) up; none may be missing from the tables.
+    const looksLikeIoctl = exported.filter(([k, v]) => /^(VFIO|IOMMU)_/.test(k) && typeof v === 'number' && v >= 0x3b64 && v < 0x3c00);
+    expect(looksLikeIoctl.map(([k]) => k).sort()).toEqual(Object.keys(allIoctls).sort());
   });
 
   it('catches a single changed field offset', () => {
@@ -59,5 +59,45 @@ describe('structs/ against the kernel headers, compiled with cc', () => {
     const bad = mismatches(cFacts(q), jsFacts(q));
     expect(bad).toContain('offsetof(struct vfio_info_cap_header, next): C says 4, structs/ says 8');
     expect(vfio_info_cap_header.size).toBe(8);
+  });
+});
+
+// Everything, the iommufd and device-cdev layouts included, against the uapi headers of the
+// guest kernel that scripts/vm/setup builds (bookworm's own headers predate iommufd).
+describe('structs/ against the built guest kernel\'s headers (iommufd, device cdev)', () => {
+  const include = builtKernelHeaders();
+  // The kernel's uapi only: its <linux/mman.h> and glibc's <sys/mman.h> redefine each other.
+  // VFIO_TYPE1_NESTING_IOMMU (6) left the uapi in 6.12: checked against 6.1 above only.
+  const { VFIO_TYPE1_NESTING_IOMMU: _removed, ...vfioConstants } = VFIO_CONSTANTS;
+  const all: LayoutQuery = {
+    structs: { ...VFIO_STRUCTS, ...IOMMUFD_STRUCTS },
+    flexible: query.flexible,
+    macros: { ...VFIO_IOCTLS, ...IOMMUFD_IOCTLS, ...vfioConstants, ...PCI_CONSTANTS, ...IOMMUFD_CONSTANTS },
+    headers: ['linux/vfio.h', 'linux/pci_regs.h', 'linux/iommufd.h'],
+    include,
+  };
+  const js = jsFacts(all);
+  const c = cFacts(all);
+  for (const name of COMPARED_AS_U32) c.set(name, BigInt.asUintN(32, c.get(name)!));
+
+  it('every iommufd and device-cdev layout matches C, field by field', () => {
+    const keys = [...js.keys()].filter((k) => Object.keys(IOMMUFD_STRUCTS).some((s) => k.includes(`struct ${s})`) || k.includes(`struct ${s},`) || k.includes(`struct ${s} *`)));
+    expect(keys.length).toBeGreaterThan(40);
+    expect(mismatches(c, new Map(keys.map((k) => [k, js.get(k)!])))).toEqual([]);
+  });
+
+  it('every iommufd and device-cdev ioctl code and constant matches the C macro', () => {
+    const keys = [...Object.keys(IOMMUFD_IOCTLS), ...Object.keys(IOMMUFD_CONSTANTS)];
+    expect(keys.length).toBe(15);
+    expect(mismatches(c, new Map(keys.map((k) => [k, js.get(k)!])))).toEqual([]);
+  });
+
+  it('the older layouts, codes and constants still match on the newer kernel', () => {
+    // vfio_device_info gained a trailing `pad` (20 -> 24 bytes) after 6.1. structs/ keeps the
+    // 6.1 size, which both kernels accept: argsz says how much the caller has.
+    expect(c.get('sizeof(struct vfio_device_info)')).toBe(24n);
+    expect(c.get('offsetof(struct vfio_device_info, cap_offset)')).toBe(16n);
+    const grown = new Set(['sizeof(struct vfio_device_info)']);
+    expect(mismatches(c, new Map([...js].filter(([k]) => !grown.has(k))))).toEqual([]);
   });
 });

@@ -10,6 +10,7 @@ describe('hot-reset buffers', () => {
     buf.writeUInt32LE(6, 12); buf.writeUInt16LE(0, 16); buf[18] = 1; buf[19] = (1 << 3) | 0;
     buf.writeUInt32LE(6, 20); buf.writeUInt16LE(0, 24); buf[26] = 1; buf[27] = (2 << 3) | 5;
     expect(parseHotResetInfo(buf)).toEqual({
+      flags: 0,
       count: 2,
       devices: [{ group: 6, segment: 0, bus: 1, device: 1, fn: 0 }, { group: 6, segment: 0, bus: 1, device: 2, fn: 5 }],
     });
@@ -18,7 +19,7 @@ describe('hot-reset buffers', () => {
   it('reads only what fits when the kernel reports more devices than the buffer holds (ENOSPC)', () => {
     const buf = hotResetInfoBuffer(0);
     buf.writeUInt32LE(3, 8);
-    expect(parseHotResetInfo(buf)).toEqual({ count: 3, devices: [] });
+    expect(parseHotResetInfo(buf)).toEqual({ flags: 0, count: 3, devices: [] });
     expect(() => parseHotResetInfo(buf.subarray(0, 8))).toThrow(/shorter than the 12-byte struct/);
   });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { IovaAllocator } from '../../src/dma/iova-allocator.js';
+import { IovaAllocator } from '../../src/iommu/iova-allocator.js';
 
 const PAGE = 4096n;
 // What emulated VT-d reports: everything below 39 bits except the x86 MSI window.

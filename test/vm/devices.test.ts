@@ -1,7 +1,9 @@
+import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { PCI_CAP_ID_MSIX, PCI_MSIX_TABLE, PCI_MSIX_TABLE_OFFSET } from '../../structs/index.js';
-import { Container, SysError, openDevice } from '../../src/index.js';
+import { Container, IommufdContext, SysError, openDevice } from '../../src/index.js';
 import { testDevice } from './manifest.js';
+import { backend } from './backend.js';
 import { openFdCount } from '../support/fd-count.js';
 import { sysfsBars, sysfsCapabilities } from './sysfs-oracle.js';
 
@@ -119,33 +121,50 @@ describe('bulk copies', () => {
   });
 });
 
-describe('containers and groups', () => {
-  it('holds two devices from two groups in one container', () => {
+describe(`IOMMU contexts and groups (${backend})`, () => {
+  it('opens devices through the backend under test, and the summary and dev.iommu.kind say which', () => {
+    using dev = openDevice(testDevice('edu').bdf);
+    expect(dev.iommu.kind).toBe(backend);
+    expect(dev.iommu).toBeInstanceOf(backend === 'iommufd' ? IommufdContext : Container);
+    expect(inspect(dev)).toContain(`{ iommu: ${backend}; regions:`);
+    expect(dev.group === undefined).toBe(backend === 'iommufd');
+    expect(dev.iommuGroup).toBe(testDevice('edu').group);
+  });
+
+  it('holds two devices from two groups in one IOMMU context', () => {
     const before = openFdCount();
     const edu = testDevice('edu');
     const nvme = testDevice('nvme');
     expect(edu.group).not.toBe(nvme.group);
-    const container = new Container();
-    const a = openDevice(edu.bdf, { container });
-    const b = openDevice(nvme.bdf, { container });
-    expect(container.groups.map((g) => g.number).sort()).toEqual([edu.group, nvme.group].sort());
+    const context = backend === 'iommufd' ? new IommufdContext() : new Container();
+    const a = openDevice(edu.bdf, { context });
+    const b = openDevice(nvme.bdf, { context, dmaBits: 32 });
+    if (context instanceof Container) expect(context.groups.map((g) => g.number).sort()).toEqual([edu.group, nvme.group].sort());
+    else expect(context.devices.map((d) => d.address).sort()).toEqual([edu.bdf, nvme.bdf].sort());
     expect(a.bar(0).read32(0)).toBe(0x010000ed);
     expect(b.bar(0).read32(8)).toBe(0x00010400);
-    const info = container.info();
+    const info = context.info();
     expect(info.minPageSize).toBe(4096n);
     expect(info.iovaRanges.length).toBeGreaterThan(0);
-    expect(info.dmaAvail).toBeGreaterThan(0);
+    if (context instanceof Container) expect(info.dmaAvail).toBeGreaterThan(0);
+    // One IOVA space, each device below its own DMA limit.
+    const wide = a.dma.alloc(4096);
+    const narrow = b.dma.alloc(4096);
+    expect(a.dma.allocator).toBe(b.dma.allocator);
+    expect(narrow.iova + 4096n).toBeLessThanOrEqual(1n << 32n);
+    expect(wide.iova).not.toBe(narrow.iova);
     a.close();
     expect(b.bar(0).read32(8)).toBe(0x00010400); // the other device is untouched
-    container.close();
+    context.close();
     expect(b.closed).toBe(true);
+    expect(narrow.closed && wide.closed).toBe(true);
     expect(openFdCount()).toBe(before);
   });
 
-  it('several containers in one process', () => {
+  it('several IOMMU contexts in one process', () => {
     using a = openDevice(testDevice('edu').bdf);
     using b = openDevice(testDevice('nvme').bdf);
-    expect(a.group.container).not.toBe(b.group.container);
+    expect(a.iommu).not.toBe(b.iommu);
     expect(a.bar(0).read32(0)).toBe(0x010000ed);
   });
 
@@ -174,7 +193,7 @@ describe('containers and groups', () => {
     expect(openFdCount()).toBe(before);
   });
 
-  it('opening a group a second time gives the busy error', () => {
+  it('opening a device a second time gives the already-open error', () => {
     const edu = testDevice('edu');
     using first = openDevice(edu.bdf);
     let err: SysError | undefined;
@@ -184,8 +203,14 @@ describe('containers and groups', () => {
       err = e as SysError;
     }
     expect(err).toBeInstanceOf(SysError);
-    expect(err!.code).toBe('EBUSY');
-    expect(err!.message).toMatch(new RegExp(`/dev/vfio/${edu.group}.*already open: another process`));
+    if (backend === 'iommufd') {
+      // The cdev opens again; binding it a second time is what the kernel refuses.
+      expect(err!.syscall).toBe('ioctl(VFIO_DEVICE_BIND_IOMMUFD)');
+      expect(err!.message).toMatch(new RegExp(`${edu.bdf} is already open`));
+    } else {
+      expect(err!.code).toBe('EBUSY');
+      expect(err!.message).toMatch(new RegExp(`/dev/vfio/${edu.group}.*already open: another process`));
+    }
     expect(first.bar(0).read32(0)).toBe(0x010000ed);
   });
 
@@ -208,7 +233,7 @@ describe('containers and groups', () => {
     const dev = openDevice(testDevice('nvme').bdf);
     const bar0 = dev.bar(0);
     const cfg = dev.config;
-    const container = dev.group.container;
+    const container = dev.iommu;
     dev.close();
     dev.close();
     expect(() => bar0.read32(0)).toThrow(/BAR0 of .* is closed/);

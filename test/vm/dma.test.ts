@@ -6,6 +6,8 @@ import { openDevice, type DmaBuffer, type OpenedDevice } from '../../src/index.j
 import { lockedBytes, Mapping } from '../../src/sys/index.js';
 import { MAP_ANONYMOUS, MAP_POPULATE, MAP_PRIVATE, PROT_READ, PROT_WRITE } from '../../structs/index.js';
 import { testDevice } from './manifest.js';
+import { backend, on, runsOn } from './backend.js';
+import { physicalAddressOf } from '../../src/iommu/index.js';
 import { dmaToDevice, dmaToRam } from './edu-dma.js';
 
 // (size, offset in the source buffer, offset in edu's buffer, offset in the destination buffer)
@@ -67,7 +69,7 @@ describe('DMA with edu', () => {
     for (const c of CASES.slice(2, 6)) roundTrip(h.bytes, h.iova, h.view(far, 8192), h.iova + BigInt(far), c);
   });
 
-  it('writes seen by the device stay out of read-only buffers', () => {
+  if (runsOn('type1', 'iommufd')) it(`writes seen by the device stay out of read-only buffers${on('type1', 'iommufd')}`, () => {
     using ro = dev.dma.alloc(4096, { deviceReadOnly: true });
     using rw = dev.dma.alloc(4096);
     ro.bytes.fill(0x11);
@@ -81,8 +83,8 @@ describe('DMA with edu', () => {
     expect(ro.bytes.subarray(0, 64).every((v) => v === 0x11)).toBe(true);
   });
 
-  it('after unmap, the IOMMU blocks device DMA to the old IOVA and the library keeps working', () => {
-    const container = dev.group.container;
+  if (runsOn('type1', 'iommufd')) it(`after unmap, the IOMMU blocks device DMA to the old IOVA and the library keeps working${on('type1', 'iommufd')}`, () => {
+    const container = dev.iommu;
     const mem = new Mapping({ length: 4096, prot: PROT_READ | PROT_WRITE, flags: MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE });
     try {
       const iova = 0x4000_0000n;
@@ -104,12 +106,32 @@ describe('DMA with edu', () => {
     }
   });
 
-  it('identity IOVA is refused with the reason: the process address is outside the 39-bit aperture', () => {
+  if (runsOn('noiommu')) it(`the IOVA is the buffer's physical address, and the device wrote there${on('noiommu')}`, () => {
+    using buf = dev.dma.alloc(4096);
+    // An independent reading of /proc/self/pagemap for the same memory.
+    expect(buf.iova).toBe(physicalAddressOf(buf.vaddr, 4096n));
+    expect(buf.iova).toBeLessThan(6n << 30n); // inside the guest's RAM
+    using src = dev.dma.alloc(4096);
+    src.bytes.fill(0x6b);
+    dmaToDevice(dev.bar(0), src.iova, 0, 100);
+    buf.bytes.fill(0);
+    dmaToRam(dev.bar(0), 0, buf.iova, 100);
+    expect(buf.bytes.subarray(0, 100).every((v) => v === 0x6b)).toBe(true);
+    expect(buf.bytes[100]).toBe(0);
+    // A multi-page buffer is physically contiguous: hugepage-backed by default here.
+    using big = dev.dma.alloc(64 * 1024);
+    expect(big.size).toBe(2 << 20);
+    expect(big.iova).toBe(physicalAddressOf(big.vaddr, BigInt(big.size)));
+    expect(() => dev.dma.alloc(4096, { deviceReadOnly: true })).toThrow(/deviceReadOnly cannot be enforced without an IOMMU/);
+    expect(() => dev.dma.alloc(4096, { iova: 'identity' })).toThrow(/identity IOVA does not apply/);
+  });
+
+  if (runsOn('type1', 'iommufd')) it(`identity IOVA is refused with the reason: the process address is outside the 39-bit aperture${on('type1', 'iommufd')}`, () => {
     expect(() => dev.dma.alloc(4096, { iova: 'identity' })).toThrow(/identity IOVA impossible: the buffer's virtual address 0x7f[0-9a-f]+.* IOMMU ranges: 0x0-0xfedfffff, 0xfef00000-0x7fffffffff/);
     expect(dev.dma.buffers).toBe(0); // nothing left behind
   });
 
-  it('10,000 map/unmap cycles leave dma_avail and locked memory where they started', () => {
+  it('10,000 map/unmap cycles leave dma_avail, locked memory and the IOVA space where they started', () => {
     const before = { avail: dev.dma.info().dmaAvail, locked: lockedBytes(), free: dev.dma.allocator.freeBytes };
     const seen = new Set<bigint>();
     for (let i = 0; i < 10_000; i++) {
@@ -123,7 +145,8 @@ describe('DMA with edu', () => {
     expect(seen.size).toBeGreaterThan(0);
   });
 
-  it('maps 4 GiB and more: the device reaches bytes past the 4 GiB mark', () => {
+  // Without an IOMMU a buffer must be physically contiguous: no 4 GiB one.
+  if (runsOn('type1', 'iommufd')) it(`maps 4 GiB and more: the device reaches bytes past the 4 GiB mark${on('type1', 'iommufd')}`, () => {
     const FOUR_GIB = 2 ** 32;
     const available = Number(/MemAvailable:\s+(\d+)/.exec(readFileSync('/proc/meminfo', 'utf8'))![1]) * 1024;
     if (available < FOUR_GIB + (256 << 20)) {
@@ -164,7 +187,7 @@ describe('DMA limits', () => {
     expect(dev.dma.buffers).toBe(0);
   });
 
-  it('when the kernel runs out of mappings (dma_entry_limit), the error names the limit', () => {
+  if (runsOn('type1')) it(`when the kernel runs out of mappings (dma_entry_limit), the error names the limit${on('type1')}`, () => {
     // The limit is read when a container is opened: lower it, open, restore.
     const param = '/sys/module/vfio_iommu_type1/parameters/dma_entry_limit';
     const saved = readFileSync(param, 'utf8').trim();
@@ -197,11 +220,13 @@ describe('DMA limits', () => {
 });
 
 describe('DMA for an unprivileged user with a small RLIMIT_MEMLOCK', () => {
-  it('gets the locked-memory error with the limit and the fix, not a bare ENOMEM', () => {
+  // No-IOMMU DMA needs CAP_SYS_RAWIO and physical addresses (CAP_SYS_ADMIN): root only.
+  if (runsOn('type1', 'iommufd')) it(`gets the locked-memory error with the limit and the fix, not a bare ENOMEM${on('type1', 'iommufd')}`, () => {
     const edu = testDevice('edu');
-    const groupFile = `/dev/vfio/${edu.group}`;
-    const owner = statSync(groupFile);
-    chownSync(groupFile, 65534, 65534); // what a deployment does for a service user
+    // What a deployment gives a service user: the group file, or the iommufd and the cdev.
+    const files = backend === 'iommufd' ? ['/dev/iommu', edu.cdev!] : [`/dev/vfio/${edu.group}`];
+    const owners = files.map((f) => statSync(f));
+    for (const f of files) chownSync(f, 65534, 65534);
     try {
       const out = execFileSync(process.execPath, ['--import', 'tsx', 'test/vm/fixtures/memlock-child.ts', edu.bdf, String(1 << 20)], {
         uid: 65534, gid: 65534, encoding: 'utf8', env: { ...process.env, HOME: '/tmp' }, timeout: 60_000,
@@ -214,7 +239,7 @@ describe('DMA for an unprivileged user with a small RLIMIT_MEMLOCK', () => {
       expect(r.large).toMatch(/ulimit -l/);
       expect(r.large).not.toMatch(/^ENOMEM/);
     } finally {
-      chownSync(groupFile, owner.uid, owner.gid);
+      files.forEach((f, i) => chownSync(f, owners[i].uid, owners[i].gid));
     }
   });
 });

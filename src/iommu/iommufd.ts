@@ -1,0 +1,115 @@
+/**
+ * iommufd (`/dev/iommu`) as an IOMMU context: one IO address space (IOAS) that devices opened
+ * through their cdev attach to. Mappings go to the IOAS; its IOVA ranges narrow as devices join.
+ */
+import {
+  IOMMU_DESTROY, IOMMU_IOAS_ALLOC, IOMMU_IOAS_IOVA_RANGES, IOMMU_IOAS_MAP, IOMMU_IOAS_MAP_FIXED_IOVA,
+  IOMMU_IOAS_MAP_READABLE, IOMMU_IOAS_MAP_WRITEABLE, IOMMU_IOAS_UNMAP, O_RDWR, decodeStruct, iommu_destroy,
+  iommu_ioas_alloc, iommu_ioas_iova_ranges, iommu_ioas_map, iommu_ioas_unmap, iommu_iova_range, structBuffer,
+  type IovaRange,
+} from '../../structs/index.js';
+import { Resource, SysError, bufferAddress, closeAll, sysClose, sysIoctl, sysOpen } from '../sys/index.js';
+import type { DmaMapRequest, Iommu, IommuInfo, IommuKind } from './iommu.js';
+
+export const IOMMUFD_PATH = '/dev/iommu';
+
+export interface IommufdOptions {
+  /** The iommufd device (default `/dev/iommu`). */
+  path?: string;
+}
+
+export class IommufdIoas extends Resource implements Iommu {
+  readonly kind: IommuKind = 'iommufd';
+  readonly path: string;
+  /** The fd of `/dev/iommu`. */
+  readonly fd: number;
+  /** The id of this context's IOAS within the iommufd. */
+  readonly ioasId: number;
+
+  constructor(options: IommufdOptions = {}) {
+    super();
+    this.path = options.path ?? IOMMUFD_PATH;
+    this.fd = sysOpen(this.path, O_RDWR, 0, {
+      ENOENT: `${this.path} does not exist: this kernel has no iommufd (it needs CONFIG_IOMMUFD=y, and CONFIG_VFIO_DEVICE_CDEV=y for the devices' /dev/vfio/devices/vfioN); use the legacy container instead ({ iommu: 'type1' })`,
+    });
+    try {
+      const alloc = structBuffer(iommu_ioas_alloc, { size: iommu_ioas_alloc.size });
+      sysIoctl(this.fd, IOMMU_IOAS_ALLOC, 'IOMMU_IOAS_ALLOC', alloc, this.path);
+      this.ioasId = decodeStruct<{ out_ioas_id: number }>(alloc, iommu_ioas_alloc).out_ioas_id;
+    } catch (e) {
+      sysClose(this.fd, this.path);
+      throw e;
+    }
+  }
+
+  get name(): string {
+    return `iommufd ${this.path} (fd ${this.fd}, IOAS ${this.ioasId})`;
+  }
+
+  /** `IOMMU_IOAS_IOVA_RANGES`: the IOVA ranges the attached devices allow, and the IOVA alignment. */
+  info(): IommuInfo {
+    this.check();
+    const { ranges, alignment } = this.#queryRanges();
+    return { pageSizes: alignment, minPageSize: alignment, iovaRanges: ranges };
+  }
+
+  #queryRanges(): { ranges: IovaRange[]; alignment: bigint } {
+    let room = 4;
+    for (let attempt = 0; attempt < 4; attempt++) {
+      const array = Buffer.alloc(room * iommu_iova_range.size);
+      const buf = structBuffer(iommu_ioas_iova_ranges, {
+        size: iommu_ioas_iova_ranges.size, ioas_id: this.ioasId, num_iovas: room, allowed_iovas: bufferAddress(array),
+      });
+      try {
+        sysIoctl(this.fd, IOMMU_IOAS_IOVA_RANGES, 'IOMMU_IOAS_IOVA_RANGES', buf, this.name);
+      } catch (e) {
+        // EMSGSIZE: the array was too short; num_iovas now says how long it must be.
+        if (!(e instanceof SysError && e.code === 'EMSGSIZE')) throw e;
+        room = decodeStruct<{ num_iovas: number }>(buf, iommu_ioas_iova_ranges).num_iovas;
+        continue;
+      }
+      const out = decodeStruct<{ num_iovas: number; out_iova_alignment: bigint }>(buf, iommu_ioas_iova_ranges);
+      const ranges = Array.from({ length: out.num_iovas }, (_, i) => {
+        const r = decodeStruct<{ start: bigint; last: bigint }>(array, iommu_iova_range, i * iommu_iova_range.size);
+        return { start: r.start, end: r.last };
+      });
+      return { ranges, alignment: out.out_iova_alignment };
+    }
+    throw new Error(`${this.name}: the number of IOVA ranges kept changing`);
+  }
+
+  /** `IOMMU_IOAS_MAP` at a fixed IOVA. */
+  mapDma(req: DmaMapRequest): void {
+    this.check();
+    const flags = IOMMU_IOAS_MAP_FIXED_IOVA | (req.readable ? IOMMU_IOAS_MAP_READABLE : 0) | (req.writable ? IOMMU_IOAS_MAP_WRITEABLE : 0);
+    const buf = structBuffer(iommu_ioas_map, {
+      size: iommu_ioas_map.size, flags, ioas_id: this.ioasId, user_va: req.vaddr, length: req.size, iova: req.iova,
+    });
+    sysIoctl(this.fd, IOMMU_IOAS_MAP, 'IOMMU_IOAS_MAP', buf, `${this.name}: IOVA 0x${req.iova.toString(16)}+0x${req.size.toString(16)}`, {
+      EEXIST: 'this IOVA range overlaps a mapping that already exists in the IOAS',
+      ENOMEM: 'the locked-memory limit (RLIMIT_MEMLOCK; iommufd counts pinned pages per user) is too low for this mapping, or memory is short: raise it (ulimit -l) or run with CAP_IPC_LOCK',
+    });
+  }
+
+  /** `IOMMU_IOAS_UNMAP` of exactly one earlier mapping. */
+  unmapDma(iova: bigint, size: bigint): void {
+    this.check();
+    const buf = structBuffer(iommu_ioas_unmap, { size: iommu_ioas_unmap.size, ioas_id: this.ioasId, iova, length: size });
+    sysIoctl(this.fd, IOMMU_IOAS_UNMAP, 'IOMMU_IOAS_UNMAP', buf, `${this.name}: IOVA 0x${iova.toString(16)}+0x${size.toString(16)}`);
+    const unmapped = decodeStruct<{ length: bigint }>(buf, iommu_ioas_unmap).length;
+    if (unmapped !== size) {
+      throw new Error(`${this.name}: unmapped 0x${unmapped.toString(16)} bytes at IOVA 0x${iova.toString(16)}, expected 0x${size.toString(16)}: unmap whole mappings only`);
+    }
+  }
+
+  /**
+   * Destroys the IOAS, then closes the iommufd. Devices must be gone first: their BAR mappings
+   * keep the device file, and with it the attachment, alive (EBUSY).
+   */
+  protected release(): void {
+    closeAll([
+      () => sysIoctl(this.fd, IOMMU_DESTROY, 'IOMMU_DESTROY', structBuffer(iommu_destroy, { size: iommu_destroy.size, id: this.ioasId }), this.name),
+      () => sysClose(this.fd, this.path),
+    ]);
+  }
+}

@@ -1,0 +1,43 @@
+/** The IOMMU contexts a device can be opened in, and choosing one for `openDevice`. */
+import { existsSync } from 'node:fs';
+import { IOMMUFD_PATH, type IommuKind } from '../iommu/index.js';
+import type { Container } from './container.js';
+import type { IommufdContext } from './iommufd-context.js';
+import type { DeviceLocation } from './locate.js';
+
+/** A container (Type1 or no-IOMMU) or an iommufd IOAS, with the devices opened in it. */
+export type IommuContext = Container | IommufdContext;
+
+/** What `openDevice` may be asked for: a backend, or `auto`. */
+export type IommuChoice = 'auto' | IommuKind;
+
+const CHOICES: readonly IommuChoice[] = ['auto', 'type1', 'iommufd', 'noiommu'];
+
+/**
+ * The backend for a device: `auto` takes iommufd where `/dev/iommu` and the device's cdev exist,
+ * no-IOMMU for a device in a no-IOMMU group, else the container. An explicit choice the
+ * machine cannot honour throws, naming what is missing.
+ */
+export function chooseIommu(choice: string, loc: DeviceLocation, iommufdPath = IOMMUFD_PATH): IommuKind {
+  if (!CHOICES.includes(choice as IommuChoice)) {
+    throw new RangeError(`iommu must be one of ${CHOICES.join(', ')}; got '${choice}'`);
+  }
+  const where = `${loc.address} (IOMMU group ${loc.group})`;
+  if (loc.noIommu) {
+    if (choice === 'auto' || choice === 'noiommu') return 'noiommu';
+    throw new Error(`${where} is in a no-IOMMU group (no IOMMU covers it; /dev/vfio/noiommu-${loc.group}): '${choice}' needs an IOMMU. Use { iommu: 'noiommu' }, or turn the IOMMU on (intel_iommu=on / amd_iommu=on) and reboot without vfio.enable_unsafe_noiommu_mode`);
+  }
+  const iommufd = existsSync(iommufdPath);
+  switch (choice) {
+    case 'noiommu':
+      throw new Error(`${where} has an IOMMU: no-IOMMU mode is only for devices without one; use { iommu: 'auto' }, 'type1' or 'iommufd'`);
+    case 'iommufd':
+      if (!iommufd) throw new Error(`iommufd is not available for ${where}: ${iommufdPath} does not exist; the kernel needs CONFIG_IOMMUFD=y (and CONFIG_VFIO_DEVICE_CDEV=y). Use { iommu: 'type1' } (the container) on this kernel`);
+      if (!loc.cdev) throw new Error(`iommufd is not available for ${where}: the device has no VFIO cdev (/sys/bus/pci/devices/${loc.address}/vfio-dev/ is missing); the kernel needs CONFIG_VFIO_DEVICE_CDEV=y. Use { iommu: 'type1' } on this kernel`);
+      return 'iommufd';
+    case 'type1':
+      return 'type1';
+    default:
+      return iommufd && loc.cdev ? 'iommufd' : 'type1';
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * An iommufd IOAS with the devices opened in it through their cdevs (`/dev/vfio/devices/vfioN`):
+ * the kernel's current way into VFIO. Each device is bound to the iommufd and attached to the IOAS.
+ */
+import {
+  O_RDWR, VFIO_DEVICE_ATTACH_IOMMUFD_PT, VFIO_DEVICE_BIND_IOMMUFD, structBuffer, vfio_device_attach_iommufd_pt,
+  vfio_device_bind_iommufd,
+} from '../../structs/index.js';
+import { PciSysfs, parsePciAddress } from '../pci/index.js';
+import { closeAll, sysClose, sysIoctl, sysOpen } from '../sys/index.js';
+import { IommufdIoas, type IommufdOptions } from '../iommu/index.js';
+import { dmaFor, type Dma } from '../dma/index.js';
+import { Device, type DeviceOptions } from './device.js';
+import { locateDevice } from './locate.js';
+import { notViableMessage, viabilityBlockers } from './viability.js';
+
+export interface IommufdContextOptions extends IommufdOptions {
+  /** Root of sysfs, for finding devices (default `/sys`). */
+  sysfsRoot?: string;
+  /** Where the device cdevs are (default `/dev/vfio/devices`). */
+  cdevDir?: string;
+}
+
+export class IommufdContext extends IommufdIoas {
+  readonly sysfs: PciSysfs;
+  readonly cdevDir: string;
+  readonly #devices = new Map<string, Device>();
+
+  constructor(options: IommufdContextOptions = {}) {
+    super(options);
+    this.sysfs = new PciSysfs(options.sysfsRoot);
+    this.cdevDir = options.cdevDir ?? '/dev/vfio/devices';
+  }
+
+  /** The DMA context of this IOAS, shared by its devices (each allocates below its own `dmaBits`). */
+  get dma(): Dma {
+    this.check();
+    return dmaFor(this);
+  }
+
+  /** The devices opened in this context. */
+  get devices(): Device[] {
+    return [...this.#devices.values()];
+  }
+
+  /**
+   * Opens the device at `address` through its cdev, binds it to this iommufd
+   * (`VFIO_DEVICE_BIND_IOMMUFD`) and attaches it to the IOAS (`VFIO_DEVICE_ATTACH_IOMMUFD_PT`).
+   */
+  device(address: string, options: DeviceOptions = {}): Device {
+    this.check();
+    const loc = locateDevice(this.sysfs, parsePciAddress(address));
+    const open = this.#devices.get(loc.address);
+    if (open && !open.closed) throw new Error(`${loc.address} is already open in ${this.name}: use the Device you have, or close it first`);
+    if (loc.noIommu) throw new Error(`${loc.address} is in no-IOMMU group ${loc.group}: this library opens no-IOMMU devices through the container; use { iommu: 'noiommu' }`);
+    if (!loc.cdev) throw new Error(`${loc.address} has no VFIO cdev (/sys/bus/pci/devices/${loc.address}/vfio-dev/ is missing): the kernel needs CONFIG_VFIO_DEVICE_CDEV=y; use { iommu: 'type1' }`);
+    // The kernel refuses the bind of a device whose group has a member on a host driver; say why first.
+    if (viabilityBlockers(this.sysfs, loc.group).length > 0) throw new Error(notViableMessage(this.sysfs, loc.group));
+    const path = `${this.cdevDir}/${loc.cdev}`;
+    const fd = sysOpen(path, O_RDWR, 0, {
+      EBUSY: `${path} (${loc.address}) is already open: another process holds the device, through its cdev or its group; close it there first (fuser -v ${path} /dev/vfio/${loc.group})`,
+    });
+    let dev: Device;
+    try {
+      const bind = structBuffer(vfio_device_bind_iommufd, { argsz: vfio_device_bind_iommufd.size, flags: 0, iommufd: this.fd });
+      sysIoctl(fd, VFIO_DEVICE_BIND_IOMMUFD, 'VFIO_DEVICE_BIND_IOMMUFD', bind, `${loc.address} (${path})`, {
+        EBUSY: `another device of IOMMU group ${loc.group} is in use elsewhere, or bound to a host driver`,
+        // The cdev path lets a device be bound once at a time (the group path allows more).
+        EINVAL: `${loc.address} is already open (bound to an iommufd in this or another process): use the Device you have, or close it there first (fuser -v ${path})`,
+      });
+      const attach = structBuffer(vfio_device_attach_iommufd_pt, { argsz: vfio_device_attach_iommufd_pt.size, flags: 0, pt_id: this.ioasId });
+      sysIoctl(fd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, 'VFIO_DEVICE_ATTACH_IOMMUFD_PT', attach, `${loc.address} to IOAS ${this.ioasId}`);
+      dev = new Device({ context: this, iommuGroup: loc.group, address: loc.address, fd, forget: (d) => this.#forget(d), ...options });
+    } catch (e) {
+      sysClose(fd, path);
+      throw e;
+    }
+    this.#devices.set(loc.address, dev);
+    return dev;
+  }
+
+  #forget(dev: Device): void {
+    if (this.#devices.get(dev.address) === dev) this.#devices.delete(dev.address);
+  }
+
+  /** Devices first (their BAR mappings keep the attachment alive), then the IOAS and the iommufd. */
+  protected override release(): void {
+    closeAll([...[...this.#devices.values()].reverse().map((d) => () => d.close()), () => super.release()]);
+    this.#devices.clear();
+  }
+}

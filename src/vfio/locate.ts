@@ -1,0 +1,37 @@
+/**
+ * Where a device stands, read from sysfs before any VFIO file is opened, checked in the order a
+ * person reasons: the device exists, it has an IOMMU group, it is on vfio-pci. Each failure
+ * says what to do, with the real address.
+ */
+import { bindCommand, type PciAddress, type PciSysfs } from '../pci/index.js';
+
+export interface DeviceLocation {
+  address: PciAddress;
+  /** IOMMU group number (a no-IOMMU group in no-IOMMU mode). */
+  group: number;
+  /** The group is a no-IOMMU group (`/dev/vfio/noiommu-N`). */
+  noIommu: boolean;
+  /** The device's VFIO cdev name (`vfio0`) under /dev/vfio/devices, or null when the kernel has none. */
+  cdev: string | null;
+  driver: string;
+}
+
+/** Whether a driver name is vfio-pci or a vendor's variant of it (mlx5_vfio_pci, ...). */
+export const isVfioDriver = (driver: string | null): driver is string => driver !== null && driver.includes('vfio');
+
+export function locateDevice(sysfs: PciSysfs, addr: PciAddress): DeviceLocation {
+  sysfs.requireDevice(addr);
+  const driver = sysfs.driver(addr);
+  const group = sysfs.iommuGroup(addr);
+  if (group === null && !isVfioDriver(driver)) {
+    // In no-IOMMU mode a group appears only once vfio-pci binds; say both things.
+    throw new Error(`${addr} has no IOMMU group and is bound to ${driver ?? 'no driver'}: the IOMMU is off or does not cover it. Turn it on (intel_iommu=on or amd_iommu=on on the kernel command line, and VT-d / AMD-Vi in the firmware setup), then bind the device: vfio bind ${addr}. Without an IOMMU, VFIO's unsafe no-IOMMU mode is the way: boot with vfio.enable_unsafe_noiommu_mode=1 and bind the device.`);
+  }
+  if (group === null) {
+    throw new Error(`${addr} has no IOMMU group: the IOMMU is off or does not cover it; turn it on (intel_iommu=on or amd_iommu=on on the kernel command line, and VT-d / AMD-Vi in the firmware setup), or use no-IOMMU mode (vfio.enable_unsafe_noiommu_mode=1), then rebind the device (vfio bind ${addr})`);
+  }
+  if (!isVfioDriver(driver)) {
+    throw new Error(`${addr} is bound to ${driver ?? 'no driver'}, not vfio-pci: bind it first (as root) with: vfio bind ${addr}  (or: ${bindCommand(addr, sysfs.root)})`);
+  }
+  return { address: addr, group, noIommu: sysfs.isNoIommuGroup(group), cdev: sysfs.vfioCdev(addr), driver };
+}
