@@ -29,7 +29,7 @@ export interface DmaOptions {
   addressBits?: number;
 }
 
-const fmt = (n: bigint): string => `${n} bytes (${formatSize(n)})`;
+const fmt = (n: bigint): string => `${n} bytes (${(Number(n) / 2 ** 20).toFixed(1)} MiB)`;
 
 /** What every `Dma` of one IOMMU context shares: the IOVA space and the live buffers. */
 interface DmaSpace {

@@ -219,9 +219,9 @@ describe('DMA limits', () => {
   });
 });
 
-describe('DMA for an unprivileged user with a small RLIMIT_MEMLOCK', () => {
-  // No-IOMMU DMA needs CAP_SYS_RAWIO and physical addresses (CAP_SYS_ADMIN): root only.
-  if (runsOn('type1', 'iommufd')) it(`gets the locked-memory error with the limit and the fix, not a bare ENOMEM${on('type1', 'iommufd')}`, () => {
+// No-IOMMU DMA needs CAP_SYS_RAWIO and physical addresses (CAP_SYS_ADMIN): root only.
+if (runsOn('type1', 'iommufd')) describe('DMA for an unprivileged user with a small RLIMIT_MEMLOCK', () => {
+  it(`gets the locked-memory error with the limit and the fix, not a bare ENOMEM${on('type1', 'iommufd')}`, () => {
     const edu = testDevice('edu');
     // What a deployment gives a service user: the group file, or the iommufd and the cdev.
     const files = backend === 'iommufd' ? ['/dev/iommu', edu.cdev!] : [`/dev/vfio/${edu.group}`];
