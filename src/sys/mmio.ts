@@ -2,7 +2,7 @@
  * Exact-width access to device memory mapped into the process.
  *
  * What V8 does to ordinary typed-array code is wrong for device registers (measured on edu,
- * see DESIGN.md): DataView reads byte by byte, and optimised code forwards a store to a later
+ * see docs/DESIGN.md): DataView reads byte by byte, and optimised code forwards a store to a later
  * load of the same element. So:
  * - reads are `Atomics.load`: one load of the stated width, never cached, merged or dropped;
  * - writes are a plain typed-array store followed by an `Atomics.load` of a private fence word.

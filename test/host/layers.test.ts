@@ -17,7 +17,7 @@ function layerOf(file: string): Layer {
   throw new Error(`${rel} is in no layer`);
 }
 
-/** What each layer may import besides itself (DESIGN.md). */
+/** What each layer may import besides itself (docs/DESIGN.md). */
 const ALLOWED: Record<Layer, Layer[]> = {
   structs: [],
   'src/sys': ['structs'],

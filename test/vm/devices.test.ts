@@ -2,8 +2,8 @@ import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { PCI_CAP_ID_MSIX, PCI_MSIX_TABLE, PCI_MSIX_TABLE_OFFSET } from '../../structs/index.js';
 import { Container, IommufdContext, SysError, openDevice } from '../../src/index.js';
-import { testDevice } from './manifest.js';
-import { backend } from './backend.js';
+import { manifest, testDevice } from './manifest.js';
+import { backend, on } from './backend.js';
 import { openFdCount } from '../support/fd-count.js';
 import { sysfsBars, sysfsCapabilities } from './sysfs-oracle.js';
 
@@ -129,6 +129,22 @@ describe(`IOMMU contexts and groups (${backend})`, () => {
     expect(inspect(dev)).toContain(`{ iommu: ${backend}; regions:`);
     expect(dev.group === undefined).toBe(backend === 'iommufd');
     expect(dev.iommuGroup).toBe(testDevice('edu').group);
+  });
+
+  if (!manifest().backends.includes('iommufd')) {
+    it('asking for iommufd on a kernel without it names CONFIG_IOMMUFD, and opens nothing [kernels without iommufd]', () => {
+      const before = openFdCount();
+      expect(() => openDevice(testDevice('edu').bdf, { iommu: 'iommufd' })).toThrow(/iommufd is not available for .*: \/dev\/iommu does not exist; the kernel needs CONFIG_IOMMUFD=y/);
+      expect(openFdCount()).toBe(before);
+    });
+  }
+
+  it(`asking for no-IOMMU mode for a device behind an IOMMU says it has one${on('type1', 'iommufd')}`, () => {
+    const edu = testDevice('edu');
+    const before = openFdCount();
+    expect(() => openDevice(edu.bdf, { iommu: 'noiommu' })).toThrow(new RegExp(`^${edu.bdf} \\(IOMMU group ${edu.group}\\) has an IOMMU: no-IOMMU mode is only for devices without one`));
+    expect(() => openDevice(edu.bdf, { iommu: 'vfio' as never })).toThrow(/iommu must be one of auto, type1, iommufd, noiommu; got 'vfio'/);
+    expect(openFdCount()).toBe(before);
   });
 
   it('holds two devices from two groups in one IOMMU context', () => {

@@ -9,6 +9,10 @@ import { testDevice } from './manifest.js';
 import { backend, on, runsOn } from './backend.js';
 import { physicalAddressOf } from '../../src/iommu/index.js';
 import { dmaToDevice, dmaToRam } from './edu-dma.js';
+import { openFdCount } from '../support/fd-count.js';
+
+/** Lines of /proc/self/maps: every mmap of this process. */
+const mappingCount = (): number => readFileSync('/proc/self/maps', 'utf8').trim().split('\n').length;
 
 // (size, offset in the source buffer, offset in edu's buffer, offset in the destination buffer)
 const CASES: Array<[number, number, number, number]> = [
@@ -241,5 +245,28 @@ if (runsOn('type1', 'iommufd')) describe('DMA for an unprivileged user with a sm
     } finally {
       files.forEach((f, i) => chownSync(f, owners[i].uid, owners[i].gid));
     }
+  });
+});
+
+describe(`device lifecycle with DMA (${backend})`, () => {
+  it('nvme: DMA buffers, reset, then close leaves no fd, mapping or locked memory behind', () => {
+    const before = { fds: openFdCount(), maps: mappingCount(), locked: lockedBytes() };
+    const dev = openDevice(testDevice('nvme').bdf);
+    expect(dev.iommu.kind).toBe(backend);
+    const bar0 = dev.bar(0);
+    const pool = dev.dma.pool(16, 4096);
+    const buf = dev.dma.alloc(4096);
+    buf.u32[0] = 0xfeedf00d;
+    bar0.write32(0x14, 0x00460000); // CC: IOSQES/IOCQES set, EN clear
+    expect(bar0.read32(0x14)).toBe(0x00460000);
+    dev.reset();
+    expect(bar0.read32(0x14)).toBe(0); // the function reset cleared it
+    expect(buf.u32[0]).toBe(0xfeedf00d); // DMA memory is untouched by a device reset
+    dev.close();
+    expect(buf.closed && pool.buffer.closed).toBe(true);
+    expect(() => buf.bytes).toThrow(/closed/);
+    expect(openFdCount()).toBe(before.fds);
+    expect(mappingCount()).toBe(before.maps);
+    expect(lockedBytes()).toBe(before.locked);
   });
 });
