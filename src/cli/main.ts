@@ -3,7 +3,7 @@
  * runs one subcommand and returns the exit code. Output goes through `io`, so tests capture it
  * and nothing here calls `process.exit`.
  */
-import { openDevice, type OpenedDevice } from '../index.js';
+import { openDevice, type IommuChoice, type OpenedDevice } from '../index.js';
 import { DEFAULT_SYSFS, PciSysfs } from '../pci/index.js';
 import { UsageError, parseAddress, parseCommandArgs, parseSmallInteger, parseValue, parseWidth, requireOperands, type OptionSpec, type ParsedArgs } from './args.js';
 import { dumpConfig, formatValue, readConfig, readRegisters, writeConfig, writeRegister } from './access.js';
@@ -37,9 +37,12 @@ const WIDTH: OptionSpec = { type: 'string', short: 'w', value: 'BITS', descripti
 const JSON_OPT: OptionSpec = { type: 'boolean', description: 'print JSON instead of text' };
 const SYSFS: OptionSpec = { type: 'string', value: 'ROOT', description: `sysfs root (default ${DEFAULT_SYSFS}; for tests and chroots)` };
 
+const IOMMU: OptionSpec = { type: 'string', value: 'WAY', description: 'way into VFIO: auto (default), type1, iommufd or noiommu' };
+
 /** Opens a device for inspection, leaving bus mastering as it is. */
-function withDevice<T>(address: string, fn: (dev: OpenedDevice) => T): T {
-  using dev = openDevice(parseAddress(address), { busMaster: false });
+function withDevice<T>(address: string, values: ParsedArgs['values'], fn: (dev: OpenedDevice) => T): T {
+  const iommu = values.iommu as IommuChoice | undefined;
+  using dev = openDevice(parseAddress(address), { busMaster: false, ...(iommu ? { iommu } : {}) });
   return fn(dev);
 }
 
@@ -64,10 +67,10 @@ const COMMANDS: Command[] = [
     name: 'info',
     operands: 'ADDRESS',
     summary: 'show regions, irqs, capabilities, BARs and the IOMMU of a device bound to vfio-pci',
-    options: { json: JSON_OPT },
+    options: { json: JSON_OPT, iommu: IOMMU },
     run({ positionals, values }, io) {
       requireOperands('info', positionals, ['ADDRESS']);
-      const report = withDevice(positionals[0], deviceReport);
+      const report = withDevice(positionals[0], values, deviceReport);
       io.out(values.json ? toJson(report) : formatDeviceReport(report));
     },
   },
@@ -76,7 +79,7 @@ const COMMANDS: Command[] = [
     operands: 'ADDRESS BAR OFFSET',
     summary: 'read registers of a BAR',
     details: 'One value prints alone (0x010000ed); with --count, one "offset: value" line each.',
-    options: { width: WIDTH, count: { type: 'string', short: 'n', value: 'N', description: 'read N consecutive registers (default 1)' } },
+    options: { width: WIDTH, count: { type: 'string', short: 'n', value: 'N', description: 'read N consecutive registers (default 1)' }, iommu: IOMMU },
     run({ positionals, values }, io) {
       requireOperands('read', positionals, ['ADDRESS', 'BAR', 'OFFSET']);
       const bar = parseBar(positionals[1]);
@@ -84,21 +87,21 @@ const COMMANDS: Command[] = [
       const width = parseWidth(values.width);
       const count = values.count === undefined ? 1 : parseSmallInteger(values.count as string, '--count', 1 << 20);
       if (count < 1) throw new UsageError('--count must be at least 1', 'read');
-      io.out(withDevice(positionals[0], (dev) => readRegisters(dev.bar(bar), offset, width, count)));
+      io.out(withDevice(positionals[0], values, (dev) => readRegisters(dev.bar(bar), offset, width, count)));
     },
   },
   {
     name: 'write',
     operands: 'ADDRESS BAR OFFSET VALUE',
     summary: 'write a register of a BAR',
-    options: { width: WIDTH },
+    options: { width: WIDTH, iommu: IOMMU },
     run({ positionals, values }, io) {
       requireOperands('write', positionals, ['ADDRESS', 'BAR', 'OFFSET', 'VALUE']);
       const bar = parseBar(positionals[1]);
       const offset = parseSmallInteger(positionals[2], 'OFFSET');
       const width = parseWidth(values.width);
       const value = parseValue(positionals[3], width);
-      withDevice(positionals[0], (dev) => writeRegister(dev.bar(bar), offset, width, value));
+      withDevice(positionals[0], values, (dev) => writeRegister(dev.bar(bar), offset, width, value));
       io.out(`BAR${bar}+0x${offset.toString(16)} <- ${formatValue(value, width)}`);
     },
   },
@@ -110,13 +113,14 @@ const COMMANDS: Command[] = [
     options: {
       width: { ...WIDTH, description: 'access width for OFFSET: 8, 16 or 32 (default 32)' },
       all: { type: 'boolean', description: 'dump the extended config space too (4 KiB on PCIe)' },
+      iommu: IOMMU,
     },
     run({ positionals, values }, io) {
       requireOperands('config', positionals, ['ADDRESS'], ['OFFSET', 'VALUE']);
       const width = parseWidth(values.width, 32, [8, 16, 32]) as 8 | 16 | 32;
       const offset = positionals[1] === undefined ? undefined : parseSmallInteger(positionals[1], 'OFFSET', 0xfff);
       const value = positionals[2] === undefined ? undefined : parseValue(positionals[2], width);
-      io.out(withDevice(positionals[0], (dev) => {
+      io.out(withDevice(positionals[0], values, (dev) => {
         if (offset === undefined) return dumpConfig(dev.config, values.all ? dev.config.size : 256);
         if (value === undefined) return formatValue(BigInt(readConfig(dev.config, offset, width)), width);
         writeConfig(dev.config, offset, width, Number(value));

@@ -49,6 +49,14 @@ describe('vfio command in the VM', () => {
     expect(r.stdout).toMatch(/reset not supported/);
   });
 
+  if (backend === 'iommufd') {
+    it('info --iommu type1 takes the container where auto would take iommufd [iommufd only]', async () => {
+      const r = await vfio('info', edu.bdf, '--iommu', 'type1');
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toMatch(/^IOMMU type1 \(container \/dev\/vfio\/vfio, Type1v2\)/m);
+    });
+  }
+
   it('list --json marks edu viable and the bridge group not viable, naming the rng on virtio-pci', async () => {
     const r = await vfio('list', '--json');
     expect(r.code).toBe(0);
