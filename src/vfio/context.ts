@@ -1,5 +1,6 @@
 /** The IOMMU contexts a device can be opened in, and choosing one for `openDevice`. */
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { IOMMUFD_PATH, type IommuKind } from '../iommu/index.js';
 import type { Container } from './container.js';
 import type { IommufdContext } from './iommufd-context.js';
@@ -13,12 +14,15 @@ export type IommuChoice = 'auto' | IommuKind;
 
 const CHOICES: readonly IommuChoice[] = ['auto', 'type1', 'iommufd', 'noiommu'];
 
+/** Where the kernel puts VFIO device cdevs. */
+export const CDEV_DIR = '/dev/vfio/devices';
+
 /**
  * The backend for a device: `auto` takes iommufd where `/dev/iommu` and the device's cdev exist,
  * no-IOMMU for a device in a no-IOMMU group, else the container. An explicit choice the
  * machine cannot honour throws, naming what is missing.
  */
-export function chooseIommu(choice: string, loc: DeviceLocation, iommufdPath = IOMMUFD_PATH): IommuKind {
+export function chooseIommu(choice: string, loc: DeviceLocation, iommufdPath = IOMMUFD_PATH, cdevDir = CDEV_DIR): IommuKind {
   if (!CHOICES.includes(choice as IommuChoice)) {
     throw new RangeError(`iommu must be one of ${CHOICES.join(', ')}; got '${choice}'`);
   }
@@ -28,16 +32,18 @@ export function chooseIommu(choice: string, loc: DeviceLocation, iommufdPath = I
     throw new Error(`${where} is in a no-IOMMU group (no IOMMU covers it; /dev/vfio/noiommu-${loc.group}): '${choice}' needs an IOMMU. Use { iommu: 'noiommu' }, or turn the IOMMU on (intel_iommu=on / amd_iommu=on) and reboot without vfio.enable_unsafe_noiommu_mode`);
   }
   const iommufd = existsSync(iommufdPath);
+  // 6.1 already lists vfio-dev/vfioN in sysfs, with no node behind it: the node decides.
+  const cdev = loc.cdev !== null && existsSync(join(cdevDir, loc.cdev));
   switch (choice) {
     case 'noiommu':
       throw new Error(`${where} has an IOMMU: no-IOMMU mode is only for devices without one; use { iommu: 'auto' }, 'type1' or 'iommufd'`);
     case 'iommufd':
       if (!iommufd) throw new Error(`iommufd is not available for ${where}: ${iommufdPath} does not exist; the kernel needs CONFIG_IOMMUFD=y (and CONFIG_VFIO_DEVICE_CDEV=y). Use { iommu: 'type1' } (the container) on this kernel`);
-      if (!loc.cdev) throw new Error(`iommufd is not available for ${where}: the device has no VFIO cdev (/sys/bus/pci/devices/${loc.address}/vfio-dev/ is missing); the kernel needs CONFIG_VFIO_DEVICE_CDEV=y. Use { iommu: 'type1' } on this kernel`);
+      if (!cdev) throw new Error(`iommufd is not available for ${where}: the device has no VFIO cdev in ${cdevDir}; the kernel needs CONFIG_VFIO_DEVICE_CDEV=y. Use { iommu: 'type1' } on this kernel`);
       return 'iommufd';
     case 'type1':
       return 'type1';
     default:
-      return iommufd && loc.cdev ? 'iommufd' : 'type1';
+      return iommufd && cdev ? 'iommufd' : 'type1';
   }
 }

@@ -12,6 +12,7 @@ import { IommufdIoas, type IommufdOptions } from '../iommu/index.js';
 import { dmaFor, type Dma } from '../dma/index.js';
 import { Device, type DeviceOptions } from './device.js';
 import { locateDevice } from './locate.js';
+import { CDEV_DIR } from './context.js';
 import { notViableMessage, viabilityBlockers } from './viability.js';
 
 export interface IommufdContextOptions extends IommufdOptions {
@@ -29,7 +30,7 @@ export class IommufdContext extends IommufdIoas {
   constructor(options: IommufdContextOptions = {}) {
     super(options);
     this.sysfs = new PciSysfs(options.sysfsRoot);
-    this.cdevDir = options.cdevDir ?? '/dev/vfio/devices';
+    this.cdevDir = options.cdevDir ?? CDEV_DIR;
   }
 
   /** The DMA context of this IOAS, shared by its devices (each allocates below its own `dmaBits`). */
