@@ -1,6 +1,6 @@
 /** `vfio list`: every PCI device with its ids, class, driver, IOMMU group and whether VFIO can use the group. */
 import { PciSysfs, type PciAddress } from '../pci/index.js';
-import { blocks } from '../vfio/viability.js';
+import { blocksViability } from '../vfio/index.js';
 import { className, table } from './format.js';
 
 /** One row of `vfio list`. */
@@ -46,7 +46,7 @@ export function listDevices(sysfs: PciSysfs): ListedDevice[] {
     const members = info.iommuGroup === null ? [] : membersOf(info.iommuGroup);
     const blockers = members
       .map((m) => ({ address: m, driver: m === addr ? info.driver : sysfs.driver(m) }))
-      .filter((m): m is { address: PciAddress; driver: string } => blocks(m.driver));
+      .filter((m): m is { address: PciAddress; driver: string } => blocksViability(m.driver));
     return {
       address: addr,
       vendor: info.vendor.toString(16).padStart(4, '0'),

@@ -18,6 +18,16 @@ const CHOICES: readonly IommuChoice[] = ['auto', 'type1', 'iommufd', 'noiommu'];
 export const CDEV_DIR = '/dev/vfio/devices';
 
 /**
+ * The path of the device's VFIO cdev, or null when there is none. 6.1 already lists
+ * `vfio-dev/vfioN` in sysfs with no node behind it: the node decides.
+ */
+export function cdevNode(loc: DeviceLocation, cdevDir = CDEV_DIR): string | null {
+  if (loc.cdev === null) return null;
+  const path = join(cdevDir, loc.cdev);
+  return existsSync(path) ? path : null;
+}
+
+/**
  * The backend for a device: `auto` takes iommufd where `/dev/iommu` and the device's cdev exist,
  * no-IOMMU for a device in a no-IOMMU group, else the container. An explicit choice the
  * machine cannot honour throws, naming what is missing.
@@ -32,8 +42,7 @@ export function chooseIommu(choice: string, loc: DeviceLocation, iommufdPath = I
     throw new Error(`${where} is in a no-IOMMU group (no IOMMU covers it; /dev/vfio/noiommu-${loc.group}): '${choice}' needs an IOMMU. Use { iommu: 'noiommu' }, or turn the IOMMU on (intel_iommu=on / amd_iommu=on) and reboot without vfio.enable_unsafe_noiommu_mode`);
   }
   const iommufd = existsSync(iommufdPath);
-  // 6.1 already lists vfio-dev/vfioN in sysfs, with no node behind it: the node decides.
-  const cdev = loc.cdev !== null && existsSync(join(cdevDir, loc.cdev));
+  const cdev = cdevNode(loc, cdevDir) !== null;
   switch (choice) {
     case 'noiommu':
       throw new Error(`${where} has an IOMMU: no-IOMMU mode is only for devices without one; use { iommu: 'auto' }, 'type1' or 'iommufd'`);

@@ -80,6 +80,7 @@ export class Device extends Resource {
   readonly dmaBits: number;
   readonly info: DeviceInfo;
   readonly #forget: (dev: Device) => void;
+  #dma: Dma | undefined;
   readonly #regions = new Map<number, Region>();
   readonly #regionInfo = new Map<number, RegionInfo>();
   #config: ConfigSpace | undefined;
@@ -115,7 +116,9 @@ export class Device extends Resource {
   /** DMA memory this device can reach: the IOMMU context's, below this device's `dmaBits`. */
   get dma(): Dma {
     this.check();
-    return this.iommu.dma.withAddressBits(this.dmaBits);
+    // One view per device; made again only when the context's DMA was closed and replaced.
+    if (!this.#dma || this.#dma.closed) this.#dma = this.iommu.dma.withAddressBits(this.dmaBits);
+    return this.#dma;
   }
 
   protected override describe(): string {

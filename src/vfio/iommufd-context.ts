@@ -12,7 +12,7 @@ import { IommufdIoas, type IommufdOptions } from '../iommu/index.js';
 import { dmaFor, type Dma } from '../dma/index.js';
 import { Device, type DeviceOptions } from './device.js';
 import { locateDevice } from './locate.js';
-import { CDEV_DIR } from './context.js';
+import { CDEV_DIR, cdevNode } from './context.js';
 import { notViableMessage, viabilityBlockers } from './viability.js';
 
 export interface IommufdContextOptions extends IommufdOptions {
@@ -54,10 +54,10 @@ export class IommufdContext extends IommufdIoas {
     const open = this.#devices.get(loc.address);
     if (open && !open.closed) throw new Error(`${loc.address} is already open in ${this.name}: use the Device you have, or close it first`);
     if (loc.noIommu) throw new Error(`${loc.address} is in no-IOMMU group ${loc.group}: this library opens no-IOMMU devices through the container; use { iommu: 'noiommu' }`);
-    if (!loc.cdev) throw new Error(`${loc.address} has no VFIO cdev (/sys/bus/pci/devices/${loc.address}/vfio-dev/ is missing): the kernel needs CONFIG_VFIO_DEVICE_CDEV=y; use { iommu: 'type1' }`);
+    const path = cdevNode(loc, this.cdevDir);
+    if (!path) throw new Error(`${loc.address} has no VFIO cdev in ${this.cdevDir}: the kernel needs CONFIG_VFIO_DEVICE_CDEV=y; use { iommu: 'type1' }`);
     // The kernel refuses the bind of a device whose group has a member on a host driver; say why first.
     if (viabilityBlockers(this.sysfs, loc.group).length > 0) throw new Error(notViableMessage(this.sysfs, loc.group));
-    const path = `${this.cdevDir}/${loc.cdev}`;
     const fd = sysOpen(path, O_RDWR, 0, {
       EBUSY: `${path} (${loc.address}) is already open: another process holds the device, through its cdev or its group; close it there first (fuser -v ${path} /dev/vfio/${loc.group})`,
     });
