@@ -76,17 +76,28 @@ function c(): number[] {
   const here = dirname(fileURLToPath(import.meta.url));
   const exe = join(mkdtempSync(join(tmpdir(), 'irq-latency-')), 'irq-latency');
   execFileSync('cc', ['-O2', '-o', exe, join(here, 'irq-latency.c')], { stdio: 'inherit' });
-  const out = execFileSync(exe, [String(edu.group), edu.bdf, String(warmup + count)], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  const out = execFileSync(exe, [String(edu.group), edu.bdf, String(warmup + count)], {
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+  });
   return out.trim().split('\n').map(Number).slice(warmup);
 }
 
 const us = (ns: number) => (ns / 1000).toFixed(1);
-const results: Array<[string, number[]]> = [['C poll()', c()], ['TS wait()', sync()], ['TS waitAsync()', await async()]];
+const results: Array<[string, number[]]> = [
+  ['C poll()', c()],
+  ['TS wait()', sync()],
+  ['TS waitAsync()', await async()],
+];
 const base = stats(results[0]![1]);
-console.log(`edu MSI, raise write -> handler, ${count} interrupts after ${warmup} warm-up (node ${process.version}, ${process.arch})`);
+console.log(
+  `edu MSI, raise write -> handler, ${count} interrupts after ${warmup} warm-up (node ${process.version}, ${process.arch})`,
+);
 console.log('| variant | min us | median us | p99 us | median / C | p99 / C |');
 console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
 for (const [name, ns] of results) {
   const s = stats(ns);
-  console.log(`| ${name} | ${us(s.min)} | ${us(s.median)} | ${us(s.p99)} | ${(s.median / base.median).toFixed(2)} | ${(s.p99 / base.p99).toFixed(2)} |`);
+  console.log(
+    `| ${name} | ${us(s.min)} | ${us(s.median)} | ${us(s.p99)} | ${(s.median / base.median).toFixed(2)} | ${(s.p99 / base.p99).toFixed(2)} |`,
+  );
 }

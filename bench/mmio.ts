@@ -12,7 +12,15 @@ import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE, VFIO_REGION_INFO_FLAG_MMAP, VFIO_REGION_INFO_FLAG_READ, VFIO_REGION_INFO_FLAG_WRITE } from '../structs/index.js';
+import {
+  MAP_ANONYMOUS,
+  MAP_PRIVATE,
+  PROT_READ,
+  PROT_WRITE,
+  VFIO_REGION_INFO_FLAG_MMAP,
+  VFIO_REGION_INFO_FLAG_READ,
+  VFIO_REGION_INFO_FLAG_WRITE,
+} from '../structs/index.js';
 import { openDevice, Region, type DmaPool } from '../src/index.js';
 import { Mapping, MmioWindow } from '../src/sys/index.js';
 import { arg, manifestDevices, type BenchDevice } from './common.js';
@@ -35,10 +43,13 @@ execFileSync('cc', ['-O2', '-o', exe, join(here, 'mmio.c')], { stdio: 'inherit' 
 function c(name: string, ops: number, dev?: BenchDevice): number[] {
   const args = [name, String(ops), String(reps), ...(dev ? [String(dev.group), dev.bdf] : [])];
   const out = execFileSync(exe, args, { encoding: 'utf8' });
-  return out.trim().split('\n').map((line) => {
-    const [, n, ns] = line.split(' ');
-    return Number(ns) / Number(n);
-  });
+  return out
+    .trim()
+    .split('\n')
+    .map((line) => {
+      const [, n, ns] = line.split(' ');
+      return Number(ns) / Number(n);
+    });
 }
 
 // One function per case, so that each loop is optimised (TurboFan) for its own accessor.
@@ -55,7 +66,7 @@ function eduWriteRead(bar: Region, n: number): number {
   let bad = 0;
   for (let i = 0; i < n; i++) {
     bar.write32(EDU_LIVENESS, i);
-    if (bar.read32(EDU_LIVENESS) !== (~i >>> 0)) bad++;
+    if (bar.read32(EDU_LIVENESS) !== ~i >>> 0) bad++;
   }
   if (bad) throw new Error(`edu liveness: ${bad} of ${n} reads were not the complement`);
   return 0;
@@ -104,7 +115,8 @@ function edu(body: (bar: Region, n: number) => number) {
   return (): number[] => {
     using dev = openDevice(eduDev.bdf);
     const bar = dev.bar(0);
-    if (bar.read32(EDU_ID) !== 0x010000ed) throw new Error(`edu id reads 0x${bar.read32(EDU_ID).toString(16)}, not 0x010000ed`);
+    if (bar.read32(EDU_ID) !== 0x010000ed)
+      throw new Error(`edu id reads 0x${bar.read32(EDU_ID).toString(16)}, not 0x010000ed`);
     return time(bar, devOps, body);
   };
 }
@@ -124,10 +136,18 @@ function regionMemCase(): number[] {
   writeFileSync(file, Buffer.alloc(4096));
   const fd = openSync(file, 'r+');
   try {
-    using region = new Region(fd, {
-      index: 0, flags: VFIO_REGION_INFO_FLAG_MMAP | VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE,
-      size: 4096n, offset: 0n, msixMappable: false, caps: [],
-    }, 'plain memory (tmpfs file)');
+    using region = new Region(
+      fd,
+      {
+        index: 0,
+        flags: VFIO_REGION_INFO_FLAG_MMAP | VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE,
+        size: 4096n,
+        offset: 0n,
+        msixMappable: false,
+        caps: [],
+      },
+      'plain memory (tmpfs file)',
+    );
     if (!region.isMapped(0, 4096)) throw new Error('plain-memory region was not mapped');
     return time(region, memOps, regionMemRead);
   } finally {
@@ -137,7 +157,12 @@ function regionMemCase(): number[] {
 }
 
 function windowMemCase(): number[] {
-  using m = new Mapping({ length: 4096, prot: PROT_READ | PROT_WRITE, flags: MAP_PRIVATE | MAP_ANONYMOUS, target: 'bench memory' });
+  using m = new Mapping({
+    length: 4096,
+    prot: PROT_READ | PROT_WRITE,
+    flags: MAP_PRIVATE | MAP_ANONYMOUS,
+    target: 'bench memory',
+  });
   const w = new MmioWindow(m.buffer);
   for (let i = 0; i < 1024; i++) w.write32(i << 2, i);
   return time(w, memOps, windowMemRead);
@@ -152,7 +177,11 @@ function poolCase(): number[] {
 const cases: Array<{ label: string; c: () => number[]; ts: () => number[] }> = [
   { label: '1. edu read32 id (0x00)', c: () => c('edu-read', devOps, eduDev), ts: edu(eduRead) },
   { label: '2. edu write32 liveness (0x04)', c: () => c('edu-write', devOps, eduDev), ts: edu(eduWrite) },
-  { label: '3. edu write32 + read32 liveness, checked', c: () => c('edu-write-read', devOps, eduDev), ts: edu(eduWriteRead) },
+  {
+    label: '3. edu write32 + read32 liveness, checked',
+    c: () => c('edu-write-read', devOps, eduDev),
+    ts: edu(eduWriteRead),
+  },
   { label: '4. e1000e read32 MTA (0x5200-0x53fc)', c: () => c('e1000e-mta-read', devOps, nicDev), ts: mtaCase },
   { label: '5a. plain memory: Region.read32 vs C volatile', c: () => c('mem-read', memOps), ts: regionMemCase },
   { label: '5b. plain memory: MmioWindow.read32 vs C volatile', c: () => c('mem-read', memOps), ts: windowMemCase },
@@ -169,7 +198,9 @@ const rate = (ns: number): string => {
 };
 const nsFmt = (ns: number): string => (ns >= 100 ? ns.toFixed(0) : ns >= 10 ? ns.toFixed(1) : ns.toFixed(2));
 
-console.log(`medians of ${reps} runs after warm-up; ${devOps} device ops, ${memOps} memory reads, ${poolOps} pool pairs per run; C and TS alternate case by case (node ${process.version}, ${process.arch})`);
+console.log(
+  `medians of ${reps} runs after warm-up; ${devOps} device ops, ${memOps} memory reads, ${poolOps} pool pairs per run; C and TS alternate case by case (node ${process.version}, ${process.arch})`,
+);
 console.log('| case | C ns/op | TS ns/op | C ops/s | TS ops/s | TS / C |');
 console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
 for (const k of cases) {

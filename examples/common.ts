@@ -25,7 +25,9 @@ export function findDevice(wanted: DeviceWanted, given?: string): PciAddress {
   if (given) return parsePciAddress(given);
   const manifestPath = process.env.VFIO_TS_MANIFEST;
   if (manifestPath) {
-    const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { devices: Array<{ name: string; bdf: string }> };
+    const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as {
+      devices: Array<{ name: string; bdf: string }>;
+    };
     const d = manifest.devices.find((x) => x.name === wanted.name);
     if (d) return parsePciAddress(d.bdf);
   }
@@ -34,7 +36,9 @@ export function findDevice(wanted: DeviceWanted, given?: string): PciAddress {
     if (sysfs.driver(addr) !== 'vfio-pci') continue;
     if (wanted.matches(sysfs.info(addr))) return addr;
   }
-  throw new Error(`no ${wanted.description} bound to vfio-pci found: pass its address as the first argument (vfio list shows the devices, vfio bind ADDRESS binds one to vfio-pci)`);
+  throw new Error(
+    `no ${wanted.description} bound to vfio-pci found: pass its address as the first argument (vfio list shows the devices, vfio bind ADDRESS binds one to vfio-pci)`,
+  );
 }
 
 /** True when the module with `url` (its `import.meta.url`) is the script node was started with. */

@@ -11,14 +11,21 @@ import { runMain } from './common.js';
 
 function demo(): void {
   const manifestPath = process.env.VFIO_TS_MANIFEST;
-  if (!manifestPath) throw new Error('VFIO_TS_MANIFEST is not set: run this through npm run demo (it boots the test VM), or run the examples with an address');
-  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { kernel: string; devices: Array<{ name: string; bdf: string; group: number; driver: string }> };
+  if (!manifestPath)
+    throw new Error(
+      'VFIO_TS_MANIFEST is not set: run this through npm run demo (it boots the test VM), or run the examples with an address',
+    );
+  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as {
+    kernel: string;
+    devices: Array<{ name: string; bdf: string; group: number; driver: string }>;
+  };
   const say = (line = ''): void => console.log(line);
   const indent = (line: string): void => console.log(`    ${line}`);
 
   say(`vfio-ts demo in a QEMU guest (Linux ${manifest.kernel}, emulated Intel VT-d).`);
   say('Devices bound to vfio-pci:');
-  for (const d of manifest.devices) say(`    ${d.name.padEnd(6)} ${d.bdf}  IOMMU group ${d.group}  /dev/vfio/${d.group}`);
+  for (const d of manifest.devices)
+    say(`    ${d.name.padEnd(6)} ${d.bdf}  IOMMU group ${d.group}  /dev/vfio/${d.group}`);
   const t0 = Date.now();
 
   say();
@@ -30,11 +37,15 @@ function demo(): void {
   nvmeIdentify(undefined, indent);
 
   say();
-  say('3. e1000e (examples/e1000e-loopback.ts): TX and RX rings in DMA memory, one frame out and back through PHY loopback');
+  say(
+    '3. e1000e (examples/e1000e-loopback.ts): TX and RX rings in DMA memory, one frame out and back through PHY loopback',
+  );
   e1000eLoopback(undefined, indent);
 
   say();
-  say(`The three drivers ran in ${((Date.now() - t0) / 1000).toFixed(1)} s of TypeScript: no kernel module, no compiler.`);
+  say(
+    `The three drivers ran in ${((Date.now() - t0) / 1000).toFixed(1)} s of TypeScript: no kernel module, no compiler.`,
+  );
 }
 
 await runMain(demo);

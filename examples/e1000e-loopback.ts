@@ -119,7 +119,10 @@ function mdio(bar0: Region, op: number, reg: number, data = 0): number {
   bar0.write32(MDIC, op | (PHY_ADDRESS << 21) | (reg << 16) | (data & 0xffff));
   let v = 0;
   waitFor(() => ((v = bar0.read32(MDIC)) & MDIC_READY) !== 0, 1000, 'MDIC.READY (PHY register access)');
-  if (v & MDIC_ERROR) throw new Error(`PHY register ${reg} ${op === MDIC_OP_READ ? 'read' : 'write'} failed (MDIC 0x${(v >>> 0).toString(16)})`);
+  if (v & MDIC_ERROR)
+    throw new Error(
+      `PHY register ${reg} ${op === MDIC_OP_READ ? 'read' : 'write'} failed (MDIC 0x${(v >>> 0).toString(16)})`,
+    );
   return v & 0xffff;
 }
 
@@ -141,7 +144,14 @@ export function main(address?: string, log: (line: string) => void = console.log
   //    so the unicast filter accepts it when it comes back.
   const ral = bar0.read32(RAL0);
   const rah = bar0.read32(RAH0);
-  const mac = new Uint8Array([ral & 0xff, (ral >>> 8) & 0xff, (ral >>> 16) & 0xff, ral >>> 24, rah & 0xff, (rah >>> 8) & 0xff]);
+  const mac = new Uint8Array([
+    ral & 0xff,
+    (ral >>> 8) & 0xff,
+    (ral >>> 16) & 0xff,
+    ral >>> 24,
+    rah & 0xff,
+    (rah >>> 8) & 0xff,
+  ]);
   if ((rah & 0x8000_0000) === 0) bar0.write32(RAH0, (rah | 0x8000_0000) >>> 0); // AV: match this address
 
   // 3. DMA memory: one page for both descriptor rings (TX at 0, RX at 2048; 16-byte aligned is
@@ -159,18 +169,22 @@ export function main(address?: string, log: (line: string) => void = console.log
   // 4. Link: force 1000 Mb/s full duplex with the link up (what a loopback test sets, as the PHY
   //    does not negotiate with itself), then PHY control register 0: loopback, 1000 Mb/s, full
   //    duplex, auto-negotiation off. The old value is put back at the end.
-  const ctrl = (bar0.read32(CTRL) & ~CTRL_SPEED_MASK) | CTRL_SLU | CTRL_FD | CTRL_SPEED_1000 | CTRL_FRCSPD | CTRL_FRCDPX;
+  const ctrl =
+    (bar0.read32(CTRL) & ~CTRL_SPEED_MASK) | CTRL_SLU | CTRL_FD | CTRL_SPEED_1000 | CTRL_FRCSPD | CTRL_FRCDPX;
   bar0.write32(CTRL, ctrl);
   const phyCtrlBefore = mdio(bar0, MDIC_OP_READ, PHY_CTRL);
   const phyCtrl = PHY_CTRL_LOOPBACK | PHY_CTRL_SPEED_1000 | PHY_CTRL_FULL_DUPLEX;
   mdio(bar0, MDIC_OP_WRITE, PHY_CTRL, phyCtrl);
   try {
     const phyCtrlNow = mdio(bar0, MDIC_OP_READ, PHY_CTRL);
-    if ((phyCtrlNow & PHY_CTRL_LOOPBACK) === 0) throw new Error(`the PHY did not take loopback mode (control register 0 reads 0x${phyCtrlNow.toString(16)})`);
+    if ((phyCtrlNow & PHY_CTRL_LOOPBACK) === 0)
+      throw new Error(`the PHY did not take loopback mode (control register 0 reads 0x${phyCtrlNow.toString(16)})`);
     waitFor(() => (bar0.read32(STATUS) & STATUS_LU) !== 0, 2000, 'STATUS.LU (link up)');
     const status = bar0.read32(STATUS);
-    log(`e1000e at ${addr}: MAC ${macString(mac)}, link up, ${(status & 1) ? 'full' : 'half'} duplex`);
-    log(`PHY loopback: control register 0 0x${phyCtrlBefore.toString(16).padStart(4, '0')} -> 0x${phyCtrlNow.toString(16).padStart(4, '0')} (bit 14 loopback, through MDIC)`);
+    log(`e1000e at ${addr}: MAC ${macString(mac)}, link up, ${status & 1 ? 'full' : 'half'} duplex`);
+    log(
+      `PHY loopback: control register 0 0x${phyCtrlBefore.toString(16).padStart(4, '0')} -> 0x${phyCtrlNow.toString(16).padStart(4, '0')} (bit 14 loopback, through MDIC)`,
+    );
 
     // 5. Receive ring: every descriptor gets a buffer; status 0. RDT = RING_ENTRIES - 1 hands
     //    the NIC 7 of them (head == tail means "none free"). Legacy descriptors: RFCTL.EXTEN = 0.
@@ -195,7 +209,9 @@ export function main(address?: string, log: (line: string) => void = console.log
     bar0.write32(TDT, 0);
     bar0.write32(TARC0, bar0.read32(TARC0) | TARC0_ENABLE);
     bar0.write32(TCTL, TCTL_EN | TCTL_PSP | TCTL_CT | TCTL_COLD);
-    log(`rings: TX at IOVA 0x${txRingIova.toString(16)}, RX at 0x${rxRingIova.toString(16)}, ${RING_ENTRIES} legacy descriptors each; buffers: a pool of ${pool.count} x ${BUFFER_SIZE} B at 0x${pool.buffer.iova.toString(16)}`);
+    log(
+      `rings: TX at IOVA 0x${txRingIova.toString(16)}, RX at 0x${rxRingIova.toString(16)}, ${RING_ENTRIES} legacy descriptors each; buffers: a pool of ${pool.count} x ${BUFFER_SIZE} B at 0x${pool.buffer.iova.toString(16)}`,
+    );
 
     // 7. The receive interrupt: MSI-X vector 0 through VFIO, the RXQ0 cause routed to it in IVAR
     //    and unmasked in IMS. (The driver polls as well; the interrupt confirms the NIC signalled.)
@@ -219,7 +235,9 @@ export function main(address?: string, log: (line: string) => void = console.log
     txView.setBigUint64(0, tx.iova, true); //                                   buffer address
     txView.setUint32(8, FRAME_BYTES | ((TXD_CMD_EOP | TXD_CMD_IFCS | TXD_CMD_RS) << 24), true); // length, CSO 0, CMD
     txView.setUint32(12, 0, true); //                                           STA, CSS, special
-    log(`sent ${FRAME_BYTES} bytes: ${macString(mac)} -> ${macString(mac)}, type 0x${ETHERTYPE.toString(16)}, "${MESSAGE}"`);
+    log(
+      `sent ${FRAME_BYTES} bytes: ${macString(mac)} -> ${macString(mac)}, type 0x${ETHERTYPE.toString(16)}, "${MESSAGE}"`,
+    );
     log(`sent:     ${hex(frame)}`);
     bar0.write32(TDT, 1);
 
@@ -231,11 +249,14 @@ export function main(address?: string, log: (line: string) => void = console.log
     const length = Atomics.load(rxd, 2) & 0xffff;
     const rxStatus = word3 & 0xff;
     const rxErrors = (word3 >>> 8) & 0xff;
-    if ((rxStatus & RXD_STA_EOP) === 0) throw new Error(`RX descriptor 0 has no EOP (status 0x${rxStatus.toString(16)}): the frame spans descriptors`);
+    if ((rxStatus & RXD_STA_EOP) === 0)
+      throw new Error(`RX descriptor 0 has no EOP (status 0x${rxStatus.toString(16)}): the frame spans descriptors`);
     if (rxErrors !== 0) throw new Error(`RX descriptor 0 reports errors 0x${rxErrors.toString(16)}`);
     const fired = irqs.wait(1000);
     const interruptVector = fired[0]?.vector;
-    log(`RX descriptor 0: DD, EOP, length ${length}, no errors; ${interruptVector === undefined ? 'no interrupt within 1 s' : `interrupt on MSI-X vector ${interruptVector} (RXQ0)`}`);
+    log(
+      `RX descriptor 0: DD, EOP, length ${length}, no errors; ${interruptVector === undefined ? 'no interrupt within 1 s' : `interrupt on MSI-X vector ${interruptVector} (RXQ0)`}`,
+    );
     // Hand the descriptor back (RDT moves on), as a driver does after consuming it.
     bar0.write32(RDT, 0);
 

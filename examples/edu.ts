@@ -29,7 +29,7 @@ const EDU_BUFFER = 0x40000n;
 
 export const EDU: DeviceWanted = {
   name: 'edu',
-  description: "QEMU edu device (1234:11e8)",
+  description: 'QEMU edu device (1234:11e8)',
   matches: (d) => d.vendor === 0x1234 && d.device === 0x11e8,
 };
 
@@ -70,13 +70,17 @@ export function main(address?: string, log: (line: string) => void = console.log
 
   const id = bar0.read32(ID);
   log(`edu at ${addr}: id 0x${id.toString(16).padStart(8, '0')} (version ${id >>> 24}.${(id >>> 16) & 0xff})`);
-  if ((id & 0xff) !== 0xed) throw new Error(`${addr} does not look like an edu device: id register reads 0x${id.toString(16)}`);
+  if ((id & 0xff) !== 0xed)
+    throw new Error(`${addr} does not look like an edu device: id register reads 0x${id.toString(16)}`);
 
   // Liveness: the device answers with the complement of what we wrote.
   for (const v of [0x12345678, 0xdeadbeef, 0]) {
     bar0.write32(LIVENESS, v);
     const back = bar0.read32(LIVENESS);
-    if (back !== (~v >>> 0)) throw new Error(`liveness check failed: wrote 0x${v.toString(16)}, read 0x${back.toString(16)} (expected its complement)`);
+    if (back !== ~v >>> 0)
+      throw new Error(
+        `liveness check failed: wrote 0x${v.toString(16)}, read 0x${back.toString(16)} (expected its complement)`,
+      );
   }
   log('liveness check: ok (the device returns the complement of what is written)');
 
@@ -95,7 +99,10 @@ export function main(address?: string, log: (line: string) => void = console.log
   dma(bar0, EDU_BUFFER, buf.iova + 2048n, size, true); // edu -> RAM
   const back = buf.bytes.subarray(2048, 2048 + size);
   const bad = back.findIndex((b, i) => b !== data[i]);
-  if (bad !== -1) throw new Error(`DMA round trip corrupted byte ${bad}: sent 0x${data[bad].toString(16)}, got 0x${back[bad].toString(16)}`);
+  if (bad !== -1)
+    throw new Error(
+      `DMA round trip corrupted byte ${bad}: sent 0x${data[bad].toString(16)}, got 0x${back[bad].toString(16)}`,
+    );
   log(`DMA round trip: ${size} random bytes RAM -> edu -> RAM through IOVA 0x${buf.iova.toString(16)}: identical`);
 
   return { address: addr, id, factorials, dmaBytes: size, dmaIova: buf.iova };

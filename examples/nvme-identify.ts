@@ -58,7 +58,9 @@ function write64(bar0: Region, offset: number, value: bigint): void {
 
 /** An ASCII field of the identify data, trailing spaces removed. */
 function ascii(bytes: Uint8Array, start: number, end: number): string {
-  return Buffer.from(bytes.subarray(start, end)).toString('latin1').replace(/[\s\0]+$/, '');
+  return Buffer.from(bytes.subarray(start, end))
+    .toString('latin1')
+    .replace(/[\s\0]+$/, '');
 }
 
 /** Brings up the controller at `address`, identifies it and logs what it learns. */
@@ -74,7 +76,9 @@ export function main(address?: string, log: (line: string) => void = console.log
   const stride = 4 << (capHi & 0xf);
   const vs = bar0.read32(VS);
   const version = `${vs >>> 16}.${(vs >>> 8) & 0xff}`;
-  log(`nvme at ${addr}: NVMe ${version}, queues up to ${maxEntries} entries, ready timeout ${timeoutMs} ms, doorbell stride ${stride}`);
+  log(
+    `nvme at ${addr}: NVMe ${version}, queues up to ${maxEntries} entries, ready timeout ${timeoutMs} ms, doorbell stride ${stride}`,
+  );
 
   // 1. Disable: the admin queue registers may only change while CC.EN = 0 and CSTS.RDY = 0.
   bar0.write32(CC, 0);
@@ -93,13 +97,20 @@ export function main(address?: string, log: (line: string) => void = console.log
 
   // 3. Enable and wait for ready. Mask pin/MSI interrupts: this driver polls.
   bar0.write32(CC, CC_ENABLE);
-  waitFor(() => {
-    const csts = bar0.read32(CSTS);
-    if (csts & CSTS_CFS) throw new Error(`${addr}: controller fatal status (CSTS 0x${csts.toString(16)}) while enabling`);
-    return (csts & CSTS_RDY) !== 0;
-  }, timeoutMs, 'CSTS.RDY = 1 after enabling the controller');
+  waitFor(
+    () => {
+      const csts = bar0.read32(CSTS);
+      if (csts & CSTS_CFS)
+        throw new Error(`${addr}: controller fatal status (CSTS 0x${csts.toString(16)}) while enabling`);
+      return (csts & CSTS_RDY) !== 0;
+    },
+    timeoutMs,
+    'CSTS.RDY = 1 after enabling the controller',
+  );
   bar0.write32(INTMS, 0xffff_ffff);
-  log(`controller enabled: admin SQ at IOVA 0x${sqIova.toString(16)}, CQ at 0x${cqIova.toString(16)}, ${entries} entries each`);
+  log(
+    `controller enabled: admin SQ at IOVA 0x${sqIova.toString(16)}, CQ at 0x${cqIova.toString(16)}, ${entries} entries each`,
+  );
 
   try {
     // 4. Identify Controller: a 64-byte command in SQ slot 0 pointing at a 4 KiB buffer.
@@ -119,7 +130,10 @@ export function main(address?: string, log: (line: string) => void = console.log
     const dw3 = Atomics.load(cq, 3) >>> 0;
     const status = dw3 >>> 17; // SC (7:0), SCT (10:8), CRD, M, DNR
     if ((dw3 & 0xffff) !== cid) throw new Error(`completion for command id ${dw3 & 0xffff}, expected ${cid}`);
-    if (status !== 0) throw new Error(`Identify failed: status code type ${(status >>> 8) & 7}, status code 0x${(status & 0xff).toString(16)}`);
+    if (status !== 0)
+      throw new Error(
+        `Identify failed: status code type ${(status >>> 8) & 7}, status code 0x${(status & 0xff).toString(16)}`,
+      );
     bar0.write32(DOORBELLS + stride, 1); // CQ0 head = 1: we consumed the entry
 
     const id = ident.bytes;
@@ -131,7 +145,9 @@ export function main(address?: string, log: (line: string) => void = console.log
       model: ascii(id, 24, 64),
       firmware: ascii(id, 64, 72),
     };
-    log(`identify controller: model "${result.model}", serial "${result.serial}", firmware "${result.firmware}", PCI vendor 0x${result.vendor.toString(16).padStart(4, '0')}`);
+    log(
+      `identify controller: model "${result.model}", serial "${result.serial}", firmware "${result.firmware}", PCI vendor 0x${result.vendor.toString(16).padStart(4, '0')}`,
+    );
     return result;
   } finally {
     // 6. Disable again so the controller stops using our queues before their memory is unmapped.

@@ -10,8 +10,16 @@
  * ```
  */
 import {
-  Container, IommufdContext, chooseIommu, locateDevice, type ContainerOptions, type Device, type DeviceOptions,
-  type IommuChoice, type IommuContext, type IommufdContextOptions,
+  Container,
+  IommufdContext,
+  chooseIommu,
+  locateDevice,
+  type ContainerOptions,
+  type Device,
+  type DeviceOptions,
+  type IommuChoice,
+  type IommuContext,
+  type IommufdContextOptions,
 } from './vfio/index.js';
 import { PciSysfs, parsePciAddress } from './pci/index.js';
 
@@ -52,7 +60,8 @@ export function openDevice(address: string, options: OpenDeviceOptions = {}): De
   } else {
     const loc = locateDevice(new PciSysfs(options.sysfsRoot), addr);
     const kind = chooseIommu(options.iommu ?? process.env.VFIO_TS_IOMMU ?? 'auto', loc);
-    context = kind === 'iommufd' ? new IommufdContext(options) : new Container({ ...options, noIommu: kind === 'noiommu' });
+    context =
+      kind === 'iommufd' ? new IommufdContext(options) : new Container({ ...options, noIommu: kind === 'noiommu' });
   }
   let dev: Device;
   try {
@@ -71,10 +80,51 @@ export function openDevice(address: string, options: OpenDeviceOptions = {}): De
   return dev;
 }
 
-export { Container, IommufdContext, Group, Device, Region, regionName, irqIndexName, type IommuContext, type IommuChoice, type DeviceInfo, type DeviceOptions, type IrqInfo, type RegionOptions, type ContainerOptions, type IommufdContextOptions, type HotResetPeer } from './vfio/index.js';
+export {
+  Container,
+  IommufdContext,
+  Group,
+  Device,
+  Region,
+  regionName,
+  irqIndexName,
+  type IommuContext,
+  type IommuChoice,
+  type DeviceInfo,
+  type DeviceOptions,
+  type IrqInfo,
+  type RegionOptions,
+  type ContainerOptions,
+  type IommufdContextOptions,
+  type HotResetPeer,
+} from './vfio/index.js';
 export { IovaAllocator, type Iommu, type IommuInfo, type IommuKind, type DmaMapRequest } from './iommu/index.js';
-export { ConfigSpace, PciSysfs, parsePciAddress, type PciAddress, type PciBar, type PciCapability } from './pci/index.js';
+export {
+  ConfigSpace,
+  PciSysfs,
+  parsePciAddress,
+  type PciAddress,
+  type PciBar,
+  type PciCapability,
+} from './pci/index.js';
 export { SysError } from './sys/index.js';
-export { Dma, DmaBuffer, DmaPool, DmaPoolEntry, dmaFor, type DmaAllocOptions, type DmaOptions, type HugePageSize } from './dma/index.js';
+export {
+  Dma,
+  DmaBuffer,
+  DmaPool,
+  DmaPoolEntry,
+  dmaFor,
+  type DmaAllocOptions,
+  type DmaOptions,
+  type HugePageSize,
+} from './dma/index.js';
 export type { RegionInfo, IovaRange, SparseArea } from '../structs/index.js';
-export { Interrupts, IrqWaitAbortedError, type EnableIrqOptions, type IrqFired, type IrqRequest, type IrqAbortReason, type IrqType } from './vfio/index.js';
+export {
+  Interrupts,
+  IrqWaitAbortedError,
+  type EnableIrqOptions,
+  type IrqFired,
+  type IrqRequest,
+  type IrqAbortReason,
+  type IrqType,
+} from './vfio/index.js';

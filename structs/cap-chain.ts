@@ -53,7 +53,9 @@ export function walkCapChain(buf: Uint8Array, first: number, fixedSize: number, 
       throw new CapChainError(`${what}: capability ${id} at offset ${offset} links back to offset ${next}: a loop`);
     }
     if (next > buf.length) {
-      throw new CapChainError(`${what}: capability ${id} at offset ${offset} links to offset ${next}, past the ${buf.length}-byte buffer`);
+      throw new CapChainError(
+        `${what}: capability ${id} at offset ${offset} links to offset ${next}, past the ${buf.length}-byte buffer`,
+      );
     }
     out.push({ id, version, offset, end: next === 0 ? buf.length : next });
     previous = offset;
@@ -65,6 +67,8 @@ export function walkCapChain(buf: Uint8Array, first: number, fixedSize: number, 
 /** Throws unless capability `cap` holds at least `size` bytes. */
 export function requireCapSize(cap: CapEntry, size: number, what: string): void {
   if (cap.offset + size > cap.end) {
-    throw new CapChainError(`${what}: capability ${cap.id} at offset ${cap.offset} needs ${size} bytes but only ${cap.end - cap.offset} are there (truncated)`);
+    throw new CapChainError(
+      `${what}: capability ${cap.id} at offset ${cap.offset} needs ${size} bytes but only ${cap.end - cap.offset} are there (truncated)`,
+    );
   }
 }

@@ -19,13 +19,20 @@ export interface DependentDevice {
 
 /** The flags, `count` and devices of a `vfio_pci_hot_reset_info` buffer; throws when it is cut short. */
 export function parseHotResetInfo(buf: Uint8Array): { flags: number; count: number; devices: DependentDevice[] } {
-  if (buf.length < vfio_pci_hot_reset_info.size) throw new RangeError(`vfio_pci_hot_reset_info: ${buf.length} bytes, shorter than the ${vfio_pci_hot_reset_info.size}-byte struct`);
+  if (buf.length < vfio_pci_hot_reset_info.size)
+    throw new RangeError(
+      `vfio_pci_hot_reset_info: ${buf.length} bytes, shorter than the ${vfio_pci_hot_reset_info.size}-byte struct`,
+    );
   const { flags, count } = decodeStruct<{ flags: number; count: number }>(buf, vfio_pci_hot_reset_info);
   const item = vfio_pci_dependent_device.size;
   const fits = Math.floor((buf.length - vfio_pci_hot_reset_info.size) / item);
   const devices: DependentDevice[] = [];
   for (let i = 0; i < Math.min(count, fits); i++) {
-    const d = decodeStruct<{ group_id: number; segment: number; bus: number; devfn: number }>(buf, vfio_pci_dependent_device, vfio_pci_hot_reset_info.size + i * item);
+    const d = decodeStruct<{ group_id: number; segment: number; bus: number; devfn: number }>(
+      buf,
+      vfio_pci_dependent_device,
+      vfio_pci_hot_reset_info.size + i * item,
+    );
     // The union's devid is a __u32 holding -1 for "not owned": read it signed.
     const group = (flags & 1) !== 0 ? d.group_id | 0 : d.group_id;
     devices.push({ group, segment: d.segment, bus: d.bus, device: d.devfn >> 3, fn: d.devfn & 7 });

@@ -58,7 +58,15 @@ export interface IommuType1Info {
   caps: CapEntry[];
 }
 
-function readArray<T>(buf: Uint8Array, start: number, count: number, itemSize: number, decode: (at: number) => T, cap: CapEntry, what: string): T[] {
+function readArray<T>(
+  buf: Uint8Array,
+  start: number,
+  count: number,
+  itemSize: number,
+  decode: (at: number) => T,
+  cap: CapEntry,
+  what: string,
+): T[] {
   requireCapSize(cap, start - cap.offset + count * itemSize, what);
   const out: T[] = [];
   for (let i = 0; i < count; i++) out.push(decode(start + i * itemSize));
@@ -66,18 +74,39 @@ function readArray<T>(buf: Uint8Array, start: number, count: number, itemSize: n
 }
 
 export function parseRegionInfo(buf: Uint8Array): RegionInfo {
-  if (buf.length < vfio_region_info.size) throw new CapChainError(`vfio_region_info: buffer of ${buf.length} bytes is shorter than the ${vfio_region_info.size}-byte struct`);
-  const raw = decodeStruct<{ index: number; flags: number; size: bigint; offset: bigint; cap_offset: number }>(buf, vfio_region_info);
+  if (buf.length < vfio_region_info.size)
+    throw new CapChainError(
+      `vfio_region_info: buffer of ${buf.length} bytes is shorter than the ${vfio_region_info.size}-byte struct`,
+    );
+  const raw = decodeStruct<{ index: number; flags: number; size: bigint; offset: bigint; cap_offset: number }>(
+    buf,
+    vfio_region_info,
+  );
   const what = `vfio_region_info ${raw.index}`;
-  const caps = raw.flags & VFIO_REGION_INFO_FLAG_CAPS ? walkCapChain(buf, raw.cap_offset, vfio_region_info.size, what) : [];
-  const info: RegionInfo = { index: raw.index, flags: raw.flags, size: raw.size, offset: raw.offset, msixMappable: false, caps };
+  const caps =
+    raw.flags & VFIO_REGION_INFO_FLAG_CAPS ? walkCapChain(buf, raw.cap_offset, vfio_region_info.size, what) : [];
+  const info: RegionInfo = {
+    index: raw.index,
+    flags: raw.flags,
+    size: raw.size,
+    offset: raw.offset,
+    msixMappable: false,
+    caps,
+  };
   for (const cap of caps) {
     if (cap.id === VFIO_REGION_INFO_CAP_SPARSE_MMAP) {
       requireCapSize(cap, vfio_region_info_cap_sparse_mmap.size, what);
       const head = decodeStruct<{ nr_areas: number }>(buf, vfio_region_info_cap_sparse_mmap, cap.offset);
       const itemSize = vfio_region_sparse_mmap_area.size;
-      info.sparseMmap = readArray(buf, cap.offset + vfio_region_info_cap_sparse_mmap.size, head.nr_areas, itemSize,
-        (at) => decodeStruct<SparseArea>(buf, vfio_region_sparse_mmap_area, at), cap, what);
+      info.sparseMmap = readArray(
+        buf,
+        cap.offset + vfio_region_info_cap_sparse_mmap.size,
+        head.nr_areas,
+        itemSize,
+        (at) => decodeStruct<SparseArea>(buf, vfio_region_sparse_mmap_area, at),
+        cap,
+        what,
+      );
     } else if (cap.id === VFIO_REGION_INFO_CAP_TYPE) {
       requireCapSize(cap, vfio_region_info_cap_type.size, what);
       const t = decodeStruct<{ type: number; subtype: number }>(buf, vfio_region_info_cap_type, cap.offset);
@@ -90,17 +119,28 @@ export function parseRegionInfo(buf: Uint8Array): RegionInfo {
 }
 
 export function parseIommuType1Info(buf: Uint8Array): IommuType1Info {
-  if (buf.length < vfio_iommu_type1_info.size) throw new CapChainError(`vfio_iommu_type1_info: buffer of ${buf.length} bytes is shorter than the ${vfio_iommu_type1_info.size}-byte struct`);
+  if (buf.length < vfio_iommu_type1_info.size)
+    throw new CapChainError(
+      `vfio_iommu_type1_info: buffer of ${buf.length} bytes is shorter than the ${vfio_iommu_type1_info.size}-byte struct`,
+    );
   const raw = decodeStruct<{ flags: number; iova_pgsizes: bigint; cap_offset: number }>(buf, vfio_iommu_type1_info);
   const what = 'vfio_iommu_type1_info';
-  const caps = raw.flags & VFIO_IOMMU_INFO_CAPS ? walkCapChain(buf, raw.cap_offset, vfio_iommu_type1_info.size, what) : [];
+  const caps =
+    raw.flags & VFIO_IOMMU_INFO_CAPS ? walkCapChain(buf, raw.cap_offset, vfio_iommu_type1_info.size, what) : [];
   const info: IommuType1Info = { flags: raw.flags, iovaPgsizes: raw.iova_pgsizes, caps };
   for (const cap of caps) {
     if (cap.id === VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE) {
       requireCapSize(cap, vfio_iommu_type1_info_cap_iova_range.size, what);
       const head = decodeStruct<{ nr_iovas: number }>(buf, vfio_iommu_type1_info_cap_iova_range, cap.offset);
-      info.iovaRanges = readArray(buf, cap.offset + vfio_iommu_type1_info_cap_iova_range.size, head.nr_iovas, vfio_iova_range.size,
-        (at) => decodeStruct<IovaRange>(buf, vfio_iova_range, at), cap, what);
+      info.iovaRanges = readArray(
+        buf,
+        cap.offset + vfio_iommu_type1_info_cap_iova_range.size,
+        head.nr_iovas,
+        vfio_iova_range.size,
+        (at) => decodeStruct<IovaRange>(buf, vfio_iova_range, at),
+        cap,
+        what,
+      );
     } else if (cap.id === VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL) {
       requireCapSize(cap, vfio_iommu_type1_info_dma_avail.size, what);
       info.dmaAvail = decodeStruct<{ avail: number }>(buf, vfio_iommu_type1_info_dma_avail, cap.offset).avail;

@@ -93,18 +93,36 @@ export const VFIO_PCI_HOT_RESET_FLAG_DEV_ID_OWNED = 1 << 1;
 
 /** Every layout above, by C name (checked against the built kernel's headers). */
 export const IOMMUFD_STRUCTS: Readonly<Record<string, TypeObject>> = {
-  iommu_destroy, iommu_ioas_alloc, iommu_iova_range, iommu_ioas_iova_ranges, iommu_ioas_map, iommu_ioas_unmap,
-  vfio_device_bind_iommufd, vfio_device_attach_iommufd_pt, vfio_device_detach_iommufd_pt,
+  iommu_destroy,
+  iommu_ioas_alloc,
+  iommu_iova_range,
+  iommu_ioas_iova_ranges,
+  iommu_ioas_map,
+  iommu_ioas_unmap,
+  vfio_device_bind_iommufd,
+  vfio_device_attach_iommufd_pt,
+  vfio_device_detach_iommufd_pt,
 };
 
 /** Every request code above, by C macro name. */
 export const IOMMUFD_IOCTLS: Readonly<Record<string, number>> = {
-  IOMMU_DESTROY, IOMMU_IOAS_ALLOC, IOMMU_IOAS_IOVA_RANGES, IOMMU_IOAS_MAP, IOMMU_IOAS_UNMAP,
-  VFIO_DEVICE_BIND_IOMMUFD, VFIO_DEVICE_ATTACH_IOMMUFD_PT, VFIO_DEVICE_DETACH_IOMMUFD_PT,
+  IOMMU_DESTROY,
+  IOMMU_IOAS_ALLOC,
+  IOMMU_IOAS_IOVA_RANGES,
+  IOMMU_IOAS_MAP,
+  IOMMU_IOAS_UNMAP,
+  VFIO_DEVICE_BIND_IOMMUFD,
+  VFIO_DEVICE_ATTACH_IOMMUFD_PT,
+  VFIO_DEVICE_DETACH_IOMMUFD_PT,
 };
 
 /** Every constant above that the C headers define, by name. */
 export const IOMMUFD_CONSTANTS: Readonly<Record<string, number>> = {
-  IOMMUFD_TYPE: IOMMUFD_TYPE.charCodeAt(0), IOMMUFD_CMD_BASE, IOMMU_IOAS_MAP_FIXED_IOVA, IOMMU_IOAS_MAP_WRITEABLE,
-  IOMMU_IOAS_MAP_READABLE, VFIO_PCI_HOT_RESET_FLAG_DEV_ID, VFIO_PCI_HOT_RESET_FLAG_DEV_ID_OWNED,
+  IOMMUFD_TYPE: IOMMUFD_TYPE.charCodeAt(0),
+  IOMMUFD_CMD_BASE,
+  IOMMU_IOAS_MAP_FIXED_IOVA,
+  IOMMU_IOAS_MAP_WRITEABLE,
+  IOMMU_IOAS_MAP_READABLE,
+  VFIO_PCI_HOT_RESET_FLAG_DEV_ID,
+  VFIO_PCI_HOT_RESET_FLAG_DEV_ID_OWNED,
 };

@@ -33,8 +33,13 @@ function popcount(n: number): number {
 /** Encodes a `vfio_irq_set` request; rejects a count that does not match its data. */
 export function buildIrqSet(req: IrqSetRequest): Buffer {
   const { index, start, count, action } = req;
-  for (const [name, v] of [['index', index], ['start', start], ['count', count]] as const) {
-    if (!Number.isInteger(v) || v < 0 || v > U32_MAX) throw new RangeError(`vfio_irq_set.${name} must be a u32, got ${v}`);
+  for (const [name, v] of [
+    ['index', index],
+    ['start', start],
+    ['count', count],
+  ] as const) {
+    if (!Number.isInteger(v) || v < 0 || v > U32_MAX)
+      throw new RangeError(`vfio_irq_set.${name} must be a u32, got ${v}`);
   }
   if ((action & ~VFIO_IRQ_SET_ACTION_TYPE_MASK) !== 0 || popcount(action) !== 1) {
     throw new RangeError(`vfio_irq_set needs exactly one ACTION flag, got 0x${action.toString(16)}`);
@@ -44,12 +49,15 @@ export function buildIrqSet(req: IrqSetRequest): Buffer {
   let dataFlag = VFIO_IRQ_SET_DATA_NONE;
   if (req.eventfds) {
     if (req.eventfds.length !== count) {
-      throw new RangeError(`vfio_irq_set: count is ${count} but ${req.eventfds.length} eventfds were given (one per vector)`);
+      throw new RangeError(
+        `vfio_irq_set: count is ${count} but ${req.eventfds.length} eventfds were given (one per vector)`,
+      );
     }
     dataFlag = VFIO_IRQ_SET_DATA_EVENTFD;
     data = Buffer.alloc(4 * count);
     req.eventfds.forEach((fd, i) => {
-      if (!Number.isInteger(fd) || fd < -1) throw new RangeError(`vfio_irq_set: eventfd ${i} is ${fd}, not an fd or -1`);
+      if (!Number.isInteger(fd) || fd < -1)
+        throw new RangeError(`vfio_irq_set: eventfd ${i} is ${fd}, not an fd or -1`);
       data.writeInt32LE(fd, 4 * i);
     });
   } else if (req.bools) {

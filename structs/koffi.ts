@@ -24,7 +24,8 @@ export function cStruct(name: string, fields: Fields, packed = false): TypeObjec
     existing = undefined;
   }
   if (existing === undefined) return packed ? koffi.pack(name, fields) : koffi.struct(name, fields);
-  if (describe(existing) !== describe(fresh)) throw new Error(`struct ${name} is declared twice with different layouts`);
+  if (describe(existing) !== describe(fresh))
+    throw new Error(`struct ${name} is declared twice with different layouts`);
   return existing;
 }
 

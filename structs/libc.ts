@@ -53,11 +53,7 @@ export const RLIM_INFINITY = 0xffff_ffff_ffff_ffffn;
  * `struct epoll_event`: the kernel declares it packed on x86-64 only (12 bytes); on arm64
  * `data` is aligned to 8 (16 bytes).
  */
-export const epoll_event = cStruct(
-  'epoll_event',
-  { events: 'uint32_t', data: 'uint64_t' },
-  process.arch === 'x64',
-);
+export const epoll_event = cStruct('epoll_event', { events: 'uint32_t', data: 'uint64_t' }, process.arch === 'x64');
 
 export const rlimit = cStruct('rlimit', { rlim_cur: 'uint64_t', rlim_max: 'uint64_t' });
 
@@ -65,9 +61,37 @@ export const LIBC_STRUCTS = { epoll_event, rlimit };
 
 /** Every constant above, by macro name (checked against the C headers). */
 export const LIBC_CONSTANTS: Readonly<Record<string, number>> = {
-  O_RDONLY, O_WRONLY, O_RDWR, O_NONBLOCK, O_CLOEXEC, PROT_NONE, PROT_READ, PROT_WRITE, MAP_SHARED,
-  MAP_PRIVATE, MAP_FIXED, MAP_ANONYMOUS, MAP_NORESERVE, MAP_POPULATE, MAP_HUGETLB, MAP_HUGE_SHIFT,
-  MAP_HUGE_2MB, MAP_HUGE_1GB, MADV_DONTFORK, MADV_DOFORK, EFD_SEMAPHORE, EFD_NONBLOCK, EFD_CLOEXEC,
-  EPOLL_CLOEXEC, EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD, EPOLLIN, EPOLLOUT, EPOLLERR, EPOLLHUP,
-  RLIMIT_NOFILE, RLIMIT_MEMLOCK,
+  O_RDONLY,
+  O_WRONLY,
+  O_RDWR,
+  O_NONBLOCK,
+  O_CLOEXEC,
+  PROT_NONE,
+  PROT_READ,
+  PROT_WRITE,
+  MAP_SHARED,
+  MAP_PRIVATE,
+  MAP_FIXED,
+  MAP_ANONYMOUS,
+  MAP_NORESERVE,
+  MAP_POPULATE,
+  MAP_HUGETLB,
+  MAP_HUGE_SHIFT,
+  MAP_HUGE_2MB,
+  MAP_HUGE_1GB,
+  MADV_DONTFORK,
+  MADV_DOFORK,
+  EFD_SEMAPHORE,
+  EFD_NONBLOCK,
+  EFD_CLOEXEC,
+  EPOLL_CLOEXEC,
+  EPOLL_CTL_ADD,
+  EPOLL_CTL_DEL,
+  EPOLL_CTL_MOD,
+  EPOLLIN,
+  EPOLLOUT,
+  EPOLLERR,
+  EPOLLHUP,
+  RLIMIT_NOFILE,
+  RLIMIT_MEMLOCK,
 };

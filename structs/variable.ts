@@ -24,7 +24,8 @@ export function queryVariable(
     call(buf);
     const wanted = buf.readUInt32LE(0);
     if (wanted <= size) return buf.subarray(0, Math.max(wanted, type.size));
-    if (wanted > MAX_INFO_SIZE) throw new RangeError(`${what}: the kernel asks for ${wanted} bytes, more than ${MAX_INFO_SIZE}`);
+    if (wanted > MAX_INFO_SIZE)
+      throw new RangeError(`${what}: the kernel asks for ${wanted} bytes, more than ${MAX_INFO_SIZE}`);
     size = wanted;
   }
   throw new RangeError(`${what}: argsz kept growing after 4 calls`);

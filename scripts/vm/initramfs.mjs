@@ -9,9 +9,24 @@ import { join } from 'node:path';
 // writable layer over the 9p share) and virtio_console (the ports that carry the command's
 // output). Dependencies found in the modules' own .modinfo are loaded before each one.
 export const MODULES = [
-  'netfs', 'fscache', '9pnet', 'virtio_ring', 'virtio', 'virtio_pci_modern_dev',
-  'virtio_pci_legacy_dev', 'virtio_pci', '9pnet_virtio', '9p', 'irqbypass', 'vfio',
-  'vfio_virqfd', 'vfio_iommu_type1', 'vfio-pci-core', 'vfio-pci', 'overlay', 'virtio_console',
+  'netfs',
+  'fscache',
+  '9pnet',
+  'virtio_ring',
+  'virtio',
+  'virtio_pci_modern_dev',
+  'virtio_pci_legacy_dev',
+  'virtio_pci',
+  '9pnet_virtio',
+  '9p',
+  'irqbypass',
+  'vfio',
+  'vfio_virqfd',
+  'vfio_iommu_type1',
+  'vfio-pci-core',
+  'vfio-pci',
+  'overlay',
+  'virtio_console',
 ];
 
 // Bump when the layout of the archive changes, so old caches are not reused.
@@ -48,8 +63,10 @@ export function moduleDepends(koPath) {
 export function resolveModules(modDir, wanted = MODULES) {
   const index = indexModules(modDir);
   const builtin = new Set(
-    readFileSync(join(modDir, 'modules.builtin'), 'latin1').split('\n')
-      .filter(Boolean).map((l) => norm(l.replace(/^.*\//, '').replace(/\.ko.*$/, ''))),
+    readFileSync(join(modDir, 'modules.builtin'), 'latin1')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => norm(l.replace(/^.*\//, '').replace(/\.ko.*$/, ''))),
   );
   const order = [];
   const seen = new Set();
@@ -93,16 +110,25 @@ export function ensureInitramfs({ cacheDir, flavour, modDir, kver, busybox, init
   const wanted = modDir ? MODULES : [];
   const key = createHash('sha256')
     .update(JSON.stringify({ FORMAT, flavour, kver, modules: wanted }))
-    .update(init).update(bb).digest('hex').slice(0, 16);
+    .update(init)
+    .update(bb)
+    .digest('hex')
+    .slice(0, 16);
   const name = (k) => `initramfs-${flavour}-${kver}-${k}.cpio`;
   const out = join(cacheDir, name(key));
   if (existsSync(out)) return out;
 
   const mods = modDir ? resolveModules(modDir, wanted) : [];
-  const D = 0o040755, X = 0o100755, R = 0o100644;
+  const D = 0o040755,
+    X = 0o100755,
+    R = 0o100644;
   const files = [
-    { name: 'bin', mode: D }, { name: 'dev', mode: D }, { name: 'proc', mode: D },
-    { name: 'sys', mode: D }, { name: 'tmp', mode: D }, { name: 'lib', mode: D },
+    { name: 'bin', mode: D },
+    { name: 'dev', mode: D },
+    { name: 'proc', mode: D },
+    { name: 'sys', mode: D },
+    { name: 'tmp', mode: D },
+    { name: 'lib', mode: D },
     { name: 'lib/modules', mode: D },
     { name: 'dev/console', mode: 0o020600, rdev: [5, 1] },
     { name: 'bin/busybox', mode: X, data: bb },

@@ -3,8 +3,17 @@ import { spawn, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import {
-  existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync, rmSync, openSync, closeSync,
-  ftruncateSync, copyFileSync, statSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  writeFileSync,
+  rmSync,
+  openSync,
+  closeSync,
+  ftruncateSync,
+  copyFileSync,
+  statSync,
 } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join, delimiter } from 'node:path';
@@ -15,8 +24,8 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 const REPO = join(HERE, '..', '..');
 const CACHE = join(REPO, '.vm-cache');
 // The second guest kernel (scripts/vm/build-kernel) lives outside the clone.
-const USER_CACHE = process.env.VFIO_TS_CACHE
-  || join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'vfio-ts');
+const USER_CACHE =
+  process.env.VFIO_TS_CACHE || join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'vfio-ts');
 const KERNELS = ['debian', 'vfio'];
 const t0 = performance.now();
 const since = () => ((performance.now() - t0) / 1000).toFixed(1) + ' s';
@@ -38,8 +47,7 @@ const DEVICES = {
       const fd = openSync(img, 'w');
       ftruncateSync(fd, 256 * 1024 * 1024);
       closeSync(fd);
-      return ['-drive', `file=${img},if=none,id=nvm,format=raw`,
-        '-device', 'nvme,serial=vfiots0001,drive=nvm'];
+      return ['-drive', `file=${img},if=none,id=nvm,format=raw`, '-device', 'nvme,serial=vfiots0001,drive=nvm'];
     },
     guest: [['nvme', 'nvme', '1b36', '0010', 'vfio', 'root']],
   },
@@ -51,20 +59,39 @@ const DEVICES = {
   // A conventional PCI bridge: everything behind it is one IOMMU group. The virtio-rng
   // stays with its host driver (virtio-pci), so that group is not viable.
   nonviable: {
-    qemu: ['-device', 'pci-bridge,id=br0,chassis_nr=1',
-      '-device', 'edu,dma_mask=0xffffffffffffffff,bus=br0,addr=0x1',
-      '-device', 'virtio-rng-pci,bus=br0,addr=0x2'],
-    guest: [['edu-nonviable', 'edu', '1234', '11e8', 'vfio', 'bridge'],
-      ['rng-host', 'virtio-rng', '1af4', '1005', 'host', 'bridge']],
+    qemu: [
+      '-device',
+      'pci-bridge,id=br0,chassis_nr=1',
+      '-device',
+      'edu,dma_mask=0xffffffffffffffff,bus=br0,addr=0x1',
+      '-device',
+      'virtio-rng-pci,bus=br0,addr=0x2',
+    ],
+    guest: [
+      ['edu-nonviable', 'edu', '1234', '11e8', 'vfio', 'bridge'],
+      ['rng-host', 'virtio-rng', '1af4', '1005', 'host', 'bridge'],
+    ],
   },
 };
 const DEFAULT_DEVICES = ['edu', 'nvme', 'e1000e', 'nonviable'];
 const ALIASES = { 'edu-nonviable': 'nonviable', 'rng-host': 'nonviable' };
 
-const ENV_KEEP = ['PATH', 'HOME', 'CI', 'TERM', 'NODE_OPTIONS', 'LANG', 'LC_ALL', 'TZ',
-  'FORCE_COLOR', 'NO_COLOR', 'GITHUB_ACTIONS'];
+const ENV_KEEP = [
+  'PATH',
+  'HOME',
+  'CI',
+  'TERM',
+  'NODE_OPTIONS',
+  'LANG',
+  'LC_ALL',
+  'TZ',
+  'FORCE_COLOR',
+  'NO_COLOR',
+  'GITHUB_ACTIONS',
+];
 
-const USAGE = 'usage: scripts/vm/run [--kernel debian|vfio] [--no-iommu] ' +
+const USAGE =
+  'usage: scripts/vm/run [--kernel debian|vfio] [--no-iommu] ' +
   '[--devices edu,nvme,e1000e,nonviable|none] [--timeout S] [--memory M] [--log FILE] -- CMD ARGS...\n';
 
 function usage(msg) {
@@ -117,12 +144,22 @@ See scripts/vm/README.md.
 }
 
 function parseArgs(argv) {
-  const o = { kernel: 'debian', noIommu: false, devices: DEFAULT_DEVICES, timeout: 900, memory: '2G', log: null, cmd: [] };
+  const o = {
+    kernel: 'debian',
+    noIommu: false,
+    devices: DEFAULT_DEVICES,
+    timeout: 900,
+    memory: '2G',
+    log: null,
+    cmd: [],
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const val = () => (i + 1 < argv.length ? argv[++i] : usage(`${a} needs a value`));
-    if (a === '--') { o.cmd = argv.slice(i + 1); break; }
-    else if (a === '--devices') {
+    if (a === '--') {
+      o.cmd = argv.slice(i + 1);
+      break;
+    } else if (a === '--devices') {
       const v = val();
       o.devices = v === 'none' || v === '' ? [] : v.split(',').map((d) => ALIASES[d] ?? d);
     } else if (a === '--timeout') o.timeout = Number(val());
@@ -133,11 +170,16 @@ function parseArgs(argv) {
     else if (a === '--no-iommu') o.noIommu = true;
     else if (a === '-h' || a === '--help') help();
     else if (a.startsWith('--')) usage(`unknown option ${a}`);
-    else { o.cmd = argv.slice(i); break; }
+    else {
+      o.cmd = argv.slice(i);
+      break;
+    }
   }
   if (!KERNELS.includes(o.kernel)) usage(`--kernel must be one of ${KERNELS.join(', ')}, not "${o.kernel}"`);
   if (o.noIommu && o.kernel !== 'vfio') {
-    usage(`--no-iommu needs --kernel vfio: Debian's ${o.kernel === 'debian' ? '6.1 ' : ''}kernel has no VFIO no-IOMMU mode (CONFIG_VFIO_NOIOMMU)`);
+    usage(
+      `--no-iommu needs --kernel vfio: Debian's ${o.kernel === 'debian' ? '6.1 ' : ''}kernel has no VFIO no-IOMMU mode (CONFIG_VFIO_NOIOMMU)`,
+    );
   }
   if (!o.cmd.length) usage('no command given');
   if (!(o.timeout > 0)) usage('--timeout needs a positive number of seconds');
@@ -158,7 +200,8 @@ function which(cmd) {
 function isStatic(path) {
   const b = readFileSync(path);
   if (b.readUInt32BE(0) !== 0x7f454c46 || b[4] !== 2) return false;
-  const phoff = Number(b.readBigUInt64LE(0x20)), phentsize = b.readUInt16LE(0x36);
+  const phoff = Number(b.readBigUInt64LE(0x20)),
+    phentsize = b.readUInt16LE(0x36);
   const phnum = b.readUInt16LE(0x38);
   for (let i = 0; i < phnum; i++) if (b.readUInt32LE(phoff + i * phentsize) === 3) return false;
   return true;
@@ -174,7 +217,9 @@ function findDebianKernel() {
   // boot/vmlinux (extracted by scripts/vm/setup) boots faster than vmlinuz: no decompression.
   const vmlinux = join(dir, 'boot', 'vmlinux');
   return {
-    flavour: 'debian', kver, image: existsSync(vmlinux) ? vmlinux : join(dir, 'boot', `vmlinuz-${kver}`),
+    flavour: 'debian',
+    kver,
+    image: existsSync(vmlinux) ? vmlinux : join(dir, 'boot', `vmlinuz-${kver}`),
     modDir: join(dir, 'lib', 'modules', kver),
   };
 }
@@ -216,7 +261,10 @@ class UntilMarker {
     this.sink(buf.subarray(0, buf.length - keep));
     this.held = Buffer.from(buf.subarray(buf.length - keep));
   }
-  flush() { if (!this.done && this.held.length) this.sink(this.held); this.held = Buffer.alloc(0); }
+  flush() {
+    if (!this.done && this.held.length) this.sink(this.held);
+    this.held = Buffer.alloc(0);
+  }
 }
 
 function listen(path, onConn) {
@@ -230,15 +278,28 @@ function listen(path, onConn) {
 /** Removes the temp dirs of runs that were SIGKILLed (their QEMU died with them). */
 function sweepStale() {
   let names = [];
-  try { names = readdirSync(tmpdir()).filter((n) => n.startsWith('vfiots-vm-')); } catch { return; }
+  try {
+    names = readdirSync(tmpdir()).filter((n) => n.startsWith('vfiots-vm-'));
+  } catch {
+    return;
+  }
   for (const n of names) {
     const dir = join(tmpdir(), n);
     try {
       const pid = Number(readFileSync(join(dir, 'qemu.pid'), 'utf8'));
-      try { process.kill(pid, 0); continue; } catch { /* dead: stale */ }
+      try {
+        process.kill(pid, 0);
+        continue;
+      } catch {
+        /* dead: stale */
+      }
     } catch {
       // No pid file yet: a run that is starting, unless it is old.
-      try { if (Date.now() - statSync(dir).mtimeMs < 3600_000) continue; } catch { continue; }
+      try {
+        if (Date.now() - statSync(dir).mtimeMs < 3600_000) continue;
+      } catch {
+        continue;
+      }
     }
     rmSync(dir, { recursive: true, force: true });
   }
@@ -250,18 +311,24 @@ export async function main(argv) {
   for (const d of o.devices) if (!known.includes(d)) usage(`unknown device "${d}" (known: ${known.join(', ')})`);
   if (process.env.VFIO_TS_SKIP_VM === '1') {
     const line = '!'.repeat(72);
-    process.stderr.write(`${line}\n!!! VFIO_TS_SKIP_VM=1: the VM test suite was SKIPPED, nothing ran in the VM.\n${line}\n`);
+    process.stderr.write(
+      `${line}\n!!! VFIO_TS_SKIP_VM=1: the VM test suite was SKIPPED, nothing ran in the VM.\n${line}\n`,
+    );
     process.exit(0);
   }
 
   const qemuBin = which('qemu-system-x86_64');
   const kernel = findKernel(o.kernel);
   const busybox = ['/bin/busybox', '/usr/bin/busybox'].find((p) => existsSync(p) && isStatic(p));
-  const kernelWhere = o.kernel === 'vfio'
-    ? `the vfio guest kernel in ${join(USER_CACHE, 'kernel-vfio', 'current')}/ (scripts/vm/build-kernel)`
-    : 'the Debian guest kernel in .vm-cache/kernel/';
-  const missing = [!qemuBin && 'qemu-system-x86_64', !kernel && kernelWhere,
-    !busybox && 'a static busybox (package busybox-static)'].filter(Boolean);
+  const kernelWhere =
+    o.kernel === 'vfio'
+      ? `the vfio guest kernel in ${join(USER_CACHE, 'kernel-vfio', 'current')}/ (scripts/vm/build-kernel)`
+      : 'the Debian guest kernel in .vm-cache/kernel/';
+  const missing = [
+    !qemuBin && 'qemu-system-x86_64',
+    !kernel && kernelWhere,
+    !busybox && 'a static busybox (package busybox-static)',
+  ].filter(Boolean);
   if (missing.length) {
     say(`missing: ${missing.join(', ')}.`);
     say(`run scripts/vm/setup to install them (it uses sudo when not root), then try again.`);
@@ -271,7 +338,11 @@ export async function main(argv) {
   let initrd;
   try {
     initrd = ensureInitramfs({
-      cacheDir: CACHE, flavour: kernel.flavour, modDir: kernel.modDir, kver: kernel.kver, busybox,
+      cacheDir: CACHE,
+      flavour: kernel.flavour,
+      modDir: kernel.modDir,
+      kver: kernel.kver,
+      busybox,
       initScript: join(HERE, 'init.sh'),
     });
   } catch (e) {
@@ -288,25 +359,44 @@ export async function main(argv) {
 
   const killQemu = () => {
     if (qemu && qemu.exitCode === null && qemu.signalCode === null) {
-      try { process.kill(-qemu.pid, 'SIGKILL'); } catch { /* gone */ }
+      try {
+        process.kill(-qemu.pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
     }
   };
   const cleanup = () => {
     killQemu();
-    if (o.log) try { copyFileSync(consoleLog, o.log); } catch { /* no log */ }
+    if (o.log)
+      try {
+        copyFileSync(consoleLog, o.log);
+      } catch {
+        /* no log */
+      }
     rmSync(tmp, { recursive: true, force: true });
   };
   const logTail = (n = 60) => {
     let text = '';
-    try { text = readFileSync(consoleLog, 'utf8'); } catch { /* none */ }
+    try {
+      text = readFileSync(consoleLog, 'utf8');
+    } catch {
+      /* none */
+    }
     const lines = text.split('\n');
-    process.stderr.write(`[vm] ---- last ${n} lines of the guest kernel log ----\n` +
-      lines.slice(-n - 1).join('\n') + `\n[vm] ---- end of guest kernel log ----\n`);
+    process.stderr.write(
+      `[vm] ---- last ${n} lines of the guest kernel log ----\n` +
+        lines.slice(-n - 1).join('\n') +
+        `\n[vm] ---- end of guest kernel log ----\n`,
+    );
   };
   // Ends the run: QEMU is killed and reaped before the runner exits, so none survives it.
   // The kernel log is for rig failures (or when asked for with --log): a failing command's
   // own output must not be buried under it.
-  const finish = async (code, { showLog = code === EXIT_RIG || code === EXIT_TIMEOUT || (o.log !== null && code !== 0) } = {}) => {
+  const finish = async (
+    code,
+    { showLog = code === EXIT_RIG || code === EXIT_TIMEOUT || (o.log !== null && code !== 0) } = {},
+  ) => {
     if (finished) return;
     finished = true;
     if (qemu && qemu.exitCode === null && qemu.signalCode === null) {
@@ -318,11 +408,20 @@ export async function main(argv) {
     cleanup();
     process.exit(code);
   };
-  process.on('exit', () => { killQemu(); rmSync(tmp, { recursive: true, force: true }); });
+  process.on('exit', () => {
+    killQemu();
+    rmSync(tmp, { recursive: true, force: true });
+  });
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-    process.on(sig, () => { say(`${sig}: stopping the VM`); finish(sig === 'SIGINT' ? 130 : 143, { showLog: false }); });
+    process.on(sig, () => {
+      say(`${sig}: stopping the VM`);
+      finish(sig === 'SIGINT' ? 130 : 143, { showLog: false });
+    });
   }
-  process.on('uncaughtException', (e) => { say(`error: ${e?.stack ?? e}`); finish(EXIT_RIG); });
+  process.on('uncaughtException', (e) => {
+    say(`error: ${e?.stack ?? e}`);
+    finish(EXIT_RIG);
+  });
 
   // What the guest reads from the host share before it runs the command.
   const cwd = process.cwd();
@@ -333,29 +432,53 @@ export async function main(argv) {
   if (process.stdout.isTTY && env.FORCE_COLOR === undefined && env.NO_COLOR === undefined) env.FORCE_COLOR = '1';
   env.VFIO_TS_MANIFEST = '/run/vfio-ts/manifest.json';
   env.VFIO_TS_VM = '1';
-  writeFileSync(join(tmp, 'cmd.sh'),
+  writeFileSync(
+    join(tmp, 'cmd.sh'),
     `cd ${shq(cwd)} || exit 125\n` +
-    Object.entries(env).map(([k, v]) => `export ${k}=${shq(v)}\n`).join('') +
-    `exec ${o.cmd.map(shq).join(' ')}\n`);
-  writeFileSync(join(tmp, 'guest.conf'),
-    `NONCE=${nonce}\nCWD=${shq(cwd)}\nREPO=${shq(REPO)}\nFLAVOUR=${kernel.flavour}\n`);
+      Object.entries(env)
+        .map(([k, v]) => `export ${k}=${shq(v)}\n`)
+        .join('') +
+      `exec ${o.cmd.map(shq).join(' ')}\n`,
+  );
+  writeFileSync(
+    join(tmp, 'guest.conf'),
+    `NONCE=${nonce}\nCWD=${shq(cwd)}\nREPO=${shq(REPO)}\nFLAVOUR=${kernel.flavour}\n`,
+  );
   const guestDevices = o.devices.flatMap((d) => DEVICES[d].guest);
   writeFileSync(join(tmp, 'devices.list'), guestDevices.map((g) => g.join(' ')).join('\n') + '\n');
 
   // Output channels: the command's stdout and stderr, and control lines (kernel, ready, exit).
   const marker = `\0VFIOTS-EOF-${nonce}\0`;
   let exitCode = null;
-  let outDone = false, errDone = false;
+  let outDone = false,
+    errDone = false;
   let eofTimer = null;
   const maybeDone = () => {
     if (exitCode === null) return;
     if (outDone && errDone) finish(exitCode);
     else if (!eofTimer) {
-      eofTimer = setTimeout(() => { say('output did not end cleanly; some may be lost'); finish(exitCode); }, 5000);
+      eofTimer = setTimeout(() => {
+        say('output did not end cleanly; some may be lost');
+        finish(exitCode);
+      }, 5000);
     }
   };
-  const outF = new UntilMarker(marker, (b) => b.length && process.stdout.write(b), () => { outDone = true; maybeDone(); });
-  const errF = new UntilMarker(marker, (b) => b.length && process.stderr.write(b), () => { errDone = true; maybeDone(); });
+  const outF = new UntilMarker(
+    marker,
+    (b) => b.length && process.stdout.write(b),
+    () => {
+      outDone = true;
+      maybeDone();
+    },
+  );
+  const errF = new UntilMarker(
+    marker,
+    (b) => b.length && process.stderr.write(b),
+    () => {
+      errDone = true;
+      maybeDone();
+    },
+  );
   const servers = [
     await listen(join(tmp, 'out.sock'), (s) => s.on('data', (d) => outF.push(d))),
     await listen(join(tmp, 'err.sock'), (s) => s.on('data', (d) => errF.push(d))),
@@ -366,43 +489,91 @@ export async function main(argv) {
         buf += d;
         let nl;
         while ((nl = buf.indexOf('\n')) >= 0) {
-          const line = buf.slice(0, nl); buf = buf.slice(nl + 1);
+          const line = buf.slice(0, nl);
+          buf = buf.slice(nl + 1);
           const [word, ...rest] = line.split(' ');
           if (word === 'KERNEL') say(`guest kernel ${rest.join(' ')} (booted in ${since()})`);
           else if (word === 'READY') say(`devices bound; command starts at ${since()}`);
-          else if (word === 'FAIL') { say(`guest setup failed: ${rest.join(' ')}`); exitCode = EXIT_RIG; outDone = errDone = true; }
-          else if (word === 'EXIT') { exitCode = Number(rest[0]); maybeDone(); }
+          else if (word === 'FAIL') {
+            say(`guest setup failed: ${rest.join(' ')}`);
+            exitCode = EXIT_RIG;
+            outDone = errDone = true;
+          } else if (word === 'EXIT') {
+            exitCode = Number(rest[0]);
+            maybeDone();
+          }
         }
       });
     }),
   ];
   for (const s of servers) s.unref();
 
-  const chardev = (id) => ['-chardev', `socket,id=${id},path=${join(tmp, `${id}.sock`)}`,
-    '-device', `virtserialport,chardev=${id},name=vfiots.${id}`];
-  const append = ['console=ttyS0', 'quiet', 'panic=-1',
+  const chardev = (id) => [
+    '-chardev',
+    `socket,id=${id},path=${join(tmp, `${id}.sock`)}`,
+    '-device',
+    `virtserialport,chardev=${id},name=vfiots.${id}`,
+  ];
+  const append = [
+    'console=ttyS0',
+    'quiet',
+    'panic=-1',
     ...(o.noIommu ? ['vfio.enable_unsafe_noiommu_mode=1'] : ['intel_iommu=on']),
-    'hugepages=64', 'mitigations=off', `vfiots.dir=${tmp}`].join(' ');
+    'hugepages=64',
+    'mitigations=off',
+    `vfiots.dir=${tmp}`,
+  ].join(' ');
   const args = [
-    '-name', `vfiots-${nonce}`,
+    '-name',
+    `vfiots-${nonce}`,
     // qboot (shipped with Debian's QEMU) gets to the kernel ~0.4 s sooner than SeaBIOS.
     ...(existsSync('/usr/share/qemu/qboot.rom') ? ['-bios', 'qboot.rom'] : []),
-    '-machine', 'q35', '-accel', 'tcg', '-cpu', 'max', '-smp', '2', '-m', o.memory,
-    '-nodefaults', '-no-user-config', '-display', 'none', '-vga', 'none', '-nic', 'none',
-    '-monitor', 'none', '-serial', `file:${consoleLog}`, '-no-reboot',
+    '-machine',
+    'q35',
+    '-accel',
+    'tcg',
+    '-cpu',
+    'max',
+    '-smp',
+    '2',
+    '-m',
+    o.memory,
+    '-nodefaults',
+    '-no-user-config',
+    '-display',
+    'none',
+    '-vga',
+    'none',
+    '-nic',
+    'none',
+    '-monitor',
+    'none',
+    '-serial',
+    `file:${consoleLog}`,
+    '-no-reboot',
     ...(o.noIommu ? [] : ['-device', 'intel-iommu,intremap=on']),
-    '-kernel', kernel.image, '-initrd', initrd, '-append', append,
-    '-virtfs', 'local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap',
-    '-device', 'virtio-serial-pci', ...chardev('ctl'), ...chardev('out'), ...chardev('err'),
+    '-kernel',
+    kernel.image,
+    '-initrd',
+    initrd,
+    '-append',
+    append,
+    '-virtfs',
+    'local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap',
+    '-device',
+    'virtio-serial-pci',
+    ...chardev('ctl'),
+    ...chardev('out'),
+    ...chardev('err'),
     ...o.devices.flatMap((d) => DEVICES[d].qemu ?? DEVICES[d].setup(tmp)),
   ];
   // setpriv --pdeathsig: QEMU dies with the runner even if the runner is SIGKILLed.
   const setpriv = which('setpriv');
-  const [bin, binArgs] = setpriv
-    ? [setpriv, ['--pdeathsig', 'SIGKILL', '--', qemuBin, ...args]]
-    : [qemuBin, args];
+  const [bin, binArgs] = setpriv ? [setpriv, ['--pdeathsig', 'SIGKILL', '--', qemuBin, ...args]] : [qemuBin, args];
   qemu = spawn(bin, binArgs, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-  say(`qemu pid ${qemu.pid} (kernel ${kernel.flavour}${o.noIommu ? ', no IOMMU' : ''}; devices: ${o.devices.join(',') || 'none'}; timeout ${o.timeout} s)`);
+  say(
+    `qemu pid ${qemu.pid} (kernel ${kernel.flavour}${o.noIommu ? ', no IOMMU' : ''}; devices: ${o.devices.join(',') || 'none'}; timeout ${o.timeout} s)`,
+  );
   writeFileSync(join(tmp, 'qemu.pid'), `${qemu.pid}\n`);
   if (process.env.VFIO_TS_VM_PIDFILE) writeFileSync(process.env.VFIO_TS_VM_PIDFILE, `${qemu.pid}\n`);
   for (const stream of [qemu.stdout, qemu.stderr]) {
@@ -415,10 +586,14 @@ export async function main(argv) {
     });
     stream.on('end', () => pending && process.stderr.write(`[qemu] ${pending}\n`));
   }
-  qemu.on('error', (e) => { say(`cannot start QEMU: ${e.message}`); finish(EXIT_RIG); });
+  qemu.on('error', (e) => {
+    say(`cannot start QEMU: ${e.message}`);
+    finish(EXIT_RIG);
+  });
   qemu.on('exit', (code, sig) => {
     if (finished) return;
-    outF.flush(); errF.flush();
+    outF.flush();
+    errF.flush();
     if (exitCode !== null) return finish(exitCode);
     say(`QEMU exited (${sig ?? `code ${code}`}) before the command finished (guest panic or crash?)`);
     finish(EXIT_RIG, { showLog: true });
@@ -426,7 +601,8 @@ export async function main(argv) {
 
   const timer = setTimeout(() => {
     say(`TIMED OUT after ${o.timeout} s: killing QEMU`);
-    outF.flush(); errF.flush();
+    outF.flush();
+    errF.flush();
     finish(EXIT_TIMEOUT, { showLog: true });
   }, o.timeout * 1000);
   timer.unref?.();

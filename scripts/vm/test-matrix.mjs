@@ -16,7 +16,9 @@ export const RUNS = [
   { name: 'vfio-type1', kernel: 'vfio', backend: 'type1', rig: ['--kernel', 'vfio', '--memory', '6G'] },
   { name: 'vfio-iommufd', kernel: 'vfio', backend: 'iommufd', rig: ['--kernel', 'vfio', '--memory', '6G'] },
   {
-    name: 'vfio-noiommu', kernel: 'vfio', backend: 'noiommu',
+    name: 'vfio-noiommu',
+    kernel: 'vfio',
+    backend: 'noiommu',
     rig: ['--kernel', 'vfio', '--no-iommu', '--memory', '6G'],
     // Without an IOMMU only DMA and interrupts mean anything (no groups to share, no IOVA
     // ranges): the rest of the suite is about the IOMMU.
@@ -30,10 +32,16 @@ function usage(msg, code = 2) {
   if (msg) say(`test-matrix: ${msg}`);
   (code === 0 ? process.stdout : process.stderr).write(
     'usage: scripts/vm/test-matrix [--only NAME[,NAME...]] [--list] [-- VITEST ARGS...]\n' +
-    'Runs the VM suite (vitest --project vm) in one guest boot per row, then prints a summary.\n' +
-    'VITEST ARGS are appended to every run (e.g. -t NAME, or test files: those replace a run\'s own).\n' +
-    'runs:\n' + RUNS.map((r) => `  ${r.name.padEnd(14)} scripts/vm/run ${r.rig.join(' ')}, VFIO_TS_IOMMU=${r.backend}` +
-      (r.files ? `, only ${r.files.join(' ')}` : '') + '\n').join(''));
+      'Runs the VM suite (vitest --project vm) in one guest boot per row, then prints a summary.\n' +
+      "VITEST ARGS are appended to every run (e.g. -t NAME, or test files: those replace a run's own).\n" +
+      'runs:\n' +
+      RUNS.map(
+        (r) =>
+          `  ${r.name.padEnd(14)} scripts/vm/run ${r.rig.join(' ')}, VFIO_TS_IOMMU=${r.backend}` +
+          (r.files ? `, only ${r.files.join(' ')}` : '') +
+          '\n',
+      ).join(''),
+  );
   process.exit(code);
 }
 
@@ -41,8 +49,10 @@ function parseArgs(argv) {
   const o = { only: null, extra: [] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    if (a === '--') { o.extra = argv.slice(i + 1); break; }
-    else if (a === '--only') {
+    if (a === '--') {
+      o.extra = argv.slice(i + 1);
+      break;
+    } else if (a === '--only') {
       if (i + 1 >= argv.length) usage('--only needs a value');
       o.only = argv[++i].split(',').filter(Boolean);
     } else if (a.startsWith('--only=')) o.only = a.slice('--only='.length).split(',').filter(Boolean);
@@ -63,7 +73,10 @@ function runOne(r, extra) {
     const t0 = performance.now();
     const child = spawn(RUN, args, { stdio: 'inherit', env: { ...process.env, VFIO_TS_IOMMU: r.backend } });
     let stopping = null;
-    const forward = (sig) => { stopping = sig; child.kill(sig); };
+    const forward = (sig) => {
+      stopping = sig;
+      child.kill(sig);
+    };
     process.on('SIGINT', forward);
     process.on('SIGTERM', forward);
     const done = (code) => {
@@ -71,7 +84,10 @@ function runOne(r, extra) {
       process.off('SIGTERM', forward);
       resolve({ code, seconds: (performance.now() - t0) / 1000, stopping });
     };
-    child.on('error', (e) => { say(`test-matrix: cannot start ${RUN}: ${e.message}`); done(125); });
+    child.on('error', (e) => {
+      say(`test-matrix: cannot start ${RUN}: ${e.message}`);
+      done(125);
+    });
     child.on('exit', (code, sig) => done(code ?? (sig === 'SIGINT' ? 130 : 143)));
   });
 }
@@ -82,21 +98,30 @@ export async function main(argv) {
   const results = [];
   for (const [i, r] of runs.entries()) {
     const line = '='.repeat(78);
-    say(`\n${line}\n=== VM run ${i + 1}/${runs.length}: ${r.name}  (kernel ${r.kernel}, backend ${r.backend}; ` +
-      `scripts/vm/run ${r.rig.join(' ')}, VFIO_TS_IOMMU=${r.backend})\n${line}`);
+    say(
+      `\n${line}\n=== VM run ${i + 1}/${runs.length}: ${r.name}  (kernel ${r.kernel}, backend ${r.backend}; ` +
+        `scripts/vm/run ${r.rig.join(' ')}, VFIO_TS_IOMMU=${r.backend})\n${line}`,
+    );
     const res = await runOne(r, o.extra);
     results.push({ ...r, ...res });
     say(`=== ${r.name}: exit ${res.code} after ${res.seconds.toFixed(0)} s`);
-    if (res.stopping) { say(`test-matrix: ${res.stopping}: not starting the remaining runs`); break; }
+    if (res.stopping) {
+      say(`test-matrix: ${res.stopping}: not starting the remaining runs`);
+      break;
+    }
   }
-  const rows = [['run', 'kernel', 'backend', 'exit', 'seconds'],
-    ...results.map((r) => [r.name, r.kernel, r.backend, String(r.code), r.seconds.toFixed(0)])];
+  const rows = [
+    ['run', 'kernel', 'backend', 'exit', 'seconds'],
+    ...results.map((r) => [r.name, r.kernel, r.backend, String(r.code), r.seconds.toFixed(0)]),
+  ];
   const width = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c].length)));
   const fmt = (row) => row.map((cell, c) => (c >= 3 ? cell.padStart(width[c]) : cell.padEnd(width[c]))).join('  ');
   const failed = results.filter((r) => r.code !== 0);
   const total = results.reduce((s, r) => s + r.seconds, 0);
-  say(`\n=== VM test matrix: ${results.length - failed.length} of ${runs.length} runs passed ` +
-    `(${total.toFixed(0)} s)\n${rows.map(fmt).join('\n')}`);
+  say(
+    `\n=== VM test matrix: ${results.length - failed.length} of ${runs.length} runs passed ` +
+      `(${total.toFixed(0)} s)\n${rows.map(fmt).join('\n')}`,
+  );
   if (failed.length) say(`FAILED: ${failed.map((r) => r.name).join(', ')}`);
   process.exit(failed.length || results.length < runs.length ? 1 : 0);
 }

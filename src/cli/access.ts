@@ -6,20 +6,28 @@ import { hex, hexDump } from './format.js';
 /** Reads one register of `width` bits at `offset`. */
 export function readRegister(region: Region, offset: number, width: Width): bigint {
   switch (width) {
-    case 8: return BigInt(region.read8(offset));
-    case 16: return BigInt(region.read16(offset));
-    case 32: return BigInt(region.read32(offset));
-    case 64: return region.read64(offset);
+    case 8:
+      return BigInt(region.read8(offset));
+    case 16:
+      return BigInt(region.read16(offset));
+    case 32:
+      return BigInt(region.read32(offset));
+    case 64:
+      return region.read64(offset);
   }
 }
 
 /** Writes one register of `width` bits at `offset` (`value` must fit). */
 export function writeRegister(region: Region, offset: number, width: Width, value: bigint): void {
   switch (width) {
-    case 8: return region.write8(offset, Number(value));
-    case 16: return region.write16(offset, Number(value));
-    case 32: return region.write32(offset, Number(value));
-    case 64: return region.write64(offset, value);
+    case 8:
+      return region.write8(offset, Number(value));
+    case 16:
+      return region.write16(offset, Number(value));
+    case 32:
+      return region.write32(offset, Number(value));
+    case 64:
+      return region.write64(offset, value);
   }
 }
 

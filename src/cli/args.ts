@@ -8,7 +8,10 @@ import { parsePciAddress, type PciAddress } from '../pci/index.js';
 /** A mistake on the command line: printed as `error: <message>` with a pointer to `--help`. */
 export class UsageError extends Error {
   override readonly name = 'UsageError';
-  constructor(message: string, readonly command?: string) {
+  constructor(
+    message: string,
+    readonly command?: string,
+  ) {
     super(message);
   }
 }
@@ -33,8 +36,11 @@ export interface ParsedArgs {
  * Unknown options and values given to boolean flags are `UsageError`s naming the command.
  */
 export function parseCommandArgs(command: string, args: string[], options: Record<string, OptionSpec>): ParsedArgs {
-  const spec: Record<string, { type: 'string' | 'boolean'; short?: string }> = { help: { type: 'boolean', short: 'h' } };
-  for (const [name, o] of Object.entries(options)) spec[name] = o.short ? { type: o.type, short: o.short } : { type: o.type };
+  const spec: Record<string, { type: 'string' | 'boolean'; short?: string }> = {
+    help: { type: 'boolean', short: 'h' },
+  };
+  for (const [name, o] of Object.entries(options))
+    spec[name] = o.short ? { type: o.type, short: o.short } : { type: o.type };
   try {
     const { values, positionals } = parseArgs({ args, options: spec, allowPositionals: true, strict: true });
     return { positionals, values: values as ParsedArgs['values'] };
@@ -47,7 +53,12 @@ export function parseCommandArgs(command: string, args: string[], options: Recor
 }
 
 /** Checks the number of operands: `names` are required, `optional` may follow. */
-export function requireOperands(command: string, positionals: string[], names: string[], optional: string[] = []): void {
+export function requireOperands(
+  command: string,
+  positionals: string[],
+  names: string[],
+  optional: string[] = [],
+): void {
   if (positionals.length < names.length) {
     throw new UsageError(`missing ${names.slice(positionals.length).join(' and ')}`, command);
   }
@@ -82,7 +93,11 @@ export function parseSmallInteger(text: string, what: string, max = Number.MAX_S
 export type Width = 8 | 16 | 32 | 64;
 
 /** Parses `--width` (8, 16, 32 or 64; `allowed` narrows it); `fallback` when absent. */
-export function parseWidth(text: string | boolean | undefined, fallback: Width = 32, allowed: Width[] = [8, 16, 32, 64]): Width {
+export function parseWidth(
+  text: string | boolean | undefined,
+  fallback: Width = 32,
+  allowed: Width[] = [8, 16, 32, 64],
+): Width {
   if (text === undefined || typeof text === 'boolean') return fallback;
   const w = Number(text);
   if (!allowed.includes(w as Width)) throw new UsageError(`--width must be ${allowed.join(', ')}, got '${text}'`);

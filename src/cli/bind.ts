@@ -11,10 +11,14 @@ export function bindDevice(sysfs: PciSysfs, addr: PciAddress, driver: string): s
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'EACCES' || code === 'EPERM') {
-      throw new Error(`binding ${addr} to ${driver} needs root: writing ${sysfs.devicePath(addr)}/driver_override was refused (${code}); run it with sudo`);
+      throw new Error(
+        `binding ${addr} to ${driver} needs root: writing ${sysfs.devicePath(addr)}/driver_override was refused (${code}); run it with sudo`,
+      );
     }
     if (code === 'ENOENT') {
-      throw new Error(`binding ${addr} to ${driver} failed: ${(e as Error).message}; is this a sysfs with driver_override (Linux 3.16+)?`);
+      throw new Error(
+        `binding ${addr} to ${driver} failed: ${(e as Error).message}; is this a sysfs with driver_override (Linux 3.16+)?`,
+      );
     }
     throw e;
   }

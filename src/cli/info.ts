@@ -3,15 +3,49 @@
  * (printed as text or JSON). Reads only: no BAR is mapped and bus mastering is left as found.
  */
 import {
-  PCI_CAP_ID_EXP, PCI_CAP_ID_MSI, PCI_CAP_ID_MSIX, PCI_CAP_ID_PM, PCI_MSIX_FLAGS, PCI_MSIX_FLAGS_ENABLE, PCI_MSIX_FLAGS_QSIZE,
-  PCI_MSIX_PBA, PCI_MSIX_TABLE, PCI_MSI_FLAGS, PCI_MSI_FLAGS_64BIT, PCI_MSI_FLAGS_ENABLE, PCI_MSI_FLAGS_MASKBIT,
-  PCI_MSI_FLAGS_QMASK, VFIO_DEVICE_FLAGS_AMBA, VFIO_DEVICE_FLAGS_AP, VFIO_DEVICE_FLAGS_CAPS, VFIO_DEVICE_FLAGS_CCW,
-  VFIO_DEVICE_FLAGS_FSL_MC, VFIO_DEVICE_FLAGS_PCI, VFIO_DEVICE_FLAGS_PLATFORM, VFIO_DEVICE_FLAGS_RESET,
-  VFIO_IRQ_INFO_AUTOMASKED, VFIO_IRQ_INFO_EVENTFD, VFIO_IRQ_INFO_MASKABLE, VFIO_IRQ_INFO_NORESIZE,
-  VFIO_REGION_INFO_FLAG_CAPS, VFIO_REGION_INFO_FLAG_MMAP, VFIO_REGION_INFO_FLAG_READ, VFIO_REGION_INFO_FLAG_WRITE,
-  VFIO_TYPE1v2_IOMMU, VFIO_TYPE1_IOMMU,
+  PCI_CAP_ID_EXP,
+  PCI_CAP_ID_MSI,
+  PCI_CAP_ID_MSIX,
+  PCI_CAP_ID_PM,
+  PCI_MSIX_FLAGS,
+  PCI_MSIX_FLAGS_ENABLE,
+  PCI_MSIX_FLAGS_QSIZE,
+  PCI_MSIX_PBA,
+  PCI_MSIX_TABLE,
+  PCI_MSI_FLAGS,
+  PCI_MSI_FLAGS_64BIT,
+  PCI_MSI_FLAGS_ENABLE,
+  PCI_MSI_FLAGS_MASKBIT,
+  PCI_MSI_FLAGS_QMASK,
+  VFIO_DEVICE_FLAGS_AMBA,
+  VFIO_DEVICE_FLAGS_AP,
+  VFIO_DEVICE_FLAGS_CAPS,
+  VFIO_DEVICE_FLAGS_CCW,
+  VFIO_DEVICE_FLAGS_FSL_MC,
+  VFIO_DEVICE_FLAGS_PCI,
+  VFIO_DEVICE_FLAGS_PLATFORM,
+  VFIO_DEVICE_FLAGS_RESET,
+  VFIO_IRQ_INFO_AUTOMASKED,
+  VFIO_IRQ_INFO_EVENTFD,
+  VFIO_IRQ_INFO_MASKABLE,
+  VFIO_IRQ_INFO_NORESIZE,
+  VFIO_REGION_INFO_FLAG_CAPS,
+  VFIO_REGION_INFO_FLAG_MMAP,
+  VFIO_REGION_INFO_FLAG_READ,
+  VFIO_REGION_INFO_FLAG_WRITE,
+  VFIO_TYPE1v2_IOMMU,
+  VFIO_TYPE1_IOMMU,
 } from '../../structs/index.js';
-import { IommufdContext, irqIndexName, regionName, type ConfigSpace, type Device, type IommuContext, type IommuKind, type IovaRange } from '../index.js';
+import {
+  IommufdContext,
+  irqIndexName,
+  regionName,
+  type ConfigSpace,
+  type Device,
+  type IommuContext,
+  type IommuKind,
+  type IovaRange,
+} from '../index.js';
 import { capabilityName, className, extendedCapabilityName, formatSize, hex } from './format.js';
 
 /** The names of the bits set in `flags`, from a table of `[bit, name]`. */
@@ -20,21 +54,37 @@ function flagNames(flags: number, names: Array<[number, string]>): string[] {
 }
 
 const DEVICE_FLAGS: Array<[number, string]> = [
-  [VFIO_DEVICE_FLAGS_RESET, 'reset'], [VFIO_DEVICE_FLAGS_PCI, 'pci'], [VFIO_DEVICE_FLAGS_PLATFORM, 'platform'],
-  [VFIO_DEVICE_FLAGS_AMBA, 'amba'], [VFIO_DEVICE_FLAGS_CCW, 'ccw'], [VFIO_DEVICE_FLAGS_AP, 'ap'],
-  [VFIO_DEVICE_FLAGS_FSL_MC, 'fsl-mc'], [VFIO_DEVICE_FLAGS_CAPS, 'caps'],
+  [VFIO_DEVICE_FLAGS_RESET, 'reset'],
+  [VFIO_DEVICE_FLAGS_PCI, 'pci'],
+  [VFIO_DEVICE_FLAGS_PLATFORM, 'platform'],
+  [VFIO_DEVICE_FLAGS_AMBA, 'amba'],
+  [VFIO_DEVICE_FLAGS_CCW, 'ccw'],
+  [VFIO_DEVICE_FLAGS_AP, 'ap'],
+  [VFIO_DEVICE_FLAGS_FSL_MC, 'fsl-mc'],
+  [VFIO_DEVICE_FLAGS_CAPS, 'caps'],
 ];
 const REGION_FLAGS: Array<[number, string]> = [
-  [VFIO_REGION_INFO_FLAG_READ, 'read'], [VFIO_REGION_INFO_FLAG_WRITE, 'write'], [VFIO_REGION_INFO_FLAG_MMAP, 'mmap'],
+  [VFIO_REGION_INFO_FLAG_READ, 'read'],
+  [VFIO_REGION_INFO_FLAG_WRITE, 'write'],
+  [VFIO_REGION_INFO_FLAG_MMAP, 'mmap'],
   [VFIO_REGION_INFO_FLAG_CAPS, 'caps'],
 ];
 const IRQ_FLAGS: Array<[number, string]> = [
-  [VFIO_IRQ_INFO_EVENTFD, 'eventfd'], [VFIO_IRQ_INFO_MASKABLE, 'maskable'], [VFIO_IRQ_INFO_AUTOMASKED, 'automasked'],
+  [VFIO_IRQ_INFO_EVENTFD, 'eventfd'],
+  [VFIO_IRQ_INFO_MASKABLE, 'maskable'],
+  [VFIO_IRQ_INFO_AUTOMASKED, 'automasked'],
   [VFIO_IRQ_INFO_NORESIZE, 'noresize'],
 ];
 const PCIE_TYPES: Record<number, string> = {
-  0: 'Endpoint', 1: 'Legacy Endpoint', 4: 'Root Port', 5: 'Upstream Port', 6: 'Downstream Port',
-  7: 'PCIe to PCI bridge', 8: 'PCI to PCIe bridge', 9: 'Root Complex Integrated Endpoint', 10: 'Root Complex Event Collector',
+  0: 'Endpoint',
+  1: 'Legacy Endpoint',
+  4: 'Root Port',
+  5: 'Upstream Port',
+  6: 'Downstream Port',
+  7: 'PCIe to PCI bridge',
+  8: 'PCI to PCIe bridge',
+  9: 'Root Complex Integrated Endpoint',
+  10: 'Root Complex Event Collector',
 };
 
 export interface RegionReport {
@@ -116,8 +166,12 @@ export function capabilityDetails(config: ConfigSpace, id: number, offset: numbe
   if (id === PCI_CAP_ID_MSI) {
     const f = config.read16(offset + PCI_MSI_FLAGS);
     const vectors = 1 << ((f & PCI_MSI_FLAGS_QMASK) >> 1);
-    return [`${vectors} vector${vectors === 1 ? '' : 's'}`, f & PCI_MSI_FLAGS_64BIT ? '64-bit' : '32-bit',
-      ...(f & PCI_MSI_FLAGS_MASKBIT ? ['per-vector mask'] : []), f & PCI_MSI_FLAGS_ENABLE ? 'enabled' : 'disabled'].join(', ');
+    return [
+      `${vectors} vector${vectors === 1 ? '' : 's'}`,
+      f & PCI_MSI_FLAGS_64BIT ? '64-bit' : '32-bit',
+      ...(f & PCI_MSI_FLAGS_MASKBIT ? ['per-vector mask'] : []),
+      f & PCI_MSI_FLAGS_ENABLE ? 'enabled' : 'disabled',
+    ].join(', ');
   }
   if (id === PCI_CAP_ID_MSIX) {
     const f = config.read16(offset + PCI_MSIX_FLAGS);
@@ -159,15 +213,28 @@ export function deviceReport(dev: Device): DeviceReport {
     ...(r.type ? { type: r.type } : {}),
   }));
   const irqs: IrqReport[] = dev.irqs.map((q) => ({
-    index: q.index, name: irqIndexName(q.index), count: q.count, flags: q.flags, flagNames: flagNames(q.flags, IRQ_FLAGS),
+    index: q.index,
+    name: irqIndexName(q.index),
+    count: q.count,
+    flags: q.flags,
+    flagNames: flagNames(q.flags, IRQ_FLAGS),
   }));
   const capabilities = config.capabilities().map((c) => {
     const details = capabilityDetails(config, c.id, c.offset);
     return { id: c.id, name: capabilityName(c.id), offset: c.offset, ...(details ? { details } : {}) };
   });
-  const extendedCapabilities = config.extendedCapabilities().map((c) => ({ id: c.id, name: extendedCapabilityName(c.id), offset: c.offset, version: c.version }));
-  const bars: BarReport[] = config.bars()
-    .map((b) => ({ index: b.index, kind: b.io ? 'io' as const : b.is64 ? 'mem64' as const : 'mem32' as const, prefetchable: b.prefetchable, address: b.address, size: regions[b.index]?.size ?? 0n }))
+  const extendedCapabilities = config
+    .extendedCapabilities()
+    .map((c) => ({ id: c.id, name: extendedCapabilityName(c.id), offset: c.offset, version: c.version }));
+  const bars: BarReport[] = config
+    .bars()
+    .map((b) => ({
+      index: b.index,
+      kind: b.io ? ('io' as const) : b.is64 ? ('mem64' as const) : ('mem32' as const),
+      prefetchable: b.prefetchable,
+      address: b.address,
+      size: regions[b.index]?.size ?? 0n,
+    }))
     .filter((b) => b.size > 0n);
   const iommu = dev.iommu;
   const iommuInfo = iommu.info();
@@ -206,8 +273,12 @@ export function deviceReport(dev: Device): DeviceReport {
 /** The text `vfio info` prints. */
 export function formatDeviceReport(r: DeviceReport): string {
   const out: string[] = [];
-  out.push(`${r.address} ${r.vendor}:${r.device} ${r.className} (class ${r.class}), driver ${r.driver ?? 'none'}, IOMMU group ${r.iommuGroup}`);
-  out.push(`device flags ${hex(r.flags)} (${r.flagNames.join(', ') || 'none'}); reset ${r.canReset ? 'supported' : 'not supported'}; command ${hex(r.command, 4)}, bus master ${r.busMaster ? 'on' : 'off'}`);
+  out.push(
+    `${r.address} ${r.vendor}:${r.device} ${r.className} (class ${r.class}), driver ${r.driver ?? 'none'}, IOMMU group ${r.iommuGroup}`,
+  );
+  out.push(
+    `device flags ${hex(r.flags)} (${r.flagNames.join(', ') || 'none'}); reset ${r.canReset ? 'supported' : 'not supported'}; command ${hex(r.command, 4)}, bus master ${r.busMaster ? 'on' : 'off'}`,
+  );
   out.push('', `regions (${r.regions.length}):`);
   for (const g of r.regions) {
     if (g.size === 0n) {
@@ -215,28 +286,41 @@ export function formatDeviceReport(r: DeviceReport): string {
       continue;
     }
     const extra: string[] = [];
-    if (g.sparseMmap) extra.push(`mmap areas ${g.sparseMmap.length ? g.sparseMmap.map((a) => `[${hex(a.offset)}, ${hex(a.offset + a.size)})`).join(' ') : 'none'}`);
+    if (g.sparseMmap)
+      extra.push(
+        `mmap areas ${g.sparseMmap.length ? g.sparseMmap.map((a) => `[${hex(a.offset)}, ${hex(a.offset + a.size)})`).join(' ') : 'none'}`,
+      );
     if (g.msixMappable) extra.push('MSI-X mappable');
     if (g.type) extra.push(`type ${hex(g.type.type)}/${g.type.subtype}`);
-    out.push(`  ${String(g.index).padStart(2)} ${g.name.padEnd(7)} ${formatSize(g.size).padEnd(9)} ${g.flagNames.join(',')}${extra.length ? `  ${extra.join('; ')}` : ''}`);
+    out.push(
+      `  ${String(g.index).padStart(2)} ${g.name.padEnd(7)} ${formatSize(g.size).padEnd(9)} ${g.flagNames.join(',')}${extra.length ? `  ${extra.join('; ')}` : ''}`,
+    );
   }
   out.push('', `irqs (${r.irqs.length}):`);
   for (const q of r.irqs) {
-    out.push(`  ${q.index} ${q.name.padEnd(6)} ${q.count === 0 ? '-' : `${q.count} vector${q.count === 1 ? '' : 's'}`.padEnd(11)}${q.count === 0 ? '' : ` ${q.flagNames.join(',')}`}`.trimEnd());
+    out.push(
+      `  ${q.index} ${q.name.padEnd(6)} ${q.count === 0 ? '-' : `${q.count} vector${q.count === 1 ? '' : 's'}`.padEnd(11)}${q.count === 0 ? '' : ` ${q.flagNames.join(',')}`}`.trimEnd(),
+    );
   }
   out.push('', 'capabilities:');
   if (r.capabilities.length === 0) out.push('  none');
-  for (const c of r.capabilities) out.push(`  ${hex(c.offset, 2)} ${c.name} (${hex(c.id, 2)})${c.details ? `: ${c.details}` : ''}`);
+  for (const c of r.capabilities)
+    out.push(`  ${hex(c.offset, 2)} ${c.name} (${hex(c.id, 2)})${c.details ? `: ${c.details}` : ''}`);
   out.push('', 'extended capabilities:');
   if (r.extendedCapabilities.length === 0) out.push('  none');
   for (const c of r.extendedCapabilities) out.push(`  ${hex(c.offset, 3)} ${c.name} (${hex(c.id, 4)}) v${c.version}`);
   out.push('', 'BARs:');
   if (r.bars.length === 0) out.push('  none');
   for (const b of r.bars) {
-    out.push(`  BAR${b.index} ${b.kind === 'io' ? 'I/O' : `${b.kind}${b.prefetchable ? ' prefetchable' : ''}`} at ${hex(b.address)}, size ${formatSize(b.size)}`);
+    out.push(
+      `  BAR${b.index} ${b.kind === 'io' ? 'I/O' : `${b.kind}${b.prefetchable ? ' prefetchable' : ''}`} at ${hex(b.address)}, size ${formatSize(b.size)}`,
+    );
   }
   const i = r.iommu;
-  const sizes = i.pageSizes.length > 6 ? `${i.pageSizes[0]} and ${i.pageSizes.length - 1} larger (mask ${hex(i.pageSizeMask)})` : i.pageSizes.join(' ');
+  const sizes =
+    i.pageSizes.length > 6
+      ? `${i.pageSizes[0]} and ${i.pageSizes.length - 1} larger (mask ${hex(i.pageSizeMask)})`
+      : i.pageSizes.join(' ');
   out.push('', `IOMMU ${i.kind} (${i.type}): page sizes ${sizes}`);
   out.push(`  IOVA ranges ${i.iovaRanges.map((x) => `${hex(x.start)}-${hex(x.end)}`).join(', ')}`);
   out.push(`  dma_avail ${i.dmaAvail ?? 'not reported'}`);

@@ -71,9 +71,12 @@ export function formatDeviceList(devices: ListedDevice[]): string {
     d.class.slice(0, 4),
     d.driver ?? '-',
     d.iommuGroup === null ? '-' : String(d.iommuGroup),
-    d.iommuGroup === null ? 'no (no IOMMU group)' : d.viable ? 'yes' : `no (${d.blockers.map((b) => `${b.address} on ${b.driver}`).join(', ')})`,
+    d.iommuGroup === null
+      ? 'no (no IOMMU group)'
+      : d.viable
+        ? 'yes'
+        : `no (${d.blockers.map((b) => `${b.address} on ${b.driver}`).join(', ')})`,
     d.className,
   ]);
   return table(['ADDRESS', 'ID', 'CLASS', 'DRIVER', 'GROUP', 'VFIO-VIABLE', 'DESCRIPTION'], rows);
 }
-

@@ -5,7 +5,17 @@
  */
 import { openDevice, type IommuChoice, type OpenedDevice } from '../index.js';
 import { DEFAULT_SYSFS, PciSysfs } from '../pci/index.js';
-import { UsageError, parseAddress, parseCommandArgs, parseSmallInteger, parseValue, parseWidth, requireOperands, type OptionSpec, type ParsedArgs } from './args.js';
+import {
+  UsageError,
+  parseAddress,
+  parseCommandArgs,
+  parseSmallInteger,
+  parseValue,
+  parseWidth,
+  requireOperands,
+  type OptionSpec,
+  type ParsedArgs,
+} from './args.js';
 import { dumpConfig, formatValue, readConfig, readRegisters, writeConfig, writeRegister } from './access.js';
 import { bindDevice } from './bind.js';
 import { toJson } from './format.js';
@@ -33,11 +43,24 @@ interface Command {
   run(args: ParsedArgs, io: CliIo): void;
 }
 
-const WIDTH: OptionSpec = { type: 'string', short: 'w', value: 'BITS', description: 'access width: 8, 16, 32 or 64 (default 32)' };
+const WIDTH: OptionSpec = {
+  type: 'string',
+  short: 'w',
+  value: 'BITS',
+  description: 'access width: 8, 16, 32 or 64 (default 32)',
+};
 const JSON_OPT: OptionSpec = { type: 'boolean', description: 'print JSON instead of text' };
-const SYSFS: OptionSpec = { type: 'string', value: 'ROOT', description: `sysfs root (default ${DEFAULT_SYSFS}; for tests and chroots)` };
+const SYSFS: OptionSpec = {
+  type: 'string',
+  value: 'ROOT',
+  description: `sysfs root (default ${DEFAULT_SYSFS}; for tests and chroots)`,
+};
 
-const IOMMU: OptionSpec = { type: 'string', value: 'WAY', description: 'way into VFIO: auto (default), type1, iommufd or noiommu' };
+const IOMMU: OptionSpec = {
+  type: 'string',
+  value: 'WAY',
+  description: 'way into VFIO: auto (default), type1, iommufd or noiommu',
+};
 
 /** Opens a device for inspection, leaving bus mastering as it is. */
 function withDevice<T>(address: string, values: ParsedArgs['values'], fn: (dev: OpenedDevice) => T): T {
@@ -79,7 +102,11 @@ const COMMANDS: Command[] = [
     operands: 'ADDRESS BAR OFFSET',
     summary: 'read registers of a BAR',
     details: 'One value prints alone (0x010000ed); with --count, one "offset: value" line each.',
-    options: { width: WIDTH, count: { type: 'string', short: 'n', value: 'N', description: 'read N consecutive registers (default 1)' }, iommu: IOMMU },
+    options: {
+      width: WIDTH,
+      count: { type: 'string', short: 'n', value: 'N', description: 'read N consecutive registers (default 1)' },
+      iommu: IOMMU,
+    },
     run({ positionals, values }, io) {
       requireOperands('read', positionals, ['ADDRESS', 'BAR', 'OFFSET']);
       const bar = parseBar(positionals[1]);
@@ -120,12 +147,14 @@ const COMMANDS: Command[] = [
       const width = parseWidth(values.width, 32, [8, 16, 32]) as 8 | 16 | 32;
       const offset = positionals[1] === undefined ? undefined : parseSmallInteger(positionals[1], 'OFFSET', 0xfff);
       const value = positionals[2] === undefined ? undefined : parseValue(positionals[2], width);
-      io.out(withDevice(positionals[0], values, (dev) => {
-        if (offset === undefined) return dumpConfig(dev.config, values.all ? dev.config.size : 256);
-        if (value === undefined) return formatValue(BigInt(readConfig(dev.config, offset, width)), width);
-        writeConfig(dev.config, offset, width, Number(value));
-        return `config+0x${offset.toString(16)} <- ${formatValue(value, width)}`;
-      }));
+      io.out(
+        withDevice(positionals[0], values, (dev) => {
+          if (offset === undefined) return dumpConfig(dev.config, values.all ? dev.config.size : 256);
+          if (value === undefined) return formatValue(BigInt(readConfig(dev.config, offset, width)), width);
+          writeConfig(dev.config, offset, width, Number(value));
+          return `config+0x${offset.toString(16)} <- ${formatValue(value, width)}`;
+        }),
+      );
     },
   },
   {
@@ -158,7 +187,9 @@ export function commandHelp(name: string): string {
     '',
     `${c.summary[0].toUpperCase()}${c.summary.slice(1)}.`,
     ...(c.details ? [c.details] : []),
-    ...(c.operands.includes('ADDRESS') ? ['ADDRESS is a PCI address, 0000:00:03.0 or 00:03.0. Numbers are hex (0x10) or decimal (16).'] : []),
+    ...(c.operands.includes('ADDRESS')
+      ? ['ADDRESS is a PCI address, 0000:00:03.0 or 00:03.0. Numbers are hex (0x10) or decimal (16).']
+      : []),
     '',
     'options:',
     ...opts,

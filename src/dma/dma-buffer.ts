@@ -5,7 +5,6 @@
  */
 import { rawView, type Mapping } from '../sys/index.js';
 
-
 /** Largest typed-array view this Node allows at once (4 GiB on Node 20). */
 const MAX_VIEW = 2 ** 32;
 
@@ -46,7 +45,10 @@ export class DmaBuffer {
   /** All of the buffer as bytes (no copy). Buffers over 4 GiB are reached with `view()`. */
   get bytes(): Uint8Array {
     this.#check();
-    if (this.size > MAX_VIEW) throw new RangeError(`DMA buffer of ${this.size} bytes is larger than one typed array can be here: use view(offset, length)`);
+    if (this.size > MAX_VIEW)
+      throw new RangeError(
+        `DMA buffer of ${this.size} bytes is larger than one typed array can be here: use view(offset, length)`,
+      );
     this.#bytes ??= new Uint8Array(this.#memory.buffer);
     return this.#bytes;
   }
@@ -66,7 +68,13 @@ export class DmaBuffer {
   /** `length` bytes from `offset` (no copy); works for buffers of any size. */
   view(offset: number, length: number): Uint8Array {
     this.#check();
-    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset + length > this.size) {
+    if (
+      !Number.isSafeInteger(offset) ||
+      !Number.isSafeInteger(length) ||
+      offset < 0 ||
+      length < 0 ||
+      offset + length > this.size
+    ) {
       throw new RangeError(`view [${offset}, ${offset + length}) is outside the ${this.size}-byte DMA buffer`);
     }
     if (length > MAX_VIEW) throw new RangeError(`a view of ${length} bytes is larger than one typed array can be here`);
@@ -75,7 +83,8 @@ export class DmaBuffer {
 
   /** The IOVA of byte `offset` of the buffer. */
   iovaAt(offset: number): bigint {
-    if (!Number.isSafeInteger(offset) || offset < 0 || offset >= this.size) throw new RangeError(`offset ${offset} is outside the ${this.size}-byte DMA buffer`);
+    if (!Number.isSafeInteger(offset) || offset < 0 || offset >= this.size)
+      throw new RangeError(`offset ${offset} is outside the ${this.size}-byte DMA buffer`);
     return this.iova + BigInt(offset);
   }
 
@@ -93,8 +102,9 @@ export class DmaBuffer {
 
   /** A one-line summary for the REPL and console.log. */
   [Symbol.for('nodejs.util.inspect.custom')](): string {
-    const state = this.#closed ? 'closed' : `iova 0x${this.iova.toString(16)}, ${this.size} bytes${this.deviceWritable ? '' : ', device read-only'}`;
+    const state = this.#closed
+      ? 'closed'
+      : `iova 0x${this.iova.toString(16)}, ${this.size} bytes${this.deviceWritable ? '' : ', device read-only'}`;
     return `DmaBuffer { ${state} }`;
   }
 }
-

@@ -35,8 +35,16 @@ export class DmaPool {
     this.count = count;
     this.entrySize = entrySize;
     const bytes = buffer.bytes;
-    this.#entries = Array.from({ length: count }, (_, i) =>
-      new DmaPoolEntry(this, i, buffer.iova + BigInt(i * entrySize), bytes.subarray(i * entrySize, (i + 1) * entrySize)));
+    this.#entries = Array.from(
+      { length: count },
+      (_, i) =>
+        new DmaPoolEntry(
+          this,
+          i,
+          buffer.iova + BigInt(i * entrySize),
+          bytes.subarray(i * entrySize, (i + 1) * entrySize),
+        ),
+    );
     // Lowest index on top, so a fresh pool hands out entries in address order.
     this.#stack = new Uint32Array(count);
     for (let i = 0; i < count; i++) this.#stack[i] = count - 1 - i;

@@ -4,7 +4,18 @@
  * Without an IOMMU (no-IOMMU mode) it locks the memory and hands out its physical address.
  */
 import { RLIMIT_MEMLOCK, RLIM_INFINITY } from '../../structs/index.js';
-import { CAP_IPC_LOCK, SysError, closeAll, formatSize, getRlimit, hasCapability, lockedBytes, sysMlock, sysMunlock, type Mapping } from '../sys/index.js';
+import {
+  CAP_IPC_LOCK,
+  SysError,
+  closeAll,
+  formatSize,
+  getRlimit,
+  hasCapability,
+  lockedBytes,
+  sysMlock,
+  sysMunlock,
+  type Mapping,
+} from '../sys/index.js';
 import { IovaAllocator, formatRanges, type Iommu, type IommuInfo } from '../iommu/index.js';
 import { DmaBuffer } from './dma-buffer.js';
 import { DmaPool } from './dma-pool.js';
@@ -155,8 +166,14 @@ export class Dma {
    */
   #allocPhysical(want: bigint, options: DmaAllocOptions): DmaBuffer {
     const where = `no-IOMMU DMA (${this.iommu.name})`;
-    if (options.iova === 'identity') throw new RangeError(`${where}: identity IOVA does not apply; the device address is always the buffer's physical address`);
-    if (options.deviceReadOnly) throw new RangeError(`${where}: deviceReadOnly cannot be enforced without an IOMMU (the device can write all memory); leave it out`);
+    if (options.iova === 'identity')
+      throw new RangeError(
+        `${where}: identity IOVA does not apply; the device address is always the buffer's physical address`,
+      );
+    if (options.deviceReadOnly)
+      throw new RangeError(
+        `${where}: deviceReadOnly cannot be enforced without an IOMMU (the device can write all memory); leave it out`,
+      );
     const small = backingPageSize(undefined);
     const huge = options.hugepages ?? (want > small ? '2M' : undefined);
     const page = backingPageSize(huge);
@@ -169,7 +186,9 @@ export class Dma {
       pa = this.iommu.physicalAddress!(memory.address, bytes);
       const bits = options.addressBits ?? this.addressBits;
       if (bits < 64 && pa + bytes > 1n << BigInt(bits)) {
-        throw new RangeError(`${where}: the memory's physical address 0x${pa.toString(16)}+0x${bytes.toString(16)} is above the device's ${bits}-bit DMA limit, and without an IOMMU nothing can remap it; free memory below that limit or give the device a wider mask`);
+        throw new RangeError(
+          `${where}: the memory's physical address 0x${pa.toString(16)}+0x${bytes.toString(16)} is above the device's ${bits}-bit DMA limit, and without an IOMMU nothing can remap it; free memory below that limit or give the device a wider mask`,
+        );
       }
     } catch (e) {
       memory.close(); // munmap also unlocks
@@ -201,13 +220,20 @@ export class Dma {
     if (e.code === 'ENOSPC') {
       const avail = this.iommu.info().dmaAvail;
       return new SysError({
-        syscall: e.syscall, errno: e.errno, target: e.target,
+        syscall: e.syscall,
+        errno: e.errno,
+        target: e.target,
         hint: `the container has no DMA mapping left (dma_avail ${avail ?? 'unknown'}; the vfio_iommu_type1 dma_entry_limit, 65535 by default, counts mappings; this context holds ${this.#space.live.size}): use pools or hugepages to need fewer mappings, or raise the limit (modprobe vfio_iommu_type1 dma_entry_limit=N)`,
       });
     }
     if (e.code === 'ENOMEM') {
       const { soft } = getRlimit(RLIMIT_MEMLOCK);
-      return new SysError({ syscall: e.syscall, errno: e.errno, target: e.target, hint: memlockMessage(bytes, lockedBytes(), soft) });
+      return new SysError({
+        syscall: e.syscall,
+        errno: e.errno,
+        target: e.target,
+        hint: memlockMessage(bytes, lockedBytes(), soft),
+      });
     }
     return e;
   }
@@ -217,8 +243,10 @@ export class Dma {
    * `entry.free()` are O(1) and make no system call.
    */
   pool(count: number, entrySize: number, options: DmaAllocOptions = {}): DmaPool {
-    if (!Number.isSafeInteger(count) || count <= 0) throw new RangeError(`pool entry count must be a positive integer, got ${count}`);
-    if (!Number.isSafeInteger(entrySize) || entrySize <= 0) throw new RangeError(`pool entry size must be a positive integer, got ${entrySize}`);
+    if (!Number.isSafeInteger(count) || count <= 0)
+      throw new RangeError(`pool entry count must be a positive integer, got ${count}`);
+    if (!Number.isSafeInteger(entrySize) || entrySize <= 0)
+      throw new RangeError(`pool entry size must be a positive integer, got ${entrySize}`);
     if (count * entrySize > 2 ** 32) throw new RangeError('a pool is limited to 4 GiB (one typed-array view)');
     return new DmaPool(this.alloc(count * entrySize, options), count, entrySize);
   }

@@ -1,6 +1,16 @@
 /** Page-aligned, populated process memory for DMA: anonymous pages or 2 MiB / 1 GiB hugepages. */
 import { readFileSync } from 'node:fs';
-import { MADV_DONTFORK, MAP_ANONYMOUS, MAP_HUGETLB, MAP_HUGE_1GB, MAP_HUGE_2MB, MAP_POPULATE, MAP_PRIVATE, PROT_READ, PROT_WRITE } from '../../structs/index.js';
+import {
+  MADV_DONTFORK,
+  MAP_ANONYMOUS,
+  MAP_HUGETLB,
+  MAP_HUGE_1GB,
+  MAP_HUGE_2MB,
+  MAP_POPULATE,
+  MAP_PRIVATE,
+  PROT_READ,
+  PROT_WRITE,
+} from '../../structs/index.js';
 import { Mapping, SysError, libc, pageSize } from '../sys/index.js';
 
 export type HugePageSize = '2M' | '1G';
@@ -32,18 +42,27 @@ export function mapDmaMemory(size: bigint, huge: HugePageSize | undefined): Mapp
   const flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE | (huge ? MAP_HUGETLB | HUGE[huge].flag : 0);
   let m: Mapping;
   try {
-    m = new Mapping({ length: size, prot: PROT_READ | PROT_WRITE, flags, target: huge ? `${huge} hugepage DMA memory` : 'DMA memory' });
+    m = new Mapping({
+      length: size,
+      prot: PROT_READ | PROT_WRITE,
+      flags,
+      target: huge ? `${huge} hugepage DMA memory` : 'DMA memory',
+    });
   } catch (e) {
     if (huge && e instanceof SysError && (e.code === 'ENOMEM' || e.code === 'EINVAL')) {
       const need = size / HUGE[huge].bytes;
       throw new SysError({
-        syscall: 'mmap(MAP_HUGETLB)', errno: e.errno, target: `${size} bytes of ${huge} hugepages`,
+        syscall: 'mmap(MAP_HUGETLB)',
+        errno: e.errno,
+        target: `${size} bytes of ${huge} hugepages`,
         hint: `${need} free ${huge} hugepages are needed and ${freeHugepages(huge)} are free: reserve more (as root: echo N > /sys/kernel/mm/hugepages/${HUGE[huge].sysfs}/nr_hugepages, or hugepages=N on the kernel command line)`,
       });
     }
     if (!huge && e instanceof SysError && e.code === 'ENOMEM') {
       throw new SysError({
-        syscall: 'mmap', errno: e.errno, target: `${size} bytes of DMA memory`,
+        syscall: 'mmap',
+        errno: e.errno,
+        target: `${size} bytes of DMA memory`,
         hint: 'the machine has not that much free memory to populate now (DMA memory is faulted in at allocation, so the IOMMU pins real pages): allocate less, or free memory',
       });
     }

@@ -3,9 +3,23 @@
  * through their cdev attach to. Mappings go to the IOAS; its IOVA ranges narrow as devices join.
  */
 import {
-  IOMMU_DESTROY, IOMMU_IOAS_ALLOC, IOMMU_IOAS_IOVA_RANGES, IOMMU_IOAS_MAP, IOMMU_IOAS_MAP_FIXED_IOVA,
-  IOMMU_IOAS_MAP_READABLE, IOMMU_IOAS_MAP_WRITEABLE, IOMMU_IOAS_UNMAP, O_RDWR, decodeStruct, iommu_destroy,
-  iommu_ioas_alloc, iommu_ioas_iova_ranges, iommu_ioas_map, iommu_ioas_unmap, iommu_iova_range, structBuffer,
+  IOMMU_DESTROY,
+  IOMMU_IOAS_ALLOC,
+  IOMMU_IOAS_IOVA_RANGES,
+  IOMMU_IOAS_MAP,
+  IOMMU_IOAS_MAP_FIXED_IOVA,
+  IOMMU_IOAS_MAP_READABLE,
+  IOMMU_IOAS_MAP_WRITEABLE,
+  IOMMU_IOAS_UNMAP,
+  O_RDWR,
+  decodeStruct,
+  iommu_destroy,
+  iommu_ioas_alloc,
+  iommu_ioas_iova_ranges,
+  iommu_ioas_map,
+  iommu_ioas_unmap,
+  iommu_iova_range,
+  structBuffer,
   type IovaRange,
 } from '../../structs/index.js';
 import { Resource, SysError, bufferAddress, closeAll, sysClose, sysIoctl, sysOpen } from '../sys/index.js';
@@ -58,7 +72,10 @@ export class IommufdIoas extends Resource implements Iommu {
     for (let attempt = 0; attempt < 4; attempt++) {
       const array = Buffer.alloc(room * iommu_iova_range.size);
       const buf = structBuffer(iommu_ioas_iova_ranges, {
-        size: iommu_ioas_iova_ranges.size, ioas_id: this.ioasId, num_iovas: room, allowed_iovas: bufferAddress(array),
+        size: iommu_ioas_iova_ranges.size,
+        ioas_id: this.ioasId,
+        num_iovas: room,
+        allowed_iovas: bufferAddress(array),
       });
       try {
         sysIoctl(this.fd, IOMMU_IOAS_IOVA_RANGES, 'IOMMU_IOAS_IOVA_RANGES', buf, this.name);
@@ -81,24 +98,53 @@ export class IommufdIoas extends Resource implements Iommu {
   /** `IOMMU_IOAS_MAP` at a fixed IOVA. */
   mapDma(req: DmaMapRequest): void {
     this.check();
-    const flags = IOMMU_IOAS_MAP_FIXED_IOVA | (req.readable ? IOMMU_IOAS_MAP_READABLE : 0) | (req.writable ? IOMMU_IOAS_MAP_WRITEABLE : 0);
+    const flags =
+      IOMMU_IOAS_MAP_FIXED_IOVA |
+      (req.readable ? IOMMU_IOAS_MAP_READABLE : 0) |
+      (req.writable ? IOMMU_IOAS_MAP_WRITEABLE : 0);
     const buf = structBuffer(iommu_ioas_map, {
-      size: iommu_ioas_map.size, flags, ioas_id: this.ioasId, user_va: req.vaddr, length: req.size, iova: req.iova,
+      size: iommu_ioas_map.size,
+      flags,
+      ioas_id: this.ioasId,
+      user_va: req.vaddr,
+      length: req.size,
+      iova: req.iova,
     });
-    sysIoctl(this.fd, IOMMU_IOAS_MAP, 'IOMMU_IOAS_MAP', buf, `${this.name}: IOVA 0x${req.iova.toString(16)}+0x${req.size.toString(16)}`, {
-      EEXIST: 'this IOVA range overlaps a mapping that already exists in the IOAS',
-      ENOMEM: 'the locked-memory limit (RLIMIT_MEMLOCK; iommufd counts pinned pages per user) is too low for this mapping, or memory is short: raise it (ulimit -l) or run with CAP_IPC_LOCK',
-    });
+    sysIoctl(
+      this.fd,
+      IOMMU_IOAS_MAP,
+      'IOMMU_IOAS_MAP',
+      buf,
+      `${this.name}: IOVA 0x${req.iova.toString(16)}+0x${req.size.toString(16)}`,
+      {
+        EEXIST: 'this IOVA range overlaps a mapping that already exists in the IOAS',
+        ENOMEM:
+          'the locked-memory limit (RLIMIT_MEMLOCK; iommufd counts pinned pages per user) is too low for this mapping, or memory is short: raise it (ulimit -l) or run with CAP_IPC_LOCK',
+      },
+    );
   }
 
   /** `IOMMU_IOAS_UNMAP` of exactly one earlier mapping. */
   unmapDma(iova: bigint, size: bigint): void {
     this.check();
-    const buf = structBuffer(iommu_ioas_unmap, { size: iommu_ioas_unmap.size, ioas_id: this.ioasId, iova, length: size });
-    sysIoctl(this.fd, IOMMU_IOAS_UNMAP, 'IOMMU_IOAS_UNMAP', buf, `${this.name}: IOVA 0x${iova.toString(16)}+0x${size.toString(16)}`);
+    const buf = structBuffer(iommu_ioas_unmap, {
+      size: iommu_ioas_unmap.size,
+      ioas_id: this.ioasId,
+      iova,
+      length: size,
+    });
+    sysIoctl(
+      this.fd,
+      IOMMU_IOAS_UNMAP,
+      'IOMMU_IOAS_UNMAP',
+      buf,
+      `${this.name}: IOVA 0x${iova.toString(16)}+0x${size.toString(16)}`,
+    );
     const unmapped = decodeStruct<{ length: bigint }>(buf, iommu_ioas_unmap).length;
     if (unmapped !== size) {
-      throw new Error(`${this.name}: unmapped 0x${unmapped.toString(16)} bytes at IOVA 0x${iova.toString(16)}, expected 0x${size.toString(16)}: unmap whole mappings only`);
+      throw new Error(
+        `${this.name}: unmapped 0x${unmapped.toString(16)} bytes at IOVA 0x${iova.toString(16)}, expected 0x${size.toString(16)}: unmap whole mappings only`,
+      );
     }
   }
 
@@ -108,7 +154,14 @@ export class IommufdIoas extends Resource implements Iommu {
    */
   protected release(): void {
     closeAll([
-      () => sysIoctl(this.fd, IOMMU_DESTROY, 'IOMMU_DESTROY', structBuffer(iommu_destroy, { size: iommu_destroy.size, id: this.ioasId }), this.name),
+      () =>
+        sysIoctl(
+          this.fd,
+          IOMMU_DESTROY,
+          'IOMMU_DESTROY',
+          structBuffer(iommu_destroy, { size: iommu_destroy.size, id: this.ioasId }),
+          this.name,
+        ),
       () => sysClose(this.fd, this.path),
     ]);
   }

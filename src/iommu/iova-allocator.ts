@@ -37,18 +37,24 @@ export class IovaAllocator {
   constructor(opts: IovaAllocatorOptions) {
     if (!isPow2(opts.minAlign)) throw new RangeError(`IOVA alignment must be a power of two, got ${opts.minAlign}`);
     const bits = opts.addressBits ?? 64;
-    if (!Number.isInteger(bits) || bits < 12 || bits > 64) throw new RangeError(`DMA address width must be 12-64 bits, got ${bits}`);
+    if (!Number.isInteger(bits) || bits < 12 || bits > 64)
+      throw new RangeError(`DMA address width must be 12-64 bits, got ${bits}`);
     this.minAlign = opts.minAlign;
     this.limit = 1n << BigInt(bits);
     const floor = opts.floor ?? opts.minAlign;
     const spans = opts.ranges
-      .map((r) => ({ start: alignUp(r.start > floor ? r.start : floor, opts.minAlign), end: ((r.end + 1n < this.limit ? r.end + 1n : this.limit) / opts.minAlign) * opts.minAlign }))
+      .map((r) => ({
+        start: alignUp(r.start > floor ? r.start : floor, opts.minAlign),
+        end: ((r.end + 1n < this.limit ? r.end + 1n : this.limit) / opts.minAlign) * opts.minAlign,
+      }))
       .filter((s) => s.end > s.start)
       .sort((a, b) => (a.start < b.start ? -1 : 1));
     for (const s of spans) this.#insertFree(s);
     this.#total = this.freeBytes;
     if (this.#free.length === 0) {
-      throw new RangeError(`no usable IOVA space: the IOMMU ranges ${fmtRanges(opts.ranges)} lie outside the device's ${bits}-bit DMA window`);
+      throw new RangeError(
+        `no usable IOVA space: the IOMMU ranges ${fmtRanges(opts.ranges)} lie outside the device's ${bits}-bit DMA window`,
+      );
     }
   }
 
@@ -98,13 +104,20 @@ export class IovaAllocator {
   /** Reserves exactly `[iova, iova + size)` (identity mapping); throws with the reason when it cannot. */
   reserve(iova: bigint, size: bigint): bigint {
     const len = alignUp(size, this.minAlign);
-    if (iova % this.minAlign !== 0n) throw new RangeError(`IOVA 0x${iova.toString(16)} is not aligned to the IOMMU page size 0x${this.minAlign.toString(16)}`);
+    if (iova % this.minAlign !== 0n)
+      throw new RangeError(
+        `IOVA 0x${iova.toString(16)} is not aligned to the IOMMU page size 0x${this.minAlign.toString(16)}`,
+      );
     if (iova + len > this.limit) {
-      throw new RangeError(`IOVA 0x${iova.toString(16)}+0x${len.toString(16)} is above the device's DMA limit 0x${this.limit.toString(16)}`);
+      throw new RangeError(
+        `IOVA 0x${iova.toString(16)}+0x${len.toString(16)} is above the device's DMA limit 0x${this.limit.toString(16)}`,
+      );
     }
     const i = this.#free.findIndex((s) => s.start <= iova && iova + len <= s.end);
     if (i < 0) {
-      throw new RangeError(`IOVA range 0x${iova.toString(16)}+0x${len.toString(16)} is not free: it is outside the IOMMU's valid ranges or overlaps a live mapping (free: ${fmtSpans(this.#free)})`);
+      throw new RangeError(
+        `IOVA range 0x${iova.toString(16)}+0x${len.toString(16)} is not free: it is outside the IOMMU's valid ranges or overlaps a live mapping (free: ${fmtSpans(this.#free)})`,
+      );
     }
     this.#carve(i, iova, iova + len);
     this.#live.set(iova, len);

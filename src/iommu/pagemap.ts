@@ -32,15 +32,22 @@ export function physicalAddressOf(vaddr: bigint, size: bigint): bigint {
     closeSync(fd);
   }
   const pfns = Array.from(entries, (e, i) => {
-    if ((e & PRESENT) === 0n) throw new Error(`no-IOMMU DMA: the page at 0x${((first + BigInt(i)) * page).toString(16)} is not resident; DMA memory must be locked first`);
+    if ((e & PRESENT) === 0n)
+      throw new Error(
+        `no-IOMMU DMA: the page at 0x${((first + BigInt(i)) * page).toString(16)} is not resident; DMA memory must be locked first`,
+      );
     return e & PFN_MASK;
   });
   if (pfns[0] === 0n) {
-    throw new Error(`no-IOMMU DMA needs physical addresses, and ${PAGEMAP} shows them only to a process with CAP_SYS_ADMIN: run as root`);
+    throw new Error(
+      `no-IOMMU DMA needs physical addresses, and ${PAGEMAP} shows them only to a process with CAP_SYS_ADMIN: run as root`,
+    );
   }
   const broken = pfns.findIndex((pfn, i) => pfn !== pfns[0] + BigInt(i));
   if (broken >= 0) {
-    throw new RangeError(`no-IOMMU DMA: the ${size}-byte buffer at 0x${vaddr.toString(16)} is not physically contiguous (it breaks after ${broken * Number(page)} bytes), and without an IOMMU the device needs one contiguous range: back it with hugepages ({ hugepages: '2M' } up to 2 MiB, '1G' beyond) or allocate smaller buffers`);
+    throw new RangeError(
+      `no-IOMMU DMA: the ${size}-byte buffer at 0x${vaddr.toString(16)} is not physically contiguous (it breaks after ${broken * Number(page)} bytes), and without an IOMMU the device needs one contiguous range: back it with hugepages ({ hugepages: '2M' } up to 2 MiB, '1G' beyond) or allocate smaller buffers`,
+    );
   }
   return pfns[0] * page + (vaddr % page);
 }

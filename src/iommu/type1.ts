@@ -4,10 +4,25 @@
  * physical addresses. Groups attach to it in the VFIO layer (`Container`).
  */
 import {
-  O_RDWR, VFIO_API_VERSION, VFIO_CHECK_EXTENSION, VFIO_DMA_MAP_FLAG_READ, VFIO_DMA_MAP_FLAG_WRITE, VFIO_GET_API_VERSION,
-  VFIO_IOMMU_GET_INFO, VFIO_IOMMU_MAP_DMA, VFIO_IOMMU_UNMAP_DMA, VFIO_NOIOMMU_IOMMU, VFIO_SET_IOMMU, VFIO_TYPE1_IOMMU,
-  VFIO_TYPE1v2_IOMMU, parseIommuType1Info, queryVariable, structBuffer, vfio_iommu_type1_dma_map,
-  vfio_iommu_type1_dma_unmap, vfio_iommu_type1_info,
+  O_RDWR,
+  VFIO_API_VERSION,
+  VFIO_CHECK_EXTENSION,
+  VFIO_DMA_MAP_FLAG_READ,
+  VFIO_DMA_MAP_FLAG_WRITE,
+  VFIO_GET_API_VERSION,
+  VFIO_IOMMU_GET_INFO,
+  VFIO_IOMMU_MAP_DMA,
+  VFIO_IOMMU_UNMAP_DMA,
+  VFIO_NOIOMMU_IOMMU,
+  VFIO_SET_IOMMU,
+  VFIO_TYPE1_IOMMU,
+  VFIO_TYPE1v2_IOMMU,
+  parseIommuType1Info,
+  queryVariable,
+  structBuffer,
+  vfio_iommu_type1_dma_map,
+  vfio_iommu_type1_dma_unmap,
+  vfio_iommu_type1_info,
 } from '../../structs/index.js';
 import { Resource, pageSize, sysClose, sysIoctl, sysOpen } from '../sys/index.js';
 import type { DmaMapRequest, Iommu, IommuInfo, IommuKind } from './iommu.js';
@@ -53,11 +68,15 @@ export class Type1Iommu extends Resource implements Iommu {
   #chooseType(): number {
     if (this.kind === 'noiommu') {
       if (this.#hasExtension(VFIO_NOIOMMU_IOMMU)) return VFIO_NOIOMMU_IOMMU;
-      throw new Error(`${this.path} offers no no-IOMMU mode: it needs a kernel with CONFIG_VFIO_NOIOMMU and the module parameter on (vfio.enable_unsafe_noiommu_mode=1 on the kernel command line, or echo Y > /sys/module/vfio/parameters/enable_unsafe_noiommu_mode before binding the device)`);
+      throw new Error(
+        `${this.path} offers no no-IOMMU mode: it needs a kernel with CONFIG_VFIO_NOIOMMU and the module parameter on (vfio.enable_unsafe_noiommu_mode=1 on the kernel command line, or echo Y > /sys/module/vfio/parameters/enable_unsafe_noiommu_mode before binding the device)`,
+      );
     }
     if (this.#hasExtension(VFIO_TYPE1v2_IOMMU)) return VFIO_TYPE1v2_IOMMU;
     if (this.#hasExtension(VFIO_TYPE1_IOMMU)) return VFIO_TYPE1_IOMMU;
-    throw new Error(`${this.path} supports neither the Type1v2 nor the Type1 IOMMU: is vfio_iommu_type1 loaded (modprobe vfio_iommu_type1) and the IOMMU on (intel_iommu=on / amd_iommu=on)?`);
+    throw new Error(
+      `${this.path} supports neither the Type1v2 nor the Type1 IOMMU: is vfio_iommu_type1 loaded (modprobe vfio_iommu_type1) and the IOMMU on (intel_iommu=on / amd_iommu=on)?`,
+    );
   }
 
   get name(): string {
@@ -88,7 +107,10 @@ export class Type1Iommu extends Resource implements Iommu {
 
   #requireIommu(what: string): void {
     this.check();
-    if (!this.#iommuSet) throw new Error(`${this.name}: ${what} needs a group in the container first (container.group(n) or container.device(address))`);
+    if (!this.#iommuSet)
+      throw new Error(
+        `${this.name}: ${what} needs a group in the container first (container.group(n) or container.device(address))`,
+      );
   }
 
   /** `VFIO_IOMMU_GET_INFO` with its capabilities: page sizes, IOVA ranges, dma_avail. */
@@ -99,7 +121,12 @@ export class Type1Iommu extends Resource implements Iommu {
       const page = BigInt(pageSize());
       return { pageSizes: page, minPageSize: page, iovaRanges: [{ start: 0n, end: 0xffff_ffff_ffff_ffffn }] };
     }
-    const buf = queryVariable(vfio_iommu_type1_info, {}, (b) => sysIoctl(this.fd, VFIO_IOMMU_GET_INFO, 'VFIO_IOMMU_GET_INFO', b, this.path), 'VFIO_IOMMU_GET_INFO');
+    const buf = queryVariable(
+      vfio_iommu_type1_info,
+      {},
+      (b) => sysIoctl(this.fd, VFIO_IOMMU_GET_INFO, 'VFIO_IOMMU_GET_INFO', b, this.path),
+      'VFIO_IOMMU_GET_INFO',
+    );
     const raw = parseIommuType1Info(buf);
     const pageSizes = raw.iovaPgsizes;
     return {
@@ -112,7 +139,10 @@ export class Type1Iommu extends Resource implements Iommu {
   }
 
   #refuseNoIommu(what: string): void {
-    if (this.kind === 'noiommu') throw new Error(`${this.name} is a no-IOMMU container: there is no ${what}; the device uses physical addresses (dev.dma.alloc gives them)`);
+    if (this.kind === 'noiommu')
+      throw new Error(
+        `${this.name} is a no-IOMMU container: there is no ${what}; the device uses physical addresses (dev.dma.alloc gives them)`,
+      );
   }
 
   /** `VFIO_IOMMU_MAP_DMA`. */
@@ -120,7 +150,13 @@ export class Type1Iommu extends Resource implements Iommu {
     this.#requireIommu('VFIO_IOMMU_MAP_DMA');
     this.#refuseNoIommu('VFIO_IOMMU_MAP_DMA');
     const flags = (req.readable ? VFIO_DMA_MAP_FLAG_READ : 0) | (req.writable ? VFIO_DMA_MAP_FLAG_WRITE : 0);
-    const buf = structBuffer(vfio_iommu_type1_dma_map, { argsz: vfio_iommu_type1_dma_map.size, flags, vaddr: req.vaddr, iova: req.iova, size: req.size });
+    const buf = structBuffer(vfio_iommu_type1_dma_map, {
+      argsz: vfio_iommu_type1_dma_map.size,
+      flags,
+      vaddr: req.vaddr,
+      iova: req.iova,
+      size: req.size,
+    });
     const what = `${this.path}: IOVA 0x${req.iova.toString(16)}+0x${req.size.toString(16)}`;
     const hint = 'this IOVA range overlaps a mapping that already exists in the container';
     sysIoctl(this.fd, VFIO_IOMMU_MAP_DMA, 'VFIO_IOMMU_MAP_DMA', buf, what, { EEXIST: hint });
@@ -131,11 +167,24 @@ export class Type1Iommu extends Resource implements Iommu {
     this.#requireIommu('VFIO_IOMMU_UNMAP_DMA');
     this.#refuseNoIommu('VFIO_IOMMU_UNMAP_DMA');
     // No flags: the map flags (READ/WRITE) are not valid here.
-    const buf = structBuffer(vfio_iommu_type1_dma_unmap, { argsz: vfio_iommu_type1_dma_unmap.size, flags: 0, iova, size });
-    sysIoctl(this.fd, VFIO_IOMMU_UNMAP_DMA, 'VFIO_IOMMU_UNMAP_DMA', buf, `${this.path}: IOVA 0x${iova.toString(16)}+0x${size.toString(16)}`);
+    const buf = structBuffer(vfio_iommu_type1_dma_unmap, {
+      argsz: vfio_iommu_type1_dma_unmap.size,
+      flags: 0,
+      iova,
+      size,
+    });
+    sysIoctl(
+      this.fd,
+      VFIO_IOMMU_UNMAP_DMA,
+      'VFIO_IOMMU_UNMAP_DMA',
+      buf,
+      `${this.path}: IOVA 0x${iova.toString(16)}+0x${size.toString(16)}`,
+    );
     const unmapped = buf.readBigUInt64LE(vfio_iommu_type1_dma_unmap.members!.size.offset);
     if (unmapped !== size) {
-      throw new Error(`${this.path}: unmapped 0x${unmapped.toString(16)} bytes at IOVA 0x${iova.toString(16)}, expected 0x${size.toString(16)}: unmap whole mappings only`);
+      throw new Error(
+        `${this.path}: unmapped 0x${unmapped.toString(16)} bytes at IOVA 0x${iova.toString(16)}, expected 0x${size.toString(16)}: unmap whole mappings only`,
+      );
     }
   }
 
@@ -148,4 +197,3 @@ export class Type1Iommu extends Resource implements Iommu {
     sysClose(this.fd, this.path);
   }
 }
-

@@ -8,7 +8,8 @@ const SHORT = /^([0-9a-f]{2}):([0-1][0-9a-f])\.([0-7])$/i;
 
 /** Rejects anything that is not a PCI address. `00:03.0` becomes `0000:00:03.0`; case is normalised. */
 export function parsePciAddress(input: string): PciAddress {
-  if (typeof input !== 'string') throw new TypeError(`PCI address must be a string like 0000:00:03.0, got ${typeof input}`);
+  if (typeof input !== 'string')
+    throw new TypeError(`PCI address must be a string like 0000:00:03.0, got ${typeof input}`);
   const s = input.trim();
   let m = FULL.exec(s);
   if (m) return `${m[1]}:${m[2]}:${m[3]}.${m[4]}`.toLowerCase() as PciAddress;

@@ -3,11 +3,29 @@
  * 8/16/32-bit reads and writes, the command register, capability walks and BAR decoding.
  */
 import {
-  PCI_BASE_ADDRESS_0, PCI_BASE_ADDRESS_IO_MASK, PCI_BASE_ADDRESS_MEM_MASK, PCI_BASE_ADDRESS_MEM_PREFETCH,
-  PCI_BASE_ADDRESS_MEM_TYPE_64, PCI_BASE_ADDRESS_MEM_TYPE_MASK, PCI_BASE_ADDRESS_SPACE_IO, PCI_CAPABILITY_LIST,
-  PCI_CAP_LIST_NEXT, PCI_CFG_SPACE_EXP_SIZE, PCI_CFG_SPACE_SIZE, PCI_COMMAND, PCI_COMMAND_MASTER, PCI_DEVICE_ID,
-  PCI_EXT_CAP_ID, PCI_EXT_CAP_NEXT, PCI_EXT_CAP_VER, PCI_HEADER_TYPE, PCI_HEADER_TYPE_MASK, PCI_HEADER_TYPE_NORMAL,
-  PCI_STATUS, PCI_STATUS_CAP_LIST, PCI_VENDOR_ID,
+  PCI_BASE_ADDRESS_0,
+  PCI_BASE_ADDRESS_IO_MASK,
+  PCI_BASE_ADDRESS_MEM_MASK,
+  PCI_BASE_ADDRESS_MEM_PREFETCH,
+  PCI_BASE_ADDRESS_MEM_TYPE_64,
+  PCI_BASE_ADDRESS_MEM_TYPE_MASK,
+  PCI_BASE_ADDRESS_SPACE_IO,
+  PCI_CAPABILITY_LIST,
+  PCI_CAP_LIST_NEXT,
+  PCI_CFG_SPACE_EXP_SIZE,
+  PCI_CFG_SPACE_SIZE,
+  PCI_COMMAND,
+  PCI_COMMAND_MASTER,
+  PCI_DEVICE_ID,
+  PCI_EXT_CAP_ID,
+  PCI_EXT_CAP_NEXT,
+  PCI_EXT_CAP_VER,
+  PCI_HEADER_TYPE,
+  PCI_HEADER_TYPE_MASK,
+  PCI_HEADER_TYPE_NORMAL,
+  PCI_STATUS,
+  PCI_STATUS_CAP_LIST,
+  PCI_VENDOR_ID,
 } from '../../structs/index.js';
 
 /** Raw config-space access of 1, 2 or 4 bytes, little-endian. */
@@ -44,9 +62,12 @@ export class ConfigSpace {
 
   #check(offset: number, width: number, what: string): void {
     if (!Number.isInteger(offset) || offset < 0 || offset + width > this.access.size) {
-      throw new RangeError(`config ${what} of ${width} bytes at 0x${Number(offset).toString(16)} is outside the ${this.access.size}-byte config space`);
+      throw new RangeError(
+        `config ${what} of ${width} bytes at 0x${Number(offset).toString(16)} is outside the ${this.access.size}-byte config space`,
+      );
     }
-    if (offset % width !== 0) throw new RangeError(`config ${what} of ${width} bytes at 0x${offset.toString(16)} is not ${width}-byte aligned`);
+    if (offset % width !== 0)
+      throw new RangeError(`config ${what} of ${width} bytes at 0x${offset.toString(16)} is not ${width}-byte aligned`);
   }
 
   read8(offset: number): number {
@@ -112,7 +133,9 @@ export class ConfigSpace {
     // 48 = (256 - 64) / 4 possible positions: a longer walk is a loop.
     while (offset !== 0 && out.length < 48) {
       if (offset < 0x40 || offset > PCI_CFG_SPACE_SIZE - 2 || seen.has(offset)) {
-        throw new Error(`config space: capability list is broken at offset 0x${offset.toString(16)} (out of range or a loop)`);
+        throw new Error(
+          `config space: capability list is broken at offset 0x${offset.toString(16)} (out of range or a loop)`,
+        );
       }
       seen.add(offset);
       out.push({ id: this.read8(offset), offset });
@@ -129,7 +152,9 @@ export class ConfigSpace {
     const seen = new Set<number>();
     while (offset !== 0 && out.length < (PCI_CFG_SPACE_EXP_SIZE - PCI_CFG_SPACE_SIZE) / 4) {
       if (offset < PCI_CFG_SPACE_SIZE || offset > PCI_CFG_SPACE_EXP_SIZE - 4 || seen.has(offset)) {
-        throw new Error(`config space: extended capability list is broken at offset 0x${offset.toString(16)} (out of range or a loop)`);
+        throw new Error(
+          `config space: extended capability list is broken at offset 0x${offset.toString(16)} (out of range or a loop)`,
+        );
       }
       seen.add(offset);
       const header = this.read32(offset);
@@ -157,7 +182,13 @@ export class ConfigSpace {
     for (let i = 0; i < 6; i++) {
       const lo = this.read32(PCI_BASE_ADDRESS_0 + 4 * i);
       if ((lo & PCI_BASE_ADDRESS_SPACE_IO) !== 0) {
-        out.push({ index: i, io: true, is64: false, prefetchable: false, address: BigInt((lo & PCI_BASE_ADDRESS_IO_MASK) >>> 0) });
+        out.push({
+          index: i,
+          io: true,
+          is64: false,
+          prefetchable: false,
+          address: BigInt((lo & PCI_BASE_ADDRESS_IO_MASK) >>> 0),
+        });
         continue;
       }
       const is64 = (lo & PCI_BASE_ADDRESS_MEM_TYPE_MASK) === PCI_BASE_ADDRESS_MEM_TYPE_64;

@@ -34,7 +34,9 @@ export class PciSysfs {
   /** Throws with the listing command when the device does not exist. */
   requireDevice(addr: PciAddress): void {
     if (!this.exists(addr)) {
-      throw new Error(`PCI device ${addr} not found (${this.devicePath(addr)} does not exist): list devices with lspci -D`);
+      throw new Error(
+        `PCI device ${addr} not found (${this.devicePath(addr)} does not exist): list devices with lspci -D`,
+      );
     }
   }
 
@@ -66,7 +68,9 @@ export class PciSysfs {
    */
   isNoIommuGroup(group: number): boolean {
     try {
-      return readFileSync(join(this.root, 'kernel/iommu_groups', String(group), 'name'), 'utf8').trim() === 'vfio-noiommu';
+      return (
+        readFileSync(join(this.root, 'kernel/iommu_groups', String(group), 'name'), 'utf8').trim() === 'vfio-noiommu'
+      );
     } catch {
       return false;
     }
@@ -120,7 +124,9 @@ export class PciSysfs {
     writeFileSync(join(this.root, 'bus/pci/drivers_probe'), addr);
     const now = this.driver(addr);
     if (now !== driver) {
-      throw new Error(`binding ${addr} to ${driver} failed: it is bound to ${now ?? 'no driver'}; is the ${driver} module loaded (modprobe ${driver})?`);
+      throw new Error(
+        `binding ${addr} to ${driver} failed: it is bound to ${now ?? 'no driver'}; is the ${driver} module loaded (modprobe ${driver})?`,
+      );
     }
   }
 }

@@ -38,7 +38,14 @@ export function sysClose(fd: number, target?: string): void {
  * `ioctl(fd, request, arg)`: `arg` is a buffer (the struct) or an integer. `name` is the
  * request's macro name for messages. Returns the ioctl's non-negative result.
  */
-export function sysIoctl(fd: number, request: number, name: string, arg: Uint8Array | number | bigint, target?: string, hint?: Hint): number {
+export function sysIoctl(
+  fd: number,
+  request: number,
+  name: string,
+  arg: Uint8Array | number | bigint,
+  target?: string,
+  hint?: Hint,
+): number {
   for (;;) {
     const r = (typeof arg === 'object' ? libc.ioctlPtr(fd, request, arg) : libc.ioctlInt(fd, request, arg)) as number;
     if (r >= 0) return r;

@@ -1,5 +1,12 @@
 /** An epoll instance: many eventfds behind one fd, waited on synchronously or watched with `FdWatcher`. */
-import { EPOLL_CLOEXEC, EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLLIN, epoll_event, encodeStruct } from '../../structs/index.js';
+import {
+  EPOLL_CLOEXEC,
+  EPOLL_CTL_ADD,
+  EPOLL_CTL_DEL,
+  EPOLLIN,
+  epoll_event,
+  encodeStruct,
+} from '../../structs/index.js';
 import { errno, libc } from './libc.js';
 import { SysError } from './errors.js';
 import { sysClose } from './calls.js';
@@ -34,13 +41,15 @@ export class Epoll extends Resource {
     this.check();
     const ev = Buffer.alloc(epoll_event.size);
     encodeStruct(ev, epoll_event, { events, data });
-    if (libc.epoll_ctl(this.fd, EPOLL_CTL_ADD, fd, ev) < 0) throw new SysError({ syscall: 'epoll_ctl(EPOLL_CTL_ADD)', errno: errno(), target: `fd ${fd}` });
+    if (libc.epoll_ctl(this.fd, EPOLL_CTL_ADD, fd, ev) < 0)
+      throw new SysError({ syscall: 'epoll_ctl(EPOLL_CTL_ADD)', errno: errno(), target: `fd ${fd}` });
   }
 
   /** Stops watching `fd`. */
   remove(fd: number): void {
     this.check();
-    if (libc.epoll_ctl(this.fd, EPOLL_CTL_DEL, fd, null) < 0) throw new SysError({ syscall: 'epoll_ctl(EPOLL_CTL_DEL)', errno: errno(), target: `fd ${fd}` });
+    if (libc.epoll_ctl(this.fd, EPOLL_CTL_DEL, fd, null) < 0)
+      throw new SysError({ syscall: 'epoll_ctl(EPOLL_CTL_DEL)', errno: errno(), target: `fd ${fd}` });
   }
 
   /** Blocks the calling thread up to `timeoutMs` (-1: forever) and returns the ready fds. */

@@ -18,7 +18,9 @@ interface PollHandle {
   unref(): void;
 }
 
-const poll = (koffi as unknown as { node: { poll(fd: number, opts: { readable?: boolean }, cb: PollCallback): PollHandle } }).node.poll;
+const poll = (
+  koffi as unknown as { node: { poll(fd: number, opts: { readable?: boolean }, cb: PollCallback): PollHandle } }
+).node.poll;
 
 /**
  * Calls `onReadable` on the event loop whenever `fd` is readable, between `start()` and

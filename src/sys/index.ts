@@ -1,6 +1,19 @@
 /** The system-call layer: libc through koffi, `SysError`, mappings and views, eventfd, epoll. */
 export { SysError, errnoName, defaultHint, type SysErrorDetails } from './errors.js';
-export { sysOpen, sysClose, sysIoctl, sysPread, sysPwrite, sysRead, sysWrite, sysMlock, sysMunlock, pageSize, type Memory, type Hint } from './calls.js';
+export {
+  sysOpen,
+  sysClose,
+  sysIoctl,
+  sysPread,
+  sysPwrite,
+  sysRead,
+  sysWrite,
+  sysMlock,
+  sysMunlock,
+  pageSize,
+  type Memory,
+  type Hint,
+} from './calls.js';
 export { Mapping, rawView, bufferAddress, MAP_FAILED_ADDRESS, type MmapOptions } from './memory.js';
 export { EventFd } from './eventfd.js';
 export { Epoll, type EpollReady } from './epoll.js';

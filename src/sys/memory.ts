@@ -35,8 +35,10 @@ export class Mapping extends Resource {
   constructor(opts: MmapOptions) {
     super();
     const length = Number(opts.length);
-    if (!Number.isSafeInteger(length) || length <= 0) throw new RangeError(`mmap of ${opts.target ?? 'memory'}: length must be a positive integer, got ${opts.length}`);
-    const addr = libc.mmap(null, length, opts.prot, opts.flags, opts.fd ?? -1, BigInt(opts.offset ?? 0)) as bigint | null;
+    if (!Number.isSafeInteger(length) || length <= 0)
+      throw new RangeError(`mmap of ${opts.target ?? 'memory'}: length must be a positive integer, got ${opts.length}`);
+    const addr = libc.mmap(null, length, opts.prot, opts.flags, opts.fd ?? -1, BigInt(opts.offset ?? 0)) as
+      bigint | null;
     if (addr === null || addr === MAP_FAILED_ADDRESS) {
       throw new SysError({ syscall: 'mmap', errno: errno(), target: opts.target, hint: opts.hint });
     }

@@ -26,7 +26,10 @@ export class Container extends Type1Iommu {
     this.sysfs = new PciSysfs(options.sysfsRoot);
     if (this.kind === 'noiommu' && !warnedNoIommu) {
       warnedNoIommu = true;
-      process.emitWarning('VFIO no-IOMMU mode: nothing stands between the device and all of memory. DMA uses physical addresses, a wrong address corrupts the machine, and the kernel is tainted. Use it only where no IOMMU exists.', { code: 'VFIO_TS_NOIOMMU' });
+      process.emitWarning(
+        'VFIO no-IOMMU mode: nothing stands between the device and all of memory. DMA uses physical addresses, a wrong address corrupts the machine, and the kernel is tainted. Use it only where no IOMMU exists.',
+        { code: 'VFIO_TS_NOIOMMU' },
+      );
     }
   }
 
@@ -56,10 +59,14 @@ export class Container extends Type1Iommu {
     this.check();
     const loc = locateDevice(this.sysfs, parsePciAddress(address));
     if (loc.noIommu && this.kind !== 'noiommu') {
-      throw new Error(`${loc.address} is in no-IOMMU group ${loc.group} (/dev/vfio/noiommu-${loc.group}): open it with { iommu: 'noiommu' } (or new Container({ noIommu: true }))`);
+      throw new Error(
+        `${loc.address} is in no-IOMMU group ${loc.group} (/dev/vfio/noiommu-${loc.group}): open it with { iommu: 'noiommu' } (or new Container({ noIommu: true }))`,
+      );
     }
     if (!loc.noIommu && this.kind === 'noiommu') {
-      throw new Error(`${loc.address} has an IOMMU (group ${loc.group}): no-IOMMU mode is only for devices without one; use { iommu: 'type1' } or { iommu: 'iommufd' }`);
+      throw new Error(
+        `${loc.address} has an IOMMU (group ${loc.group}): no-IOMMU mode is only for devices without one; use { iommu: 'type1' } or { iommu: 'iommufd' }`,
+      );
     }
     return this.group(loc.group).device(loc.address, options);
   }

@@ -32,23 +32,38 @@ export function cdevNode(loc: DeviceLocation, cdevDir = CDEV_DIR): string | null
  * no-IOMMU for a device in a no-IOMMU group, else the container. An explicit choice the
  * machine cannot honour throws, naming what is missing.
  */
-export function chooseIommu(choice: string, loc: DeviceLocation, iommufdPath = IOMMUFD_PATH, cdevDir = CDEV_DIR): IommuKind {
+export function chooseIommu(
+  choice: string,
+  loc: DeviceLocation,
+  iommufdPath = IOMMUFD_PATH,
+  cdevDir = CDEV_DIR,
+): IommuKind {
   if (!CHOICES.includes(choice as IommuChoice)) {
     throw new RangeError(`iommu must be one of ${CHOICES.join(', ')}; got '${choice}'`);
   }
   const where = `${loc.address} (IOMMU group ${loc.group})`;
   if (loc.noIommu) {
     if (choice === 'auto' || choice === 'noiommu') return 'noiommu';
-    throw new Error(`${where} is in a no-IOMMU group (no IOMMU covers it; /dev/vfio/noiommu-${loc.group}): '${choice}' needs an IOMMU. Use { iommu: 'noiommu' }, or turn the IOMMU on (intel_iommu=on / amd_iommu=on) and reboot without vfio.enable_unsafe_noiommu_mode`);
+    throw new Error(
+      `${where} is in a no-IOMMU group (no IOMMU covers it; /dev/vfio/noiommu-${loc.group}): '${choice}' needs an IOMMU. Use { iommu: 'noiommu' }, or turn the IOMMU on (intel_iommu=on / amd_iommu=on) and reboot without vfio.enable_unsafe_noiommu_mode`,
+    );
   }
   const iommufd = existsSync(iommufdPath);
   const cdev = cdevNode(loc, cdevDir) !== null;
   switch (choice) {
     case 'noiommu':
-      throw new Error(`${where} has an IOMMU: no-IOMMU mode is only for devices without one; use { iommu: 'auto' }, 'type1' or 'iommufd'`);
+      throw new Error(
+        `${where} has an IOMMU: no-IOMMU mode is only for devices without one; use { iommu: 'auto' }, 'type1' or 'iommufd'`,
+      );
     case 'iommufd':
-      if (!iommufd) throw new Error(`iommufd is not available for ${where}: ${iommufdPath} does not exist; the kernel needs CONFIG_IOMMUFD=y (and CONFIG_VFIO_DEVICE_CDEV=y). Use { iommu: 'type1' } (the container) on this kernel`);
-      if (!cdev) throw new Error(`iommufd is not available for ${where}: the device has no VFIO cdev in ${cdevDir}; the kernel needs CONFIG_VFIO_DEVICE_CDEV=y. Use { iommu: 'type1' } on this kernel`);
+      if (!iommufd)
+        throw new Error(
+          `iommufd is not available for ${where}: ${iommufdPath} does not exist; the kernel needs CONFIG_IOMMUFD=y (and CONFIG_VFIO_DEVICE_CDEV=y). Use { iommu: 'type1' } (the container) on this kernel`,
+        );
+      if (!cdev)
+        throw new Error(
+          `iommufd is not available for ${where}: the device has no VFIO cdev in ${cdevDir}; the kernel needs CONFIG_VFIO_DEVICE_CDEV=y. Use { iommu: 'type1' } on this kernel`,
+        );
       return 'iommufd';
     case 'type1':
       return 'type1';

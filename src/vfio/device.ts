@@ -1,10 +1,29 @@
 /** A VFIO device: its fd, info, regions, config space, interrupts info, reset and bus mastering. */
 import {
-  PCI_COMMAND_MASTER, VFIO_DEVICE_FLAGS_PCI, VFIO_DEVICE_FLAGS_RESET, VFIO_DEVICE_GET_INFO, VFIO_DEVICE_GET_IRQ_INFO,
-  VFIO_DEVICE_GET_REGION_INFO, VFIO_DEVICE_RESET, VFIO_IRQ_INFO_AUTOMASKED, VFIO_IRQ_INFO_EVENTFD, VFIO_IRQ_INFO_MASKABLE,
-  VFIO_IRQ_INFO_NORESIZE, VFIO_PCI_BAR0_REGION_INDEX, VFIO_PCI_BAR5_REGION_INDEX, VFIO_PCI_CONFIG_REGION_INDEX,
-  VFIO_PCI_ROM_REGION_INDEX, VFIO_PCI_VGA_REGION_INDEX, decodeStruct, parseRegionInfo, queryVariable, structBuffer, vfio_device_info, vfio_irq_info,
-  vfio_region_info, type RegionInfo,
+  PCI_COMMAND_MASTER,
+  VFIO_DEVICE_FLAGS_PCI,
+  VFIO_DEVICE_FLAGS_RESET,
+  VFIO_DEVICE_GET_INFO,
+  VFIO_DEVICE_GET_IRQ_INFO,
+  VFIO_DEVICE_GET_REGION_INFO,
+  VFIO_DEVICE_RESET,
+  VFIO_IRQ_INFO_AUTOMASKED,
+  VFIO_IRQ_INFO_EVENTFD,
+  VFIO_IRQ_INFO_MASKABLE,
+  VFIO_IRQ_INFO_NORESIZE,
+  VFIO_PCI_BAR0_REGION_INDEX,
+  VFIO_PCI_BAR5_REGION_INDEX,
+  VFIO_PCI_CONFIG_REGION_INDEX,
+  VFIO_PCI_ROM_REGION_INDEX,
+  VFIO_PCI_VGA_REGION_INDEX,
+  decodeStruct,
+  parseRegionInfo,
+  queryVariable,
+  structBuffer,
+  vfio_device_info,
+  vfio_irq_info,
+  vfio_region_info,
+  type RegionInfo,
 } from '../../structs/index.js';
 import { ConfigSpace, type PciAddress } from '../pci/index.js';
 import { closeAll, formatSize, Resource, sysClose, SysError, sysIoctl } from '../sys/index.js';
@@ -65,7 +84,6 @@ export const regionName = (index: number): string => REGION_NAMES[index] ?? `reg
 
 /** The vfio-pci name of irq index `index` (`INTx`, `MSI`, `MSI-X`, `ERR`, `REQ`), or `irq N`. */
 export const irqIndexName = (index: number): string => IRQ_INDEX_NAMES[index] ?? `irq ${index}`;
-
 
 export class Device extends Resource {
   readonly address: PciAddress;
@@ -136,7 +154,19 @@ export class Device extends Resource {
     let info = this.#regionInfo.get(index);
     if (!info) {
       try {
-        const buf = queryVariable(vfio_region_info, { index }, (b) => sysIoctl(this.fd, VFIO_DEVICE_GET_REGION_INFO, 'VFIO_DEVICE_GET_REGION_INFO', b, `${this.address} region ${index}`), 'VFIO_DEVICE_GET_REGION_INFO');
+        const buf = queryVariable(
+          vfio_region_info,
+          { index },
+          (b) =>
+            sysIoctl(
+              this.fd,
+              VFIO_DEVICE_GET_REGION_INFO,
+              'VFIO_DEVICE_GET_REGION_INFO',
+              b,
+              `${this.address} region ${index}`,
+            ),
+          'VFIO_DEVICE_GET_REGION_INFO',
+        );
         info = parseRegionInfo(buf);
       } catch (e) {
         // vfio-pci answers EINVAL for the VGA region of a device that is not a VGA controller.
@@ -171,7 +201,8 @@ export class Device extends Resource {
    * kernel, which guards it, instead of letting a stray store reprogram a vector.
    */
   bar(n: number, options: { mapMsix?: boolean } = {}): Region {
-    if (!Number.isInteger(n) || n < 0 || n > VFIO_PCI_BAR5_REGION_INDEX) throw new RangeError(`BAR index must be 0-5, got ${n}`);
+    if (!Number.isInteger(n) || n < 0 || n > VFIO_PCI_BAR5_REGION_INDEX)
+      throw new RangeError(`BAR index must be 0-5, got ${n}`);
     const index = VFIO_PCI_BAR0_REGION_INDEX + n;
     const open = this.#regions.get(index);
     if (open && !open.closed) return open;
@@ -203,7 +234,13 @@ export class Device extends Resource {
     }
     const buf = structBuffer(vfio_irq_info, { argsz: vfio_irq_info.size, index });
     try {
-      sysIoctl(this.fd, VFIO_DEVICE_GET_IRQ_INFO, 'VFIO_DEVICE_GET_IRQ_INFO', buf, `${this.address} irq index ${index}`);
+      sysIoctl(
+        this.fd,
+        VFIO_DEVICE_GET_IRQ_INFO,
+        'VFIO_DEVICE_GET_IRQ_INFO',
+        buf,
+        `${this.address} irq index ${index}`,
+      );
     } catch (e) {
       // vfio-pci answers EINVAL for an index the device cannot have (ERR on conventional PCI).
       if (!(e instanceof SysError && e.code === 'EINVAL')) throw e;
@@ -211,7 +248,9 @@ export class Device extends Resource {
     }
     const raw = decodeStruct<{ flags: number; count: number }>(buf, vfio_irq_info);
     return {
-      index, count: raw.count, flags: raw.flags,
+      index,
+      count: raw.count,
+      flags: raw.flags,
       eventfd: (raw.flags & VFIO_IRQ_INFO_EVENTFD) !== 0,
       maskable: (raw.flags & VFIO_IRQ_INFO_MASKABLE) !== 0,
       automasked: (raw.flags & VFIO_IRQ_INFO_AUTOMASKED) !== 0,
@@ -231,7 +270,9 @@ export class Device extends Resource {
   reset(): void {
     this.check();
     if (!this.info.canReset) {
-      throw new Error(`${this.address} does not support reset: the kernel found no reset method for it (no FLR, PM reset or bus reset; VFIO_DEVICE_FLAGS_RESET is clear). Reinitialise it through its registers instead.`);
+      throw new Error(
+        `${this.address} does not support reset: the kernel found no reset method for it (no FLR, PM reset or bus reset; VFIO_DEVICE_FLAGS_RESET is clear). Reinitialise it through its registers instead.`,
+      );
     }
     sysIoctl(this.fd, VFIO_DEVICE_RESET, 'VFIO_DEVICE_RESET', 0, this.address);
   }
@@ -288,4 +329,3 @@ export class Device extends Resource {
     this.#regions.clear();
   }
 }
-

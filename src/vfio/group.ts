@@ -1,5 +1,15 @@
 /** A VFIO group (`/dev/vfio/N`): the unit of isolation the IOMMU gives, attached to a container. */
-import { O_RDWR, VFIO_GROUP_FLAGS_VIABLE, VFIO_GROUP_GET_DEVICE_FD, VFIO_GROUP_GET_STATUS, VFIO_GROUP_SET_CONTAINER, VFIO_GROUP_UNSET_CONTAINER, decodeStruct, structBuffer, vfio_group_status } from '../../structs/index.js';
+import {
+  O_RDWR,
+  VFIO_GROUP_FLAGS_VIABLE,
+  VFIO_GROUP_GET_DEVICE_FD,
+  VFIO_GROUP_GET_STATUS,
+  VFIO_GROUP_SET_CONTAINER,
+  VFIO_GROUP_UNSET_CONTAINER,
+  decodeStruct,
+  structBuffer,
+  vfio_group_status,
+} from '../../structs/index.js';
 import { parsePciAddress } from '../pci/index.js';
 import { closeAll, Resource, sysClose, SysError, sysIoctl, sysOpen } from '../sys/index.js';
 import type { Container } from './container.js';
@@ -16,7 +26,8 @@ export class Group extends Resource {
   /** Use `container.group(n)`. Opens the group, checks it is viable and attaches it. */
   constructor(container: Container, number: number) {
     super();
-    if (!Number.isInteger(number) || number < 0) throw new RangeError(`IOMMU group must be a non-negative integer, got ${number}`);
+    if (!Number.isInteger(number) || number < 0)
+      throw new RangeError(`IOMMU group must be a non-negative integer, got ${number}`);
     this.container = container;
     this.number = number;
     // A no-IOMMU group's node carries the prefix, so a Type1 container can never open one by mistake.
@@ -53,11 +64,26 @@ export class Group extends Resource {
     this.check();
     const addr = parsePciAddress(address);
     const open = this.#devices.get(addr);
-    if (open && !open.closed) throw new Error(`${addr} is already open in ${this.name}: use the Device you have, or close it first`);
-    const fd = sysIoctl(this.fd, VFIO_GROUP_GET_DEVICE_FD, 'VFIO_GROUP_GET_DEVICE_FD', Buffer.from(`${addr}\0`), `${addr} in ${this.path}`);
+    if (open && !open.closed)
+      throw new Error(`${addr} is already open in ${this.name}: use the Device you have, or close it first`);
+    const fd = sysIoctl(
+      this.fd,
+      VFIO_GROUP_GET_DEVICE_FD,
+      'VFIO_GROUP_GET_DEVICE_FD',
+      Buffer.from(`${addr}\0`),
+      `${addr} in ${this.path}`,
+    );
     let dev: Device;
     try {
-      dev = new Device({ context: this.container, group: this, iommuGroup: this.number, address: addr, fd, forget: (d) => this.#forget(d), ...options });
+      dev = new Device({
+        context: this.container,
+        group: this,
+        iommuGroup: this.number,
+        address: addr,
+        fd,
+        forget: (d) => this.#forget(d),
+        ...options,
+      });
     } catch (e) {
       sysClose(fd);
       throw e;

@@ -4,8 +4,14 @@
  * affected IOMMU group.
  */
 import {
-  VFIO_DEVICE_GET_PCI_HOT_RESET_INFO, VFIO_DEVICE_PCI_HOT_RESET, VFIO_PCI_HOT_RESET_FLAG_DEV_ID,
-  VFIO_PCI_HOT_RESET_FLAG_DEV_ID_OWNED, buildHotReset, hotResetInfoBuffer, parseHotResetInfo, type DependentDevice,
+  VFIO_DEVICE_GET_PCI_HOT_RESET_INFO,
+  VFIO_DEVICE_PCI_HOT_RESET,
+  VFIO_PCI_HOT_RESET_FLAG_DEV_ID,
+  VFIO_PCI_HOT_RESET_FLAG_DEV_ID_OWNED,
+  buildHotReset,
+  hotResetInfoBuffer,
+  parseHotResetInfo,
+  type DependentDevice,
 } from '../../structs/index.js';
 import { parsePciAddress, type PciAddress } from '../pci/index.js';
 import { SysError, sysIoctl } from '../sys/index.js';
@@ -28,7 +34,8 @@ export function hotResetPeers(dev: Device): HotResetPeer[] {
   return devices.map((d) => {
     const address = addressOf(d);
     // Through a cdev the kernel reports iommufd device ids; the group comes from sysfs then.
-    const group = (flags & VFIO_PCI_HOT_RESET_FLAG_DEV_ID) !== 0 ? dev.iommu.sysfs.iommuGroup(address) ?? -1 : d.group;
+    const group =
+      (flags & VFIO_PCI_HOT_RESET_FLAG_DEV_ID) !== 0 ? (dev.iommu.sysfs.iommuGroup(address) ?? -1) : d.group;
     return { address, group };
   });
 }
@@ -45,7 +52,12 @@ function hotResetInfo(dev: Device): { flags: number; devices: DependentDevice[] 
         continue;
       }
       if (e instanceof SysError && e.code === 'ENODEV') {
-        throw new SysError({ syscall: e.syscall, errno: e.errno, target: dev.address, hint: `no bus or slot reset can reach ${dev.address}: it has no slot reset and no parent bridge that can reset its bus (devices on a root bus cannot be hot reset); use device.reset() where the device has a function reset` });
+        throw new SysError({
+          syscall: e.syscall,
+          errno: e.errno,
+          target: dev.address,
+          hint: `no bus or slot reset can reach ${dev.address}: it has no slot reset and no parent bridge that can reset its bus (devices on a root bus cannot be hot reset); use device.reset() where the device has a function reset`,
+        });
       }
       throw e;
     }
@@ -65,7 +77,9 @@ export function hotReset(dev: Device, openGroups: ReadonlyMap<number, number>): 
     const { flags, devices } = hotResetInfo(dev);
     if ((flags & VFIO_PCI_HOT_RESET_FLAG_DEV_ID_OWNED) === 0) {
       const who = devices.filter((d) => d.group === -1).map(addressOf);
-      throw new Error(`hot reset of ${dev.address} also resets ${who.join(', ')}, which ${who.length > 1 ? 'are' : 'is'} not open in ${dev.iommu.name}: open ${who.length > 1 ? 'them' : 'it'} in the same iommufd context first (context.device(address)), or bind ${who.length > 1 ? 'them' : 'it'} to vfio-pci`);
+      throw new Error(
+        `hot reset of ${dev.address} also resets ${who.join(', ')}, which ${who.length > 1 ? 'are' : 'is'} not open in ${dev.iommu.name}: open ${who.length > 1 ? 'them' : 'it'} in the same iommufd context first (context.device(address)), or bind ${who.length > 1 ? 'them' : 'it'} to vfio-pci`,
+      );
     }
     sysIoctl(dev.fd, VFIO_DEVICE_PCI_HOT_RESET, 'VFIO_DEVICE_PCI_HOT_RESET', buildHotReset([]), dev.address);
     return;
@@ -75,7 +89,15 @@ export function hotReset(dev: Device, openGroups: ReadonlyMap<number, number>): 
   const missing = groups.filter((g) => !openGroups.has(g));
   if (missing.length > 0) {
     const who = peers.filter((p) => missing.includes(p.group)).map((p) => `${p.address} (group ${p.group})`);
-    throw new Error(`hot reset of ${dev.address} also resets ${who.join(', ')}: open ${missing.length > 1 ? 'those groups' : 'that group'} in this process first (container.group(n)), so the kernel sees you own every device it resets`);
+    throw new Error(
+      `hot reset of ${dev.address} also resets ${who.join(', ')}: open ${missing.length > 1 ? 'those groups' : 'that group'} in this process first (container.group(n)), so the kernel sees you own every device it resets`,
+    );
   }
-  sysIoctl(dev.fd, VFIO_DEVICE_PCI_HOT_RESET, 'VFIO_DEVICE_PCI_HOT_RESET', buildHotReset(groups.map((g) => openGroups.get(g)!)), dev.address);
+  sysIoctl(
+    dev.fd,
+    VFIO_DEVICE_PCI_HOT_RESET,
+    'VFIO_DEVICE_PCI_HOT_RESET',
+    buildHotReset(groups.map((g) => openGroups.get(g)!)),
+    dev.address,
+  );
 }

@@ -7,6 +7,13 @@ export { VFIO_SAFE_DRIVERS, blocks as blocksViability, notViableMessage } from '
 export { Group } from './group.js';
 export { Device, regionName, irqIndexName, type DeviceInfo, type DeviceOptions, type IrqInfo } from './device.js';
 export { Region, type RegionOptions } from './region.js';
-export { Interrupts, IrqWaitAbortedError, type EnableIrqOptions, type IrqFired, type IrqRequest, type IrqAbortReason } from './interrupts.js';
+export {
+  Interrupts,
+  IrqWaitAbortedError,
+  type EnableIrqOptions,
+  type IrqFired,
+  type IrqRequest,
+  type IrqAbortReason,
+} from './interrupts.js';
 export { chooseIrqType, checkVectorRange, IRQ_INDEX, type IrqType } from './irq-vectors.js';
 export type { HotResetPeer } from './hot-reset.js';

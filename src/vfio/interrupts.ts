@@ -5,12 +5,24 @@
  * software trigger, mask and unmask, and the kernel's request to give the device back.
  */
 import {
-  VFIO_DEVICE_SET_IRQS, VFIO_IRQ_SET_ACTION_MASK, VFIO_IRQ_SET_ACTION_TRIGGER, VFIO_IRQ_SET_ACTION_UNMASK,
-  VFIO_PCI_REQ_IRQ_INDEX, buildIrqSet, type IrqSetRequest,
+  VFIO_DEVICE_SET_IRQS,
+  VFIO_IRQ_SET_ACTION_MASK,
+  VFIO_IRQ_SET_ACTION_TRIGGER,
+  VFIO_IRQ_SET_ACTION_UNMASK,
+  VFIO_PCI_REQ_IRQ_INDEX,
+  buildIrqSet,
+  type IrqSetRequest,
 } from '../../structs/index.js';
 import { closeAll, Epoll, EventFd, FdWatcher, Resource, SysError, sysIoctl, type EpollReady } from '../sys/index.js';
 import {
-  IRQ_INDEX, IRQ_NAME, checkVectorRange, chooseIrqType, decodeIrqTag, encodeIrqTag, isIrqType, type IrqType,
+  IRQ_INDEX,
+  IRQ_NAME,
+  checkVectorRange,
+  chooseIrqType,
+  decodeIrqTag,
+  encodeIrqTag,
+  isIrqType,
+  type IrqType,
 } from './irq-vectors.js';
 import type { Device } from './device.js';
 
@@ -47,8 +59,16 @@ export type IrqAbortReason = 'stopped' | 'disabled' | 'closed';
 /** A pending `waitAsync()` ended because of `stop()`, `disable()` or `close()` (of the interrupts or the device). */
 export class IrqWaitAbortedError extends Error {
   override name = 'IrqWaitAbortedError';
-  constructor(readonly reason: IrqAbortReason, device: string) {
-    const why = reason === 'closed' ? 'the device (or its interrupts) was closed' : reason === 'disabled' ? 'interrupts were disabled' : 'stop() was called';
+  constructor(
+    readonly reason: IrqAbortReason,
+    device: string,
+  ) {
+    const why =
+      reason === 'closed'
+        ? 'the device (or its interrupts) was closed'
+        : reason === 'disabled'
+          ? 'interrupts were disabled'
+          : 'stop() was called';
     super(`interrupt wait on ${device} ended: ${why}`);
   }
 }
@@ -163,22 +183,32 @@ export class Interrupts extends Resource {
     this.check();
     const t = type === 'auto' ? this.best : type;
     if (t === undefined) {
-      throw new Error(`${this.device.address} has no interrupts with eventfd signalling (INTx, MSI and MSI-X all report count 0 or no EVENTFD flag): poll its registers instead`);
+      throw new Error(
+        `${this.device.address} has no interrupts with eventfd signalling (INTx, MSI and MSI-X all report count 0 or no EVENTFD flag): poll its registers instead`,
+      );
     }
-    if (!isIrqType(t)) throw new RangeError(`interrupt type must be 'msix', 'msi', 'intx' or 'auto', got ${String(type)}`);
+    if (!isIrqType(t))
+      throw new RangeError(`interrupt type must be 'msix', 'msi', 'intx' or 'auto', got ${String(type)}`);
     if (this.#type !== undefined && this.#type !== t) {
-      throw new Error(`${this.device.address}: cannot enable ${IRQ_NAME[t]} while ${IRQ_NAME[this.#type]} is enabled (vfio-pci allows one of INTx, MSI, MSI-X at a time): call interrupts.disable() first`);
+      throw new Error(
+        `${this.device.address}: cannot enable ${IRQ_NAME[t]} while ${IRQ_NAME[this.#type]} is enabled (vfio-pci allows one of INTx, MSI, MSI-X at a time): call interrupts.disable() first`,
+      );
     }
     const info = this.#info(t);
-    if (!info.eventfd && info.count > 0) throw new Error(`${this.device.address}: ${IRQ_NAME[t]} (irq index ${IRQ_INDEX[t]}) does not support eventfd signalling`);
+    if (!info.eventfd && info.count > 0)
+      throw new Error(
+        `${this.device.address}: ${IRQ_NAME[t]} (irq index ${IRQ_INDEX[t]}) does not support eventfd signalling`,
+      );
     const { start, count } = checkVectorRange(this.device.address, t, info.count, options.start ?? 0, options.count);
     if (this.#type !== undefined) this.#teardown(); // same type again: reprogram
     const fds: EventFd[] = [];
     try {
       for (let i = 0; i < count; i++) fds.push(new EventFd());
-      this.#setIrqs({ index: IRQ_INDEX[t], start, count, action: VFIO_IRQ_SET_ACTION_TRIGGER, eventfds: fds.map((f) => f.fd) },
+      this.#setIrqs(
+        { index: IRQ_INDEX[t], start, count, action: VFIO_IRQ_SET_ACTION_TRIGGER, eventfds: fds.map((f) => f.fd) },
         `${IRQ_NAME[t]} vectors ${start}..${start + count - 1}`,
-        `the kernel could not set up ${count} ${IRQ_NAME[t]} vector(s): interrupt remapping entries are limited (use <= 16 vectors), and bus mastering must be on for MSI/MSI-X`);
+        `the kernel could not set up ${count} ${IRQ_NAME[t]} vector(s): interrupt remapping entries are limited (use <= 16 vectors), and bus mastering must be on for MSI/MSI-X`,
+      );
     } catch (e) {
       closeAll(fds.map((f) => () => f.close()));
       throw e;
@@ -203,8 +233,20 @@ export class Interrupts extends Resource {
     this.check();
     const t = this.#requireEnabled('rearm');
     const fds = [...this.#vectors.values()].map((f) => f.fd);
-    this.#setIrqs({ index: IRQ_INDEX[t], start: 0, count: 0, action: VFIO_IRQ_SET_ACTION_TRIGGER }, `disable ${IRQ_NAME[t]}`);
-    this.#setIrqs({ index: IRQ_INDEX[t], start: this.#start, count: fds.length, action: VFIO_IRQ_SET_ACTION_TRIGGER, eventfds: fds }, `${IRQ_NAME[t]} vectors ${this.#start}..${this.#start + fds.length - 1}`);
+    this.#setIrqs(
+      { index: IRQ_INDEX[t], start: 0, count: 0, action: VFIO_IRQ_SET_ACTION_TRIGGER },
+      `disable ${IRQ_NAME[t]}`,
+    );
+    this.#setIrqs(
+      {
+        index: IRQ_INDEX[t],
+        start: this.#start,
+        count: fds.length,
+        action: VFIO_IRQ_SET_ACTION_TRIGGER,
+        eventfds: fds,
+      },
+      `${IRQ_NAME[t]} vectors ${this.#start}..${this.#start + fds.length - 1}`,
+    );
     this.#intxOwed = false;
   }
 
@@ -228,7 +270,11 @@ export class Interrupts extends Resource {
     this.#intxOwed = false;
     closeAll([
       // count 0 with DATA_NONE disables the index; count > 0 would fire the vectors instead.
-      () => this.#setIrqs({ index: IRQ_INDEX[t], start: 0, count: 0, action: VFIO_IRQ_SET_ACTION_TRIGGER }, `disable ${IRQ_NAME[t]}`),
+      () =>
+        this.#setIrqs(
+          { index: IRQ_INDEX[t], start: 0, count: 0, action: VFIO_IRQ_SET_ACTION_TRIGGER },
+          `disable ${IRQ_NAME[t]}`,
+        ),
       ...fds.map((f) => () => {
         try {
           this.#syncEpoll.remove(f.fd);
@@ -264,10 +310,14 @@ export class Interrupts extends Resource {
     const t = this.#requireEnabled(verb);
     if (!this.#vectors.has(vector)) {
       const v = this.vectors;
-      throw new RangeError(`${this.device.address}: cannot ${verb} ${IRQ_NAME[t]} vector ${vector}: enabled vectors are ${v[0]}..${v[v.length - 1]} (irq index ${IRQ_INDEX[t]})`);
+      throw new RangeError(
+        `${this.device.address}: cannot ${verb} ${IRQ_NAME[t]} vector ${vector}: enabled vectors are ${v[0]}..${v[v.length - 1]} (irq index ${IRQ_INDEX[t]})`,
+      );
     }
     if (action !== VFIO_IRQ_SET_ACTION_TRIGGER && !this.#info(t).maskable) {
-      throw new Error(`${this.device.address}: ${IRQ_NAME[t]} (irq index ${IRQ_INDEX[t]}) is not maskable through VFIO (no MASKABLE flag): mask it in the device instead (e.g. the MSI-X table's vector control or a device register)`);
+      throw new Error(
+        `${this.device.address}: ${IRQ_NAME[t]} (irq index ${IRQ_INDEX[t]}) is not maskable through VFIO (no MASKABLE flag): mask it in the device instead (e.g. the MSI-X table's vector control or a device register)`,
+      );
     }
     this.#setIrqs({ index: IRQ_INDEX[t], start: vector, count: 1, action }, `${verb} ${IRQ_NAME[t]} vector ${vector}`);
   }
@@ -369,10 +419,16 @@ export class Interrupts extends Resource {
     this.check();
     if (!this.#requestFd) {
       const info = this.device.irqInfo(VFIO_PCI_REQ_IRQ_INDEX);
-      if (info.count < 1 || !info.eventfd) throw new Error(`${this.device.address} has no request interrupt (irq index ${VFIO_PCI_REQ_IRQ_INDEX} reports count 0): the kernel cannot ask it back`);
+      if (info.count < 1 || !info.eventfd)
+        throw new Error(
+          `${this.device.address} has no request interrupt (irq index ${VFIO_PCI_REQ_IRQ_INDEX} reports count 0): the kernel cannot ask it back`,
+        );
       const fd = new EventFd();
       try {
-        this.#setIrqs({ index: VFIO_PCI_REQ_IRQ_INDEX, start: 0, count: 1, action: VFIO_IRQ_SET_ACTION_TRIGGER, eventfds: [fd.fd] }, 'request interrupt');
+        this.#setIrqs(
+          { index: VFIO_PCI_REQ_IRQ_INDEX, start: 0, count: 1, action: VFIO_IRQ_SET_ACTION_TRIGGER, eventfds: [fd.fd] },
+          'request interrupt',
+        );
         this.#syncEpoll.add(fd.fd, REQ_TAG);
         this.#asyncEpoll.add(fd.fd, REQ_TAG);
       } catch (e) {
@@ -395,7 +451,11 @@ export class Interrupts extends Resource {
     if (!fd) return;
     this.#requestFd = undefined;
     closeAll([
-      () => this.#setIrqs({ index: VFIO_PCI_REQ_IRQ_INDEX, start: 0, count: 1, action: VFIO_IRQ_SET_ACTION_TRIGGER, eventfds: [-1] }, 'disable request interrupt'),
+      () =>
+        this.#setIrqs(
+          { index: VFIO_PCI_REQ_IRQ_INDEX, start: 0, count: 1, action: VFIO_IRQ_SET_ACTION_TRIGGER, eventfds: [-1] },
+          'disable request interrupt',
+        ),
       () => fd.close(), // closing removes it from both epolls
     ]);
   }
@@ -403,17 +463,32 @@ export class Interrupts extends Resource {
   // ---- internals ----
 
   #requireEnabled(verb: string): IrqType {
-    if (this.#type === undefined) throw new Error(`${this.device.address}: cannot ${verb}: no interrupts are enabled; call device.interrupts.enable() first`);
+    if (this.#type === undefined)
+      throw new Error(
+        `${this.device.address}: cannot ${verb}: no interrupts are enabled; call device.interrupts.enable() first`,
+      );
     return this.#type;
   }
 
   #setIrqs(req: IrqSetRequest, what: string, hint?: string): void {
     const buf = buildIrqSet(req);
     try {
-      sysIoctl(this.device.fd, VFIO_DEVICE_SET_IRQS, 'VFIO_DEVICE_SET_IRQS', buf, `${this.device.address} irq index ${req.index} (${what})`, hint);
+      sysIoctl(
+        this.device.fd,
+        VFIO_DEVICE_SET_IRQS,
+        'VFIO_DEVICE_SET_IRQS',
+        buf,
+        `${this.device.address} irq index ${req.index} (${what})`,
+        hint,
+      );
     } catch (e) {
       if (e instanceof SysError && hint === undefined && e.code === 'EINVAL') {
-        throw new SysError({ syscall: e.syscall, errno: e.errno, target: e.target, hint: `the kernel refused to ${what}: check the vector range against irqInfo(${req.index}).count and that this type is the one enabled` });
+        throw new SysError({
+          syscall: e.syscall,
+          errno: e.errno,
+          target: e.target,
+          hint: `the kernel refused to ${what}: check the vector range against irqInfo(${req.index}).count and that this type is the one enabled`,
+        });
       }
       throw e;
     }
@@ -508,7 +583,11 @@ export class Interrupts extends Resource {
     this.#pending.clear();
     closeAll([
       () => {
-        if (t !== undefined) this.#setIrqs({ index: IRQ_INDEX[t], start: 0, count: 0, action: VFIO_IRQ_SET_ACTION_TRIGGER }, `disable ${IRQ_NAME[t]}`);
+        if (t !== undefined)
+          this.#setIrqs(
+            { index: IRQ_INDEX[t], start: 0, count: 0, action: VFIO_IRQ_SET_ACTION_TRIGGER },
+            `disable ${IRQ_NAME[t]}`,
+          );
       },
       () => this.#dropRequest(),
       ...fds.map((f) => () => f.close()),

@@ -3,7 +3,11 @@
  * the kernel's current way into VFIO. Each device is bound to the iommufd and attached to the IOAS.
  */
 import {
-  O_RDWR, VFIO_DEVICE_ATTACH_IOMMUFD_PT, VFIO_DEVICE_BIND_IOMMUFD, structBuffer, vfio_device_attach_iommufd_pt,
+  O_RDWR,
+  VFIO_DEVICE_ATTACH_IOMMUFD_PT,
+  VFIO_DEVICE_BIND_IOMMUFD,
+  structBuffer,
+  vfio_device_attach_iommufd_pt,
   vfio_device_bind_iommufd,
 } from '../../structs/index.js';
 import { PciSysfs, parsePciAddress } from '../pci/index.js';
@@ -52,10 +56,17 @@ export class IommufdContext extends IommufdIoas {
     this.check();
     const loc = locateDevice(this.sysfs, parsePciAddress(address));
     const open = this.#devices.get(loc.address);
-    if (open && !open.closed) throw new Error(`${loc.address} is already open in ${this.name}: use the Device you have, or close it first`);
-    if (loc.noIommu) throw new Error(`${loc.address} is in no-IOMMU group ${loc.group}: this library opens no-IOMMU devices through the container; use { iommu: 'noiommu' }`);
+    if (open && !open.closed)
+      throw new Error(`${loc.address} is already open in ${this.name}: use the Device you have, or close it first`);
+    if (loc.noIommu)
+      throw new Error(
+        `${loc.address} is in no-IOMMU group ${loc.group}: this library opens no-IOMMU devices through the container; use { iommu: 'noiommu' }`,
+      );
     const path = cdevNode(loc, this.cdevDir);
-    if (!path) throw new Error(`${loc.address} has no VFIO cdev in ${this.cdevDir}: the kernel needs CONFIG_VFIO_DEVICE_CDEV=y; use { iommu: 'type1' }`);
+    if (!path)
+      throw new Error(
+        `${loc.address} has no VFIO cdev in ${this.cdevDir}: the kernel needs CONFIG_VFIO_DEVICE_CDEV=y; use { iommu: 'type1' }`,
+      );
     // The kernel refuses the bind of a device whose group has a member on a host driver; say why first.
     if (viabilityBlockers(this.sysfs, loc.group).length > 0) throw new Error(notViableMessage(this.sysfs, loc.group));
     const fd = sysOpen(path, O_RDWR, 0, {
@@ -63,15 +74,36 @@ export class IommufdContext extends IommufdIoas {
     });
     let dev: Device;
     try {
-      const bind = structBuffer(vfio_device_bind_iommufd, { argsz: vfio_device_bind_iommufd.size, flags: 0, iommufd: this.fd });
+      const bind = structBuffer(vfio_device_bind_iommufd, {
+        argsz: vfio_device_bind_iommufd.size,
+        flags: 0,
+        iommufd: this.fd,
+      });
       sysIoctl(fd, VFIO_DEVICE_BIND_IOMMUFD, 'VFIO_DEVICE_BIND_IOMMUFD', bind, `${loc.address} (${path})`, {
         EBUSY: `another device of IOMMU group ${loc.group} is in use elsewhere, or bound to a host driver`,
         // The cdev path lets a device be bound once at a time (the group path allows more).
         EINVAL: `${loc.address} is already open (bound to an iommufd in this or another process): use the Device you have, or close it there first (fuser -v ${path})`,
       });
-      const attach = structBuffer(vfio_device_attach_iommufd_pt, { argsz: vfio_device_attach_iommufd_pt.size, flags: 0, pt_id: this.ioasId });
-      sysIoctl(fd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, 'VFIO_DEVICE_ATTACH_IOMMUFD_PT', attach, `${loc.address} to IOAS ${this.ioasId}`);
-      dev = new Device({ context: this, iommuGroup: loc.group, address: loc.address, fd, forget: (d) => this.#forget(d), ...options });
+      const attach = structBuffer(vfio_device_attach_iommufd_pt, {
+        argsz: vfio_device_attach_iommufd_pt.size,
+        flags: 0,
+        pt_id: this.ioasId,
+      });
+      sysIoctl(
+        fd,
+        VFIO_DEVICE_ATTACH_IOMMUFD_PT,
+        'VFIO_DEVICE_ATTACH_IOMMUFD_PT',
+        attach,
+        `${loc.address} to IOAS ${this.ioasId}`,
+      );
+      dev = new Device({
+        context: this,
+        iommuGroup: loc.group,
+        address: loc.address,
+        fd,
+        forget: (d) => this.#forget(d),
+        ...options,
+      });
     } catch (e) {
       sysClose(fd, path);
       throw e;

@@ -46,19 +46,30 @@ export function chooseIrqType(info: (type: IrqType) => IrqCapability): IrqType |
  * Checks the vector range `start..start+count-1` against the index's vector count and returns
  * it; `count` defaults to every vector from `start`. `what` names the device for messages.
  */
-export function checkVectorRange(what: string, type: IrqType, available: number, start = 0, count?: number): { start: number; count: number } {
+export function checkVectorRange(
+  what: string,
+  type: IrqType,
+  available: number,
+  start = 0,
+  count?: number,
+): { start: number; count: number } {
   const name = IRQ_NAME[type];
   if (available <= 0) {
-    throw new Error(`${what} has no ${name} vectors (VFIO_DEVICE_GET_IRQ_INFO reports count 0 for irq index ${IRQ_INDEX[type]}): use another type, or enable('auto') to pick one it supports`);
+    throw new Error(
+      `${what} has no ${name} vectors (VFIO_DEVICE_GET_IRQ_INFO reports count 0 for irq index ${IRQ_INDEX[type]}): use another type, or enable('auto') to pick one it supports`,
+    );
   }
   if (!Number.isInteger(start) || start < 0 || start >= available) {
     throw new RangeError(`${what}: ${name} start vector must be 0-${available - 1}, got ${start}`);
   }
   const n = count ?? available - start;
   if (!Number.isInteger(n) || n < 1 || start + n > available) {
-    throw new RangeError(`${what}: ${name} vectors ${start}..${start + n - 1} are outside the ${available} the device has (irq index ${IRQ_INDEX[type]}): use count 1-${available - start}`);
+    throw new RangeError(
+      `${what}: ${name} vectors ${start}..${start + n - 1} are outside the ${available} the device has (irq index ${IRQ_INDEX[type]}): use count 1-${available - start}`,
+    );
   }
-  if (type === 'intx' && (start !== 0 || n !== 1)) throw new RangeError(`${what}: INTx has exactly one vector (start 0, count 1)`);
+  if (type === 'intx' && (start !== 0 || n !== 1))
+    throw new RangeError(`${what}: INTx has exactly one vector (start 0, count 1)`);
   return { start, count: n };
 }
 
@@ -74,7 +85,8 @@ export function encodeIrqTag(tag: IrqTag): bigint {
     case 'request':
       return KIND_REQUEST << 32n;
     case 'vector':
-      if (!Number.isInteger(tag.vector) || tag.vector < 0 || tag.vector > 0xffff_ffff) throw new RangeError(`vector must be a u32, got ${tag.vector}`);
+      if (!Number.isInteger(tag.vector) || tag.vector < 0 || tag.vector > 0xffff_ffff)
+        throw new RangeError(`vector must be a u32, got ${tag.vector}`);
       return (KIND_VECTOR << 32n) | BigInt(tag.vector);
   }
 }

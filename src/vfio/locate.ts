@@ -25,13 +25,19 @@ export function locateDevice(sysfs: PciSysfs, addr: PciAddress): DeviceLocation 
   const group = sysfs.iommuGroup(addr);
   if (group === null && !isVfioDriver(driver)) {
     // In no-IOMMU mode a group appears only once vfio-pci binds; say both things.
-    throw new Error(`${addr} has no IOMMU group and is bound to ${driver ?? 'no driver'}: the IOMMU is off or does not cover it. Turn it on (intel_iommu=on or amd_iommu=on on the kernel command line, and VT-d / AMD-Vi in the firmware setup), then bind the device: vfio bind ${addr}. Without an IOMMU, VFIO's unsafe no-IOMMU mode is the way: boot with vfio.enable_unsafe_noiommu_mode=1 and bind the device.`);
+    throw new Error(
+      `${addr} has no IOMMU group and is bound to ${driver ?? 'no driver'}: the IOMMU is off or does not cover it. Turn it on (intel_iommu=on or amd_iommu=on on the kernel command line, and VT-d / AMD-Vi in the firmware setup), then bind the device: vfio bind ${addr}. Without an IOMMU, VFIO's unsafe no-IOMMU mode is the way: boot with vfio.enable_unsafe_noiommu_mode=1 and bind the device.`,
+    );
   }
   if (group === null) {
-    throw new Error(`${addr} has no IOMMU group: the IOMMU is off or does not cover it; turn it on (intel_iommu=on or amd_iommu=on on the kernel command line, and VT-d / AMD-Vi in the firmware setup), or use no-IOMMU mode (vfio.enable_unsafe_noiommu_mode=1), then rebind the device (vfio bind ${addr})`);
+    throw new Error(
+      `${addr} has no IOMMU group: the IOMMU is off or does not cover it; turn it on (intel_iommu=on or amd_iommu=on on the kernel command line, and VT-d / AMD-Vi in the firmware setup), or use no-IOMMU mode (vfio.enable_unsafe_noiommu_mode=1), then rebind the device (vfio bind ${addr})`,
+    );
   }
   if (!isVfioDriver(driver)) {
-    throw new Error(`${addr} is bound to ${driver ?? 'no driver'}, not vfio-pci: bind it first (as root) with: vfio bind ${addr}  (or: ${bindCommand(addr, sysfs.root)})`);
+    throw new Error(
+      `${addr} is bound to ${driver ?? 'no driver'}, not vfio-pci: bind it first (as root) with: vfio bind ${addr}  (or: ${bindCommand(addr, sysfs.root)})`,
+    );
   }
   return { address: addr, group, noIommu: sysfs.isNoIommuGroup(group), cdev: sysfs.vfioCdev(addr), driver };
 }

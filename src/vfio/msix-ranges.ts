@@ -1,7 +1,15 @@
 /** Where a device's MSI-X table and PBA sit in its BARs, read from the MSI-X capability. */
 import {
-  PCI_CAP_ID_MSIX, PCI_MSIX_FLAGS, PCI_MSIX_FLAGS_QSIZE, PCI_MSIX_PBA, PCI_MSIX_PBA_BIR, PCI_MSIX_PBA_OFFSET,
-  PCI_MSIX_TABLE, PCI_MSIX_TABLE_BIR, PCI_MSIX_TABLE_OFFSET, PCI_MSIX_ENTRY_SIZE,
+  PCI_CAP_ID_MSIX,
+  PCI_MSIX_FLAGS,
+  PCI_MSIX_FLAGS_QSIZE,
+  PCI_MSIX_PBA,
+  PCI_MSIX_PBA_BIR,
+  PCI_MSIX_PBA_OFFSET,
+  PCI_MSIX_TABLE,
+  PCI_MSIX_TABLE_BIR,
+  PCI_MSIX_TABLE_OFFSET,
+  PCI_MSIX_ENTRY_SIZE,
 } from '../../structs/index.js';
 import type { ConfigSpace } from '../pci/index.js';
 

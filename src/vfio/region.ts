@@ -4,7 +4,15 @@
  * access has exactly the stated width (see `MmioWindow`), is bounds- and alignment-checked,
  * and names the region when it is refused.
  */
-import { MAP_SHARED, PROT_READ, PROT_WRITE, VFIO_REGION_INFO_FLAG_MMAP, VFIO_REGION_INFO_FLAG_READ, VFIO_REGION_INFO_FLAG_WRITE, type RegionInfo } from '../../structs/index.js';
+import {
+  MAP_SHARED,
+  PROT_READ,
+  PROT_WRITE,
+  VFIO_REGION_INFO_FLAG_MMAP,
+  VFIO_REGION_INFO_FLAG_READ,
+  VFIO_REGION_INFO_FLAG_WRITE,
+  type RegionInfo,
+} from '../../structs/index.js';
 import { closeAll, Mapping, MmioWindow, pageSize, Resource, sysPread, sysPwrite } from '../sys/index.js';
 
 /** One mmapped part of a region. */
@@ -23,7 +31,11 @@ export interface RegionOptions {
 }
 
 /** `areas` minus the page-rounded `exclude` ranges. */
-export function subtractRanges(areas: Array<{ start: number; end: number }>, exclude: Array<{ start: number; end: number }>, page: number): Array<{ start: number; end: number }> {
+export function subtractRanges(
+  areas: Array<{ start: number; end: number }>,
+  exclude: Array<{ start: number; end: number }>,
+  page: number,
+): Array<{ start: number; end: number }> {
   let out = areas.filter((a) => a.end > a.start);
   for (const x of exclude) {
     const xs = Math.floor(x.start / page) * page;
@@ -90,13 +102,20 @@ export class Region extends Resource {
   #mapAreas(exclude: Array<{ start: number; end: number }>): void {
     const prot = (this.readable ? PROT_READ : 0) | (this.writable ? PROT_WRITE : 0);
     const page = pageSize();
-    const offered = (this.info.sparseMmap ?? [{ offset: 0n, size: this.info.size }]).map((a) => ({ start: Number(a.offset), end: Number(a.offset + a.size) }));
+    const offered = (this.info.sparseMmap ?? [{ offset: 0n, size: this.info.size }]).map((a) => ({
+      start: Number(a.offset),
+      end: Number(a.offset + a.size),
+    }));
     try {
       for (const { start, end } of subtractRanges(offered, exclude, page)) {
         const len = end - start;
         if (start % page !== 0) continue; // the kernel only offers page-aligned areas; skip anything else
         const mapping = new Mapping({
-          length: len, prot, flags: MAP_SHARED, fd: this.#fd, offset: this.info.offset + BigInt(start),
+          length: len,
+          prot,
+          flags: MAP_SHARED,
+          fd: this.#fd,
+          offset: this.info.offset + BigInt(start),
           target: `${this.label} [0x${start.toString(16)}, 0x${(start + len).toString(16)})`,
         });
         this.#areas.push({ start, end: start + len, mapping, window: new MmioWindow(mapping.buffer) });
@@ -106,7 +125,8 @@ export class Region extends Resource {
       this.#areas.length = 0;
       throw e;
     }
-    if (this.#areas.length === 1 && this.#areas[0].start === 0 && this.#areas[0].end >= this.size) this.#whole = this.#areas[0].window;
+    if (this.#areas.length === 1 && this.#areas[0].start === 0 && this.#areas[0].end >= this.size)
+      this.#whole = this.#areas[0].window;
   }
 
   #areaFor(offset: number, width: number): MappedArea | undefined {
@@ -117,10 +137,14 @@ export class Region extends Resource {
   #checkAccess(offset: number, width: number, op: string): void {
     this.check();
     if (!Number.isInteger(offset) || offset < 0 || offset + width > this.size) {
-      throw new RangeError(`${op} of ${width} bytes at 0x${Number(offset).toString(16)} is outside ${this.label} (0x${this.size.toString(16)} bytes)`);
+      throw new RangeError(
+        `${op} of ${width} bytes at 0x${Number(offset).toString(16)} is outside ${this.label} (0x${this.size.toString(16)} bytes)`,
+      );
     }
     if (offset % width !== 0) {
-      throw new RangeError(`${op} of ${width} bytes at 0x${offset.toString(16)} in ${this.label} is not ${width}-byte aligned: device registers take aligned accesses only`);
+      throw new RangeError(
+        `${op} of ${width} bytes at 0x${offset.toString(16)} in ${this.label} is not ${width}-byte aligned: device registers take aligned accesses only`,
+      );
     }
   }
 
@@ -147,19 +171,22 @@ export class Region extends Resource {
 
   read16(offset: number): number {
     const w = this.#whole;
-    if (w !== undefined && offset >>> 0 === offset && (offset & 1) === 0 && offset + 2 <= this.size) return w.read16(offset);
+    if (w !== undefined && offset >>> 0 === offset && (offset & 1) === 0 && offset + 2 <= this.size)
+      return w.read16(offset);
     return this.#read(offset, 2) as number;
   }
 
   read32(offset: number): number {
     const w = this.#whole;
-    if (w !== undefined && offset >>> 0 === offset && (offset & 3) === 0 && offset + 4 <= this.size) return w.read32(offset);
+    if (w !== undefined && offset >>> 0 === offset && (offset & 3) === 0 && offset + 4 <= this.size)
+      return w.read32(offset);
     return this.#read(offset, 4) as number;
   }
 
   read64(offset: number): bigint {
     const w = this.#whole;
-    if (w !== undefined && offset >>> 0 === offset && (offset & 7) === 0 && offset + 8 <= this.size) return w.read64(offset);
+    if (w !== undefined && offset >>> 0 === offset && (offset & 7) === 0 && offset + 8 <= this.size)
+      return w.read64(offset);
     return this.#read(offset, 8) as bigint;
   }
 
@@ -171,19 +198,22 @@ export class Region extends Resource {
 
   write16(offset: number, value: number): void {
     const w = this.#whole;
-    if (w !== undefined && offset >>> 0 === offset && (offset & 1) === 0 && offset + 2 <= this.size) return w.write16(offset, value);
+    if (w !== undefined && offset >>> 0 === offset && (offset & 1) === 0 && offset + 2 <= this.size)
+      return w.write16(offset, value);
     this.#write(offset, 2, value);
   }
 
   write32(offset: number, value: number): void {
     const w = this.#whole;
-    if (w !== undefined && offset >>> 0 === offset && (offset & 3) === 0 && offset + 4 <= this.size) return w.write32(offset, value);
+    if (w !== undefined && offset >>> 0 === offset && (offset & 3) === 0 && offset + 4 <= this.size)
+      return w.write32(offset, value);
     this.#write(offset, 4, value);
   }
 
   write64(offset: number, value: bigint): void {
     const w = this.#whole;
-    if (w !== undefined && offset >>> 0 === offset && (offset & 7) === 0 && offset + 8 <= this.size) return w.write64(offset, value);
+    if (w !== undefined && offset >>> 0 === offset && (offset & 7) === 0 && offset + 8 <= this.size)
+      return w.write64(offset, value);
     this.#write(offset, 8, value);
   }
 
@@ -193,10 +223,22 @@ export class Region extends Resource {
     const a = this.#areaFor(offset, width);
     if (a) {
       const o = offset - a.start;
-      return width === 1 ? a.window.read8(o) : width === 2 ? a.window.read16(o) : width === 4 ? a.window.read32(o) : a.window.read64(o);
+      return width === 1
+        ? a.window.read8(o)
+        : width === 2
+          ? a.window.read16(o)
+          : width === 4
+            ? a.window.read32(o)
+            : a.window.read64(o);
     }
     const b = this.#pread(offset, width);
-    return width === 1 ? b.readUInt8(0) : width === 2 ? b.readUInt16LE(0) : width === 4 ? b.readUInt32LE(0) : b.readBigUInt64LE(0);
+    return width === 1
+      ? b.readUInt8(0)
+      : width === 2
+        ? b.readUInt16LE(0)
+        : width === 4
+          ? b.readUInt32LE(0)
+          : b.readBigUInt64LE(0);
   }
 
   /** The checked write of `width` bytes: a mapped area, or pwrite on the device fd. */
@@ -219,8 +261,16 @@ export class Region extends Resource {
 
   #checkRange(offset: number, length: number, op: string): void {
     this.check();
-    if (!Number.isInteger(offset) || !Number.isInteger(length) || offset < 0 || length < 0 || offset + length > this.size) {
-      throw new RangeError(`${op} of ${length} bytes at 0x${Number(offset).toString(16)} is outside ${this.label} (0x${this.size.toString(16)} bytes)`);
+    if (
+      !Number.isInteger(offset) ||
+      !Number.isInteger(length) ||
+      offset < 0 ||
+      length < 0 ||
+      offset + length > this.size
+    ) {
+      throw new RangeError(
+        `${op} of ${length} bytes at 0x${Number(offset).toString(16)} is outside ${this.label} (0x${this.size.toString(16)} bytes)`,
+      );
     }
   }
 
@@ -232,7 +282,8 @@ export class Region extends Resource {
     if (a) out.set(a.window.u8.subarray(offset - a.start, offset - a.start + length));
     else if (length > 0) {
       const n = sysPread(this.#fd, out, length, this.info.offset + BigInt(offset), this.label);
-      if (n !== length) throw new Error(`${this.label}: short read of ${n}/${length} bytes at 0x${offset.toString(16)}`);
+      if (n !== length)
+        throw new Error(`${this.label}: short read of ${n}/${length} bytes at 0x${offset.toString(16)}`);
     }
     return out;
   }
@@ -244,7 +295,8 @@ export class Region extends Resource {
     if (a) a.window.u8.set(data, offset - a.start);
     else if (data.length > 0) {
       const n = sysPwrite(this.#fd, data, data.length, this.info.offset + BigInt(offset), this.label);
-      if (n !== data.length) throw new Error(`${this.label}: short write of ${n}/${data.length} bytes at 0x${offset.toString(16)}`);
+      if (n !== data.length)
+        throw new Error(`${this.label}: short write of ${n}/${data.length} bytes at 0x${offset.toString(16)}`);
     }
   }
 

@@ -13,7 +13,8 @@ export function viabilityBlockers(sysfs: PciSysfs, group: number): PciAddress[] 
 }
 
 /** Whether a member on `driver` keeps its group from being viable. */
-export const blocks = (driver: string | null): boolean => driver !== null && !VFIO_SAFE_DRIVERS.has(driver) && !driver.includes('vfio');
+export const blocks = (driver: string | null): boolean =>
+  driver !== null && !VFIO_SAFE_DRIVERS.has(driver) && !driver.includes('vfio');
 
 /** The error text for a group that is not viable: every member with its driver, and the fix. */
 export function notViableMessage(sysfs: PciSysfs, group: number): string {

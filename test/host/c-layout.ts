@@ -29,7 +29,9 @@ export function builtKernelHeaders(): string {
   const cache = process.env.VFIO_TS_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'vfio-ts');
   const dir = join(cache, 'kernel-vfio', 'current', 'include');
   if (!existsSync(join(dir, 'linux', 'iommufd.h'))) {
-    throw new Error(`no ${join(dir, 'linux', 'iommufd.h')}: the guest kernel with iommufd has not been built here; run scripts/vm/setup (it builds it once, about 5 minutes)`);
+    throw new Error(
+      `no ${join(dir, 'linux', 'iommufd.h')}: the guest kernel with iommufd has not been built here; run scripts/vm/setup (it builds it once, about 5 minutes)`,
+    );
   }
   return dir;
 }
@@ -86,11 +88,15 @@ export function cFacts(q: LayoutQuery): Map<string, bigint> {
     const exe = join(dir, 'layout');
     writeFileSync(c, src);
     try {
-      execFileSync('cc', ['-std=gnu11', '-Wall', ...(q.include ? ['-I', q.include] : []), '-o', exe, c], { stdio: ['ignore', 'pipe', 'pipe'] });
+      execFileSync('cc', ['-std=gnu11', '-Wall', ...(q.include ? ['-I', q.include] : []), '-o', exe, c], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
     } catch (e) {
       const err = e as { code?: string; stderr?: Buffer };
       if (err.code === 'ENOENT') throw new Error(`no C compiler (cc) on this machine: ${INSTALL_HINT}`);
-      throw new Error(`compiling the layout program failed (missing header?): ${INSTALL_HINT}\n${err.stderr?.toString() ?? ''}`);
+      throw new Error(
+        `compiling the layout program failed (missing header?): ${INSTALL_HINT}\n${err.stderr?.toString() ?? ''}`,
+      );
     }
     const out = execFileSync(exe, { encoding: 'utf8' });
     const facts = new Map<string, bigint>();

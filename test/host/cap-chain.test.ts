@@ -1,14 +1,36 @@
 import { describe, expect, it } from 'vitest';
 import {
-  CapChainError, VFIO_IOMMU_INFO_CAPS, VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE, VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL,
-  VFIO_REGION_INFO_CAP_MSIX_MAPPABLE, VFIO_REGION_INFO_CAP_SPARSE_MMAP, VFIO_REGION_INFO_FLAG_CAPS,
-  encodeStruct, parseIommuType1Info, parseRegionInfo, queryVariable, vfio_iommu_type1_info, vfio_region_info, walkCapChain,
+  CapChainError,
+  VFIO_IOMMU_INFO_CAPS,
+  VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE,
+  VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL,
+  VFIO_REGION_INFO_CAP_MSIX_MAPPABLE,
+  VFIO_REGION_INFO_CAP_SPARSE_MMAP,
+  VFIO_REGION_INFO_FLAG_CAPS,
+  encodeStruct,
+  parseIommuType1Info,
+  parseRegionInfo,
+  queryVariable,
+  vfio_iommu_type1_info,
+  vfio_region_info,
+  walkCapChain,
 } from '../../structs/index.js';
 
 /** Builds a vfio_region_info buffer with capabilities at given offsets (`next` as given). */
-function regionBuf(size: number, capOffset: number, caps: { at: number; id: number; next: number; body?: number[] }[]): Buffer {
+function regionBuf(
+  size: number,
+  capOffset: number,
+  caps: { at: number; id: number; next: number; body?: number[] }[],
+): Buffer {
   const buf = Buffer.alloc(size);
-  encodeStruct(buf, vfio_region_info, { argsz: size, flags: VFIO_REGION_INFO_FLAG_CAPS, index: 0, cap_offset: capOffset, size: 0x4000n, offset: 0n });
+  encodeStruct(buf, vfio_region_info, {
+    argsz: size,
+    flags: VFIO_REGION_INFO_FLAG_CAPS,
+    index: 0,
+    cap_offset: capOffset,
+    size: 0x4000n,
+    offset: 0n,
+  });
   for (const c of caps) {
     buf.writeUInt16LE(c.id, c.at);
     buf.writeUInt16LE(1, c.at + 2);
@@ -25,13 +47,19 @@ describe('capability chains', () => {
       { at: 80, id: VFIO_REGION_INFO_CAP_MSIX_MAPPABLE, next: 0 },
     ]);
     const info = parseRegionInfo(buf);
-    expect(info.sparseMmap).toEqual([{ offset: 0n, size: 0x1000n }, { offset: 0x3000n, size: 0x1000n }]);
+    expect(info.sparseMmap).toEqual([
+      { offset: 0n, size: 0x1000n },
+      { offset: 0x3000n, size: 0x1000n },
+    ]);
     expect(info.msixMappable).toBe(true);
     expect(info.size).toBe(0x4000n);
   });
 
   it('rejects a looping chain', () => {
-    const buf = regionBuf(64, 32, [{ at: 32, id: 2, next: 48 }, { at: 48, id: 3, next: 32 }]);
+    const buf = regionBuf(64, 32, [
+      { at: 32, id: 2, next: 48 },
+      { at: 48, id: 3, next: 32 },
+    ]);
     expect(() => parseRegionInfo(buf)).toThrow(CapChainError);
     expect(() => parseRegionInfo(buf)).toThrow(/links back to offset 32: a loop/);
   });
@@ -52,8 +80,12 @@ describe('capability chains', () => {
   });
 
   it('rejects a truncated buffer: header cut off', () => {
-    const full = regionBuf(64, 32, [{ at: 32, id: VFIO_REGION_INFO_CAP_SPARSE_MMAP, next: 0, body: [1, 0, 0, 0, 0x1000, 0] }]);
-    expect(() => parseRegionInfo(full.subarray(0, 36))).toThrow(/past the 36-byte buffer \(truncated or out of bounds\)/);
+    const full = regionBuf(64, 32, [
+      { at: 32, id: VFIO_REGION_INFO_CAP_SPARSE_MMAP, next: 0, body: [1, 0, 0, 0, 0x1000, 0] },
+    ]);
+    expect(() => parseRegionInfo(full.subarray(0, 36))).toThrow(
+      /past the 36-byte buffer \(truncated or out of bounds\)/,
+    );
   });
 
   it('rejects a truncated buffer: sparse areas cut off', () => {
@@ -84,7 +116,12 @@ describe('capability chains', () => {
 
   it('parses IOMMU info with IOVA ranges and dma_avail', () => {
     const buf = Buffer.alloc(24 + 16 + 32 + 16);
-    encodeStruct(buf, vfio_iommu_type1_info, { argsz: buf.length, flags: VFIO_IOMMU_INFO_CAPS | 1, iova_pgsizes: 0x40201000n, cap_offset: 24 });
+    encodeStruct(buf, vfio_iommu_type1_info, {
+      argsz: buf.length,
+      flags: VFIO_IOMMU_INFO_CAPS | 1,
+      iova_pgsizes: 0x40201000n,
+      cap_offset: 24,
+    });
     buf.writeUInt16LE(VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE, 24);
     buf.writeUInt32LE(72, 28);
     buf.writeUInt32LE(2, 32);
@@ -97,7 +134,10 @@ describe('capability chains', () => {
     buf.writeUInt32LE(65535, 80);
     const info = parseIommuType1Info(buf);
     expect(info.iovaPgsizes).toBe(0x40201000n);
-    expect(info.iovaRanges).toEqual([{ start: 0n, end: 0xfedfffffn }, { start: 0xfef00000n, end: 0x7fffffffffn }]);
+    expect(info.iovaRanges).toEqual([
+      { start: 0n, end: 0xfedfffffn },
+      { start: 0xfef00000n, end: 0x7fffffffffn },
+    ]);
     expect(info.dmaAvail).toBe(65535);
   });
 
@@ -115,6 +155,8 @@ describe('capability chains', () => {
   });
 
   it('queryVariable refuses an absurd argsz', () => {
-    expect(() => queryVariable(vfio_region_info, {}, (buf) => buf.writeUInt32LE(0x7fffffff, 0))).toThrow(/asks for 2147483647 bytes/);
+    expect(() => queryVariable(vfio_region_info, {}, (buf) => buf.writeUInt32LE(0x7fffffff, 0))).toThrow(
+      /asks for 2147483647 bytes/,
+    );
   });
 });

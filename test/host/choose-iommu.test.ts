@@ -15,7 +15,10 @@ const iommufd = join(dev, 'iommu');
 const cdevs = join(dev, 'vfio/devices');
 mkdirSync(cdevs, { recursive: true });
 
-function device(bdf: string, { driver, group, noiommu = false, cdev }: { driver?: string; group?: number; noiommu?: boolean; cdev?: string }): void {
+function device(
+  bdf: string,
+  { driver, group, noiommu = false, cdev }: { driver?: string; group?: number; noiommu?: boolean; cdev?: string },
+): void {
   const d = join(sys, 'bus/pci/devices', bdf);
   mkdirSync(d, { recursive: true });
   if (driver) {
@@ -49,13 +52,19 @@ const choose = (choice: string, bdf: string, withIommufd = true) => {
 
 describe('locateDevice', () => {
   it('a device that does not exist: says so, before anything about the IOMMU or /dev/vfio', () => {
-    expect(() => loc('0000:09:00.0')).toThrow(/^PCI device 0000:09:00\.0 not found \(.*\/bus\/pci\/devices\/0000:09:00\.0 does not exist\)/);
+    expect(() => loc('0000:09:00.0')).toThrow(
+      /^PCI device 0000:09:00\.0 not found \(.*\/bus\/pci\/devices\/0000:09:00\.0 does not exist\)/,
+    );
   });
   it('no IOMMU group: the IOMMU is off, how to turn it on, and the no-IOMMU alternative, with the address', () => {
-    expect(() => loc('0000:00:06.0')).toThrow(/^0000:00:06\.0 has no IOMMU group and is bound to e1000e: the IOMMU is off .*intel_iommu=on.*vfio bind 0000:00:06\.0.*vfio\.enable_unsafe_noiommu_mode=1/);
+    expect(() => loc('0000:00:06.0')).toThrow(
+      /^0000:00:06\.0 has no IOMMU group and is bound to e1000e: the IOMMU is off .*intel_iommu=on.*vfio bind 0000:00:06\.0.*vfio\.enable_unsafe_noiommu_mode=1/,
+    );
   });
   it('on a host driver: how to bind it, with the address', () => {
-    expect(() => loc('0000:00:07.0')).toThrow(/^0000:00:07\.0 is bound to e1000e, not vfio-pci: bind it first \(as root\) with: vfio bind 0000:00:07\.0/);
+    expect(() => loc('0000:00:07.0')).toThrow(
+      /^0000:00:07\.0 is bound to e1000e, not vfio-pci: bind it first \(as root\) with: vfio bind 0000:00:07\.0/,
+    );
   });
   it('reads the group, no-IOMMU groups and the cdev name', () => {
     expect(loc('0000:00:03.0')).toMatchObject({ group: 3, noIommu: false, cdev: 'vfio0', driver: 'vfio-pci' });
@@ -73,11 +82,17 @@ describe('chooseIommu', () => {
   });
   it('an explicit choice the machine cannot honour names what is missing', () => {
     expect(() => choose('iommufd', '0000:00:03.0', false)).toThrow(/does not exist; the kernel needs CONFIG_IOMMUFD=y/);
-    expect(() => choose('iommufd', '0000:00:04.0')).toThrow(/has no VFIO cdev in .*; the kernel needs CONFIG_VFIO_DEVICE_CDEV=y/);
-    expect(() => choose('noiommu', '0000:00:03.0')).toThrow(/^0000:00:03\.0 \(IOMMU group 3\) has an IOMMU: no-IOMMU mode is only for devices without one/);
+    expect(() => choose('iommufd', '0000:00:04.0')).toThrow(
+      /has no VFIO cdev in .*; the kernel needs CONFIG_VFIO_DEVICE_CDEV=y/,
+    );
+    expect(() => choose('noiommu', '0000:00:03.0')).toThrow(
+      /^0000:00:03\.0 \(IOMMU group 3\) has an IOMMU: no-IOMMU mode is only for devices without one/,
+    );
     expect(() => choose('type1', '0000:00:05.0')).toThrow(/is in a no-IOMMU group .*Use \{ iommu: 'noiommu' \}/);
     expect(() => choose('iommufd', '0000:00:05.0')).toThrow(/no-IOMMU group/);
-    expect(() => choose('vfio', '0000:00:03.0')).toThrow(/iommu must be one of auto, type1, iommufd, noiommu; got 'vfio'/);
+    expect(() => choose('vfio', '0000:00:03.0')).toThrow(
+      /iommu must be one of auto, type1, iommufd, noiommu; got 'vfio'/,
+    );
   });
   it('explicit choices that fit are taken as they are', () => {
     expect(choose('type1', '0000:00:03.0')).toBe('type1');

@@ -2,7 +2,15 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { UsageError, parseCommandArgs, parseInteger, parseSmallInteger, parseValue, parseWidth, requireOperands } from '../../src/cli/args.js';
+import {
+  UsageError,
+  parseCommandArgs,
+  parseInteger,
+  parseSmallInteger,
+  parseValue,
+  parseWidth,
+  requireOperands,
+} from '../../src/cli/args.js';
 import { formatSize, hexDump, toJson } from '../../src/cli/format.js';
 import { runCli } from '../../src/cli/main.js';
 import type { ListedDevice } from '../../src/cli/list.js';
@@ -17,9 +25,13 @@ function cli(...argv: string[]): { code: number; out: string; err: string } {
 
 describe('argument parsing', () => {
   it('parses options and positionals, with short forms', () => {
-    const opts = { width: { type: 'string' as const, short: 'w', description: '' }, json: { type: 'boolean' as const, description: '' } };
+    const opts = {
+      width: { type: 'string' as const, short: 'w', description: '' },
+      json: { type: 'boolean' as const, description: '' },
+    };
     expect(parseCommandArgs('read', ['00:03.0', '0', '0x10', '-w', '64', '--json'], opts)).toEqual({
-      positionals: ['00:03.0', '0', '0x10'], values: { width: '64', json: true },
+      positionals: ['00:03.0', '0', '0x10'],
+      values: { width: '64', json: true },
     });
     expect(parseCommandArgs('read', ['--width=8', 'a'], opts).values.width).toBe('8');
     expect(parseCommandArgs('read', ['-h'], opts).values.help).toBe(true);
@@ -43,7 +55,9 @@ describe('argument parsing', () => {
     expect(parseInteger('4096', 'OFFSET')).toBe(4096n);
     expect(parseInteger('0xffff_ffff_ffff_ffff', 'VALUE')).toBe(0xffff_ffff_ffff_ffffn);
     for (const bad of ['', '-1', '0x', '1.5', '12abc', 'ten', '0b101']) {
-      expect(() => parseInteger(bad, 'OFFSET')).toThrow(/OFFSET must be a non-negative integer in hex \(0x10\) or decimal \(16\)/);
+      expect(() => parseInteger(bad, 'OFFSET')).toThrow(
+        /OFFSET must be a non-negative integer in hex \(0x10\) or decimal \(16\)/,
+      );
     }
     expect(parseSmallInteger('5', 'BAR', 5)).toBe(5);
     expect(() => parseSmallInteger('6', 'BAR', 5)).toThrow(/BAR must be at most 5/);
@@ -74,7 +88,8 @@ describe('vfio command line', () => {
     expect(none.err).toMatch(/^usage: vfio COMMAND/);
     const help = cli('--help');
     expect(help.code).toBe(0);
-    for (const c of ['list', 'info', 'read', 'write', 'config', 'bind']) expect(help.out).toMatch(new RegExp(`^  ${c}\\b`, 'm'));
+    for (const c of ['list', 'info', 'read', 'write', 'config', 'bind'])
+      expect(help.out).toMatch(new RegExp(`^  ${c}\\b`, 'm'));
   });
 
   it('has --help for every command', () => {
@@ -95,7 +110,11 @@ describe('vfio command line', () => {
   });
 
   it('reports a bad address with the library message and exit code 1, before touching /dev/vfio', () => {
-    for (const argv of [['info', 'zz:zz'], ['read', '00:3.0', '0', '0'], ['config', '0000:00:20.0']]) {
+    for (const argv of [
+      ['info', 'zz:zz'],
+      ['read', '00:3.0', '0', '0'],
+      ['config', '0000:00:20.0'],
+    ]) {
       const r = cli(...argv);
       expect(r.code).toBe(1);
       expect(r.err).toMatch(/^error: '.*' is not a PCI address: expected domain:bus:device\.function/);
@@ -110,7 +129,9 @@ describe('vfio command line', () => {
     expect(cli('read', '00:03.0', '6', '0').err).toMatch(/^error: BAR must be at most 5/);
     expect(cli('read', '00:03.0', '0', '0', '--width', '24').err).toMatch(/^error: --width must be 8, 16, 32, 64/);
     expect(cli('read', '00:03.0', '0', '0', '--count', '0').err).toMatch(/^error: --count must be at least 1/);
-    expect(cli('write', '00:03.0', '0', '4', '0x1ff', '-w', '8').err).toMatch(/^error: VALUE 0x1ff does not fit in 8 bits/);
+    expect(cli('write', '00:03.0', '0', '4', '0x1ff', '-w', '8').err).toMatch(
+      /^error: VALUE 0x1ff does not fit in 8 bits/,
+    );
     expect(cli('config', '00:03.0', '0', '--width', '64').err).toMatch(/^error: --width must be 8, 16, 32/);
     expect(cli('list', 'extra').err).toMatch(/^error: unexpected operand 'extra'/);
   });
@@ -120,7 +141,12 @@ describe('vfio list over a fake sysfs', () => {
   let root: string;
 
   /** One device: files vendor/device/class, driver and iommu_group symlinks, group membership. */
-  function addDevice(addr: string, ids: { vendor: number; device: number; class: number }, driver: string | null, group: number | null): void {
+  function addDevice(
+    addr: string,
+    ids: { vendor: number; device: number; class: number },
+    driver: string | null,
+    group: number | null,
+  ): void {
     const dir = join(root, 'bus/pci/devices', addr);
     mkdirSync(dir, { recursive: true });
     const hex = (n: number, d: number): string => `0x${n.toString(16).padStart(d, '0')}\n`;
@@ -160,19 +186,51 @@ describe('vfio list over a fake sysfs', () => {
     expect(r.code).toBe(0);
     const list = JSON.parse(r.out) as ListedDevice[];
     const by = Object.fromEntries(list.map((d) => [d.address, d]));
-    expect(list.map((d) => d.address)).toEqual(['0000:00:00.0', '0000:00:03.0', '0000:00:04.0', '0000:01:01.0', '0000:01:02.0', '0000:02:00.0', '0000:02:00.1', '0000:03:00.0']);
+    expect(list.map((d) => d.address)).toEqual([
+      '0000:00:00.0',
+      '0000:00:03.0',
+      '0000:00:04.0',
+      '0000:01:01.0',
+      '0000:01:02.0',
+      '0000:02:00.0',
+      '0000:02:00.1',
+      '0000:03:00.0',
+    ]);
     expect(by['0000:00:03.0']).toEqual({
-      address: '0000:00:03.0', vendor: '1234', device: '11e8', class: '00ff00', className: 'Unclassified device',
-      driver: 'vfio-pci', iommuGroup: 3, groupMembers: ['0000:00:03.0'], viable: true, blockers: [],
+      address: '0000:00:03.0',
+      vendor: '1234',
+      device: '11e8',
+      class: '00ff00',
+      className: 'Unclassified device',
+      driver: 'vfio-pci',
+      iommuGroup: 3,
+      groupMembers: ['0000:00:03.0'],
+      viable: true,
+      blockers: [],
     });
     expect(by['0000:00:00.0'].viable).toBe(true); // no driver
-    expect(by['0000:00:04.0']).toMatchObject({ driver: 'nvme', viable: false, blockers: [{ address: '0000:00:04.0', driver: 'nvme' }], className: 'Non-Volatile memory controller' });
+    expect(by['0000:00:04.0']).toMatchObject({
+      driver: 'nvme',
+      viable: false,
+      blockers: [{ address: '0000:00:04.0', driver: 'nvme' }],
+      className: 'Non-Volatile memory controller',
+    });
     for (const a of ['0000:01:01.0', '0000:01:02.0']) {
-      expect(by[a]).toMatchObject({ iommuGroup: 6, groupMembers: ['0000:01:01.0', '0000:01:02.0'], viable: false, blockers: [{ address: '0000:01:02.0', driver: 'virtio-pci' }] });
+      expect(by[a]).toMatchObject({
+        iommuGroup: 6,
+        groupMembers: ['0000:01:01.0', '0000:01:02.0'],
+        viable: false,
+        blockers: [{ address: '0000:01:02.0', driver: 'virtio-pci' }],
+      });
     }
     expect(by['0000:02:00.0'].viable).toBe(true);
     expect(by['0000:02:00.1']).toMatchObject({ driver: null, viable: true });
-    expect(by['0000:03:00.0']).toMatchObject({ iommuGroup: null, groupMembers: [], viable: false, className: '3D controller' });
+    expect(by['0000:03:00.0']).toMatchObject({
+      iommuGroup: null,
+      groupMembers: [],
+      viable: false,
+      className: '3D controller',
+    });
   });
 
   it('prints a readable table naming what blocks a group', () => {
@@ -182,10 +240,34 @@ describe('vfio list over a fake sysfs', () => {
     expect(lines[0]).toMatch(/^ADDRESS\s+ID\s+CLASS\s+DRIVER\s+GROUP\s+VFIO-VIABLE\s+DESCRIPTION$/);
     expect(lines).toHaveLength(9);
     const row = (addr: string): string[] => lines.find((l) => l.startsWith(addr))!.split(/\s{2,}/);
-    expect(row('0000:00:03.0')).toEqual(['0000:00:03.0', '1234:11e8', '00ff', 'vfio-pci', '3', 'yes', 'Unclassified device']);
-    expect(row('0000:01:01.0')).toEqual(['0000:01:01.0', '1234:11e8', '00ff', 'vfio-pci', '6', 'no (0000:01:02.0 on virtio-pci)', 'Unclassified device']);
+    expect(row('0000:00:03.0')).toEqual([
+      '0000:00:03.0',
+      '1234:11e8',
+      '00ff',
+      'vfio-pci',
+      '3',
+      'yes',
+      'Unclassified device',
+    ]);
+    expect(row('0000:01:01.0')).toEqual([
+      '0000:01:01.0',
+      '1234:11e8',
+      '00ff',
+      'vfio-pci',
+      '6',
+      'no (0000:01:02.0 on virtio-pci)',
+      'Unclassified device',
+    ]);
     expect(row('0000:02:00.1')).toEqual(['0000:02:00.1', '8086:10d3', '0200', '-', '7', 'yes', 'Ethernet controller']);
-    expect(row('0000:03:00.0')).toEqual(['0000:03:00.0', '10de:1eb8', '0302', '-', '-', 'no (no IOMMU group)', '3D controller']);
+    expect(row('0000:03:00.0')).toEqual([
+      '0000:03:00.0',
+      '10de:1eb8',
+      '0302',
+      '-',
+      '-',
+      'no (no IOMMU group)',
+      '3D controller',
+    ]);
   });
 
   it('fails clearly when the sysfs root has no PCI bus', () => {
@@ -204,7 +286,9 @@ describe('vfio list over a fake sysfs', () => {
     writeFileSync(join(root, 'bus/pci/drivers_probe'), '');
     const r = cli('bind', '0000:00:04.0', '--sysfs', root);
     expect(r.code).toBe(1);
-    expect(r.err).toMatch(/^error: binding 0000:00:04\.0 to vfio-pci failed: it is bound to nvme; is the vfio-pci module loaded/);
+    expect(r.err).toMatch(
+      /^error: binding 0000:00:04\.0 to vfio-pci failed: it is bound to nvme; is the vfio-pci module loaded/,
+    );
     expect(readFileSync(join(dir, 'driver_override'), 'utf8')).toBe('vfio-pci');
     expect(readFileSync(join(root, 'bus/pci/drivers_probe'), 'utf8')).toBe('0000:00:04.0');
     const absent = cli('bind', '05:00.0', '--sysfs', root);
@@ -215,7 +299,9 @@ describe('vfio list over a fake sysfs', () => {
 describe('output formatting', () => {
   it('dumps bytes like lspci -xxx', () => {
     const bytes = Uint8Array.from({ length: 32 }, (_, i) => i);
-    expect(hexDump(bytes)).toBe('00: 00 01 02 03 04 05 06 07 08 09 0a 0b 0c 0d 0e 0f\n10: 10 11 12 13 14 15 16 17 18 19 1a 1b 1c 1d 1e 1f');
+    expect(hexDump(bytes)).toBe(
+      '00: 00 01 02 03 04 05 06 07 08 09 0a 0b 0c 0d 0e 0f\n10: 10 11 12 13 14 15 16 17 18 19 1a 1b 1c 1d 1e 1f',
+    );
     expect(hexDump(new Uint8Array(4096)).split('\n')[255]).toMatch(/^ff0: 00/);
   });
 

@@ -1,7 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import {
-  FLEXIBLE_ARRAYS, IOMMUFD_CONSTANTS, IOMMUFD_IOCTLS, IOMMUFD_STRUCTS, LIBC_CONSTANTS, LIBC_STRUCTS, PCI_CONSTANTS,
-  VFIO_CONSTANTS, VFIO_IOCTLS, VFIO_STRUCTS, koffi, vfio_info_cap_header,
+  FLEXIBLE_ARRAYS,
+  IOMMUFD_CONSTANTS,
+  IOMMUFD_IOCTLS,
+  IOMMUFD_STRUCTS,
+  LIBC_CONSTANTS,
+  LIBC_STRUCTS,
+  PCI_CONSTANTS,
+  VFIO_CONSTANTS,
+  VFIO_IOCTLS,
+  VFIO_STRUCTS,
+  koffi,
+  vfio_info_cap_header,
 } from '../../structs/index.js';
 import * as structs from '../../structs/index.js';
 import { builtKernelHeaders, cFacts, jsFacts, mismatches, type LayoutQuery } from './c-layout.js';
@@ -9,13 +19,26 @@ import { builtKernelHeaders, cFacts, jsFacts, mismatches, type LayoutQuery } fro
 // C types these as long or int: the masks are ~0x0fUL, and (1 << 31) is a negative int.
 // They apply to 32-bit registers and fields, where structs/ keeps the unsigned 32-bit value,
 // so they are compared on their low 32 bits.
-const COMPARED_AS_U32 = new Set(['PCI_BASE_ADDRESS_MEM_MASK', 'PCI_BASE_ADDRESS_IO_MASK', 'VFIO_REGION_TYPE_PCI_VENDOR_TYPE']);
+const COMPARED_AS_U32 = new Set([
+  'PCI_BASE_ADDRESS_MEM_MASK',
+  'PCI_BASE_ADDRESS_IO_MASK',
+  'VFIO_REGION_TYPE_PCI_VENDOR_TYPE',
+]);
 
 const query: LayoutQuery = {
   structs: { ...VFIO_STRUCTS, ...LIBC_STRUCTS },
   flexible: Object.fromEntries(Object.entries(FLEXIBLE_ARRAYS).map(([k, v]) => [k, v.field])),
   macros: { ...VFIO_IOCTLS, ...VFIO_CONSTANTS, ...PCI_CONSTANTS, ...LIBC_CONSTANTS },
-  headers: ['linux/vfio.h', 'linux/pci_regs.h', 'sys/epoll.h', 'sys/mman.h', 'linux/mman.h', 'sys/eventfd.h', 'sys/resource.h', 'fcntl.h'],
+  headers: [
+    'linux/vfio.h',
+    'linux/pci_regs.h',
+    'sys/epoll.h',
+    'sys/mman.h',
+    'linux/mman.h',
+    'sys/eventfd.h',
+    'sys/resource.h',
+    'fcntl.h',
+  ],
 };
 
 // The layouts 6.1 already had, against this machine's own headers (bookworm: 6.1).
@@ -48,7 +71,9 @@ describe('structs/ against the kernel headers, compiled with cc', () => {
     expect(types.sort()).toEqual([...Object.keys(query.structs), ...Object.keys(IOMMUFD_STRUCTS)].sort());
     const allIoctls = { ...VFIO_IOCTLS, ...IOMMUFD_IOCTLS };
     // Request codes are the VFIO_*/IOMMU_* numbers from _IO(';', 100) up; none may be missing from the tables.
-    const looksLikeIoctl = exported.filter(([k, v]) => /^(VFIO|IOMMU)_/.test(k) && typeof v === 'number' && v >= 0x3b64 && v < 0x3c00);
+    const looksLikeIoctl = exported.filter(
+      ([k, v]) => /^(VFIO|IOMMU)_/.test(k) && typeof v === 'number' && v >= 0x3b64 && v < 0x3c00,
+    );
     expect(looksLikeIoctl.map(([k]) => k).sort()).toEqual(Object.keys(allIoctls).sort());
   });
 
@@ -64,7 +89,7 @@ describe('structs/ against the kernel headers, compiled with cc', () => {
 
 // Everything, the iommufd and device-cdev layouts included, against the uapi headers of the
 // guest kernel that scripts/vm/setup builds (bookworm's own headers predate iommufd).
-describe('structs/ against the built guest kernel\'s headers (iommufd, device cdev)', () => {
+describe("structs/ against the built guest kernel's headers (iommufd, device cdev)", () => {
   const include = builtKernelHeaders();
   // The kernel's uapi only: its <linux/mman.h> and glibc's <sys/mman.h> redefine each other.
   // VFIO_TYPE1_NESTING_IOMMU (6) left the uapi in 6.12: checked against 6.1 above only.
@@ -81,7 +106,11 @@ describe('structs/ against the built guest kernel\'s headers (iommufd, device cd
   for (const name of COMPARED_AS_U32) c.set(name, BigInt.asUintN(32, c.get(name)!));
 
   it('every iommufd and device-cdev layout matches C, field by field', () => {
-    const keys = [...js.keys()].filter((k) => Object.keys(IOMMUFD_STRUCTS).some((s) => k.includes(`struct ${s})`) || k.includes(`struct ${s},`) || k.includes(`struct ${s} *`)));
+    const keys = [...js.keys()].filter((k) =>
+      Object.keys(IOMMUFD_STRUCTS).some(
+        (s) => k.includes(`struct ${s})`) || k.includes(`struct ${s},`) || k.includes(`struct ${s} *`),
+      ),
+    );
     expect(keys.length).toBeGreaterThan(40);
     expect(mismatches(c, new Map(keys.map((k) => [k, js.get(k)!])))).toEqual([]);
   });

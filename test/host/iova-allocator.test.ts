@@ -62,15 +62,26 @@ describe('IovaAllocator', () => {
   });
 
   it('refuses ranges outside the DMA window', () => {
-    expect(() => new IovaAllocator({ ranges: [{ start: 1n << 40n, end: (1n << 41n) - 1n }], minAlign: PAGE, addressBits: 32 })).toThrow(/no usable IOVA space/);
+    expect(
+      () =>
+        new IovaAllocator({ ranges: [{ start: 1n << 40n, end: (1n << 41n) - 1n }], minAlign: PAGE, addressBits: 32 }),
+    ).toThrow(/no usable IOVA space/);
   });
 
   it('property: live allocations never overlap, stay in range and aligned, and freeing restores all space', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 1, max: 64 }), fc.integer({ min: 0, max: 6 }), fc.nat()), { maxLength: 200 }),
+        fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 1, max: 64 }), fc.integer({ min: 0, max: 6 }), fc.nat()), {
+          maxLength: 200,
+        }),
         (ops) => {
-          const a = new IovaAllocator({ ranges: [{ start: 0n, end: 0x7fffffn }, { start: 0x900000n, end: 0xffffffn }], minAlign: PAGE });
+          const a = new IovaAllocator({
+            ranges: [
+              { start: 0n, end: 0x7fffffn },
+              { start: 0x900000n, end: 0xffffffn },
+            ],
+            minAlign: PAGE,
+          });
           const total = a.freeBytes;
           const live: Array<{ start: bigint; end: bigint }> = [];
           for (const [doAlloc, pages, alignLog, pick] of ops) {

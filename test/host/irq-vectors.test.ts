@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { checkVectorRange, chooseIrqType, decodeIrqTag, encodeIrqTag, type IrqType } from '../../src/vfio/irq-vectors.js';
+import {
+  checkVectorRange,
+  chooseIrqType,
+  decodeIrqTag,
+  encodeIrqTag,
+  type IrqType,
+} from '../../src/vfio/irq-vectors.js';
 
 describe('chooseIrqType', () => {
   const caps = (c: Partial<Record<IrqType, [number, boolean]>>) => (t: IrqType) => {
@@ -22,7 +28,9 @@ describe('checkVectorRange', () => {
     expect(checkVectorRange('dev', 'msix', 65, 2, 4)).toEqual({ start: 2, count: 4 });
   });
   it('rejects ranges outside the device, naming the device, the type and the fix', () => {
-    expect(() => checkVectorRange('0000:00:03.0', 'msix', 4, 2, 3)).toThrow(/0000:00:03\.0: MSI-X vectors 2\.\.4 are outside the 4 the device has \(irq index 2\): use count 1-2/);
+    expect(() => checkVectorRange('0000:00:03.0', 'msix', 4, 2, 3)).toThrow(
+      /0000:00:03\.0: MSI-X vectors 2\.\.4 are outside the 4 the device has \(irq index 2\): use count 1-2/,
+    );
     expect(() => checkVectorRange('d', 'msi', 1, 1)).toThrow(/MSI start vector must be 0-0, got 1/);
     expect(() => checkVectorRange('d', 'msi', 1, 0, 0)).toThrow(RangeError);
     expect(() => checkVectorRange('d', 'msix', 0)).toThrow(/d has no MSI-X vectors .*enable\('auto'\)/);
@@ -32,22 +40,30 @@ describe('checkVectorRange', () => {
     expect(checkVectorRange('d', 'intx', 1)).toEqual({ start: 0, count: 1 });
   });
   it('accepts exactly the ranges inside the device (property)', () => {
-    fc.assert(fc.property(fc.integer({ min: 1, max: 2048 }), fc.integer({ min: -2, max: 2100 }), fc.integer({ min: -2, max: 2100 }), (avail, start, count) => {
-      const ok = start >= 0 && count >= 1 && start + count <= avail;
-      let threw = false;
-      try {
-        expect(checkVectorRange('d', 'msix', avail, start, count)).toEqual({ start, count });
-      } catch {
-        threw = true;
-      }
-      expect(threw).toBe(!ok);
-    }));
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 2048 }),
+        fc.integer({ min: -2, max: 2100 }),
+        fc.integer({ min: -2, max: 2100 }),
+        (avail, start, count) => {
+          const ok = start >= 0 && count >= 1 && start + count <= avail;
+          let threw = false;
+          try {
+            expect(checkVectorRange('d', 'msix', avail, start, count)).toEqual({ start, count });
+          } catch {
+            threw = true;
+          }
+          expect(threw).toBe(!ok);
+        },
+      ),
+    );
   });
 });
 
 describe('epoll tags', () => {
   it('round-trip and reject foreign data', () => {
-    for (const v of [0, 1, 64, 0xffff_ffff]) expect(decodeIrqTag(encodeIrqTag({ kind: 'vector', vector: v }))).toEqual({ kind: 'vector', vector: v });
+    for (const v of [0, 1, 64, 0xffff_ffff])
+      expect(decodeIrqTag(encodeIrqTag({ kind: 'vector', vector: v }))).toEqual({ kind: 'vector', vector: v });
     expect(decodeIrqTag(encodeIrqTag({ kind: 'request' }))).toEqual({ kind: 'request' });
     expect(decodeIrqTag(0n)).toBeUndefined();
     expect(decodeIrqTag(123n)).toBeUndefined();

@@ -46,12 +46,14 @@ describe('layers', () => {
       for (const m of text.matchAll(/^\s*(?:import|export)\s[^'"]*?from\s+'([^']+)'/gm)) {
         const spec = m[1];
         if (!spec.startsWith('.')) {
-          if (from === 'structs' && spec !== 'koffi') bad.push(`${relative(ROOT, f)} imports ${spec}: structs/ may import koffi only`);
+          if (from === 'structs' && spec !== 'koffi')
+            bad.push(`${relative(ROOT, f)} imports ${spec}: structs/ may import koffi only`);
           continue;
         }
         const target = resolve(dirname(f), spec.replace(/\.js$/, '.ts'));
         const to = layerOf(target);
-        if (to !== from && !ALLOWED[from].includes(to)) bad.push(`${relative(ROOT, f)} (${from}) imports ${relative(ROOT, target)} (${to})`);
+        if (to !== from && !ALLOWED[from].includes(to))
+          bad.push(`${relative(ROOT, f)} (${from}) imports ${relative(ROOT, target)} (${to})`);
       }
     }
     expect(files.length).toBeGreaterThan(40);
@@ -63,8 +65,10 @@ describe('layers', () => {
     for (const f of files) {
       if (layerOf(f) === 'structs') continue;
       const text = readFileSync(f, 'utf8');
-      for (const m of text.matchAll(/\b(koffi\.(?:struct|pack|union)|cStruct|_IOW?R?)\(/g)) bad.push(`${relative(ROOT, f)}: ${m[1]}(`);
-      for (const m of text.matchAll(/\b0x3b[0-9a-f]{2}\b/gi)) bad.push(`${relative(ROOT, f)}: ${m[0]} looks like a VFIO ioctl number`);
+      for (const m of text.matchAll(/\b(koffi\.(?:struct|pack|union)|cStruct|_IOW?R?)\(/g))
+        bad.push(`${relative(ROOT, f)}: ${m[1]}(`);
+      for (const m of text.matchAll(/\b0x3b[0-9a-f]{2}\b/gi))
+        bad.push(`${relative(ROOT, f)}: ${m[0]} looks like a VFIO ioctl number`);
     }
     expect(bad).toEqual([]);
   });

@@ -2,7 +2,13 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { PCI_CAP_ID_EXP, PCI_CAP_ID_MSI, PCI_CAP_ID_MSIX, PCI_EXT_CAP_ID_DSN, PCI_EXT_CAP_ID_ERR } from '../../structs/index.js';
+import {
+  PCI_CAP_ID_EXP,
+  PCI_CAP_ID_MSI,
+  PCI_CAP_ID_MSIX,
+  PCI_EXT_CAP_ID_DSN,
+  PCI_EXT_CAP_ID_ERR,
+} from '../../structs/index.js';
 import { ConfigSpace, PciSysfs, bindCommand, parsePciAddress, type ConfigAccessor } from '../../src/pci/index.js';
 
 describe('PCI addresses', () => {
@@ -47,7 +53,14 @@ describe('PciSysfs over a fake sysfs tree', () => {
     expect(sysfs.driver(parsePciAddress('01:02.0'))).toBe('virtio-pci');
     expect(sysfs.driver(parsePciAddress('00:1f.0'))).toBeNull();
     expect(sysfs.groupMembers(6)).toEqual(['0000:01:01.0', '0000:01:02.0']);
-    expect(sysfs.info(parsePciAddress('00:03.0'))).toEqual({ address: '0000:00:03.0', vendor: 0x1234, device: 0x11e8, class: 0x00ff00, driver: 'vfio-pci', iommuGroup: 3 });
+    expect(sysfs.info(parsePciAddress('00:03.0'))).toEqual({
+      address: '0000:00:03.0',
+      vendor: 0x1234,
+      device: 0x11e8,
+      class: 0x00ff00,
+      driver: 'vfio-pci',
+      iommuGroup: 3,
+    });
   });
 
   it('names a missing device and how to list devices', () => {
@@ -55,7 +68,9 @@ describe('PciSysfs over a fake sysfs tree', () => {
   });
 
   it('gives the bind command for a device', () => {
-    expect(bindCommand(parsePciAddress('01:02.0'), root)).toContain(`echo vfio-pci > ${root}/bus/pci/devices/0000:01:02.0/driver_override`);
+    expect(bindCommand(parsePciAddress('01:02.0'), root)).toContain(
+      `echo vfio-pci > ${root}/bus/pci/devices/0000:01:02.0/driver_override`,
+    );
   });
 });
 
@@ -65,7 +80,8 @@ function bufferConfig(size: number): { buf: Buffer; cfg: ConfigSpace } {
   const acc: ConfigAccessor = {
     size,
     read: (o, w) => (w === 1 ? buf.readUInt8(o) : w === 2 ? buf.readUInt16LE(o) : buf.readUInt32LE(o)),
-    write: (o, w, v) => void (w === 1 ? buf.writeUInt8(v, o) : w === 2 ? buf.writeUInt16LE(v, o) : buf.writeUInt32LE(v, o)),
+    write: (o, w, v) =>
+      void (w === 1 ? buf.writeUInt8(v, o) : w === 2 ? buf.writeUInt16LE(v, o) : buf.writeUInt32LE(v, o)),
   };
   return { buf, cfg: new ConfigSpace(acc) };
 }
@@ -75,14 +91,24 @@ describe('ConfigSpace', () => {
     const { buf, cfg } = bufferConfig(4096);
     buf.writeUInt16LE(0x0010, 6); // status: capability list
     buf[0x34] = 0x40;
-    buf[0x40] = PCI_CAP_ID_MSIX; buf[0x41] = 0x60;
-    buf[0x60] = PCI_CAP_ID_EXP; buf[0x61] = 0x50;
-    buf[0x50] = PCI_CAP_ID_MSI; buf[0x51] = 0x00;
+    buf[0x40] = PCI_CAP_ID_MSIX;
+    buf[0x41] = 0x60;
+    buf[0x60] = PCI_CAP_ID_EXP;
+    buf[0x61] = 0x50;
+    buf[0x50] = PCI_CAP_ID_MSI;
+    buf[0x51] = 0x00;
     buf.writeUInt32LE(PCI_EXT_CAP_ID_ERR | (2 << 16) | (0x140 << 20), 0x100);
     buf.writeUInt32LE(PCI_EXT_CAP_ID_DSN | (1 << 16), 0x140);
-    expect(cfg.capabilities()).toEqual([{ id: 0x11, offset: 0x40 }, { id: 0x10, offset: 0x60 }, { id: 5, offset: 0x50 }]);
+    expect(cfg.capabilities()).toEqual([
+      { id: 0x11, offset: 0x40 },
+      { id: 0x10, offset: 0x60 },
+      { id: 5, offset: 0x50 },
+    ]);
     expect(cfg.findCapability(PCI_CAP_ID_MSI)).toBe(0x50);
-    expect(cfg.extendedCapabilities()).toEqual([{ id: 1, version: 2, offset: 0x100 }, { id: 3, version: 1, offset: 0x140 }]);
+    expect(cfg.extendedCapabilities()).toEqual([
+      { id: 1, version: 2, offset: 0x100 },
+      { id: 3, version: 1, offset: 0x140 },
+    ]);
     buf.writeUInt32LE((0xfebf0000 | 0x4 | 0x8) >>> 0, 0x10); // 64-bit prefetchable memory
     buf.writeUInt32LE(0x00000001, 0x14); // upper half
     buf.writeUInt32LE(0xc001, 0x18); // I/O
@@ -96,8 +122,10 @@ describe('ConfigSpace', () => {
     const { buf, cfg } = bufferConfig(256);
     buf.writeUInt16LE(0x0010, 6);
     buf[0x34] = 0x40;
-    buf[0x40] = 5; buf[0x41] = 0x48;
-    buf[0x48] = 9; buf[0x49] = 0x40;
+    buf[0x40] = 5;
+    buf[0x41] = 0x48;
+    buf[0x48] = 9;
+    buf[0x49] = 0x40;
     expect(() => cfg.capabilities()).toThrow(/broken at offset 0x40 \(out of range or a loop\)/);
     buf[0x49] = 0x10;
     expect(() => cfg.capabilities()).toThrow(/broken at offset 0x10/);

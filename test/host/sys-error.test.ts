@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { O_RDWR, VFIO_GET_API_VERSION, VFIO_GROUP_GET_STATUS, structBuffer, vfio_group_status } from '../../structs/index.js';
+import {
+  O_RDWR,
+  VFIO_GET_API_VERSION,
+  VFIO_GROUP_GET_STATUS,
+  structBuffer,
+  vfio_group_status,
+} from '../../structs/index.js';
 import { SysError, sysClose, sysIoctl, sysOpen } from '../../src/sys/index.js';
 import { openFdCount } from '../support/fd-count.js';
 
@@ -44,7 +50,9 @@ describe('SysError from real failing system calls', () => {
       expect(err!.syscall).toBe('ioctl(VFIO_GROUP_GET_STATUS)');
       expect(err!.message).toContain('/dev/null');
       expect(err!.message).toMatch(/ENOTTY \(errno 25, Inappropriate ioctl for device\)/);
-      expect(err!.hint).toBe('/dev/null does not support ioctl(VFIO_GROUP_GET_STATUS): it is not the kind of file this request is for');
+      expect(err!.hint).toBe(
+        '/dev/null does not support ioctl(VFIO_GROUP_GET_STATUS): it is not the kind of file this request is for',
+      );
       // Integer-argument form fails the same way.
       expect(() => sysIoctl(fd, VFIO_GET_API_VERSION, 'VFIO_GET_API_VERSION', 0, '/dev/null')).toThrow(/ENOTTY/);
     } finally {

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE, RLIMIT_MEMLOCK, RLIMIT_NOFILE } from '../../structs/index.js';
+import {
+  MAP_ANONYMOUS,
+  MAP_PRIVATE,
+  PROT_READ,
+  PROT_WRITE,
+  RLIMIT_MEMLOCK,
+  RLIMIT_NOFILE,
+} from '../../structs/index.js';
 import { Epoll, EventFd, FdWatcher, Mapping, MmioWindow, SysError, getRlimit, pageSize } from '../../src/sys/index.js';
 import { openFdCount } from '../support/fd-count.js';
 
@@ -20,8 +27,12 @@ describe('memory mappings and views', () => {
   });
 
   it('a failing mmap throws a SysError naming the target', () => {
-    expect(() => new Mapping({ length: 4096, prot: PROT_READ, flags: MAP_PRIVATE, fd: -1, target: 'nothing' })).toThrow(SysError);
-    expect(() => new Mapping({ length: 4096, prot: PROT_READ, flags: MAP_PRIVATE, fd: -1, target: 'nothing' })).toThrow(/mmap on nothing failed: EBADF/);
+    expect(() => new Mapping({ length: 4096, prot: PROT_READ, flags: MAP_PRIVATE, fd: -1, target: 'nothing' })).toThrow(
+      SysError,
+    );
+    expect(() => new Mapping({ length: 4096, prot: PROT_READ, flags: MAP_PRIVATE, fd: -1, target: 'nothing' })).toThrow(
+      /mmap on nothing failed: EBADF/,
+    );
   });
 });
 

@@ -48,8 +48,9 @@ describe.skipIf(skip).concurrent('scripts/vm/run', () => {
   it('kills a command that hangs at --timeout, and QEMU with it', async () => {
     const pidfile = join(tmp, 'qemu.pid');
     const start = Date.now();
-    const r = await run(['--devices', 'none', '--timeout', '20', '--', 'sleep', '1000'],
-      { VFIO_TS_VM_PIDFILE: pidfile });
+    const r = await run(['--devices', 'none', '--timeout', '20', '--', 'sleep', '1000'], {
+      VFIO_TS_VM_PIDFILE: pidfile,
+    });
     expect(r.code, r.stderr).toBe(124);
     expect(r.stderr).toContain('TIMED OUT after 20 s');
     expect(Date.now() - start).toBeLessThan(60_000);
@@ -82,7 +83,19 @@ describe('scripts/vm/run command line', () => {
   it('--help lists every option, the devices and the manifest, exit 0', async () => {
     const r = await run(['--help']);
     expect(r.code).toBe(0);
-    for (const word of ['--kernel', '--no-iommu', '--devices', '--timeout', '--memory', '--log', 'edu', 'nvme',
-      'e1000e', 'nonviable', '/run/vfio-ts/manifest.json']) expect(r.stdout).toContain(word);
+    for (const word of [
+      '--kernel',
+      '--no-iommu',
+      '--devices',
+      '--timeout',
+      '--memory',
+      '--log',
+      'edu',
+      'nvme',
+      'e1000e',
+      'nonviable',
+      '/run/vfio-ts/manifest.json',
+    ])
+      expect(r.stdout).toContain(word);
   });
 });

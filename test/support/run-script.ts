@@ -10,9 +10,14 @@ export interface ScriptRun {
 /** Resolves with the exit code and output; rejects only when the child cannot run or times out. */
 export function runScript(script: string, args: readonly string[] = [], timeoutMs = 55_000): Promise<ScriptRun> {
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, ['--import', 'tsx', script, ...args], { encoding: 'utf8', timeout: timeoutMs }, (err, stdout, stderr) => {
-      if (err && typeof err.code !== 'number') return reject(err); // spawn failure or timeout
-      resolve({ code: err ? (err.code as number) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', script, ...args],
+      { encoding: 'utf8', timeout: timeoutMs },
+      (err, stdout, stderr) => {
+        if (err && typeof err.code !== 'number') return reject(err); // spawn failure or timeout
+        resolve({ code: err ? (err.code as number) : 0, stdout, stderr });
+      },
+    );
   });
 }

@@ -18,7 +18,11 @@ describe('vfio command in the VM', () => {
   });
 
   it('write then read: the liveness register answers with the complement; --count and --width', async () => {
-    expect(await vfio('write', edu.bdf, '0', '0x4', '0x12345678')).toEqual({ code: 0, stdout: 'BAR0+0x4 <- 0x12345678\n', stderr: '' });
+    expect(await vfio('write', edu.bdf, '0', '0x4', '0x12345678')).toEqual({
+      code: 0,
+      stdout: 'BAR0+0x4 <- 0x12345678\n',
+      stderr: '',
+    });
     const r = await vfio('read', edu.bdf, '0', '0', '--count', '2', '-w', '32');
     expect(r.code).toBe(0);
     expect(r.stdout).toBe('0x0000: 0x010000ed\n0x0004: 0xedcba987\n');
@@ -62,12 +66,22 @@ describe('vfio command in the VM', () => {
     expect(r.code).toBe(0);
     const list = JSON.parse(r.stdout) as ListedDevice[];
     const by = (bdf: string) => list.find((d) => d.address === bdf)!;
-    expect(by(edu.bdf)).toMatchObject({ vendor: '1234', device: '11e8', driver: 'vfio-pci', iommuGroup: edu.group, viable: true });
+    expect(by(edu.bdf)).toMatchObject({
+      vendor: '1234',
+      device: '11e8',
+      driver: 'vfio-pci',
+      iommuGroup: edu.group,
+      viable: true,
+    });
     const stuck = testDevice('edu-nonviable');
     const rng = testDevice('rng-host');
     expect(stuck.group).toBe(rng.group);
     for (const d of [stuck, rng]) {
-      expect(by(d.bdf)).toMatchObject({ iommuGroup: d.group, viable: false, blockers: [{ address: rng.bdf, driver: 'virtio-pci' }] });
+      expect(by(d.bdf)).toMatchObject({
+        iommuGroup: d.group,
+        viable: false,
+        blockers: [{ address: rng.bdf, driver: 'virtio-pci' }],
+      });
     }
   });
 
@@ -76,7 +90,8 @@ describe('vfio command in the VM', () => {
     expect(r).toEqual({
       code: 1,
       stdout: '',
-      stderr: "error: '00:3.0' is not a PCI address: expected domain:bus:device.function in hex, such as 0000:00:03.0 or 00:03.0 (device 00-1f, function 0-7); lspci -D lists them\n",
+      stderr:
+        "error: '00:3.0' is not a PCI address: expected domain:bus:device.function in hex, such as 0000:00:03.0 or 00:03.0 (device 00-1f, function 0-7); lspci -D lists them\n",
     });
   });
 
@@ -84,7 +99,11 @@ describe('vfio command in the VM', () => {
     const rng = testDevice('rng-host');
     const r = await vfio('info', rng.bdf);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(new RegExp(`^error: ${rng.bdf} is bound to virtio-pci, not vfio-pci: bind it first \\(as root\\) with: vfio bind ${rng.bdf}  \\(or: echo vfio-pci > `));
+    expect(r.stderr).toMatch(
+      new RegExp(
+        `^error: ${rng.bdf} is bound to virtio-pci, not vfio-pci: bind it first \\(as root\\) with: vfio bind ${rng.bdf}  \\(or: echo vfio-pci > `,
+      ),
+    );
   });
 
   it('a device in a group that is not viable: the library error names the members', async () => {

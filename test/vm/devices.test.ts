@@ -88,7 +88,10 @@ describe('config space of e1000e', () => {
   it('decodes the BARs as the kernel sees them, and walks both capability lists', () => {
     const nic = testDevice('e1000e');
     using dev = openDevice(nic.bdf);
-    const decoded = dev.config.bars().filter((b) => b.address !== 0n).map((b) => ({ index: b.index, start: b.address, io: b.io }));
+    const decoded = dev.config
+      .bars()
+      .filter((b) => b.address !== 0n)
+      .map((b) => ({ index: b.index, start: b.address, io: b.io }));
     expect(decoded).toEqual(sysfsBars(nic.bdf));
     expect(decoded.find((b) => b.index === 2)?.io).toBe(true);
     expect(dev.config.capabilities()).toEqual(sysfsCapabilities(nic.bdf));
@@ -134,7 +137,9 @@ describe(`IOMMU contexts and groups (${backend})`, () => {
   if (!manifest().backends.includes('iommufd')) {
     it('asking for iommufd on a kernel without it names CONFIG_IOMMUFD, and opens nothing [kernels without iommufd]', () => {
       const before = openFdCount();
-      expect(() => openDevice(testDevice('edu').bdf, { iommu: 'iommufd' })).toThrow(/iommufd is not available for .*: \/dev\/iommu does not exist; the kernel needs CONFIG_IOMMUFD=y/);
+      expect(() => openDevice(testDevice('edu').bdf, { iommu: 'iommufd' })).toThrow(
+        /iommufd is not available for .*: \/dev\/iommu does not exist; the kernel needs CONFIG_IOMMUFD=y/,
+      );
       expect(openFdCount()).toBe(before);
     });
   }
@@ -142,8 +147,14 @@ describe(`IOMMU contexts and groups (${backend})`, () => {
   it(`asking for no-IOMMU mode for a device behind an IOMMU says it has one${on('type1', 'iommufd')}`, () => {
     const edu = testDevice('edu');
     const before = openFdCount();
-    expect(() => openDevice(edu.bdf, { iommu: 'noiommu' })).toThrow(new RegExp(`^${edu.bdf} \\(IOMMU group ${edu.group}\\) has an IOMMU: no-IOMMU mode is only for devices without one`));
-    expect(() => openDevice(edu.bdf, { iommu: 'vfio' as never })).toThrow(/iommu must be one of auto, type1, iommufd, noiommu; got 'vfio'/);
+    expect(() => openDevice(edu.bdf, { iommu: 'noiommu' })).toThrow(
+      new RegExp(
+        `^${edu.bdf} \\(IOMMU group ${edu.group}\\) has an IOMMU: no-IOMMU mode is only for devices without one`,
+      ),
+    );
+    expect(() => openDevice(edu.bdf, { iommu: 'vfio' as never })).toThrow(
+      /iommu must be one of auto, type1, iommufd, noiommu; got 'vfio'/,
+    );
     expect(openFdCount()).toBe(before);
   });
 
@@ -155,7 +166,8 @@ describe(`IOMMU contexts and groups (${backend})`, () => {
     const context = backend === 'iommufd' ? new IommufdContext() : new Container();
     const a = openDevice(edu.bdf, { context });
     const b = openDevice(nvme.bdf, { context, dmaBits: 32 });
-    if (context instanceof Container) expect(context.groups.map((g) => g.number).sort()).toEqual([edu.group, nvme.group].sort());
+    if (context instanceof Container)
+      expect(context.groups.map((g) => g.number).sort()).toEqual([edu.group, nvme.group].sort());
     else expect(context.devices.map((d) => d.address).sort()).toEqual([edu.bdf, nvme.bdf].sort());
     expect(a.bar(0).read32(0)).toBe(0x010000ed);
     expect(b.bar(0).read32(8)).toBe(0x00010400);
@@ -205,7 +217,11 @@ describe(`IOMMU contexts and groups (${backend})`, () => {
   it('a device on its host driver: says so and how to bind it, and leaves nothing open', () => {
     const rng = testDevice('rng-host');
     const before = openFdCount();
-    expect(() => openDevice(rng.bdf)).toThrow(new RegExp(`^${rng.bdf} is bound to virtio-pci, not vfio-pci: bind it first \\(as root\\) with: vfio bind ${rng.bdf}  \\(or: echo vfio-pci > /sys/bus/pci/devices/${rng.bdf}/driver_override`));
+    expect(() => openDevice(rng.bdf)).toThrow(
+      new RegExp(
+        `^${rng.bdf} is bound to virtio-pci, not vfio-pci: bind it first \\(as root\\) with: vfio bind ${rng.bdf}  \\(or: echo vfio-pci > /sys/bus/pci/devices/${rng.bdf}/driver_override`,
+      ),
+    );
     expect(openFdCount()).toBe(before);
   });
 

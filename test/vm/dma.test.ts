@@ -34,7 +34,13 @@ describe('DMA with edu', () => {
   });
   afterAll(() => dev?.close());
 
-  function roundTrip(src: Uint8Array, srcIova: bigint, dst: Uint8Array, dstIova: bigint, [size, so, devo, doff]: (typeof CASES)[number]): void {
+  function roundTrip(
+    src: Uint8Array,
+    srcIova: bigint,
+    dst: Uint8Array,
+    dstIova: bigint,
+    [size, so, devo, doff]: (typeof CASES)[number],
+  ): void {
     const data = randomFillSync(new Uint8Array(size));
     src.set(data, so);
     dst.fill(0xa5);
@@ -73,67 +79,79 @@ describe('DMA with edu', () => {
     for (const c of CASES.slice(2, 6)) roundTrip(h.bytes, h.iova, h.view(far, 8192), h.iova + BigInt(far), c);
   });
 
-  if (runsOn('type1', 'iommufd')) it(`writes seen by the device stay out of read-only buffers${on('type1', 'iommufd')}`, () => {
-    using ro = dev.dma.alloc(4096, { deviceReadOnly: true });
-    using rw = dev.dma.alloc(4096);
-    ro.bytes.fill(0x11);
-    rw.bytes.fill(0x22);
-    dmaToDevice(dev.bar(0), ro.iova, 0, 64); // the device may read it
-    dmaToRam(dev.bar(0), 0, rw.iova, 64);
-    expect(rw.bytes.subarray(0, 64).every((v) => v === 0x11)).toBe(true);
-    rw.bytes.fill(0x33);
-    dmaToDevice(dev.bar(0), rw.iova, 0, 64);
-    dmaToRam(dev.bar(0), 0, ro.iova, 64); // blocked by the IOMMU
-    expect(ro.bytes.subarray(0, 64).every((v) => v === 0x11)).toBe(true);
-  });
+  if (runsOn('type1', 'iommufd'))
+    it(`writes seen by the device stay out of read-only buffers${on('type1', 'iommufd')}`, () => {
+      using ro = dev.dma.alloc(4096, { deviceReadOnly: true });
+      using rw = dev.dma.alloc(4096);
+      ro.bytes.fill(0x11);
+      rw.bytes.fill(0x22);
+      dmaToDevice(dev.bar(0), ro.iova, 0, 64); // the device may read it
+      dmaToRam(dev.bar(0), 0, rw.iova, 64);
+      expect(rw.bytes.subarray(0, 64).every((v) => v === 0x11)).toBe(true);
+      rw.bytes.fill(0x33);
+      dmaToDevice(dev.bar(0), rw.iova, 0, 64);
+      dmaToRam(dev.bar(0), 0, ro.iova, 64); // blocked by the IOMMU
+      expect(ro.bytes.subarray(0, 64).every((v) => v === 0x11)).toBe(true);
+    });
 
-  if (runsOn('type1', 'iommufd')) it(`after unmap, the IOMMU blocks device DMA to the old IOVA and the library keeps working${on('type1', 'iommufd')}`, () => {
-    const container = dev.iommu;
-    const mem = new Mapping({ length: 4096, prot: PROT_READ | PROT_WRITE, flags: MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE });
-    try {
-      const iova = 0x4000_0000n;
-      container.mapDma({ vaddr: mem.address, iova, size: 4096n, readable: true, writable: true });
+  if (runsOn('type1', 'iommufd'))
+    it(`after unmap, the IOMMU blocks device DMA to the old IOVA and the library keeps working${on('type1', 'iommufd')}`, () => {
+      const container = dev.iommu;
+      const mem = new Mapping({
+        length: 4096,
+        prot: PROT_READ | PROT_WRITE,
+        flags: MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE,
+      });
+      try {
+        const iova = 0x4000_0000n;
+        container.mapDma({ vaddr: mem.address, iova, size: 4096n, readable: true, writable: true });
+        using src = dev.dma.alloc(4096);
+        src.bytes.fill(0x5a);
+        dmaToDevice(dev.bar(0), src.iova, 0, 256);
+        dmaToRam(dev.bar(0), 0, iova, 256);
+        expect(mem.u8[0]).toBe(0x5a); // reachable while mapped
+        container.unmapDma(iova, 4096n);
+        mem.u8.fill(0xc3);
+        dmaToRam(dev.bar(0), 0, iova, 256);
+        expect(mem.u8.subarray(0, 256).every((v) => v === 0xc3)).toBe(true);
+        using again = dev.dma.alloc(4096);
+        dmaToRam(dev.bar(0), 0, again.iova, 256);
+        expect(again.bytes[255]).toBe(0x5a);
+      } finally {
+        mem.close();
+      }
+    });
+
+  if (runsOn('noiommu'))
+    it(`the IOVA is the buffer's physical address, and the device wrote there${on('noiommu')}`, () => {
+      using buf = dev.dma.alloc(4096);
+      // An independent reading of /proc/self/pagemap for the same memory.
+      expect(buf.iova).toBe(physicalAddressOf(buf.vaddr, 4096n));
+      expect(buf.iova).toBeLessThan(6n << 30n); // inside the guest's RAM
       using src = dev.dma.alloc(4096);
-      src.bytes.fill(0x5a);
-      dmaToDevice(dev.bar(0), src.iova, 0, 256);
-      dmaToRam(dev.bar(0), 0, iova, 256);
-      expect(mem.u8[0]).toBe(0x5a); // reachable while mapped
-      container.unmapDma(iova, 4096n);
-      mem.u8.fill(0xc3);
-      dmaToRam(dev.bar(0), 0, iova, 256);
-      expect(mem.u8.subarray(0, 256).every((v) => v === 0xc3)).toBe(true);
-      using again = dev.dma.alloc(4096);
-      dmaToRam(dev.bar(0), 0, again.iova, 256);
-      expect(again.bytes[255]).toBe(0x5a);
-    } finally {
-      mem.close();
-    }
-  });
+      src.bytes.fill(0x6b);
+      dmaToDevice(dev.bar(0), src.iova, 0, 100);
+      buf.bytes.fill(0);
+      dmaToRam(dev.bar(0), 0, buf.iova, 100);
+      expect(buf.bytes.subarray(0, 100).every((v) => v === 0x6b)).toBe(true);
+      expect(buf.bytes[100]).toBe(0);
+      // A multi-page buffer is physically contiguous: hugepage-backed by default here.
+      using big = dev.dma.alloc(64 * 1024);
+      expect(big.size).toBe(2 << 20);
+      expect(big.iova).toBe(physicalAddressOf(big.vaddr, BigInt(big.size)));
+      expect(() => dev.dma.alloc(4096, { deviceReadOnly: true })).toThrow(
+        /deviceReadOnly cannot be enforced without an IOMMU/,
+      );
+      expect(() => dev.dma.alloc(4096, { iova: 'identity' })).toThrow(/identity IOVA does not apply/);
+    });
 
-  if (runsOn('noiommu')) it(`the IOVA is the buffer's physical address, and the device wrote there${on('noiommu')}`, () => {
-    using buf = dev.dma.alloc(4096);
-    // An independent reading of /proc/self/pagemap for the same memory.
-    expect(buf.iova).toBe(physicalAddressOf(buf.vaddr, 4096n));
-    expect(buf.iova).toBeLessThan(6n << 30n); // inside the guest's RAM
-    using src = dev.dma.alloc(4096);
-    src.bytes.fill(0x6b);
-    dmaToDevice(dev.bar(0), src.iova, 0, 100);
-    buf.bytes.fill(0);
-    dmaToRam(dev.bar(0), 0, buf.iova, 100);
-    expect(buf.bytes.subarray(0, 100).every((v) => v === 0x6b)).toBe(true);
-    expect(buf.bytes[100]).toBe(0);
-    // A multi-page buffer is physically contiguous: hugepage-backed by default here.
-    using big = dev.dma.alloc(64 * 1024);
-    expect(big.size).toBe(2 << 20);
-    expect(big.iova).toBe(physicalAddressOf(big.vaddr, BigInt(big.size)));
-    expect(() => dev.dma.alloc(4096, { deviceReadOnly: true })).toThrow(/deviceReadOnly cannot be enforced without an IOMMU/);
-    expect(() => dev.dma.alloc(4096, { iova: 'identity' })).toThrow(/identity IOVA does not apply/);
-  });
-
-  if (runsOn('type1', 'iommufd')) it(`identity IOVA is refused with the reason: the process address is outside the 39-bit aperture${on('type1', 'iommufd')}`, () => {
-    expect(() => dev.dma.alloc(4096, { iova: 'identity' })).toThrow(/identity IOVA impossible: the buffer's virtual address 0x7f[0-9a-f]+.* IOMMU ranges: 0x0-0xfedfffff, 0xfef00000-0x7fffffffff/);
-    expect(dev.dma.buffers).toBe(0); // nothing left behind
-  });
+  if (runsOn('type1', 'iommufd'))
+    it(`identity IOVA is refused with the reason: the process address is outside the 39-bit aperture${on('type1', 'iommufd')}`, () => {
+      expect(() => dev.dma.alloc(4096, { iova: 'identity' })).toThrow(
+        /identity IOVA impossible: the buffer's virtual address 0x7f[0-9a-f]+.* IOMMU ranges: 0x0-0xfedfffff, 0xfef00000-0x7fffffffff/,
+      );
+      expect(dev.dma.buffers).toBe(0); // nothing left behind
+    });
 
   it('10,000 map/unmap cycles leave dma_avail, locked memory and the IOVA space where they started', () => {
     const before = { avail: dev.dma.info().dmaAvail, locked: lockedBytes(), free: dev.dma.allocator.freeBytes };
@@ -150,34 +168,39 @@ describe('DMA with edu', () => {
   });
 
   // Without an IOMMU a buffer must be physically contiguous: no 4 GiB one.
-  if (runsOn('type1', 'iommufd')) it(`maps 4 GiB and more: the device reaches bytes past the 4 GiB mark${on('type1', 'iommufd')}`, () => {
-    const FOUR_GIB = 2 ** 32;
-    const available = Number(/MemAvailable:\s+(\d+)/.exec(readFileSync('/proc/meminfo', 'utf8'))![1]) * 1024;
-    if (available < FOUR_GIB + (256 << 20)) {
-      throw new Error(`this test needs a guest with more than 4 GiB free (${available} bytes are): run it with scripts/vm/run --memory 6G, as npm run test:vm does`);
-    }
-    using big = dev.dma.alloc(FOUR_GIB + 8192);
-    expect(big.size).toBe(FOUR_GIB + 8192);
-    expect(() => big.bytes).toThrow(/use view\(offset, length\)/);
-    const first = big.view(0, 8192);
-    const beyond = big.view(FOUR_GIB, 8192);
-    first.fill(0x11);
-    beyond.fill(0x77);
-    // From past 4 GiB to the device, and back into the second page: a size or IOVA cut to
-    // 32 bits would send the device somewhere else.
-    dmaToDevice(dev.bar(0), big.iovaAt(FOUR_GIB + 100), 0, 1000);
-    dmaToRam(dev.bar(0), 0, big.iovaAt(4096), 1000);
-    expect(first.subarray(4096, 5096).every((v) => v === 0x77)).toBe(true);
-    expect(first[0]).toBe(0x11);
-    first.fill(0x22, 0, 4096);
-    dmaToDevice(dev.bar(0), big.iova, 0, 500);
-    dmaToRam(dev.bar(0), 0, big.iovaAt(FOUR_GIB + 4096), 500);
-    expect(beyond.subarray(4096, 4596).every((v) => v === 0x22)).toBe(true);
-  }, 300_000);
+  if (runsOn('type1', 'iommufd'))
+    it(`maps 4 GiB and more: the device reaches bytes past the 4 GiB mark${on('type1', 'iommufd')}`, () => {
+      const FOUR_GIB = 2 ** 32;
+      const available = Number(/MemAvailable:\s+(\d+)/.exec(readFileSync('/proc/meminfo', 'utf8'))![1]) * 1024;
+      if (available < FOUR_GIB + (256 << 20)) {
+        throw new Error(
+          `this test needs a guest with more than 4 GiB free (${available} bytes are): run it with scripts/vm/run --memory 6G, as npm run test:vm does`,
+        );
+      }
+      using big = dev.dma.alloc(FOUR_GIB + 8192);
+      expect(big.size).toBe(FOUR_GIB + 8192);
+      expect(() => big.bytes).toThrow(/use view\(offset, length\)/);
+      const first = big.view(0, 8192);
+      const beyond = big.view(FOUR_GIB, 8192);
+      first.fill(0x11);
+      beyond.fill(0x77);
+      // From past 4 GiB to the device, and back into the second page: a size or IOVA cut to
+      // 32 bits would send the device somewhere else.
+      dmaToDevice(dev.bar(0), big.iovaAt(FOUR_GIB + 100), 0, 1000);
+      dmaToRam(dev.bar(0), 0, big.iovaAt(4096), 1000);
+      expect(first.subarray(4096, 5096).every((v) => v === 0x77)).toBe(true);
+      expect(first[0]).toBe(0x11);
+      first.fill(0x22, 0, 4096);
+      dmaToDevice(dev.bar(0), big.iova, 0, 500);
+      dmaToRam(dev.bar(0), 0, big.iovaAt(FOUR_GIB + 4096), 500);
+      expect(beyond.subarray(4096, 4596).every((v) => v === 0x22)).toBe(true);
+    }, 300_000);
 
   it('hugepages beyond what is reserved give a clear error', () => {
     const free = Number(readFileSync('/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages', 'utf8'));
-    expect(() => dev.dma.alloc((free + 1) * (2 << 20), { hugepages: '2M' })).toThrow(new RegExp(`${free + 1} free 2M hugepages are needed and ${free} are free`));
+    expect(() => dev.dma.alloc((free + 1) * (2 << 20), { hugepages: '2M' })).toThrow(
+      new RegExp(`${free + 1} free 2M hugepages are needed and ${free} are free`),
+    );
     expect(dev.dma.buffers).toBe(0);
   });
 });
@@ -187,66 +210,82 @@ describe('DMA limits', () => {
     using dev = openDevice(testDevice('edu').bdf);
     const sysfs = '/sys/kernel/mm/hugepages/hugepages-1048576kB/free_hugepages';
     const free = existsSync(sysfs) ? readFileSync(sysfs, 'utf8').trim() : 'none (this page size is not supported here)';
-    expect(() => dev.dma.alloc(1 << 30, { hugepages: '1G' })).toThrow(`1 free 1G hugepages are needed and ${free} are free: reserve more`);
+    expect(() => dev.dma.alloc(1 << 30, { hugepages: '1G' })).toThrow(
+      `1 free 1G hugepages are needed and ${free} are free: reserve more`,
+    );
     expect(dev.dma.buffers).toBe(0);
   });
 
-  if (runsOn('type1')) it(`when the kernel runs out of mappings (dma_entry_limit), the error names the limit${on('type1')}`, () => {
-    // The limit is read when a container is opened: lower it, open, restore.
-    const param = '/sys/module/vfio_iommu_type1/parameters/dma_entry_limit';
-    const saved = readFileSync(param, 'utf8').trim();
-    writeFileSync(param, '8');
-    let dev: ReturnType<typeof openDevice>;
-    try {
-      dev = openDevice(testDevice('edu').bdf);
-    } finally {
-      writeFileSync(param, saved);
-    }
-    try {
-      expect(dev.dma.info().dmaAvail).toBe(8);
-      const held = Array.from({ length: 8 }, () => dev.dma.alloc(4096));
-      expect(dev.dma.info().dmaAvail).toBe(0);
-      let err: Error | undefined;
+  if (runsOn('type1'))
+    it(`when the kernel runs out of mappings (dma_entry_limit), the error names the limit${on('type1')}`, () => {
+      // The limit is read when a container is opened: lower it, open, restore.
+      const param = '/sys/module/vfio_iommu_type1/parameters/dma_entry_limit';
+      const saved = readFileSync(param, 'utf8').trim();
+      writeFileSync(param, '8');
+      let dev: ReturnType<typeof openDevice>;
       try {
-        dev.dma.alloc(4096);
-      } catch (e) {
-        err = e as Error;
+        dev = openDevice(testDevice('edu').bdf);
+      } finally {
+        writeFileSync(param, saved);
       }
-      expect(err?.message).toMatch(/ioctl\(VFIO_IOMMU_MAP_DMA\) on .* failed: ENOSPC .*no DMA mapping left \(dma_avail 0; the vfio_iommu_type1 dma_entry_limit, 65535 by default, counts mappings; this context holds 8\): use pools or hugepages/);
-      expect(dev.dma.buffers).toBe(8); // the failed one left nothing behind
-      held.pop()!.close();
-      using again = dev.dma.alloc(4096); // room again
-      expect(again.iova % 4096n).toBe(0n);
-    } finally {
-      dev.close();
-    }
-  });
+      try {
+        expect(dev.dma.info().dmaAvail).toBe(8);
+        const held = Array.from({ length: 8 }, () => dev.dma.alloc(4096));
+        expect(dev.dma.info().dmaAvail).toBe(0);
+        let err: Error | undefined;
+        try {
+          dev.dma.alloc(4096);
+        } catch (e) {
+          err = e as Error;
+        }
+        expect(err?.message).toMatch(
+          /ioctl\(VFIO_IOMMU_MAP_DMA\) on .* failed: ENOSPC .*no DMA mapping left \(dma_avail 0; the vfio_iommu_type1 dma_entry_limit, 65535 by default, counts mappings; this context holds 8\): use pools or hugepages/,
+        );
+        expect(dev.dma.buffers).toBe(8); // the failed one left nothing behind
+        held.pop()!.close();
+        using again = dev.dma.alloc(4096); // room again
+        expect(again.iova % 4096n).toBe(0n);
+      } finally {
+        dev.close();
+      }
+    });
 });
 
 // No-IOMMU DMA needs CAP_SYS_RAWIO and physical addresses (CAP_SYS_ADMIN): root only.
-if (runsOn('type1', 'iommufd')) describe('DMA for an unprivileged user with a small RLIMIT_MEMLOCK', () => {
-  it(`gets the locked-memory error with the limit and the fix, not a bare ENOMEM${on('type1', 'iommufd')}`, () => {
-    const edu = testDevice('edu');
-    // What a deployment gives a service user: the group file, or the iommufd and the cdev.
-    const files = backend === 'iommufd' ? ['/dev/iommu', edu.cdev!] : [`/dev/vfio/${edu.group}`];
-    const owners = files.map((f) => statSync(f));
-    for (const f of files) chownSync(f, 65534, 65534);
-    try {
-      const out = execFileSync(process.execPath, ['--import', 'tsx', 'test/vm/fixtures/memlock-child.ts', edu.bdf, String(1 << 20)], {
-        uid: 65534, gid: 65534, encoding: 'utf8', env: { ...process.env, HOME: '/tmp' }, timeout: 60_000,
-      });
-      const r = JSON.parse(out.trim().split('\n').pop()!);
-      expect(r.uid).toBe(65534);
-      expect(r.memlock).toBe(String(1 << 20));
-      expect(r.small).toMatch(/^ok iova=0x/);
-      expect(r.large).toMatch(/pinning 67108864 bytes \(64\.0 MiB\) for DMA would pass the locked-memory limit: RLIMIT_MEMLOCK is 1048576 bytes \(1\.0 MiB\)/);
-      expect(r.large).toMatch(/ulimit -l/);
-      expect(r.large).not.toMatch(/^ENOMEM/);
-    } finally {
-      files.forEach((f, i) => chownSync(f, owners[i].uid, owners[i].gid));
-    }
+if (runsOn('type1', 'iommufd'))
+  describe('DMA for an unprivileged user with a small RLIMIT_MEMLOCK', () => {
+    it(`gets the locked-memory error with the limit and the fix, not a bare ENOMEM${on('type1', 'iommufd')}`, () => {
+      const edu = testDevice('edu');
+      // What a deployment gives a service user: the group file, or the iommufd and the cdev.
+      const files = backend === 'iommufd' ? ['/dev/iommu', edu.cdev!] : [`/dev/vfio/${edu.group}`];
+      const owners = files.map((f) => statSync(f));
+      for (const f of files) chownSync(f, 65534, 65534);
+      try {
+        const out = execFileSync(
+          process.execPath,
+          ['--import', 'tsx', 'test/vm/fixtures/memlock-child.ts', edu.bdf, String(1 << 20)],
+          {
+            uid: 65534,
+            gid: 65534,
+            encoding: 'utf8',
+            env: { ...process.env, HOME: '/tmp' },
+            timeout: 60_000,
+          },
+        );
+        const r = JSON.parse(out.trim().split('\n').pop()!);
+        expect(r.uid).toBe(65534);
+        expect(r.memlock).toBe(String(1 << 20));
+        expect(r.small).toMatch(/^ok iova=0x/);
+        expect(r.large).toMatch(
+          /pinning 67108864 bytes \(64\.0 MiB\) for DMA would pass the locked-memory limit: RLIMIT_MEMLOCK is 1048576 bytes \(1\.0 MiB\)/,
+        );
+        expect(r.large).toMatch(/ulimit -l/);
+        expect(r.large).not.toMatch(/^ENOMEM/);
+      } finally {
+        files.forEach((f, i) => chownSync(f, owners[i].uid, owners[i].gid));
+      }
+    });
   });
-});
 
 describe(`device lifecycle with DMA (${backend})`, () => {
   it('nvme: DMA buffers, reset, then close leaves no fd, mapping or locked memory behind', () => {

@@ -38,7 +38,7 @@ describe('edu through openDevice', () => {
     for (let i = 0; i < 20000; i++) {
       const v = (Math.random() * 0x1_0000_0000) >>> 0;
       bar0.write32(EDU_LIVENESS, v);
-      if (bar0.read32(EDU_LIVENESS) !== (~v >>> 0)) wrong++;
+      if (bar0.read32(EDU_LIVENESS) !== ~v >>> 0) wrong++;
     }
     expect(wrong).toBe(0);
   });
@@ -85,7 +85,9 @@ describe('edu through openDevice', () => {
     // 7.x reports the ERR interrupt for every device, 6.1 only for PCIe ones (edu is conventional PCI).
     const err = dev.irqInfo(3).count;
     expect(err).toBe(/-amd64$/.test(manifest().kernel) ? 0 : 1);
-    expect(inspect(dev)).toBe(`Device <device ${edu.bdf}> { iommu: ${dev.iommu.kind}; regions: BAR0 1 MiB, config 256 B; irqs: INTx 1, MSI 1, ${err ? 'ERR 1, ' : ''}REQ 1; reset: no }`);
+    expect(inspect(dev)).toBe(
+      `Device <device ${edu.bdf}> { iommu: ${dev.iommu.kind}; regions: BAR0 1 MiB, config 256 B; irqs: INTx 1, MSI 1, ${err ? 'ERR 1, ' : ''}REQ 1; reset: no }`,
+    );
     expect(inspect(dev.bar(0))).toBe(`Region <BAR0 of ${edu.bdf}> { 0x100000 bytes, mapped 0x0-0x100000 }`);
     const buf = dev.dma.alloc(4096);
     expect(inspect(buf)).toMatch(/^DmaBuffer \{ iova 0x[0-9a-f]+, 4096 bytes \}$/);
@@ -103,7 +105,9 @@ describe('edu through openDevice', () => {
   it('checks bounds and alignment, naming the region', () => {
     using dev = openDevice(edu.bdf);
     const bar0 = dev.bar(0);
-    expect(() => bar0.read32(0x100000)).toThrow(/read32 of 4 bytes at 0x100000 is outside BAR0 of .* \(0x100000 bytes\)/);
+    expect(() => bar0.read32(0x100000)).toThrow(
+      /read32 of 4 bytes at 0x100000 is outside BAR0 of .* \(0x100000 bytes\)/,
+    );
     expect(() => bar0.read32(2)).toThrow(/not 4-byte aligned/);
     expect(() => bar0.write16(-2, 0)).toThrow(/outside BAR0/);
     expect(() => dev.bar(1)).toThrow(/BAR1 of .* is not implemented \(size 0\)/);

@@ -13,9 +13,15 @@ describe('examples', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const out = r.stdout;
-    expect(out).toMatch(new RegExp(`^e1000e at ${nic.bdf}: MAC [0-9a-f]{2}(:[0-9a-f]{2}){5}, link up, full duplex$`, 'm'));
-    expect(out).toMatch(/^PHY loopback: control register 0 0x[0-9a-f]{4} -> 0x4140 \(bit 14 loopback, through MDIC\)$/m);
-    expect(out).toMatch(/^rings: TX at IOVA 0x[0-9a-f]+, RX at 0x[0-9a-f]+, 8 legacy descriptors each; buffers: a pool of 16 x 2048 B at 0x[0-9a-f]+$/m);
+    expect(out).toMatch(
+      new RegExp(`^e1000e at ${nic.bdf}: MAC [0-9a-f]{2}(:[0-9a-f]{2}){5}, link up, full duplex$`, 'm'),
+    );
+    expect(out).toMatch(
+      /^PHY loopback: control register 0 0x[0-9a-f]{4} -> 0x4140 \(bit 14 loopback, through MDIC\)$/m,
+    );
+    expect(out).toMatch(
+      /^rings: TX at IOVA 0x[0-9a-f]+, RX at 0x[0-9a-f]+, 8 legacy descriptors each; buffers: a pool of 16 x 2048 B at 0x[0-9a-f]+$/m,
+    );
     const sent = /^sent: {5}([0-9a-f]+)$/m.exec(out)?.[1];
     const received = /^received: ([0-9a-f]+)$/m.exec(out)?.[1];
     expect(sent).toHaveLength(128); // 64 bytes

@@ -14,7 +14,9 @@ describe('examples', () => {
     expect(r.stdout).toMatch(new RegExp(`^edu at ${edu.bdf}: id 0x010000ed \\(version 1\\.0\\)$`, 'm'));
     expect(r.stdout).toMatch(/^liveness check: ok/m);
     expect(r.stdout).toMatch(/^factorials: 5! = 120, 10! = 3628800, 12! = 479001600$/m);
-    expect(r.stdout).toMatch(/^DMA round trip: 1000 random bytes RAM -> edu -> RAM through IOVA 0x[0-9a-f]+: identical$/m);
+    expect(r.stdout).toMatch(
+      /^DMA round trip: 1000 random bytes RAM -> edu -> RAM through IOVA 0x[0-9a-f]+: identical$/m,
+    );
   });
 
   it('nvme-identify.ts (address from the manifest): serial vfiots0001', async () => {
@@ -23,7 +25,9 @@ describe('examples', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(new RegExp(`^nvme at ${nvme.bdf}: NVMe \\d+\\.\\d+`, 'm'));
-    expect(r.stdout).toMatch(/^identify controller: model "QEMU NVMe Ctrl", serial "vfiots0001", firmware "[^"]+", PCI vendor 0x1b36$/m);
+    expect(r.stdout).toMatch(
+      /^identify controller: model "QEMU NVMe Ctrl", serial "vfiots0001", firmware "[^"]+", PCI vendor 0x1b36$/m,
+    );
   });
 
   it('a bad address: error on stderr, exit code 1', async () => {

@@ -29,13 +29,22 @@ describe(`PCI hot reset (${backend})`, () => {
       const bar0 = dev.bar(0);
       expect(bar0.read32(0)).toBe(0x010000ed);
       const peers = dev.hotResetPeers();
-      expect(peers).toEqual(expect.arrayContaining([{ address: edu.bdf, group: edu.group }, { address: rng.bdf, group: rng.group }]));
+      expect(peers).toEqual(
+        expect.arrayContaining([
+          { address: edu.bdf, group: edu.group },
+          { address: rng.bdf, group: rng.group },
+        ]),
+      );
       expect(peers.every((p) => p.group === edu.group)).toBe(true);
       expect(dev.busMaster).toBe(true);
       // Through a container, without the fds of the affected groups the kernel would refuse:
       // the library says which. Through iommufd, the kernel checks ownership itself.
       if (backend !== 'iommufd') {
-        expect(() => hotReset(dev, new Map())).toThrow(new RegExp(`hot reset of ${edu.bdf} also resets .*${rng.bdf} \\(group ${rng.group}\\).*: open that group in this process first`));
+        expect(() => hotReset(dev, new Map())).toThrow(
+          new RegExp(
+            `hot reset of ${edu.bdf} also resets .*${rng.bdf} \\(group ${rng.group}\\).*: open that group in this process first`,
+          ),
+        );
       }
       dev.hotReset();
       // The device answers after the bus reset, and the kernel restored its config space.

@@ -5,7 +5,12 @@ import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { VFIO_DEVICE_SET_IRQS, VFIO_IRQ_SET_ACTION_TRIGGER, VFIO_PCI_MSIX_IRQ_INDEX, buildIrqSet } from '../../structs/index.js';
+import {
+  VFIO_DEVICE_SET_IRQS,
+  VFIO_IRQ_SET_ACTION_TRIGGER,
+  VFIO_PCI_MSIX_IRQ_INDEX,
+  buildIrqSet,
+} from '../../structs/index.js';
 import { openDevice, IrqWaitAbortedError, type IrqFired } from '../../src/index.js';
 import { sysIoctl } from '../../src/sys/index.js';
 import { testDevice } from './manifest.js';
@@ -82,7 +87,9 @@ describe('edu MSI', () => {
     using dev = openDevice(edu.bdf);
     const irqs = dev.interrupts;
     irqs.enable('msi');
-    expect(() => irqs.enable('intx')).toThrow(/cannot enable INTx while MSI is enabled .*call interrupts\.disable\(\) first/);
+    expect(() => irqs.enable('intx')).toThrow(
+      /cannot enable INTx while MSI is enabled .*call interrupts\.disable\(\) first/,
+    );
     expect(() => irqs.enable('msix')).toThrow(/cannot enable MSI-X while MSI is enabled/);
     expect(() => irqs.mask(0)).toThrow(/MSI \(irq index 1\) is not maskable/);
     expect(() => irqs.trigger(1)).toThrow(/cannot trigger MSI vector 1: enabled vectors are 0\.\.0/);
@@ -165,7 +172,11 @@ describe('edu INTx', () => {
     }
     irqs.stop(); // ends the loop if an interrupt went missing, instead of hanging the test
     await loop;
-    expect(seen).toEqual([{ vector: 0, count: 1 }, { vector: 0, count: 1 }, { vector: 0, count: 1 }]);
+    expect(seen).toEqual([
+      { vector: 0, count: 1 },
+      { vector: 0, count: 1 },
+      { vector: 0, count: 1 },
+    ]);
   });
 });
 
@@ -247,14 +258,20 @@ describe('asynchronous waits', () => {
     const dir = mkdtempSync(join(tmpdir(), 'vfio-irq-'));
     const script = join(dir, 'close-while-waiting.ts');
     const index = resolve('src/index.ts');
-    writeFileSync(script, `
+    writeFileSync(
+      script,
+      `
       import { openDevice } from ${JSON.stringify(index)};
       const dev = openDevice(${JSON.stringify(edu.bdf)});
       dev.interrupts.enable('msi');
       dev.interrupts.waitAsync().then((f) => console.log('fired', JSON.stringify(f)), (e) => console.log('ended:', e.reason));
       setTimeout(() => dev.close(), 200);
-    `);
-    const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd: resolve('.'), stdio: ['ignore', 'pipe', 'pipe'] });
+    `,
+    );
+    const child = spawn(process.execPath, ['--import', 'tsx', script], {
+      cwd: resolve('.'),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (out += d));
@@ -275,7 +292,12 @@ describe('asynchronous waits', () => {
 
 describe('nvme MSI-X', () => {
   const nvme = testDevice('nvme');
-  const CAP = 0x00, CC = 0x14, CSTS = 0x1c, AQA = 0x24, ASQ = 0x28, ACQ = 0x30;
+  const CAP = 0x00,
+    CC = 0x14,
+    CSTS = 0x1c,
+    AQA = 0x24,
+    ASQ = 0x28,
+    ACQ = 0x30;
 
   it('fires each of 4 vectors on its own from software, vector 0 on a real admin completion, nothing after disable', () => {
     const before = openFdCount();
@@ -294,7 +316,10 @@ describe('nvme MSI-X', () => {
     }
     irqs.trigger(1);
     irqs.trigger(3);
-    expect(irqs.wait(2000)).toEqual([{ vector: 1, count: 1 }, { vector: 3, count: 1 }]);
+    expect(irqs.wait(2000)).toEqual([
+      { vector: 1, count: 1 },
+      { vector: 3, count: 1 },
+    ]);
     expect(() => irqs.mask(0)).toThrow(/MSI-X \(irq index 2\) is not maskable/);
 
     // Admin queues in DMA memory; one Identify Controller command.
@@ -345,7 +370,14 @@ describe('nvme MSI-X', () => {
     expect(irqs.vectors).toEqual([]);
     expect(() => irqs.trigger(0)).toThrow(/no interrupts are enabled/);
     // A raw trigger finds no MSI-X in the kernel.
-    expect(() => sysIoctl(dev.fd, VFIO_DEVICE_SET_IRQS, 'VFIO_DEVICE_SET_IRQS', buildIrqSet({ index: VFIO_PCI_MSIX_IRQ_INDEX, start: 0, count: 4, action: VFIO_IRQ_SET_ACTION_TRIGGER }))).toThrow(/EINVAL/);
+    expect(() =>
+      sysIoctl(
+        dev.fd,
+        VFIO_DEVICE_SET_IRQS,
+        'VFIO_DEVICE_SET_IRQS',
+        buildIrqSet({ index: VFIO_PCI_MSIX_IRQ_INDEX, start: 0, count: 4, action: VFIO_IRQ_SET_ACTION_TRIGGER }),
+      ),
+    ).toThrow(/EINVAL/);
     irqs.enable('msix', { start: 1, count: 3 });
     expect(irqs.vectors).toEqual([1, 2, 3]);
     sq.bytes.copyWithin(64, 0, 64); // the same Identify in slot 1, another command id

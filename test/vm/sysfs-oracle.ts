@@ -13,10 +13,10 @@ export function sysfsCapabilities(bdf: string): Array<{ id: number; offset: numb
   const cfg = sysfsConfig(bdf);
   const out: Array<{ id: number; offset: number }> = [];
   if ((cfg.readUInt16LE(6) & 0x10) === 0) return out;
-  for (let off = cfg[0x34] & ~3; off !== 0 && out.length < 48; off = cfg[off + 1] & ~3) out.push({ id: cfg[off], offset: off });
+  for (let off = cfg[0x34] & ~3; off !== 0 && out.length < 48; off = cfg[off + 1] & ~3)
+    out.push({ id: cfg[off], offset: off });
   return out;
 }
-
 
 /** BAR i's start address and whether it is I/O, from /sys/bus/pci/devices/BDF/resource. */
 export function sysfsBars(bdf: string): Array<{ index: number; start: bigint; io: boolean }> {
@@ -26,7 +26,10 @@ export function sysfsBars(bdf: string): Array<{ index: number; start: bigint; io
     .split('\n')
     .slice(0, 6)
     .map((line, index) => {
-      const [start, , flags] = line.trim().split(/\s+/).map((x) => BigInt(x));
+      const [start, , flags] = line
+        .trim()
+        .split(/\s+/)
+        .map((x) => BigInt(x));
       return { index, start, io: (flags & IORESOURCE_IO) !== 0n };
     })
     .filter((b) => b.start !== 0n);
