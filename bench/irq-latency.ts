@@ -27,8 +27,8 @@ function findEdu(): BenchDevice {
 
 function stats(ns: number[]): { median: number; p99: number; min: number } {
   const s = [...ns].sort((a, b) => a - b);
-  const q = (p: number) => s[Math.min(s.length - 1, Math.floor(p * s.length))]!;
-  return { median: q(0.5), p99: q(0.99), min: s[0]! };
+  const q = (p: number) => s[Math.min(s.length - 1, Math.floor(p * s.length))];
+  return { median: q(0.5), p99: q(0.99), min: s[0] };
 }
 
 const count = Number(arg('count', '2000'));
@@ -89,7 +89,7 @@ const results: Array<[string, number[]]> = [
   ['TS wait()', sync()],
   ['TS waitAsync()', await async()],
 ];
-const base = stats(results[0]![1]);
+const base = stats(results[0][1]);
 console.log(
   `edu MSI, raise write -> handler, ${count} interrupts after ${warmup} warm-up (node ${process.version}, ${process.arch})`,
 );

@@ -190,7 +190,7 @@ const cases: Array<{ label: string; c: () => number[]; ts: () => number[] }> = [
 
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 const rate = (ns: number): string => {
   const r = 1e9 / ns;

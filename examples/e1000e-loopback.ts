@@ -189,7 +189,8 @@ export function main(address?: string, log: (line: string) => void = console.log
     // 5. Receive ring: every descriptor gets a buffer; status 0. RDT = RING_ENTRIES - 1 hands
     //    the NIC 7 of them (head == tail means "none free"). Legacy descriptors: RFCTL.EXTEN = 0.
     const rxBuffers = Array.from({ length: RING_ENTRIES }, () => pool.alloc()!);
-    const rxView = new DataView(rings.bytes.buffer, rings.bytes.byteOffset + 2048, RING_BYTES); // filled before the NIC sees it
+    // Filled before the NIC sees it.
+    const rxView = new DataView(rings.bytes.buffer, rings.bytes.byteOffset + 2048, RING_BYTES);
     rxBuffers.forEach((b, i) => rxView.setBigUint64(i * DESC_SIZE, b.iova, true));
     bar0.write32(RCTL, 0); // receiver off while the ring is set up
     bar0.write32(RFCTL, 0);

@@ -1,5 +1,5 @@
 // The test VM runner behind scripts/vm/run. See scripts/vm/README.md.
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import {
@@ -277,7 +277,7 @@ function listen(path, onConn) {
 
 /** Removes the temp dirs of runs that were SIGKILLed (their QEMU died with them). */
 function sweepStale() {
-  let names = [];
+  let names;
   try {
     names = readdirSync(tmpdir()).filter((n) => n.startsWith('vfiots-vm-'));
   } catch {

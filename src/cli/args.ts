@@ -43,7 +43,7 @@ export function parseCommandArgs(command: string, args: string[], options: Recor
     spec[name] = o.short ? { type: o.type, short: o.short } : { type: o.type };
   try {
     const { values, positionals } = parseArgs({ args, options: spec, allowPositionals: true, strict: true });
-    return { positionals, values: values as ParsedArgs['values'] };
+    return { positionals, values: values };
   } catch (e) {
     // parseArgs errors carry a code (ERR_PARSE_ARGS_UNKNOWN_OPTION, ...) and a long message
     // suggesting `--`; keep the first sentence.

@@ -13,11 +13,13 @@ export function bindDevice(sysfs: PciSysfs, addr: PciAddress, driver: string): s
     if (code === 'EACCES' || code === 'EPERM') {
       throw new Error(
         `binding ${addr} to ${driver} needs root: writing ${sysfs.devicePath(addr)}/driver_override was refused (${code}); run it with sudo`,
+        { cause: e },
       );
     }
     if (code === 'ENOENT') {
       throw new Error(
         `binding ${addr} to ${driver} failed: ${(e as Error).message}; is this a sysfs with driver_override (Linux 3.16+)?`,
+        { cause: e },
       );
     }
     throw e;

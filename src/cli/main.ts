@@ -232,7 +232,8 @@ export function runCli(argv: string[], io: CliIo = processIo): number {
       }
       return 0;
     }
-    (name === undefined ? io.err : io.out)(mainHelp());
+    if (name === undefined) io.err(mainHelp());
+    else io.out(mainHelp());
     return name === undefined ? 1 : 0;
   }
   const command = COMMANDS.find((c) => c.name === name);

@@ -209,6 +209,7 @@ export class Dma {
         const ranges = formatRanges(this.#space.info.iovaRanges);
         throw new RangeError(
           `identity IOVA impossible: the buffer's virtual address 0x${memory.address.toString(16)}+0x${bytes.toString(16)} is not a valid IOVA here (${(e as Error).message}; IOMMU ranges: ${ranges}). Use the default iova: 'allocate'.`,
+          { cause: e },
         );
       }
     }

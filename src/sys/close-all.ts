@@ -1,12 +1,12 @@
 /** Runs every cleanup even when some throw, then rethrows the first error. */
 export function closeAll(cleanups: Array<() => void>): void {
-  let first: unknown;
+  const errors: unknown[] = [];
   for (const c of cleanups) {
     try {
       c();
     } catch (e) {
-      first ??= e;
+      errors.push(e);
     }
   }
-  if (first !== undefined) throw first;
+  if (errors.length > 0) throw errors[0];
 }

@@ -19,7 +19,9 @@ interface PollHandle {
 }
 
 const poll = (
-  koffi as unknown as { node: { poll(fd: number, opts: { readable?: boolean }, cb: PollCallback): PollHandle } }
+  koffi as unknown as {
+    node: { poll(this: void, fd: number, opts: { readable?: boolean }, cb: PollCallback): PollHandle };
+  }
 ).node.poll;
 
 /**

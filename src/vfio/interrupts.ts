@@ -30,7 +30,10 @@ import type { Device } from './device.js';
 export interface EnableIrqOptions {
   /** First vector to enable (default 0). */
   start?: number;
-  /** Number of vectors from `start` (default: all the device has from `start`). Keep it <= 16: interrupt remapping entries are limited. */
+  /**
+   * Number of vectors from `start` (default: all the device has from `start`). Keep it <= 16:
+   * interrupt remapping entries are limited.
+   */
   count?: number;
   /**
    * INTx only (default true): unmask INTx when the consumer comes back for the next interrupt
@@ -403,7 +406,10 @@ export class Interrupts extends Resource {
     return this.events();
   }
 
-  /** Ends pending asynchronous waits (`waitAsync` rejects with 'stopped', iterators finish) and stops watching. Waiting again afterwards is allowed. */
+  /**
+   * Ends pending asynchronous waits (`waitAsync` rejects with 'stopped', iterators finish) and
+   * stops watching. Waiting again afterwards is allowed.
+   */
   stop(): void {
     if (this.closed) return;
     this.#abortWaiters('stopped');

@@ -93,9 +93,10 @@ export function cFacts(q: LayoutQuery): Map<string, bigint> {
       });
     } catch (e) {
       const err = e as { code?: string; stderr?: Buffer };
-      if (err.code === 'ENOENT') throw new Error(`no C compiler (cc) on this machine: ${INSTALL_HINT}`);
+      if (err.code === 'ENOENT') throw new Error(`no C compiler (cc) on this machine: ${INSTALL_HINT}`, { cause: e });
       throw new Error(
         `compiling the layout program failed (missing header?): ${INSTALL_HINT}\n${err.stderr?.toString() ?? ''}`,
+        { cause: e },
       );
     }
     const out = execFileSync(exe, { encoding: 'utf8' });

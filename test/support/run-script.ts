@@ -15,7 +15,8 @@ export function runScript(script: string, args: readonly string[] = [], timeoutM
       ['--import', 'tsx', script, ...args],
       { encoding: 'utf8', timeout: timeoutMs },
       (err, stdout, stderr) => {
-        if (err && typeof err.code !== 'number') return reject(err); // spawn failure or timeout
+        // A spawn failure or a timeout; otherwise the script ran and exited with a code.
+        if (err && typeof err.code !== 'number') return reject(new Error(err.message, { cause: err }));
         resolve({ code: err ? (err.code as number) : 0, stdout, stderr });
       },
     );

@@ -272,7 +272,7 @@ if (runsOn('type1', 'iommufd'))
             timeout: 60_000,
           },
         );
-        const r = JSON.parse(out.trim().split('\n').pop()!);
+        const r = JSON.parse(out.trim().split('\n').pop()!) as Record<string, string | number>;
         expect(r.uid).toBe(65534);
         expect(r.memlock).toBe(String(1 << 20));
         expect(r.small).toMatch(/^ok iova=0x/);
