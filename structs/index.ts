@@ -7,6 +7,7 @@ export * from './ioctl.js';
 export { koffi, cStruct, decodeStruct, encodeStruct, structBuffer, type TypeObject } from './koffi.js';
 export * from './vfio-structs.js';
 export * from './vfio-ioctls.js';
+export * from './ioctl-names.js';
 export * from './vfio-constants.js';
 export * from './pci.js';
 export * from './libc.js';

@@ -105,7 +105,7 @@ export const IOMMUFD_STRUCTS: Readonly<Record<string, TypeObject>> = {
 };
 
 /** Every request code above, by C macro name. */
-export const IOMMUFD_IOCTLS: Readonly<Record<string, number>> = {
+export const IOMMUFD_IOCTLS = {
   IOMMU_DESTROY,
   IOMMU_IOAS_ALLOC,
   IOMMU_IOAS_IOVA_RANGES,
@@ -114,7 +114,7 @@ export const IOMMUFD_IOCTLS: Readonly<Record<string, number>> = {
   VFIO_DEVICE_BIND_IOMMUFD,
   VFIO_DEVICE_ATTACH_IOMMUFD_PT,
   VFIO_DEVICE_DETACH_IOMMUFD_PT,
-};
+} as const satisfies Readonly<Record<string, number>>;
 
 /** Every constant above that the C headers define, by name. */
 export const IOMMUFD_CONSTANTS: Readonly<Record<string, number>> = {

@@ -11,6 +11,10 @@ export const O_RDWR = 0o2;
 export const O_NONBLOCK = 0o4000;
 export const O_CLOEXEC = 0o2000000;
 
+// <errno.h>: the errnos the system-call layer acts on rather than reports
+export const EINTR = 4;
+export const EAGAIN = 11;
+
 // <sys/mman.h>
 export const PROT_NONE = 0x0;
 export const PROT_READ = 0x1;
@@ -61,6 +65,8 @@ export const LIBC_STRUCTS = { epoll_event, rlimit };
 
 /** Every constant above, by macro name (checked against the C headers). */
 export const LIBC_CONSTANTS: Readonly<Record<string, number>> = {
+  EINTR,
+  EAGAIN,
   O_RDONLY,
   O_WRONLY,
   O_RDWR,

@@ -26,7 +26,7 @@ export const VFIO_IOMMU_MAP_DMA = _IO(VFIO_TYPE, VFIO_BASE + 13);
 export const VFIO_IOMMU_UNMAP_DMA = _IO(VFIO_TYPE, VFIO_BASE + 14);
 
 /** Every request code above, by C macro name (the conformance test walks this). */
-export const VFIO_IOCTLS: Readonly<Record<string, number>> = {
+export const VFIO_IOCTLS = {
   VFIO_GET_API_VERSION,
   VFIO_CHECK_EXTENSION,
   VFIO_SET_IOMMU,
@@ -44,4 +44,4 @@ export const VFIO_IOCTLS: Readonly<Record<string, number>> = {
   VFIO_IOMMU_GET_INFO,
   VFIO_IOMMU_MAP_DMA,
   VFIO_IOMMU_UNMAP_DMA,
-};
+} as const satisfies Readonly<Record<string, number>>;

@@ -220,21 +220,13 @@ export class Dma {
     if (!(e instanceof SysError)) return e;
     if (e.code === 'ENOSPC') {
       const avail = this.iommu.info().dmaAvail;
-      return new SysError({
-        syscall: e.syscall,
-        errno: e.errno,
-        target: e.target,
-        hint: `the container has no DMA mapping left (dma_avail ${avail ?? 'unknown'}; the vfio_iommu_type1 dma_entry_limit, 65535 by default, counts mappings; this context holds ${this.#space.live.size}): use pools or hugepages to need fewer mappings, or raise the limit (modprobe vfio_iommu_type1 dma_entry_limit=N)`,
-      });
+      return e.withHint(
+        `the container has no DMA mapping left (dma_avail ${avail ?? 'unknown'}; the vfio_iommu_type1 dma_entry_limit, 65535 by default, counts mappings; this context holds ${this.#space.live.size}): use pools or hugepages to need fewer mappings, or raise the limit (modprobe vfio_iommu_type1 dma_entry_limit=N)`,
+      );
     }
     if (e.code === 'ENOMEM') {
       const { soft } = getRlimit(RLIMIT_MEMLOCK);
-      return new SysError({
-        syscall: e.syscall,
-        errno: e.errno,
-        target: e.target,
-        hint: memlockMessage(bytes, lockedBytes(), soft),
-      });
+      return e.withHint(memlockMessage(bytes, lockedBytes(), soft));
     }
     return e;
   }

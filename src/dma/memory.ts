@@ -11,7 +11,7 @@ import {
   PROT_READ,
   PROT_WRITE,
 } from '../../structs/index.js';
-import { Mapping, SysError, libc, pageSize } from '../sys/index.js';
+import { Mapping, SysError, pageSize, sysMadvise } from '../sys/index.js';
 
 export type HugePageSize = '2M' | '1G';
 
@@ -51,25 +51,20 @@ export function mapDmaMemory(size: bigint, huge: HugePageSize | undefined): Mapp
   } catch (e) {
     if (huge && e instanceof SysError && (e.code === 'ENOMEM' || e.code === 'EINVAL')) {
       const need = size / HUGE[huge].bytes;
-      throw new SysError({
-        syscall: 'mmap(MAP_HUGETLB)',
-        errno: e.errno,
-        target: `${size} bytes of ${huge} hugepages`,
-        hint: `${need} free ${huge} hugepages are needed and ${freeHugepages(huge)} are free: reserve more (as root: echo N > /sys/kernel/mm/hugepages/${HUGE[huge].sysfs}/nr_hugepages, or hugepages=N on the kernel command line)`,
-      });
+      throw e.withHint(
+        `${need} free ${huge} hugepages are needed and ${freeHugepages(huge)} are free: reserve more (as root: echo N > /sys/kernel/mm/hugepages/${HUGE[huge].sysfs}/nr_hugepages, or hugepages=N on the kernel command line)`,
+        { syscall: 'mmap(MAP_HUGETLB)', target: `${size} bytes of ${huge} hugepages` },
+      );
     }
     if (!huge && e instanceof SysError && e.code === 'ENOMEM') {
-      throw new SysError({
-        syscall: 'mmap',
-        errno: e.errno,
-        target: `${size} bytes of DMA memory`,
-        hint: 'the machine has not that much free memory to populate now (DMA memory is faulted in at allocation, so the IOMMU pins real pages): allocate less, or free memory',
-      });
+      throw e.withHint(
+        'the machine has not that much free memory to populate now (DMA memory is faulted in at allocation, so the IOMMU pins real pages): allocate less, or free memory',
+        { target: `${size} bytes of DMA memory` },
+      );
     }
     throw e;
   }
-  if (libc.madvise(m.address, m.length, MADV_DONTFORK) < 0) {
-    // Not fatal: the memory works, a fork just would share it copy-on-write.
-  }
+  // A refusal is not fatal: the memory works, and a fork would only share it copy-on-write.
+  sysMadvise(m.address, m.length, MADV_DONTFORK);
   return m;
 }

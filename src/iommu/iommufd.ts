@@ -3,14 +3,9 @@
  * through their cdev attach to. Mappings go to the IOAS; its IOVA ranges narrow as devices join.
  */
 import {
-  IOMMU_DESTROY,
-  IOMMU_IOAS_ALLOC,
-  IOMMU_IOAS_IOVA_RANGES,
-  IOMMU_IOAS_MAP,
   IOMMU_IOAS_MAP_FIXED_IOVA,
   IOMMU_IOAS_MAP_READABLE,
   IOMMU_IOAS_MAP_WRITEABLE,
-  IOMMU_IOAS_UNMAP,
   O_RDWR,
   decodeStruct,
   iommu_destroy,
@@ -48,7 +43,7 @@ export class IommufdIoas extends Resource implements Iommu {
     });
     try {
       const alloc = structBuffer(iommu_ioas_alloc, { size: iommu_ioas_alloc.size });
-      sysIoctl(this.fd, IOMMU_IOAS_ALLOC, 'IOMMU_IOAS_ALLOC', alloc, this.path);
+      sysIoctl(this.fd, 'IOMMU_IOAS_ALLOC', alloc, this.path);
       this.ioasId = decodeStruct<{ out_ioas_id: number }>(alloc, iommu_ioas_alloc).out_ioas_id;
     } catch (e) {
       sysClose(this.fd, this.path);
@@ -78,7 +73,7 @@ export class IommufdIoas extends Resource implements Iommu {
         allowed_iovas: bufferAddress(array),
       });
       try {
-        sysIoctl(this.fd, IOMMU_IOAS_IOVA_RANGES, 'IOMMU_IOAS_IOVA_RANGES', buf, this.name);
+        sysIoctl(this.fd, 'IOMMU_IOAS_IOVA_RANGES', buf, this.name);
       } catch (e) {
         // EMSGSIZE: the array was too short; num_iovas now says how long it must be.
         if (!(e instanceof SysError && e.code === 'EMSGSIZE')) throw e;
@@ -112,7 +107,6 @@ export class IommufdIoas extends Resource implements Iommu {
     });
     sysIoctl(
       this.fd,
-      IOMMU_IOAS_MAP,
       'IOMMU_IOAS_MAP',
       buf,
       `${this.name}: IOVA 0x${req.iova.toString(16)}+0x${req.size.toString(16)}`,
@@ -133,13 +127,7 @@ export class IommufdIoas extends Resource implements Iommu {
       iova,
       length: size,
     });
-    sysIoctl(
-      this.fd,
-      IOMMU_IOAS_UNMAP,
-      'IOMMU_IOAS_UNMAP',
-      buf,
-      `${this.name}: IOVA 0x${iova.toString(16)}+0x${size.toString(16)}`,
-    );
+    sysIoctl(this.fd, 'IOMMU_IOAS_UNMAP', buf, `${this.name}: IOVA 0x${iova.toString(16)}+0x${size.toString(16)}`);
     const unmapped = decodeStruct<{ length: bigint }>(buf, iommu_ioas_unmap).length;
     if (unmapped !== size) {
       throw new Error(
@@ -157,7 +145,6 @@ export class IommufdIoas extends Resource implements Iommu {
       () =>
         sysIoctl(
           this.fd,
-          IOMMU_DESTROY,
           'IOMMU_DESTROY',
           structBuffer(iommu_destroy, { size: iommu_destroy.size, id: this.ioasId }),
           this.name,

@@ -6,15 +6,9 @@
 import {
   O_RDWR,
   VFIO_API_VERSION,
-  VFIO_CHECK_EXTENSION,
   VFIO_DMA_MAP_FLAG_READ,
   VFIO_DMA_MAP_FLAG_WRITE,
-  VFIO_GET_API_VERSION,
-  VFIO_IOMMU_GET_INFO,
-  VFIO_IOMMU_MAP_DMA,
-  VFIO_IOMMU_UNMAP_DMA,
   VFIO_NOIOMMU_IOMMU,
-  VFIO_SET_IOMMU,
   VFIO_TYPE1_IOMMU,
   VFIO_TYPE1v2_IOMMU,
   parseIommuType1Info,
@@ -54,7 +48,7 @@ export class Type1Iommu extends Resource implements Iommu {
     this.kind = options.noIommu ? 'noiommu' : 'type1';
     this.fd = sysOpen(this.path, O_RDWR);
     try {
-      const version = sysIoctl(this.fd, VFIO_GET_API_VERSION, 'VFIO_GET_API_VERSION', 0, this.path);
+      const version = sysIoctl(this.fd, 'VFIO_GET_API_VERSION', 0, this.path);
       if (version !== VFIO_API_VERSION) {
         throw new Error(`${this.path} speaks VFIO API version ${version}, this library speaks ${VFIO_API_VERSION}`);
       }
@@ -84,7 +78,7 @@ export class Type1Iommu extends Resource implements Iommu {
   }
 
   #hasExtension(ext: number): boolean {
-    return sysIoctl(this.fd, VFIO_CHECK_EXTENSION, 'VFIO_CHECK_EXTENSION', ext, this.path) === 1;
+    return sysIoctl(this.fd, 'VFIO_CHECK_EXTENSION', ext, this.path) === 1;
   }
 
   /** Whether the kernel offers an extension (`VFIO_TYPE1v2_IOMMU`, `VFIO_UNMAP_ALL`, ...). */
@@ -96,7 +90,7 @@ export class Type1Iommu extends Resource implements Iommu {
   /** Called once a group is in the container: `VFIO_SET_IOMMU` is only valid from then on. */
   protected setIommu(): void {
     if (this.#iommuSet) return;
-    sysIoctl(this.fd, VFIO_SET_IOMMU, 'VFIO_SET_IOMMU', this.iommuType, this.path);
+    sysIoctl(this.fd, 'VFIO_SET_IOMMU', this.iommuType, this.path);
     this.#iommuSet = true;
   }
 
@@ -124,7 +118,7 @@ export class Type1Iommu extends Resource implements Iommu {
     const buf = queryVariable(
       vfio_iommu_type1_info,
       {},
-      (b) => sysIoctl(this.fd, VFIO_IOMMU_GET_INFO, 'VFIO_IOMMU_GET_INFO', b, this.path),
+      (b) => sysIoctl(this.fd, 'VFIO_IOMMU_GET_INFO', b, this.path),
       'VFIO_IOMMU_GET_INFO',
     );
     const raw = parseIommuType1Info(buf);
@@ -159,7 +153,7 @@ export class Type1Iommu extends Resource implements Iommu {
     });
     const what = `${this.path}: IOVA 0x${req.iova.toString(16)}+0x${req.size.toString(16)}`;
     const hint = 'this IOVA range overlaps a mapping that already exists in the container';
-    sysIoctl(this.fd, VFIO_IOMMU_MAP_DMA, 'VFIO_IOMMU_MAP_DMA', buf, what, { EEXIST: hint });
+    sysIoctl(this.fd, 'VFIO_IOMMU_MAP_DMA', buf, what, { EEXIST: hint });
   }
 
   /** `VFIO_IOMMU_UNMAP_DMA` of exactly one earlier mapping (Type1v2 cannot split one). */
@@ -173,13 +167,7 @@ export class Type1Iommu extends Resource implements Iommu {
       iova,
       size,
     });
-    sysIoctl(
-      this.fd,
-      VFIO_IOMMU_UNMAP_DMA,
-      'VFIO_IOMMU_UNMAP_DMA',
-      buf,
-      `${this.path}: IOVA 0x${iova.toString(16)}+0x${size.toString(16)}`,
-    );
+    sysIoctl(this.fd, 'VFIO_IOMMU_UNMAP_DMA', buf, `${this.path}: IOVA 0x${iova.toString(16)}+0x${size.toString(16)}`);
     const unmapped = buf.readBigUInt64LE(vfio_iommu_type1_dma_unmap.members!.size.offset);
     if (unmapped !== size) {
       throw new Error(

@@ -2,14 +2,15 @@
  * Checked system calls: each returns its result or throws a `SysError` naming the call, the
  * errno and the resource. EINTR is retried where the call is safe to repeat.
  */
-import { O_CLOEXEC } from '../../structs/index.js';
+import { EAGAIN, EINTR, IOCTLS, O_CLOEXEC, type IoctlName } from '../../structs/index.js';
 import { errno, libc, _SC_PAGESIZE } from './libc.js';
 import { SysError, errnoName } from './errors.js';
 
+/** `MAP_FAILED` is `(void *)-1`; koffi returns pointers as unsigned bigints. */
+export const MAP_FAILED_ADDRESS = 0xffff_ffff_ffff_ffffn;
+
 /** Memory the kernel reads or writes: a JS buffer, or a raw address (from mmap). */
 export type Memory = Uint8Array | bigint;
-
-const EINTR = 4;
 
 /** What to tell the user: one hint for any errno, or hints by errno symbol (`{ EBUSY: '...' }`). */
 export type Hint = string | Readonly<Partial<Record<string, string>>>;
@@ -35,17 +36,17 @@ export function sysClose(fd: number, target?: string): void {
 }
 
 /**
- * `ioctl(fd, request, arg)`: `arg` is a buffer (the struct) or an integer. `name` is the
- * request's macro name for messages. Returns the ioctl's non-negative result.
+ * `ioctl(fd, NAME, arg)`: `name` is the request's C macro name (its code comes from
+ * `IOCTLS`); `arg` is a buffer (the struct) or an integer. Returns the non-negative result.
  */
 export function sysIoctl(
   fd: number,
-  request: number,
-  name: string,
+  name: IoctlName,
   arg: Uint8Array | number | bigint,
   target?: string,
   hint?: Hint,
 ): number {
+  const request = IOCTLS[name];
   for (;;) {
     const r = (typeof arg === 'object' ? libc.ioctlPtr(fd, request, arg) : libc.ioctlInt(fd, request, arg)) as number;
     if (r >= 0) return r;
@@ -77,7 +78,7 @@ export function sysRead(fd: number, buf: Uint8Array, length = buf.length, target
     const n = Number(libc.read(fd, buf, length));
     if (n >= 0) return n;
     const e = errno();
-    if (e === 11) return null; // EAGAIN
+    if (e === EAGAIN) return null;
     if (e !== EINTR) fail('read', target ?? `fd ${fd}`);
   }
 }
@@ -99,6 +100,69 @@ export function sysMlock(address: bigint, length: number | bigint, target?: stri
 /** `munlock(address, length)`. */
 export function sysMunlock(address: bigint, length: number | bigint, target?: string): void {
   if (libc.munlock(address, Number(length)) < 0) fail('munlock', target ?? `0x${address.toString(16)}`);
+}
+
+/** `mmap(NULL, length, prot, flags, fd, offset)`: the address. */
+export function sysMmap(
+  length: number,
+  prot: number,
+  flags: number,
+  fd: number,
+  offset: bigint,
+  target?: string,
+  hint?: Hint,
+): bigint {
+  const addr = libc.mmap(null, length, prot, flags, fd, offset) as bigint | null;
+  if (addr === null || addr === MAP_FAILED_ADDRESS) fail('mmap', target, hint);
+  return addr;
+}
+
+/** `munmap(address, length)`. */
+export function sysMunmap(address: bigint, length: number, target?: string): void {
+  if (libc.munmap(address, length) < 0) fail('munmap', target);
+}
+
+/** `madvise(address, length, advice)`: false when the kernel refused (the caller decides). */
+export function sysMadvise(address: bigint, length: number, advice: number): boolean {
+  return libc.madvise(address, length, advice) >= 0;
+}
+
+/** `eventfd(initial, flags)`: the new fd. */
+export function sysEventfd(initial: number, flags: number): number {
+  const fd = libc.eventfd(initial, flags) as number;
+  if (fd < 0) fail('eventfd');
+  return fd;
+}
+
+/** `epoll_create1(flags)`: the new fd. */
+export function sysEpollCreate(flags: number): number {
+  const fd = libc.epoll_create1(flags) as number;
+  if (fd < 0) fail('epoll_create1');
+  return fd;
+}
+
+/** `epoll_ctl(epfd, op, fd, event)`; `opName` is the op's macro name for messages. */
+export function sysEpollCtl(epfd: number, op: number, opName: string, fd: number, event: Uint8Array | null): void {
+  if (libc.epoll_ctl(epfd, op, fd, event) < 0) fail(`epoll_ctl(${opName})`, `fd ${fd}`);
+}
+
+/** `epoll_wait(epfd, events, maxEvents, timeoutMs)`: how many events were written. */
+export function sysEpollWait(epfd: number, events: Uint8Array, maxEvents: number, timeoutMs: number): number {
+  for (;;) {
+    const n = libc.epoll_wait(epfd, events, maxEvents, timeoutMs) as number;
+    if (n >= 0) return n;
+    if (errno() !== EINTR) fail('epoll_wait', `epoll ${epfd}`);
+  }
+}
+
+/** `getrlimit(resource, buf)` into a `struct rlimit` buffer. */
+export function sysGetrlimit(resource: number, buf: Uint8Array): void {
+  if (libc.getrlimit(resource, buf) < 0) fail('getrlimit', `resource ${resource}`);
+}
+
+/** `setrlimit(resource, buf)` from a `struct rlimit` buffer. */
+export function sysSetrlimit(resource: number, buf: Uint8Array): void {
+  if (libc.setrlimit(resource, buf) < 0) fail('setrlimit', `resource ${resource}`);
 }
 
 let cachedPageSize = 0;

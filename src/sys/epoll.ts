@@ -7,9 +7,7 @@ import {
   epoll_event,
   encodeStruct,
 } from '../../structs/index.js';
-import { errno, libc } from './libc.js';
-import { SysError } from './errors.js';
-import { sysClose } from './calls.js';
+import { sysClose, sysEpollCreate, sysEpollCtl, sysEpollWait } from './calls.js';
 import { Resource } from './resource.js';
 
 /** One ready fd from `epoll_wait`: the `data` given when it was added, and the event bits. */
@@ -18,8 +16,6 @@ export interface EpollReady {
   events: number;
 }
 
-const EINTR = 4;
-
 export class Epoll extends Resource {
   readonly fd: number;
   /** Reused across waits: a wait is synchronous, so one buffer is enough. */
@@ -27,9 +23,7 @@ export class Epoll extends Resource {
 
   constructor() {
     super();
-    const fd = libc.epoll_create1(EPOLL_CLOEXEC) as number;
-    if (fd < 0) throw new SysError({ syscall: 'epoll_create1', errno: errno() });
-    this.fd = fd;
+    this.fd = sysEpollCreate(EPOLL_CLOEXEC);
   }
 
   get name(): string {
@@ -41,15 +35,13 @@ export class Epoll extends Resource {
     this.check();
     const ev = Buffer.alloc(epoll_event.size);
     encodeStruct(ev, epoll_event, { events, data });
-    if (libc.epoll_ctl(this.fd, EPOLL_CTL_ADD, fd, ev) < 0)
-      throw new SysError({ syscall: 'epoll_ctl(EPOLL_CTL_ADD)', errno: errno(), target: `fd ${fd}` });
+    sysEpollCtl(this.fd, EPOLL_CTL_ADD, 'EPOLL_CTL_ADD', fd, ev);
   }
 
   /** Stops watching `fd`. */
   remove(fd: number): void {
     this.check();
-    if (libc.epoll_ctl(this.fd, EPOLL_CTL_DEL, fd, null) < 0)
-      throw new SysError({ syscall: 'epoll_ctl(EPOLL_CTL_DEL)', errno: errno(), target: `fd ${fd}` });
+    sysEpollCtl(this.fd, EPOLL_CTL_DEL, 'EPOLL_CTL_DEL', fd, null);
   }
 
   /** Blocks the calling thread up to `timeoutMs` (-1: forever) and returns the ready fds. */
@@ -57,11 +49,7 @@ export class Epoll extends Resource {
     this.check();
     if (this.#events.length < epoll_event.size * maxEvents) this.#events = Buffer.alloc(epoll_event.size * maxEvents);
     const buf = this.#events;
-    for (;;) {
-      const n = libc.epoll_wait(this.fd, buf, maxEvents, timeoutMs) as number;
-      if (n >= 0) return decodeEvents(buf, n);
-      if (errno() !== EINTR) throw new SysError({ syscall: 'epoll_wait', errno: errno(), target: `epoll ${this.fd}` });
-    }
+    return decodeEvents(buf, sysEpollWait(this.fd, buf, maxEvents, timeoutMs));
   }
 
   protected release(): void {

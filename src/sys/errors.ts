@@ -83,4 +83,17 @@ export class SysError extends Error {
     this.target = details.target;
     this.hint = hint;
   }
+
+  /**
+   * The same failure told better: for a caller that knows more about the cause than the
+   * system call did (a different hint, and the resource or call named as the user knows it).
+   */
+  withHint(hint: string, rename: { syscall?: string; target?: string } = {}): SysError {
+    return new SysError({
+      syscall: rename.syscall ?? this.syscall,
+      errno: this.errno,
+      target: rename.target ?? this.target,
+      hint,
+    });
+  }
 }

@@ -1,8 +1,6 @@
 /** `eventfd` counters: the kernel signals an interrupt by adding to one. */
 import { EFD_CLOEXEC, EFD_NONBLOCK } from '../../structs/index.js';
-import { errno, libc } from './libc.js';
-import { SysError } from './errors.js';
-import { sysClose, sysRead, sysWrite } from './calls.js';
+import { sysClose, sysEventfd, sysRead, sysWrite } from './calls.js';
 import { Resource } from './resource.js';
 
 /** An eventfd owned by this process, closed on `close()`. */
@@ -14,9 +12,7 @@ export class EventFd extends Resource {
   /** A non-blocking eventfd (reads return `0n` when the counter is zero). */
   constructor(initial = 0) {
     super();
-    const fd = libc.eventfd(initial, EFD_CLOEXEC | EFD_NONBLOCK) as number;
-    if (fd < 0) throw new SysError({ syscall: 'eventfd', errno: errno() });
-    this.fd = fd;
+    this.fd = sysEventfd(initial, EFD_CLOEXEC | EFD_NONBLOCK);
   }
 
   get name(): string {

@@ -10,6 +10,7 @@ export {
   sysWrite,
   sysMlock,
   sysMunlock,
+  sysMadvise,
   pageSize,
   type Memory,
   type Hint,
@@ -18,7 +19,6 @@ export { Mapping, rawView, bufferAddress, MAP_FAILED_ADDRESS, type MmapOptions }
 export { EventFd } from './eventfd.js';
 export { Epoll, type EpollReady } from './epoll.js';
 export { getRlimit, setRlimit, type Limit } from './rlimit.js';
-export { libc } from './libc.js';
 export { MmioWindow } from './mmio.js';
 export { lockedBytes, hasCapability, CAP_IPC_LOCK } from './process.js';
 export { closeAll } from './close-all.js';

@@ -1,6 +1,7 @@
 /**
  * The raw libc binding: each function declared once with koffi, called directly, no checks.
- * `calls.ts` wraps them with errno handling; nothing else should call these.
+ * `calls.ts` wraps them with errno handling and is their only caller (`errors.ts` also asks
+ * `strerror` for the text of an errno).
  */
 import { koffi } from '../../structs/index.js';
 

@@ -2,12 +2,10 @@
  * Memory mappings (`mmap`) as owned objects, and typed views over raw memory without copies.
  */
 import { koffi } from '../../structs/index.js';
-import { errno, libc } from './libc.js';
-import { SysError } from './errors.js';
+import { MAP_FAILED_ADDRESS, sysMmap, sysMunmap } from './calls.js';
 import { Resource } from './resource.js';
 
-/** `MAP_FAILED` is `(void *)-1`; koffi returns pointers as unsigned bigints. */
-export const MAP_FAILED_ADDRESS = 0xffff_ffff_ffff_ffffn;
+export { MAP_FAILED_ADDRESS };
 
 /** Arguments of `mmap`. */
 export interface MmapOptions {
@@ -37,11 +35,15 @@ export class Mapping extends Resource {
     const length = Number(opts.length);
     if (!Number.isSafeInteger(length) || length <= 0)
       throw new RangeError(`mmap of ${opts.target ?? 'memory'}: length must be a positive integer, got ${opts.length}`);
-    const addr = libc.mmap(null, length, opts.prot, opts.flags, opts.fd ?? -1, BigInt(opts.offset ?? 0)) as
-      bigint | null;
-    if (addr === null || addr === MAP_FAILED_ADDRESS) {
-      throw new SysError({ syscall: 'mmap', errno: errno(), target: opts.target, hint: opts.hint });
-    }
+    const addr = sysMmap(
+      length,
+      opts.prot,
+      opts.flags,
+      opts.fd ?? -1,
+      BigInt(opts.offset ?? 0),
+      opts.target,
+      opts.hint,
+    );
     this.address = addr;
     this.length = length;
     this.target = opts.target ?? 'anonymous memory';
@@ -75,9 +77,7 @@ export class Mapping extends Resource {
 
   protected release(): void {
     this.#buffer = undefined;
-    if (libc.munmap(this.address, this.length) < 0) {
-      throw new SysError({ syscall: 'munmap', errno: errno(), target: this.target });
-    }
+    sysMunmap(this.address, this.length, this.target);
   }
 }
 

@@ -3,10 +3,6 @@ import {
   PCI_COMMAND_MASTER,
   VFIO_DEVICE_FLAGS_PCI,
   VFIO_DEVICE_FLAGS_RESET,
-  VFIO_DEVICE_GET_INFO,
-  VFIO_DEVICE_GET_IRQ_INFO,
-  VFIO_DEVICE_GET_REGION_INFO,
-  VFIO_DEVICE_RESET,
   VFIO_IRQ_INFO_AUTOMASKED,
   VFIO_IRQ_INFO_EVENTFD,
   VFIO_IRQ_INFO_MASKABLE,
@@ -116,7 +112,7 @@ export class Device extends Resource {
     this.address = address;
     this.fd = fd;
     const buf = structBuffer(vfio_device_info, { argsz: vfio_device_info.size });
-    sysIoctl(fd, VFIO_DEVICE_GET_INFO, 'VFIO_DEVICE_GET_INFO', buf, address);
+    sysIoctl(fd, 'VFIO_DEVICE_GET_INFO', buf, address);
     const raw = decodeStruct<{ flags: number; num_regions: number; num_irqs: number }>(buf, vfio_device_info);
     this.info = {
       flags: raw.flags,
@@ -157,14 +153,7 @@ export class Device extends Resource {
         const buf = queryVariable(
           vfio_region_info,
           { index },
-          (b) =>
-            sysIoctl(
-              this.fd,
-              VFIO_DEVICE_GET_REGION_INFO,
-              'VFIO_DEVICE_GET_REGION_INFO',
-              b,
-              `${this.address} region ${index}`,
-            ),
+          (b) => sysIoctl(this.fd, 'VFIO_DEVICE_GET_REGION_INFO', b, `${this.address} region ${index}`),
           'VFIO_DEVICE_GET_REGION_INFO',
         );
         info = parseRegionInfo(buf);
@@ -234,13 +223,7 @@ export class Device extends Resource {
     }
     const buf = structBuffer(vfio_irq_info, { argsz: vfio_irq_info.size, index });
     try {
-      sysIoctl(
-        this.fd,
-        VFIO_DEVICE_GET_IRQ_INFO,
-        'VFIO_DEVICE_GET_IRQ_INFO',
-        buf,
-        `${this.address} irq index ${index}`,
-      );
+      sysIoctl(this.fd, 'VFIO_DEVICE_GET_IRQ_INFO', buf, `${this.address} irq index ${index}`);
     } catch (e) {
       // vfio-pci answers EINVAL for an index the device cannot have (ERR on conventional PCI).
       if (!(e instanceof SysError && e.code === 'EINVAL')) throw e;
@@ -274,7 +257,7 @@ export class Device extends Resource {
         `${this.address} does not support reset: the kernel found no reset method for it (no FLR, PM reset or bus reset; VFIO_DEVICE_FLAGS_RESET is clear). Reinitialise it through its registers instead.`,
       );
     }
-    sysIoctl(this.fd, VFIO_DEVICE_RESET, 'VFIO_DEVICE_RESET', 0, this.address);
+    sysIoctl(this.fd, 'VFIO_DEVICE_RESET', 0, this.address);
   }
 
   /**

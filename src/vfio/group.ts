@@ -1,15 +1,5 @@
 /** A VFIO group (`/dev/vfio/N`): the unit of isolation the IOMMU gives, attached to a container. */
-import {
-  O_RDWR,
-  VFIO_GROUP_FLAGS_VIABLE,
-  VFIO_GROUP_GET_DEVICE_FD,
-  VFIO_GROUP_GET_STATUS,
-  VFIO_GROUP_SET_CONTAINER,
-  VFIO_GROUP_UNSET_CONTAINER,
-  decodeStruct,
-  structBuffer,
-  vfio_group_status,
-} from '../../structs/index.js';
+import { O_RDWR, VFIO_GROUP_FLAGS_VIABLE, decodeStruct, structBuffer, vfio_group_status } from '../../structs/index.js';
 import { parsePciAddress } from '../pci/index.js';
 import { closeAll, Resource, sysClose, SysError, sysIoctl, sysOpen } from '../sys/index.js';
 import type { Container } from './container.js';
@@ -37,12 +27,12 @@ export class Group extends Resource {
     });
     try {
       const status = structBuffer(vfio_group_status, { argsz: vfio_group_status.size });
-      sysIoctl(this.fd, VFIO_GROUP_GET_STATUS, 'VFIO_GROUP_GET_STATUS', status, this.path);
+      sysIoctl(this.fd, 'VFIO_GROUP_GET_STATUS', status, this.path);
       const { flags } = decodeStruct<{ flags: number }>(status, vfio_group_status);
       if ((flags & VFIO_GROUP_FLAGS_VIABLE) === 0) throw new Error(notViableMessage(container.sysfs, number));
       const cfd = Buffer.alloc(4);
       cfd.writeInt32LE(container.fd);
-      sysIoctl(this.fd, VFIO_GROUP_SET_CONTAINER, 'VFIO_GROUP_SET_CONTAINER', cfd, this.path);
+      sysIoctl(this.fd, 'VFIO_GROUP_SET_CONTAINER', cfd, this.path);
       container.attached();
     } catch (e) {
       sysClose(this.fd, this.path);
@@ -66,13 +56,7 @@ export class Group extends Resource {
     const open = this.#devices.get(addr);
     if (open && !open.closed)
       throw new Error(`${addr} is already open in ${this.name}: use the Device you have, or close it first`);
-    const fd = sysIoctl(
-      this.fd,
-      VFIO_GROUP_GET_DEVICE_FD,
-      'VFIO_GROUP_GET_DEVICE_FD',
-      Buffer.from(`${addr}\0`),
-      `${addr} in ${this.path}`,
-    );
+    const fd = sysIoctl(this.fd, 'VFIO_GROUP_GET_DEVICE_FD', Buffer.from(`${addr}\0`), `${addr} in ${this.path}`);
     let dev: Device;
     try {
       dev = new Device({
@@ -102,7 +86,7 @@ export class Group extends Resource {
       ...[...this.#devices.values()].reverse().map((d) => () => d.close()),
       () => {
         try {
-          sysIoctl(this.fd, VFIO_GROUP_UNSET_CONTAINER, 'VFIO_GROUP_UNSET_CONTAINER', 0, this.path);
+          sysIoctl(this.fd, 'VFIO_GROUP_UNSET_CONTAINER', 0, this.path);
         } catch (e) {
           // EINVAL: the group is no longer in a container. The kernel detaches it itself when
           // its last device is unbound from vfio-pci (the device request interrupt path).

@@ -4,8 +4,6 @@
  * affected IOMMU group.
  */
 import {
-  VFIO_DEVICE_GET_PCI_HOT_RESET_INFO,
-  VFIO_DEVICE_PCI_HOT_RESET,
   VFIO_PCI_HOT_RESET_FLAG_DEV_ID,
   VFIO_PCI_HOT_RESET_FLAG_DEV_ID_OWNED,
   buildHotReset,
@@ -45,19 +43,17 @@ function hotResetInfo(dev: Device): { flags: number; devices: DependentDevice[] 
   for (let attempt = 0; attempt < 4; attempt++) {
     const buf = hotResetInfoBuffer(count);
     try {
-      sysIoctl(dev.fd, VFIO_DEVICE_GET_PCI_HOT_RESET_INFO, 'VFIO_DEVICE_GET_PCI_HOT_RESET_INFO', buf, dev.address);
+      sysIoctl(dev.fd, 'VFIO_DEVICE_GET_PCI_HOT_RESET_INFO', buf, dev.address);
     } catch (e) {
       if (e instanceof SysError && e.code === 'ENOSPC') {
         count = parseHotResetInfo(buf).count; // the kernel says how many devices there are
         continue;
       }
       if (e instanceof SysError && e.code === 'ENODEV') {
-        throw new SysError({
-          syscall: e.syscall,
-          errno: e.errno,
-          target: dev.address,
-          hint: `no bus or slot reset can reach ${dev.address}: it has no slot reset and no parent bridge that can reset its bus (devices on a root bus cannot be hot reset); use device.reset() where the device has a function reset`,
-        });
+        throw e.withHint(
+          `no bus or slot reset can reach ${dev.address}: it has no slot reset and no parent bridge that can reset its bus (devices on a root bus cannot be hot reset); use device.reset() where the device has a function reset`,
+          { target: dev.address },
+        );
       }
       throw e;
     }
@@ -81,7 +77,7 @@ export function hotReset(dev: Device, openGroups: ReadonlyMap<number, number>): 
         `hot reset of ${dev.address} also resets ${who.join(', ')}, which ${who.length > 1 ? 'are' : 'is'} not open in ${dev.iommu.name}: open ${who.length > 1 ? 'them' : 'it'} in the same iommufd context first (context.device(address)), or bind ${who.length > 1 ? 'them' : 'it'} to vfio-pci`,
       );
     }
-    sysIoctl(dev.fd, VFIO_DEVICE_PCI_HOT_RESET, 'VFIO_DEVICE_PCI_HOT_RESET', buildHotReset([]), dev.address);
+    sysIoctl(dev.fd, 'VFIO_DEVICE_PCI_HOT_RESET', buildHotReset([]), dev.address);
     return;
   }
   const peers = hotResetPeers(dev);
@@ -93,11 +89,5 @@ export function hotReset(dev: Device, openGroups: ReadonlyMap<number, number>): 
       `hot reset of ${dev.address} also resets ${who.join(', ')}: open ${missing.length > 1 ? 'those groups' : 'that group'} in this process first (container.group(n)), so the kernel sees you own every device it resets`,
     );
   }
-  sysIoctl(
-    dev.fd,
-    VFIO_DEVICE_PCI_HOT_RESET,
-    'VFIO_DEVICE_PCI_HOT_RESET',
-    buildHotReset(groups.map((g) => openGroups.get(g)!)),
-    dev.address,
-  );
+  sysIoctl(dev.fd, 'VFIO_DEVICE_PCI_HOT_RESET', buildHotReset(groups.map((g) => openGroups.get(g)!)), dev.address);
 }

@@ -5,7 +5,6 @@
  * software trigger, mask and unmask, and the kernel's request to give the device back.
  */
 import {
-  VFIO_DEVICE_SET_IRQS,
   VFIO_IRQ_SET_ACTION_MASK,
   VFIO_IRQ_SET_ACTION_TRIGGER,
   VFIO_IRQ_SET_ACTION_UNMASK,
@@ -481,7 +480,6 @@ export class Interrupts extends Resource {
     try {
       sysIoctl(
         this.device.fd,
-        VFIO_DEVICE_SET_IRQS,
         'VFIO_DEVICE_SET_IRQS',
         buf,
         `${this.device.address} irq index ${req.index} (${what})`,
@@ -489,12 +487,9 @@ export class Interrupts extends Resource {
       );
     } catch (e) {
       if (e instanceof SysError && hint === undefined && e.code === 'EINVAL') {
-        throw new SysError({
-          syscall: e.syscall,
-          errno: e.errno,
-          target: e.target,
-          hint: `the kernel refused to ${what}: check the vector range against irqInfo(${req.index}).count and that this type is the one enabled`,
-        });
+        throw e.withHint(
+          `the kernel refused to ${what}: check the vector range against irqInfo(${req.index}).count and that this type is the one enabled`,
+        );
       }
       throw e;
     }

@@ -2,14 +2,7 @@
  * An iommufd IOAS with the devices opened in it through their cdevs (`/dev/vfio/devices/vfioN`):
  * the kernel's current way into VFIO. Each device is bound to the iommufd and attached to the IOAS.
  */
-import {
-  O_RDWR,
-  VFIO_DEVICE_ATTACH_IOMMUFD_PT,
-  VFIO_DEVICE_BIND_IOMMUFD,
-  structBuffer,
-  vfio_device_attach_iommufd_pt,
-  vfio_device_bind_iommufd,
-} from '../../structs/index.js';
+import { O_RDWR, structBuffer, vfio_device_attach_iommufd_pt, vfio_device_bind_iommufd } from '../../structs/index.js';
 import { PciSysfs, parsePciAddress } from '../pci/index.js';
 import { closeAll, sysClose, sysIoctl, sysOpen } from '../sys/index.js';
 import { IommufdIoas, type IommufdOptions } from '../iommu/index.js';
@@ -79,7 +72,7 @@ export class IommufdContext extends IommufdIoas {
         flags: 0,
         iommufd: this.fd,
       });
-      sysIoctl(fd, VFIO_DEVICE_BIND_IOMMUFD, 'VFIO_DEVICE_BIND_IOMMUFD', bind, `${loc.address} (${path})`, {
+      sysIoctl(fd, 'VFIO_DEVICE_BIND_IOMMUFD', bind, `${loc.address} (${path})`, {
         EBUSY: `another device of IOMMU group ${loc.group} is in use elsewhere, or bound to a host driver`,
         // The cdev path lets a device be bound once at a time (the group path allows more).
         EINVAL: `${loc.address} is already open (bound to an iommufd in this or another process): use the Device you have, or close it there first (fuser -v ${path})`,
@@ -89,13 +82,7 @@ export class IommufdContext extends IommufdIoas {
         flags: 0,
         pt_id: this.ioasId,
       });
-      sysIoctl(
-        fd,
-        VFIO_DEVICE_ATTACH_IOMMUFD_PT,
-        'VFIO_DEVICE_ATTACH_IOMMUFD_PT',
-        attach,
-        `${loc.address} to IOAS ${this.ioasId}`,
-      );
+      sysIoctl(fd, 'VFIO_DEVICE_ATTACH_IOMMUFD_PT', attach, `${loc.address} to IOAS ${this.ioasId}`);
       dev = new Device({
         context: this,
         iommuGroup: loc.group,

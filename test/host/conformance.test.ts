@@ -38,6 +38,7 @@ const query: LayoutQuery = {
     'sys/eventfd.h',
     'sys/resource.h',
     'fcntl.h',
+    'errno.h',
   ],
 };
 

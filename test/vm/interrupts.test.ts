@@ -5,12 +5,7 @@ import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  VFIO_DEVICE_SET_IRQS,
-  VFIO_IRQ_SET_ACTION_TRIGGER,
-  VFIO_PCI_MSIX_IRQ_INDEX,
-  buildIrqSet,
-} from '../../structs/index.js';
+import { VFIO_IRQ_SET_ACTION_TRIGGER, VFIO_PCI_MSIX_IRQ_INDEX, buildIrqSet } from '../../structs/index.js';
 import { openDevice, IrqWaitAbortedError, type IrqFired } from '../../src/index.js';
 import { sysIoctl } from '../../src/sys/index.js';
 import { testDevice } from './manifest.js';
@@ -373,7 +368,6 @@ describe('nvme MSI-X', () => {
     expect(() =>
       sysIoctl(
         dev.fd,
-        VFIO_DEVICE_SET_IRQS,
         'VFIO_DEVICE_SET_IRQS',
         buildIrqSet({ index: VFIO_PCI_MSIX_IRQ_INDEX, start: 0, count: 4, action: VFIO_IRQ_SET_ACTION_TRIGGER }),
       ),
