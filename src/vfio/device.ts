@@ -24,6 +24,7 @@ import {
 import { ConfigSpace, type PciAddress } from '../pci/index.js';
 import { closeAll, formatSize, Resource, sysClose, SysError, sysIoctl } from '../sys/index.js';
 import { Region, type RegionOptions } from './region.js';
+import { irqIndexName, regionName } from './index-names.js';
 import { regionConfigAccessor } from './config-accessor.js';
 import { msixRanges } from './msix-ranges.js';
 import { hotReset, hotResetPeers, type HotResetPeer } from './hot-reset.js';
@@ -71,15 +72,6 @@ export interface IrqInfo {
   automasked: boolean;
   noresize: boolean;
 }
-
-const REGION_NAMES = ['BAR0', 'BAR1', 'BAR2', 'BAR3', 'BAR4', 'BAR5', 'ROM', 'config', 'VGA'];
-const IRQ_INDEX_NAMES = ['INTx', 'MSI', 'MSI-X', 'ERR', 'REQ'];
-
-/** The vfio-pci name of region `index` (`BAR0` ... `config`, `VGA`), or `region N`. */
-export const regionName = (index: number): string => REGION_NAMES[index] ?? `region ${index}`;
-
-/** The vfio-pci name of irq index `index` (`INTx`, `MSI`, `MSI-X`, `ERR`, `REQ`), or `irq N`. */
-export const irqIndexName = (index: number): string => IRQ_INDEX_NAMES[index] ?? `irq ${index}`;
 
 export class Device extends Resource {
   readonly address: PciAddress;

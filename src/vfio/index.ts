@@ -5,7 +5,8 @@ export { chooseIommu, type IommuContext, type IommuChoice } from './context.js';
 export { locateDevice, isVfioDriver, type DeviceLocation } from './locate.js';
 export { VFIO_SAFE_DRIVERS, blocks as blocksViability, notViableMessage } from './viability.js';
 export { Group } from './group.js';
-export { Device, regionName, irqIndexName, type DeviceInfo, type DeviceOptions, type IrqInfo } from './device.js';
+export { regionName, irqIndexName } from './index-names.js';
+export { Device, type DeviceInfo, type DeviceOptions, type IrqInfo } from './device.js';
 export { Region, type RegionOptions } from './region.js';
 export {
   Interrupts,

@@ -3,6 +3,7 @@
  * how a watched fd is tagged in epoll. No system calls here, so they are unit-tested on the host.
  */
 import { VFIO_PCI_INTX_IRQ_INDEX, VFIO_PCI_MSIX_IRQ_INDEX, VFIO_PCI_MSI_IRQ_INDEX } from '../../structs/index.js';
+import { irqIndexName } from './index-names.js';
 
 /** The three interrupt types of a PCI function; only one can be enabled at a time on vfio-pci. */
 export type IrqType = 'intx' | 'msi' | 'msix';
@@ -14,8 +15,12 @@ export const IRQ_INDEX: Readonly<Record<IrqType, number>> = {
   msix: VFIO_PCI_MSIX_IRQ_INDEX,
 };
 
-/** Human names for messages. */
-export const IRQ_NAME: Readonly<Record<IrqType, string>> = { intx: 'INTx', msi: 'MSI', msix: 'MSI-X' };
+/** Human names for messages (vfio-pci's names of the three indexes). */
+export const IRQ_NAME: Readonly<Record<IrqType, string>> = {
+  intx: irqIndexName(IRQ_INDEX.intx),
+  msi: irqIndexName(IRQ_INDEX.msi),
+  msix: irqIndexName(IRQ_INDEX.msix),
+};
 
 /** The order in which `enable('auto')` tries the types: best first. */
 export const IRQ_PREFERENCE: readonly IrqType[] = ['msix', 'msi', 'intx'];
