@@ -72,7 +72,7 @@ export function openDevice(address: string, options: OpenDeviceOptions = {}): De
   }
   if (!given) dev.onClose(() => context.close());
   try {
-    if (options.busMaster !== false) dev.busMaster = true;
+    if (options.busMaster !== false) dev.setBusMaster(true);
   } catch (e) {
     dev.close();
     throw e;

@@ -250,7 +250,7 @@ export function deviceReport(dev: Device): DeviceReport {
     driver: pci.driver,
     iommuGroup: dev.iommuGroup,
     command,
-    busMaster: dev.busMaster,
+    busMaster: dev.busMasterEnabled(),
     flags: dev.info.flags,
     flagNames: flagNames(dev.info.flags, DEVICE_FLAGS),
     canReset: dev.info.canReset,

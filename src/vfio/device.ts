@@ -1,28 +1,16 @@
 /** A VFIO device: its fd, info, regions, config space, interrupts info, reset and bus mastering. */
 import {
+  PCI_COMMAND,
   PCI_COMMAND_MASTER,
-  VFIO_DEVICE_FLAGS_PCI,
-  VFIO_DEVICE_FLAGS_RESET,
-  VFIO_IRQ_INFO_AUTOMASKED,
-  VFIO_IRQ_INFO_EVENTFD,
-  VFIO_IRQ_INFO_MASKABLE,
-  VFIO_IRQ_INFO_NORESIZE,
   VFIO_PCI_BAR0_REGION_INDEX,
   VFIO_PCI_BAR5_REGION_INDEX,
   VFIO_PCI_CONFIG_REGION_INDEX,
   VFIO_PCI_ROM_REGION_INDEX,
-  VFIO_PCI_VGA_REGION_INDEX,
-  decodeStruct,
-  parseRegionInfo,
-  queryVariable,
-  structBuffer,
-  vfio_device_info,
-  vfio_irq_info,
-  vfio_region_info,
   type RegionInfo,
 } from '../../structs/index.js';
+import { readDeviceInfo, readIrqInfo, readRegionInfo, type DeviceInfo, type IrqInfo } from './device-info.js';
 import { ConfigSpace, type PciAddress } from '../pci/index.js';
-import { closeAll, formatSize, Resource, sysClose, SysError, sysIoctl } from '../sys/index.js';
+import { closeAll, formatSize, Resource, sysClose, sysIoctl } from '../sys/index.js';
 import { Region, type RegionOptions } from './region.js';
 import { irqIndexName, regionName } from './index-names.js';
 import { regionConfigAccessor } from './config-accessor.js';
@@ -53,24 +41,17 @@ export interface DeviceOpening extends DeviceOptions {
   forget: (dev: Device) => void;
 }
 
-export interface DeviceInfo {
-  flags: number;
-  numRegions: number;
-  numIrqs: number;
-  /** The device supports VFIO_DEVICE_RESET. */
-  canReset: boolean;
-  isPci: boolean;
-}
-
-export interface IrqInfo {
-  index: number;
-  /** Vectors within this index (0: not available). */
-  count: number;
-  flags: number;
-  eventfd: boolean;
-  maskable: boolean;
-  automasked: boolean;
-  noresize: boolean;
+/**
+ * @internal A device asked for again while open is the same object (as groups, regions and
+ * interrupts are), unless the options ask for something it is not.
+ */
+export function openAgain(open: Device, options: DeviceOptions): Device {
+  if (options.dmaBits !== undefined && options.dmaBits !== open.dmaBits) {
+    throw new Error(
+      `${open.address} is already open with dmaBits ${open.dmaBits}: close it first to open it with dmaBits ${options.dmaBits}`,
+    );
+  }
+  return open;
 }
 
 export class Device extends Resource {
@@ -85,10 +66,13 @@ export class Device extends Resource {
   /** DMA address width in bits (`dev.dma` allocates below 2^dmaBits). */
   readonly dmaBits: number;
   readonly info: DeviceInfo;
+  /** Every region's info, read at open (size 0: not implemented). */
+  readonly regions: readonly RegionInfo[];
+  /** Every irq index's info (INTx, MSI, MSI-X, ERR, REQ for PCI), read at open. */
+  readonly irqs: readonly IrqInfo[];
   readonly #forget: (dev: Device) => void;
   #dma: Dma | undefined;
   readonly #regions = new Map<number, Region>();
-  readonly #regionInfo = new Map<number, RegionInfo>();
   #config: ConfigSpace | undefined;
   #interrupts: Interrupts | undefined;
 
@@ -103,16 +87,10 @@ export class Device extends Resource {
     this.#forget = opening.forget;
     this.address = address;
     this.fd = fd;
-    const buf = structBuffer(vfio_device_info, { argsz: vfio_device_info.size });
-    sysIoctl(fd, 'VFIO_DEVICE_GET_INFO', buf, address);
-    const raw = decodeStruct<{ flags: number; num_regions: number; num_irqs: number }>(buf, vfio_device_info);
-    this.info = {
-      flags: raw.flags,
-      numRegions: raw.num_regions,
-      numIrqs: raw.num_irqs,
-      canReset: (raw.flags & VFIO_DEVICE_FLAGS_RESET) !== 0,
-      isPci: (raw.flags & VFIO_DEVICE_FLAGS_PCI) !== 0,
-    };
+    // Read once: none of it changes while the device is open, and getters stay free.
+    this.info = readDeviceInfo(fd, address);
+    this.regions = Array.from({ length: this.info.numRegions }, (_, i) => readRegionInfo(fd, address, i));
+    this.irqs = Array.from({ length: this.info.numIrqs }, (_, i) => readIrqInfo(fd, address, i));
   }
 
   get name(): string {
@@ -133,35 +111,22 @@ export class Device extends Resource {
     return `iommu: ${this.iommu.kind}; regions: ${regions.join(', ')}; irqs: ${irqs.join(', ')}; reset: ${this.info.canReset ? 'yes' : 'no'}`;
   }
 
-  /** `VFIO_DEVICE_GET_REGION_INFO` for `index`, capabilities parsed (sparse mmap, type, MSI-X mappable). */
+  /** The info of region `index` (read at open, with sparse-mmap areas, type, MSI-X mappable). */
   regionInfo(index: number): RegionInfo {
     this.check();
     if (!Number.isInteger(index) || index < 0 || index >= this.info.numRegions) {
       throw new RangeError(`${this.name} has regions 0-${this.info.numRegions - 1}, not ${index}`);
     }
-    let info = this.#regionInfo.get(index);
-    if (!info) {
-      try {
-        const buf = queryVariable(
-          vfio_region_info,
-          { index },
-          (b) => sysIoctl(this.fd, 'VFIO_DEVICE_GET_REGION_INFO', b, `${this.address} region ${index}`),
-          'VFIO_DEVICE_GET_REGION_INFO',
-        );
-        info = parseRegionInfo(buf);
-      } catch (e) {
-        // vfio-pci answers EINVAL for the VGA region of a device that is not a VGA controller.
-        if (!(index === VFIO_PCI_VGA_REGION_INDEX && e instanceof SysError && e.code === 'EINVAL')) throw e;
-        info = { index, flags: 0, size: 0n, offset: 0n, msixMappable: false, caps: [] };
-      }
-      this.#regionInfo.set(index, info);
-    }
-    return info;
+    return this.regions[index];
   }
 
-  /** Info of every region the device has (size 0 means not implemented). */
-  get regions(): RegionInfo[] {
-    return Array.from({ length: this.info.numRegions }, (_, i) => this.regionInfo(i));
+  /** The info of irq index `index` (read at open). */
+  irqInfo(index: number): IrqInfo {
+    this.check();
+    if (!Number.isInteger(index) || index < 0 || index >= this.info.numIrqs) {
+      throw new RangeError(`${this.name} has irq indexes 0-${this.info.numIrqs - 1}, not ${index}`);
+    }
+    return this.irqs[index];
   }
 
   /** The region at `index`, mapped on first use and kept until the device closes. */
@@ -192,8 +157,8 @@ export class Device extends Resource {
     return this.region(index, { exclude });
   }
 
-  /** The expansion ROM region. */
-  get rom(): Region {
+  /** The expansion ROM region (a method: opening it may map it). */
+  rom(): Region {
     return this.region(VFIO_PCI_ROM_REGION_INDEX);
   }
 
@@ -205,37 +170,6 @@ export class Device extends Resource {
       this.#config = new ConfigSpace(regionConfigAccessor(region));
     }
     return this.#config;
-  }
-
-  /** `VFIO_DEVICE_GET_IRQ_INFO` for `index`. */
-  irqInfo(index: number): IrqInfo {
-    this.check();
-    if (!Number.isInteger(index) || index < 0 || index >= this.info.numIrqs) {
-      throw new RangeError(`${this.name} has irq indexes 0-${this.info.numIrqs - 1}, not ${index}`);
-    }
-    const buf = structBuffer(vfio_irq_info, { argsz: vfio_irq_info.size, index });
-    try {
-      sysIoctl(this.fd, 'VFIO_DEVICE_GET_IRQ_INFO', buf, `${this.address} irq index ${index}`);
-    } catch (e) {
-      // vfio-pci answers EINVAL for an index the device cannot have (ERR on conventional PCI).
-      if (!(e instanceof SysError && e.code === 'EINVAL')) throw e;
-      return { index, count: 0, flags: 0, eventfd: false, maskable: false, automasked: false, noresize: false };
-    }
-    const raw = decodeStruct<{ flags: number; count: number }>(buf, vfio_irq_info);
-    return {
-      index,
-      count: raw.count,
-      flags: raw.flags,
-      eventfd: (raw.flags & VFIO_IRQ_INFO_EVENTFD) !== 0,
-      maskable: (raw.flags & VFIO_IRQ_INFO_MASKABLE) !== 0,
-      automasked: (raw.flags & VFIO_IRQ_INFO_AUTOMASKED) !== 0,
-      noresize: (raw.flags & VFIO_IRQ_INFO_NORESIZE) !== 0,
-    };
-  }
-
-  /** Info of every irq index (INTx, MSI, MSI-X, ERR, REQ for PCI). */
-  get irqs(): IrqInfo[] {
-    return Array.from({ length: this.info.numIrqs }, (_, i) => this.irqInfo(i));
   }
 
   /**
@@ -277,12 +211,13 @@ export class Device extends Resource {
     hotReset(this, open);
   }
 
-  /** Whether the device may master the bus (do DMA and MSI). */
-  get busMaster(): boolean {
-    return this.config.busMaster;
+  /** Whether the device may master the bus (do DMA and MSI): the command register's bit 2. */
+  busMasterEnabled(): boolean {
+    return (this.config.read16(PCI_COMMAND) & PCI_COMMAND_MASTER) !== 0;
   }
 
-  set busMaster(on: boolean) {
+  /** Lets the device master the bus, or stops it (`openDevice` turns it on unless told not to). */
+  setBusMaster(on: boolean): void {
     this.config.setCommandBits(PCI_COMMAND_MASTER, on);
   }
 

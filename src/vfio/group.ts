@@ -3,7 +3,7 @@ import { O_RDWR, VFIO_GROUP_FLAGS_VIABLE, decodeStruct, structBuffer, vfio_group
 import { parsePciAddress } from '../pci/index.js';
 import { closeAll, Resource, sysClose, SysError, sysIoctl, sysOpen } from '../sys/index.js';
 import type { Container } from './container.js';
-import { Device, type DeviceOptions } from './device.js';
+import { Device, openAgain, type DeviceOptions } from './device.js';
 import { notViableMessage } from './viability.js';
 
 export class Group extends Resource {
@@ -49,13 +49,15 @@ export class Group extends Resource {
     return [...this.#devices.values()];
   }
 
-  /** Opens the device at `address` (which must be in this group) with VFIO_GROUP_GET_DEVICE_FD. */
+  /**
+   * Opens the device at `address` (which must be in this group) with VFIO_GROUP_GET_DEVICE_FD;
+   * while it is open, asking again returns the same `Device`.
+   */
   device(address: string, options: DeviceOptions = {}): Device {
     this.check();
     const addr = parsePciAddress(address);
     const open = this.#devices.get(addr);
-    if (open && !open.closed)
-      throw new Error(`${addr} is already open in ${this.name}: use the Device you have, or close it first`);
+    if (open && !open.closed) return openAgain(open, options);
     const fd = sysIoctl(this.fd, 'VFIO_GROUP_GET_DEVICE_FD', Buffer.from(`${addr}\0`), `${addr} in ${this.path}`);
     let dev: Device;
     try {

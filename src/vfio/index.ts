@@ -6,7 +6,8 @@ export { locateDevice, isVfioDriver, type DeviceLocation } from './locate.js';
 export { VFIO_SAFE_DRIVERS, blocks as blocksViability, notViableMessage } from './viability.js';
 export { Group } from './group.js';
 export { regionName, irqIndexName } from './index-names.js';
-export { Device, type DeviceInfo, type DeviceOptions, type IrqInfo } from './device.js';
+export { type DeviceInfo, type IrqInfo } from './device-info.js';
+export { Device, type DeviceOptions } from './device.js';
 export { Region, type RegionOptions } from './region.js';
 export {
   Interrupts,

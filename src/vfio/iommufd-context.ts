@@ -7,7 +7,7 @@ import { PciSysfs, parsePciAddress } from '../pci/index.js';
 import { closeAll, sysClose, sysIoctl, sysOpen } from '../sys/index.js';
 import { IommufdIoas, type IommufdOptions } from '../iommu/index.js';
 import { dmaFor, type Dma } from '../dma/index.js';
-import { Device, type DeviceOptions } from './device.js';
+import { Device, openAgain, type DeviceOptions } from './device.js';
 import { locateDevice } from './locate.js';
 import { CDEV_DIR, cdevNode } from './context.js';
 import { notViableMessage, viabilityBlockers } from './viability.js';
@@ -44,13 +44,13 @@ export class IommufdContext extends IommufdIoas {
   /**
    * Opens the device at `address` through its cdev, binds it to this iommufd
    * (`VFIO_DEVICE_BIND_IOMMUFD`) and attaches it to the IOAS (`VFIO_DEVICE_ATTACH_IOMMUFD_PT`).
+   * While it is open, asking again returns the same `Device`.
    */
   device(address: string, options: DeviceOptions = {}): Device {
     this.check();
     const loc = locateDevice(this.sysfs, parsePciAddress(address));
     const open = this.#devices.get(loc.address);
-    if (open && !open.closed)
-      throw new Error(`${loc.address} is already open in ${this.name}: use the Device you have, or close it first`);
+    if (open && !open.closed) return openAgain(open, options);
     if (loc.noIommu)
       throw new Error(
         `${loc.address} is in no-IOMMU group ${loc.group}: this library opens no-IOMMU devices through the container; use { iommu: 'noiommu' }`,

@@ -189,6 +189,35 @@ describe(`IOMMU contexts and groups (${backend})`, () => {
     expect(openFdCount()).toBe(before);
   });
 
+  it('asking a context again for an open device, region or interrupts gives the same object', () => {
+    const before = openFdCount();
+    const edu = testDevice('edu');
+    const context = backend === 'iommufd' ? new IommufdContext() : new Container();
+    try {
+      const a = context.device(edu.bdf);
+      expect(context.device(edu.bdf)).toBe(a);
+      expect(context.device(edu.bdf, { dmaBits: 64 })).toBe(a);
+      expect(() => context.device(edu.bdf, { dmaBits: 32 })).toThrow(
+        new RegExp(`^${edu.bdf} is already open with dmaBits 64: close it first to open it with dmaBits 32$`),
+      );
+      expect(a.bar(0)).toBe(a.bar(0));
+      expect(a.interrupts).toBe(a.interrupts);
+      if (context instanceof Container) expect(context.group(a.iommuGroup)).toBe(a.group);
+      // Once closed, asking again opens a new one.
+      const bar = a.bar(0);
+      bar.close();
+      expect(a.bar(0)).not.toBe(bar);
+      a.close();
+      const b = context.device(edu.bdf);
+      expect(b).not.toBe(a);
+      expect(b.bar(0).read32(0)).toBe(0x010000ed);
+    } finally {
+      context.close();
+    }
+    expect(() => context.device(edu.bdf)).toThrow(/closed/);
+    expect(openFdCount()).toBe(before);
+  });
+
   it('several IOMMU contexts in one process', () => {
     using a = openDevice(testDevice('edu').bdf);
     using b = openDevice(testDevice('nvme').bdf);

@@ -75,9 +75,9 @@ describe('edu through openDevice', () => {
     expect(dev.config.deviceId).toBe(0x11e8);
     // The kernel's own view of the command register (sysfs), not ours.
     expect(sysfsConfig(edu.bdf).readUInt16LE(4) & PCI_COMMAND_MASTER).toBe(PCI_COMMAND_MASTER);
-    dev.busMaster = false;
+    dev.setBusMaster(false);
     expect(sysfsConfig(edu.bdf).readUInt16LE(4) & PCI_COMMAND_MASTER).toBe(0);
-    expect(dev.busMaster).toBe(false);
+    expect(dev.busMasterEnabled()).toBe(false);
   });
 
   it('prints a one-line summary in the REPL', () => {
