@@ -1,5 +1,5 @@
 /** What the benchmarks share: command-line options and the test VM's devices. */
-import { readFileSync } from 'node:fs';
+import { manifestDevice } from '../scripts/vm/manifest.js';
 
 /** The value after `--name` on the command line, or `fallback`. */
 export function arg(name: string, fallback: string): string;
@@ -9,7 +9,7 @@ export function arg(name: string, fallback?: string): string | undefined {
   return i >= 0 ? process.argv[i + 1] : fallback;
 }
 
-/** A device of the test VM. */
+/** A device of the test VM, as the C benchmarks take it: its address and IOMMU group. */
 export interface BenchDevice {
   name: string;
   bdf: string;
@@ -18,12 +18,9 @@ export interface BenchDevice {
 
 /** The devices named `names` from the test VM's manifest; `how` says how to run the bench. */
 export function manifestDevices(names: readonly string[], how: string): BenchDevice[] {
-  const path = process.env.VFIO_TS_MANIFEST;
-  if (!path) throw new Error(`run inside the test VM: ${how}`);
-  const m = JSON.parse(readFileSync(path, 'utf8')) as { devices: BenchDevice[] };
   return names.map((n) => {
-    const d = m.devices.find((x) => x.name === n);
-    if (!d) throw new Error(`the VM manifest has no ${n} device: run with --devices ${names.join(',')}`);
-    return d;
+    const d = manifestDevice(n, `run inside the test VM with --devices ${names.join(',')}: ${how}`);
+    if (d.group === null) throw new Error(`${n} (${d.bdf}) has no IOMMU group: the benchmarks need one`);
+    return { name: d.name, bdf: d.bdf, group: d.group };
   });
 }

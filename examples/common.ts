@@ -2,9 +2,10 @@
  * Shared by the examples: which device to drive (an address from the command line, the test
  * VM's manifest, or the first matching device bound to vfio-pci), and "am I the main module".
  */
-import { readFileSync, realpathSync } from 'node:fs';
+import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { PciSysfs, parsePciAddress, type PciAddress } from '../src/index.js';
+import { readManifest } from '../scripts/vm/manifest.js';
 
 /** What an example looks for. */
 export interface DeviceWanted {
@@ -23,14 +24,8 @@ export interface DeviceWanted {
  */
 export function findDevice(wanted: DeviceWanted, given?: string): PciAddress {
   if (given) return parsePciAddress(given);
-  const manifestPath = process.env.VFIO_TS_MANIFEST;
-  if (manifestPath) {
-    const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as {
-      devices: Array<{ name: string; bdf: string }>;
-    };
-    const d = manifest.devices.find((x) => x.name === wanted.name);
-    if (d) return parsePciAddress(d.bdf);
-  }
+  const d = readManifest()?.devices.find((x) => x.name === wanted.name);
+  if (d) return parsePciAddress(d.bdf);
   const sysfs = new PciSysfs();
   for (const addr of sysfs.list()) {
     if (sysfs.driver(addr) !== 'vfio-pci') continue;

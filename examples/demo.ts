@@ -3,29 +3,27 @@
  * to vfio-pci) and runs the three example drivers in it, so the library can be seen working on a
  * machine without VFIO hardware. Runs inside the guest; scripts/vm/run starts it.
  */
-import { readFileSync } from 'node:fs';
+import { readManifest } from '../scripts/vm/manifest.js';
 import { main as edu } from './edu.js';
 import { main as nvmeIdentify } from './nvme-identify.js';
 import { main as e1000eLoopback } from './e1000e-loopback.js';
 import { runMain } from './common.js';
 
 function demo(): void {
-  const manifestPath = process.env.VFIO_TS_MANIFEST;
-  if (!manifestPath)
+  const manifest = readManifest();
+  if (!manifest)
     throw new Error(
       'VFIO_TS_MANIFEST is not set: run this through npm run demo (it boots the test VM), or run the examples with an address',
     );
-  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as {
-    kernel: string;
-    devices: Array<{ name: string; bdf: string; group: number; driver: string }>;
-  };
   const say = (line = ''): void => console.log(line);
   const indent = (line: string): void => console.log(`    ${line}`);
 
-  say(`vfio-ts demo in a QEMU guest (Linux ${manifest.kernel}, emulated Intel VT-d).`);
+  say(
+    `vfio-ts demo in a QEMU guest (Linux ${manifest.kernel}, ${manifest.iommu === 'none' ? 'no IOMMU' : 'emulated Intel VT-d'}).`,
+  );
   say('Devices bound to vfio-pci:');
-  for (const d of manifest.devices)
-    say(`    ${d.name.padEnd(6)} ${d.bdf}  IOMMU group ${d.group}  /dev/vfio/${d.group}`);
+  for (const d of manifest.devices.filter((x) => x.driver === 'vfio-pci'))
+    say(`    ${d.name.padEnd(6)} ${d.bdf}  IOMMU group ${d.group}  ${d.groupPath}`);
   const t0 = Date.now();
 
   say();
