@@ -20,9 +20,8 @@ export function parsePciAddress(input: string): PciAddress {
   );
 }
 
-/** Bus, device and function numbers of an address. */
-export function pciFields(addr: PciAddress): { domain: number; bus: number; device: number; fn: number } {
-  const [domain, bus, rest] = addr.split(':');
-  const [device, fn] = rest.split('.');
-  return { domain: parseInt(domain, 16), bus: parseInt(bus, 16), device: parseInt(device, 16), fn: parseInt(fn, 16) };
+/** The address of a device given by its numbers (as the kernel reports them in hot-reset info). */
+export function pciAddressOf(n: { domain: number; bus: number; device: number; fn: number }): PciAddress {
+  const hex = (v: number, width: number) => v.toString(16).padStart(width, '0');
+  return parsePciAddress(`${hex(n.domain, 4)}:${hex(n.bus, 2)}:${hex(n.device, 2)}.${n.fn}`);
 }

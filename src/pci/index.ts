@@ -1,4 +1,4 @@
 /** The PCI layer: addresses, sysfs discovery and binding, config space. */
-export { parsePciAddress, pciFields, type PciAddress } from './address.js';
+export { parsePciAddress, pciAddressOf, type PciAddress } from './address.js';
 export { PciSysfs, bindCommand, DEFAULT_SYSFS, type PciDeviceInfo } from './sysfs.js';
 export { ConfigSpace, type ConfigAccessor, type PciBar, type PciCapability } from './config-space.js';

@@ -11,7 +11,7 @@ import {
   parseHotResetInfo,
   type DependentDevice,
 } from '../../structs/index.js';
-import { parsePciAddress, type PciAddress } from '../pci/index.js';
+import { pciAddressOf, type PciAddress } from '../pci/index.js';
 import { SysError, sysIoctl } from '../sys/index.js';
 import type { Device } from './device.js';
 
@@ -21,10 +21,8 @@ export interface HotResetPeer {
   group: number;
 }
 
-function addressOf(d: DependentDevice): PciAddress {
-  const hex = (n: number, w: number) => n.toString(16).padStart(w, '0');
-  return parsePciAddress(`${hex(d.segment, 4)}:${hex(d.bus, 2)}:${hex(d.device, 2)}.${d.fn}`);
-}
+const addressOf = (d: DependentDevice): PciAddress =>
+  pciAddressOf({ domain: d.segment, bus: d.bus, device: d.device, fn: d.fn });
 
 /** `VFIO_DEVICE_GET_PCI_HOT_RESET_INFO`: every device (and its group) a hot reset of `dev` resets. */
 export function hotResetPeers(dev: Device): HotResetPeer[] {
