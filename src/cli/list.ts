@@ -1,6 +1,6 @@
 /** `vfio list`: every PCI device with its ids, class, driver, IOMMU group and whether VFIO can use the group. */
 import { PciSysfs, type PciAddress } from '../pci/index.js';
-import { blocksViability } from '../vfio/index.js';
+import { NOIOMMU_PARAMETER, TURN_IOMMU_ON, blocksViability } from '../vfio/index.js';
 import { className, table } from './format.js';
 
 /** One row of `vfio list`. */
@@ -65,6 +65,14 @@ export function listDevices(sysfs: PciSysfs): ListedDevice[] {
 /** The table `vfio list` prints. */
 export function formatDeviceList(devices: ListedDevice[]): string {
   if (devices.length === 0) return 'no PCI devices';
+  const banner = devices.every((d) => d.iommuGroup === null)
+    ? [
+        `No device has an IOMMU group: the IOMMU is off (or the machine has none), so VFIO cannot use any device. Turn it on (${TURN_IOMMU_ON}), or use VFIO's unsafe no-IOMMU mode (${NOIOMMU_PARAMETER}), then bind a device with vfio bind ADDRESS.`,
+        '',
+      ]
+    : [];
+  // With the banner, each row need not say it again.
+  const noGroup = banner.length > 0 ? 'no' : 'no (no IOMMU group)';
   const rows = devices.map((d) => [
     d.address,
     `${d.vendor}:${d.device}`,
@@ -72,11 +80,13 @@ export function formatDeviceList(devices: ListedDevice[]): string {
     d.driver ?? '-',
     d.iommuGroup === null ? '-' : String(d.iommuGroup),
     d.iommuGroup === null
-      ? 'no (no IOMMU group)'
+      ? noGroup
       : d.viable
         ? 'yes'
         : `no (${d.blockers.map((b) => `${b.address} on ${b.driver}`).join(', ')})`,
     d.className,
   ]);
-  return table(['ADDRESS', 'ID', 'CLASS', 'DRIVER', 'GROUP', 'VFIO-VIABLE', 'DESCRIPTION'], rows);
+  return [...banner, table(['ADDRESS', 'ID', 'CLASS', 'DRIVER', 'GROUP', 'VFIO-VIABLE', 'DESCRIPTION'], rows)].join(
+    '\n',
+  );
 }

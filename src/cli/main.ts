@@ -65,7 +65,12 @@ const IOMMU: OptionSpec = {
 /** Opens a device for inspection, leaving bus mastering as it is. */
 function withDevice<T>(address: string, values: ParsedArgs['values'], fn: (dev: OpenedDevice) => T): T {
   const iommu = values.iommu as IommuChoice | undefined;
-  using dev = openDevice(parseAddress(address), { busMaster: false, ...(iommu ? { iommu } : {}) });
+  const sysfsRoot = values.sysfs as string | undefined;
+  using dev = openDevice(parseAddress(address), {
+    busMaster: false,
+    ...(iommu ? { iommu } : {}),
+    ...(sysfsRoot ? { sysfsRoot } : {}),
+  });
   return fn(dev);
 }
 
@@ -90,7 +95,7 @@ const COMMANDS: Command[] = [
     name: 'info',
     operands: 'ADDRESS',
     summary: 'show regions, irqs, capabilities, BARs and the IOMMU of a device bound to vfio-pci',
-    options: { json: JSON_OPT, iommu: IOMMU },
+    options: { json: JSON_OPT, iommu: IOMMU, sysfs: SYSFS },
     run({ positionals, values }, io) {
       requireOperands('info', positionals, ['ADDRESS']);
       const report = withDevice(positionals[0], values, deviceReport);
@@ -106,6 +111,7 @@ const COMMANDS: Command[] = [
       width: WIDTH,
       count: { type: 'string', short: 'n', value: 'N', description: 'read N consecutive registers (default 1)' },
       iommu: IOMMU,
+      sysfs: SYSFS,
     },
     run({ positionals, values }, io) {
       requireOperands('read', positionals, ['ADDRESS', 'BAR', 'OFFSET']);
@@ -121,7 +127,7 @@ const COMMANDS: Command[] = [
     name: 'write',
     operands: 'ADDRESS BAR OFFSET VALUE',
     summary: 'write a register of a BAR',
-    options: { width: WIDTH, iommu: IOMMU },
+    options: { width: WIDTH, iommu: IOMMU, sysfs: SYSFS },
     run({ positionals, values }, io) {
       requireOperands('write', positionals, ['ADDRESS', 'BAR', 'OFFSET', 'VALUE']);
       const bar = parseBar(positionals[1]);
@@ -141,6 +147,7 @@ const COMMANDS: Command[] = [
       width: { ...WIDTH, description: 'access width for OFFSET: 8, 16 or 32 (default 32)' },
       all: { type: 'boolean', description: 'dump the extended config space too (4 KiB on PCIe)' },
       iommu: IOMMU,
+      sysfs: SYSFS,
     },
     run({ positionals, values }, io) {
       requireOperands('config', positionals, ['ADDRESS'], ['OFFSET', 'VALUE']);

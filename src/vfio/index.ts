@@ -2,7 +2,7 @@
 export { Container, type ContainerOptions } from './container.js';
 export { IommufdContext, type IommufdContextOptions } from './iommufd-context.js';
 export { chooseIommu, type IommuContext, type IommuChoice } from './context.js';
-export { locateDevice, isVfioDriver, type DeviceLocation } from './locate.js';
+export { locateDevice, isVfioDriver, NOIOMMU_PARAMETER, TURN_IOMMU_ON, type DeviceLocation } from './locate.js';
 export { VFIO_SAFE_DRIVERS, blocks as blocksViability, notViableMessage } from './viability.js';
 export { Group } from './group.js';
 export { regionName, irqIndexName } from './index-names.js';

@@ -16,6 +16,12 @@ export interface DeviceLocation {
   driver: string;
 }
 
+/** How to turn the IOMMU on, for messages about a device (or a machine) without IOMMU groups. */
+export const TURN_IOMMU_ON =
+  'intel_iommu=on or amd_iommu=on on the kernel command line, and VT-d / AMD-Vi in the firmware setup';
+/** The kernel parameter of VFIO's unsafe no-IOMMU mode. */
+export const NOIOMMU_PARAMETER = 'vfio.enable_unsafe_noiommu_mode=1';
+
 /** Whether a driver name is vfio-pci or a vendor's variant of it (mlx5_vfio_pci, ...). */
 export const isVfioDriver = (driver: string | null): driver is string => driver !== null && driver.includes('vfio');
 
@@ -26,12 +32,12 @@ export function locateDevice(sysfs: PciSysfs, addr: PciAddress): DeviceLocation 
   if (group === null && !isVfioDriver(driver)) {
     // In no-IOMMU mode a group appears only once vfio-pci binds; say both things.
     throw new Error(
-      `${addr} has no IOMMU group and is bound to ${driver ?? 'no driver'}: the IOMMU is off or does not cover it. Turn it on (intel_iommu=on or amd_iommu=on on the kernel command line, and VT-d / AMD-Vi in the firmware setup), then bind the device: vfio bind ${addr}. Without an IOMMU, VFIO's unsafe no-IOMMU mode is the way: boot with vfio.enable_unsafe_noiommu_mode=1 and bind the device.`,
+      `${addr} has no IOMMU group and is bound to ${driver ?? 'no driver'}: the IOMMU is off or does not cover it. Turn it on (${TURN_IOMMU_ON}), then bind the device: vfio bind ${addr}. Without an IOMMU, VFIO's unsafe no-IOMMU mode is the way: boot with ${NOIOMMU_PARAMETER} and bind the device.`,
     );
   }
   if (group === null) {
     throw new Error(
-      `${addr} has no IOMMU group: the IOMMU is off or does not cover it; turn it on (intel_iommu=on or amd_iommu=on on the kernel command line, and VT-d / AMD-Vi in the firmware setup), or use no-IOMMU mode (vfio.enable_unsafe_noiommu_mode=1), then rebind the device (vfio bind ${addr})`,
+      `${addr} has no IOMMU group: the IOMMU is off or does not cover it; turn it on (${TURN_IOMMU_ON}), or use no-IOMMU mode (${NOIOMMU_PARAMETER}), then rebind the device (vfio bind ${addr})`,
     );
   }
   if (!isVfioDriver(driver)) {

@@ -276,6 +276,39 @@ describe('vfio list over a fake sysfs', () => {
     expect(r.err).toMatch(/^error: ENOENT: no such file or directory, scandir '.*nowhere\/bus\/pci\/devices'/);
   });
 
+  it('without IOMMU groups: list says so once at the top; info blames the device, never /dev/vfio', () => {
+    const withGroups = root;
+    root = mkdtempSync(join(tmpdir(), 'vfio-cli-noiommu-'));
+    try {
+      addDevice('0000:00:02.0', { vendor: 0x8086, device: 0x46a6, class: 0x030000 }, 'i915', null);
+      addDevice('0000:00:1f.6', { vendor: 0x8086, device: 0x15fb, class: 0x020000 }, 'e1000e', null);
+      const list = cli('list', '--sysfs', root);
+      expect(list.code).toBe(0);
+      const lines = list.out.split('\n');
+      expect(lines[0]).toMatch(
+        /^No device has an IOMMU group: the IOMMU is off \(or the machine has none\), so VFIO cannot use any device\. Turn it on \(intel_iommu=on or amd_iommu=on .*\), or use VFIO's unsafe no-IOMMU mode \(vfio\.enable_unsafe_noiommu_mode=1\)/,
+      );
+      expect(lines[1]).toBe('');
+      expect(lines[2]).toMatch(/^ADDRESS\s+ID/);
+      expect(list.out.match(/IOMMU group/g)).toHaveLength(1);
+
+      const missing = cli('info', '0000:09:00.0', '--sysfs', root);
+      expect(missing.code).toBe(1);
+      expect(missing.err).toMatch(
+        /^error: PCI device 0000:09:00\.0 not found \(.*\/bus\/pci\/devices\/0000:09:00\.0 does not exist\)/,
+      );
+      const noGroup = cli('info', '0000:00:1f.6', '--sysfs', root);
+      expect(noGroup.code).toBe(1);
+      expect(noGroup.err).toMatch(
+        /^error: 0000:00:1f\.6 has no IOMMU group and is bound to e1000e: the IOMMU is off or does not cover it\. Turn it on \(intel_iommu=on .*vfio bind 0000:00:1f\.6/,
+      );
+      for (const r of [missing, noGroup]) expect(r.err).not.toMatch(/\/dev\/vfio|BDF/);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+      root = withGroups;
+    }
+  });
+
   it('bind: a device already on the driver is left alone; a bind that does not take is an error', () => {
     const already = cli('bind', '00:03.0', '--sysfs', root);
     expect(already).toEqual({ code: 0, out: '0000:00:03.0 is already bound to vfio-pci', err: '' });
