@@ -35,7 +35,7 @@ export function defaultHint(code: string, syscall: string, target = ''): string 
         : `permission denied: run as root or fix the permissions of ${target || 'the resource'}`;
     case 'ENOENT':
       return vfio
-        ? `${target} does not exist: load VFIO (modprobe vfio-pci) and bind the device to vfio-pci; vfio list shows each device's driver and IOMMU group, and vfio bind ADDRESS binds one`
+        ? `${target} does not exist: load VFIO (modprobe vfio-pci) and bind the device to vfio-pci; vfio list shows each device's driver and IOMMU group, and vfio bind followed by its address binds it`
         : `${target || 'the path'} does not exist: check the name`;
     case 'ENODEV':
       return `no such device${target ? ` (${target})` : ''}: check the PCI address and that the device is bound to vfio-pci`;
