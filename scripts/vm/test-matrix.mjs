@@ -1,7 +1,7 @@
 // The VM test matrix behind scripts/vm/test-matrix (npm run test:vm): the vm project of vitest,
 // once per guest kernel and VFIO backend, each run in its own boot of scripts/vm/run. Every
 // selected run runs, whatever the others did; the exit code is 0 only when all passed.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -95,6 +95,15 @@ function runOne(r, extra) {
 export async function main(argv) {
   const o = parseArgs(argv);
   const runs = o.only ? RUNS.filter((r) => o.only.includes(r.name)) : RUNS;
+  // The README blocks import the package by name, which resolves to dist/: build it first.
+  const build = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], {
+    cwd: join(HERE, '..', '..'),
+    stdio: 'inherit',
+  });
+  if (build.status !== 0) {
+    say('test-matrix: npm run build failed: the VM suite needs dist/ (see the errors above)');
+    process.exit(1);
+  }
   const results = [];
   for (const [i, r] of runs.entries()) {
     const line = '='.repeat(78);

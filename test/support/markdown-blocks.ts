@@ -1,0 +1,53 @@
+/**
+ * The code blocks of the project's Markdown documents, for the test that runs them. A block's
+ * info string is its language (`ts` or `js`), optionally followed by `fragment: REASON` for a
+ * block that is part of a larger program and cannot run alone.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export interface CodeBlock {
+  /** The document, relative to the repository (`README.md`). */
+  file: string;
+  /** 1-based line of the opening fence. */
+  line: number;
+  lang: string;
+  /** Why the block does not run alone; undefined for a runnable block. */
+  fragment?: string;
+  code: string;
+}
+
+/** The documents whose JavaScript and TypeScript blocks must run. */
+export const DOCUMENTS = ['README.md', 'examples/README.md'];
+
+export const REPO = join(import.meta.dirname, '..', '..');
+
+/** Every fenced block of `file` (relative to the repository). */
+export function codeBlocks(file: string): CodeBlock[] {
+  const lines = readFileSync(join(REPO, file), 'utf8').split('\n');
+  const blocks: CodeBlock[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const open = /^```(\S*)\s*(.*)$/.exec(lines[i]);
+    if (!open) continue;
+    const start = i;
+    const body: string[] = [];
+    for (i++; i < lines.length && !/^```\s*$/.test(lines[i]); i++) body.push(lines[i]);
+    const fragment = /^fragment:\s*(.*)$/.exec(open[2]);
+    blocks.push({
+      file,
+      line: start + 1,
+      lang: open[1],
+      ...(fragment ? { fragment: fragment[1].trim() } : {}),
+      code: `${body.join('\n')}\n`,
+    });
+  }
+  return blocks;
+}
+
+/** The JavaScript and TypeScript blocks of every document. */
+export function programBlocks(): CodeBlock[] {
+  return DOCUMENTS.flatMap(codeBlocks).filter((b) => b.lang === 'ts' || b.lang === 'js');
+}
+
+/** `README.md:13 (ts)`: how a test names a block. */
+export const blockName = (b: CodeBlock): string => `${b.file}:${b.line} (${b.lang})`;
