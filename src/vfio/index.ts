@@ -9,13 +9,8 @@ export { regionName, irqIndexName } from './index-names.js';
 export { type DeviceInfo, type IrqInfo } from './device-info.js';
 export { Device, type DeviceOptions } from './device.js';
 export { Region, type RegionOptions } from './region.js';
-export {
-  Interrupts,
-  IrqWaitAbortedError,
-  type EnableIrqOptions,
-  type IrqFired,
-  type IrqRequest,
-  type IrqAbortReason,
-} from './interrupts.js';
+export { Interrupts, type EnableIrqOptions } from './interrupts.js';
+export { IrqWaitAbortedError, type IrqFired, type IrqAbortReason } from './irq-wait-queue.js';
+export type { IrqRequest } from './irq-request.js';
 export { chooseIrqType, checkVectorRange, IRQ_INDEX, type IrqType } from './irq-vectors.js';
 export type { HotResetPeer } from './hot-reset.js';

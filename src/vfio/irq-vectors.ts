@@ -48,6 +48,19 @@ export function chooseIrqType(info: (type: IrqType) => IrqCapability): IrqType |
 }
 
 /**
+ * Vectors per type that can signal through eventfds: the index's count, or 0 where the type is
+ * absent or lacks the EVENTFD flag. `info(type)` returns the index's irq info.
+ */
+export function eventfdVectors(info: (type: IrqType) => IrqCapability): Record<IrqType, number> {
+  const out = { intx: 0, msi: 0, msix: 0 };
+  for (const t of IRQ_PREFERENCE) {
+    const i = info(t);
+    out[t] = i.eventfd ? i.count : 0;
+  }
+  return out;
+}
+
+/**
  * Checks the vector range `start..start+count-1` against the index's vector count and returns
  * it; `count` defaults to every vector from `start`. `what` names the device for messages.
  */

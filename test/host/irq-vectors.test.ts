@@ -5,6 +5,7 @@ import {
   chooseIrqType,
   decodeIrqTag,
   encodeIrqTag,
+  eventfdVectors,
   type IrqType,
 } from '../../src/vfio/irq-vectors.js';
 
@@ -18,6 +19,22 @@ describe('chooseIrqType', () => {
     expect(chooseIrqType(caps({ intx: [1, true], msi: [1, true], msix: [0, true] }))).toBe('msi');
     expect(chooseIrqType(caps({ intx: [1, true], msi: [4, false] }))).toBe('intx');
     expect(chooseIrqType(caps({}))).toBeUndefined();
+  });
+});
+
+describe('eventfdVectors', () => {
+  it('counts the vectors of each type that signal through eventfds, 0 for the others', () => {
+    const info = (c: Record<IrqType, [number, boolean]>) => (t: IrqType) => ({ count: c[t][0], eventfd: c[t][1] });
+    expect(eventfdVectors(info({ intx: [1, true], msi: [1, true], msix: [0, true] }))).toEqual({
+      intx: 1,
+      msi: 1,
+      msix: 0,
+    });
+    expect(eventfdVectors(info({ intx: [1, false], msi: [32, true], msix: [65, false] }))).toEqual({
+      intx: 0,
+      msi: 32,
+      msix: 0,
+    });
   });
 });
 

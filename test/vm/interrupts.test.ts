@@ -400,6 +400,29 @@ describe('nvme MSI-X', () => {
   });
 });
 
+describe('nvme MSI-X reprogrammed', () => {
+  const nvme = testDevice('nvme');
+
+  it('enabling the same type again swaps the vectors and their eventfds; a pending wait gets only the new ones', async () => {
+    using dev = openDevice(nvme.bdf);
+    const irqs = dev.interrupts;
+    const before = openFdCount();
+    irqs.enable('msix', { count: 2 });
+    expect(openFdCount()).toBe(before + 2); // one eventfd per vector
+    irqs.trigger(1); // counted in vector 1's eventfd, not read yet
+    const pending = irqs.waitAsync(3000);
+    irqs.enable('msix', { start: 2, count: 2 });
+    expect(irqs.type).toBe('msix');
+    expect(irqs.vectors).toEqual([2, 3]);
+    expect(openFdCount()).toBe(before + 2); // the old eventfds were closed
+    expect(() => irqs.trigger(1)).toThrow(/cannot trigger MSI-X vector 1: enabled vectors are 2\.\.3/);
+    irqs.trigger(3);
+    expect(await pending).toEqual([{ vector: 3, count: 1 }]);
+    irqs.disable();
+    expect(openFdCount()).toBe(before);
+  });
+});
+
 describe('request interrupt', () => {
   const nic = testDevice('e1000e');
 

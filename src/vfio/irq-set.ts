@@ -1,0 +1,38 @@
+/**
+ * `VFIO_DEVICE_SET_IRQS`, the one call that arms, fires, masks and disables a device's
+ * interrupts, with the advice every caller shares.
+ */
+import { VFIO_IRQ_SET_ACTION_TRIGGER, buildIrqSet, type IrqSetRequest } from '../../structs/index.js';
+import { SysError, sysIoctl } from '../sys/index.js';
+import { irqIndexName } from './index-names.js';
+import type { Device } from './device.js';
+
+/** What the call needs of a device: its fd, and its address for messages. */
+export type IrqDevice = Pick<Device, 'fd' | 'address'>;
+
+/**
+ * Sends one `vfio_irq_set`. `what` names the request in errors (`MSI vectors 0..3`); `hint`
+ * is the advice for any failure. Without one, EINVAL gets the usual cause: a vector range
+ * outside the index, or an index that is not the enabled one.
+ */
+export function setIrqs(device: IrqDevice, req: IrqSetRequest, what: string, hint?: string): void {
+  const buf = buildIrqSet(req);
+  try {
+    sysIoctl(device.fd, 'VFIO_DEVICE_SET_IRQS', buf, `${device.address} irq index ${req.index} (${what})`, hint);
+  } catch (e) {
+    if (e instanceof SysError && hint === undefined && e.code === 'EINVAL') {
+      throw e.withHint(
+        `the kernel refused to ${what}: check the vector range against irqInfo(${req.index}).count and that this type is the one enabled`,
+      );
+    }
+    throw e;
+  }
+}
+
+/**
+ * Disables irq index `index` in the kernel: DATA_NONE with count 0 (with count > 0 the same
+ * request would fire the vectors instead). The eventfds stay open; closing them is the caller's.
+ */
+export function disableIrqIndex(device: IrqDevice, index: number): void {
+  setIrqs(device, { index, start: 0, count: 0, action: VFIO_IRQ_SET_ACTION_TRIGGER }, `disable ${irqIndexName(index)}`);
+}

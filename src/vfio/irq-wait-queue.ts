@@ -1,0 +1,134 @@
+/**
+ * What an interrupt wait returns and who is waiting for it, without system calls (so it is
+ * unit-tested on the host): the counts read from the eventfds and not yet handed out, the
+ * queue of pending asynchronous waits, and the one-at-a-time iteration over their results.
+ */
+
+/** Interrupts of one vector since the last wait: `count` is how often it fired (eventfd counter). */
+export interface IrqFired {
+  vector: number;
+  count: number;
+}
+
+/** Why a pending asynchronous wait ended without interrupts. */
+export type IrqAbortReason = 'stopped' | 'disabled' | 'closed';
+
+/** A pending `waitAsync()` ended because of `stop()`, `disable()` or `close()` (of the interrupts or the device). */
+export class IrqWaitAbortedError extends Error {
+  override name = 'IrqWaitAbortedError';
+  constructor(
+    readonly reason: IrqAbortReason,
+    device: string,
+  ) {
+    const why =
+      reason === 'closed'
+        ? 'the device (or its interrupts) was closed'
+        : reason === 'disabled'
+          ? 'interrupts were disabled'
+          : 'stop() was called';
+    super(`interrupt wait on ${device} ended: ${why}`);
+  }
+}
+
+/** Interrupts read from the eventfds and not yet handed to a consumer: a count per vector. */
+export class PendingIrqs {
+  readonly #counts = new Map<number, number>();
+
+  /** How many vectors have fired since the last `take()`. */
+  get size(): number {
+    return this.#counts.size;
+  }
+
+  /** Counts `count` more interrupts of `vector` (an eventfd read of 0 adds nothing). */
+  add(vector: number, count: number): void {
+    if (count > 0) this.#counts.set(vector, (this.#counts.get(vector) ?? 0) + count);
+  }
+
+  /** Forgets `vector` (it was disabled: its interrupts go to nobody). */
+  drop(vector: number): void {
+    this.#counts.delete(vector);
+  }
+
+  /** Hands out everything: the fired vectors in ascending order with their counts; `[]` when none. */
+  take(): IrqFired[] {
+    const out = [...this.#counts].sort((a, b) => a[0] - b[0]).map(([vector, count]) => ({ vector, count }));
+    this.#counts.clear();
+    return out;
+  }
+}
+
+interface Waiter {
+  resolve(fired: IrqFired[]): void;
+  reject(err: unknown): void;
+}
+
+/** Pending asynchronous waits, served in the order they were made. */
+export class IrqWaiterQueue {
+  #waiters: Waiter[] = [];
+
+  /** How many waits are pending. */
+  get length(): number {
+    return this.#waiters.length;
+  }
+
+  /**
+   * A new wait: resolved by {@link serve}, with `[]` once `timeoutMs` passed (negative: no
+   * timeout; `onTimeout` runs after the wait left the queue), rejected by {@link abort}.
+   */
+  add(timeoutMs: number, onTimeout: () => void): Promise<IrqFired[]> {
+    return new Promise<IrqFired[]>((resolve, reject) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const waiter: Waiter = {
+        resolve: (fired) => {
+          clearTimeout(timer);
+          resolve(fired);
+        },
+        reject: (err) => {
+          clearTimeout(timer);
+          reject(err);
+        },
+      };
+      if (timeoutMs >= 0) {
+        timer = setTimeout(() => {
+          this.#waiters = this.#waiters.filter((w) => w !== waiter);
+          resolve([]);
+          onTimeout();
+        }, timeoutMs);
+      }
+      this.#waiters.push(waiter);
+    });
+  }
+
+  /** Resolves the oldest waits with batches from `take` until the waits or the batches (`[]`) run out. */
+  serve(take: () => IrqFired[]): void {
+    while (this.#waiters.length > 0) {
+      const batch = take();
+      if (batch.length === 0) return;
+      this.#waiters.shift()!.resolve(batch);
+    }
+  }
+
+  /** Rejects every pending wait with an {@link IrqWaitAbortedError} naming `device`. */
+  abort(reason: IrqAbortReason, device: string): void {
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const w of waiters) w.reject(new IrqWaitAbortedError(reason, device));
+  }
+}
+
+/**
+ * The interrupts of successive waits (`next`), one `{vector, count}` at a time. Ends (done) when
+ * a wait is aborted (`stop()`, `disable()`, `close()`); any other error is thrown.
+ */
+export async function* oneByOne(next: () => Promise<IrqFired[]>): AsyncGenerator<IrqFired, void, undefined> {
+  for (;;) {
+    let batch: IrqFired[];
+    try {
+      batch = await next();
+    } catch (e) {
+      if (e instanceof IrqWaitAbortedError) return;
+      throw e;
+    }
+    yield* batch;
+  }
+}

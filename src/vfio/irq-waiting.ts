@@ -1,0 +1,175 @@
+/**
+ * Waiting for a device's interrupts. Every eventfd (a vector's, the request's) sits in two
+ * epolls: `wait()` blocks the calling thread on the first; Node's event loop watches the second
+ * for `waitAsync()` (a libuv poll handle through koffi, `FdWatcher`), so no thread is needed
+ * however many vectors or waits there are.
+ */
+import { closeAll, Epoll, FdWatcher, Resource, type EpollReady, type EventFd } from '../sys/index.js';
+import { decodeIrqTag, encodeIrqTag, type IrqTag } from './irq-vectors.js';
+import { IrqWaiterQueue, PendingIrqs, type IrqAbortReason, type IrqFired } from './irq-wait-queue.js';
+
+/** What the waiting tells, and asks of, the interrupts it serves. */
+export interface IrqWaitingHooks {
+  /** Interrupts were handed to a consumer (an INTx line stays masked until it is unmasked). */
+  delivered(fired: IrqFired[]): void;
+  /** The kernel asked for the device back `count` times since the last call. */
+  requested(count: number): void;
+  /** Whether a handler listens for the request, so the event loop must watch even without waits. */
+  listening(): boolean;
+}
+
+/** Where eventfds are watched: both epolls, each eventfd under the tag of what it signals. */
+export interface IrqWatch {
+  add(tag: IrqTag, fd: EventFd): void;
+  remove(tag: IrqTag): void;
+}
+
+/**
+ * The two epolls, their watcher, the counts read and not yet handed out, and the pending
+ * asynchronous waits. The event loop watches only while a wait is pending or a request handler
+ * listens: an active watch keeps Node alive, like a listening socket.
+ */
+export class IrqWaiting extends Resource implements IrqWatch {
+  readonly #device: string;
+  readonly #hooks: IrqWaitingHooks;
+  readonly #syncEpoll: Epoll;
+  readonly #asyncEpoll: Epoll;
+  readonly #watcher: FdWatcher;
+  /** The watched eventfds by their epoll data (the encoded tag). */
+  readonly #watched = new Map<bigint, EventFd>();
+  readonly #pending = new PendingIrqs();
+  readonly #waiters = new IrqWaiterQueue();
+
+  /** `device` names the device in messages. */
+  constructor(device: string, hooks: IrqWaitingHooks) {
+    super();
+    this.#device = device;
+    this.#hooks = hooks;
+    const opened: Epoll[] = [];
+    try {
+      this.#syncEpoll = new Epoll();
+      opened.push(this.#syncEpoll);
+      this.#asyncEpoll = new Epoll();
+      opened.push(this.#asyncEpoll);
+      this.#watcher = new FdWatcher(this.#asyncEpoll.fd, () => this.#onAsyncReady());
+    } catch (e) {
+      closeAll(opened.reverse().map((r) => () => r.close()));
+      throw e;
+    }
+  }
+
+  get name(): string {
+    return `interrupt waits of ${this.#device}`;
+  }
+
+  /** Watches `fd` in both epolls under `tag`. */
+  add(tag: IrqTag, fd: EventFd): void {
+    this.check();
+    const data = encodeIrqTag(tag);
+    this.#syncEpoll.add(fd.fd, data);
+    try {
+      this.#asyncEpoll.add(fd.fd, data);
+    } catch (e) {
+      this.#syncEpoll.remove(fd.fd);
+      throw e;
+    }
+    this.#watched.set(data, fd);
+  }
+
+  /** Stops watching the eventfd of `tag` (the caller closes it); a vector's pending count goes too. */
+  remove(tag: IrqTag): void {
+    const data = encodeIrqTag(tag);
+    const fd = this.#watched.get(data);
+    if (!fd) return;
+    this.#watched.delete(data);
+    if (tag.kind === 'vector') this.#pending.drop(tag.vector);
+    closeAll([() => this.#syncEpoll.remove(fd.fd), () => this.#asyncEpoll.remove(fd.fd)]);
+  }
+
+  /**
+   * Blocks up to `timeoutMs` (-1: forever) for interrupts; `[]` on timeout, or at once when a
+   * request handler disabled the vectors or closed the device meanwhile.
+   */
+  wait(timeoutMs: number): IrqFired[] {
+    this.check();
+    if (this.#pending.size > 0) return this.#take();
+    const deadline = timeoutMs < 0 ? Infinity : performance.now() + timeoutMs;
+    for (;;) {
+      const left = deadline === Infinity ? -1 : Math.max(0, Math.ceil(deadline - performance.now()));
+      const requests = this.#read(this.#syncEpoll.wait(left));
+      if (requests > 0) this.#hooks.requested(requests);
+      if (this.#pending.size > 0) return this.#take();
+      if (left === 0 || !this.#watchesVectors()) return [];
+    }
+  }
+
+  /** Waits from the event loop: see `Interrupts.waitAsync`. */
+  waitAsync(timeoutMs: number): Promise<IrqFired[]> {
+    this.check();
+    if (this.#pending.size > 0) return Promise.resolve(this.#take());
+    const fired = this.#waiters.add(timeoutMs, () => this.relaxWatch());
+    this.startWatch();
+    return fired;
+  }
+
+  /** Ends the pending asynchronous waits with `reason`. */
+  abort(reason: IrqAbortReason): void {
+    this.#waiters.abort(reason, this.#device);
+    this.relaxWatch();
+  }
+
+  /** Watches the asynchronous epoll from the event loop while someone needs it. */
+  startWatch(): void {
+    if (!this.closed && (this.#waiters.length > 0 || this.#hooks.listening())) this.#watcher.start();
+  }
+
+  /** Stops watching when nobody needs it any more (so Node may exit). */
+  relaxWatch(): void {
+    if (!this.closed && this.#waiters.length === 0 && !this.#hooks.listening()) this.#watcher.stop();
+  }
+
+  #watchesVectors(): boolean {
+    for (const data of this.#watched.keys()) if (decodeIrqTag(data)?.kind === 'vector') return true;
+    return false;
+  }
+
+  /** Reads the ready eventfds: vectors into the pending counts; returns how often the request came. */
+  #read(ready: EpollReady[]): number {
+    let requests = 0;
+    for (const r of ready) {
+      const tag = decodeIrqTag(r.data);
+      const fd = this.#watched.get(r.data);
+      if (!tag || !fd) continue; // removed since the wait started
+      const count = Number(fd.read());
+      if (tag.kind === 'request') requests += count;
+      else this.#pending.add(tag.vector, count);
+    }
+    return requests;
+  }
+
+  #take(): IrqFired[] {
+    const fired = this.#pending.take();
+    if (fired.length > 0) this.#hooks.delivered(fired);
+    return fired;
+  }
+
+  /** On the event loop: some eventfd is readable. */
+  #onAsyncReady(): void {
+    if (this.closed) return;
+    const requests = this.#read(this.#asyncEpoll.wait(0));
+    this.#waiters.serve(() => this.#take());
+    if (requests > 0) this.#hooks.requested(requests);
+    this.relaxWatch();
+  }
+
+  /** Closes the watcher and both epolls (the eventfds are their owners'); pending waits end with 'closed'. */
+  protected release(): void {
+    this.#watched.clear();
+    closeAll([
+      () => this.#watcher.close(),
+      () => this.#syncEpoll.close(),
+      () => this.#asyncEpoll.close(),
+      () => this.#waiters.abort('closed', this.#device),
+    ]);
+  }
+}
