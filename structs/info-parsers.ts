@@ -1,5 +1,5 @@
 /** Parsers of the variable-size info buffers into plain objects (64-bit values as bigint). */
-import { decodeStruct } from './koffi.js';
+import { decodeStruct, type TypeObject } from './koffi.js';
 import { type CapEntry, requireCapSize, walkCapChain, CapChainError } from './cap-chain.js';
 import {
   vfio_iommu_type1_info,
@@ -58,18 +58,18 @@ export interface IommuType1Info {
   caps: CapEntry[];
 }
 
+/** `count` structs of `type` from `start` in `buf`, after checking that the capability holds them. */
 function readArray<T>(
   buf: Uint8Array,
   start: number,
   count: number,
-  itemSize: number,
-  decode: (at: number) => T,
+  type: TypeObject,
   cap: CapEntry,
   what: string,
 ): T[] {
-  requireCapSize(cap, start - cap.offset + count * itemSize, what);
+  requireCapSize(cap, start - cap.offset + count * type.size, what);
   const out: T[] = [];
-  for (let i = 0; i < count; i++) out.push(decode(start + i * itemSize));
+  for (let i = 0; i < count; i++) out.push(decodeStruct<T>(buf, type, start + i * type.size));
   return out;
 }
 
@@ -97,13 +97,11 @@ export function parseRegionInfo(buf: Uint8Array): RegionInfo {
     if (cap.id === VFIO_REGION_INFO_CAP_SPARSE_MMAP) {
       requireCapSize(cap, vfio_region_info_cap_sparse_mmap.size, what);
       const head = decodeStruct<{ nr_areas: number }>(buf, vfio_region_info_cap_sparse_mmap, cap.offset);
-      const itemSize = vfio_region_sparse_mmap_area.size;
-      info.sparseMmap = readArray(
+      info.sparseMmap = readArray<SparseArea>(
         buf,
         cap.offset + vfio_region_info_cap_sparse_mmap.size,
         head.nr_areas,
-        itemSize,
-        (at) => decodeStruct<SparseArea>(buf, vfio_region_sparse_mmap_area, at),
+        vfio_region_sparse_mmap_area,
         cap,
         what,
       );
@@ -132,12 +130,11 @@ export function parseIommuType1Info(buf: Uint8Array): IommuType1Info {
     if (cap.id === VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE) {
       requireCapSize(cap, vfio_iommu_type1_info_cap_iova_range.size, what);
       const head = decodeStruct<{ nr_iovas: number }>(buf, vfio_iommu_type1_info_cap_iova_range, cap.offset);
-      info.iovaRanges = readArray(
+      info.iovaRanges = readArray<IovaRange>(
         buf,
         cap.offset + vfio_iommu_type1_info_cap_iova_range.size,
         head.nr_iovas,
-        vfio_iova_range.size,
-        (at) => decodeStruct<IovaRange>(buf, vfio_iova_range, at),
+        vfio_iova_range,
         cap,
         what,
       );

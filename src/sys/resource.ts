@@ -1,8 +1,6 @@
 /** The close-once, no-use-after-close discipline every kernel resource owner follows. */
 import { closeAll } from './close-all.js';
 
-export { closeAll };
-
 export abstract class Resource {
   #closed = false;
   readonly #before: Array<() => void> = [];
