@@ -1,20 +1,20 @@
 /**
  * DMA memory: page-aligned process memory mapped into a device's IOMMU context at an IOVA.
  * The device uses `iova`; JavaScript uses the views. `close()` unmaps it from the IOMMU, frees
- * the IOVA and releases the memory, in that order.
+ * the IOVA and releases the memory, in that order. After close every property throws, `iova`
+ * first of all: a stale IOVA handed to a device would reach memory that is no longer this
+ * buffer's.
  */
-import { rawView, type Mapping } from '../sys/index.js';
+import { formatSize, rawView, type Mapping } from '../sys/index.js';
+import { checkInteger, checkSpan } from '../sys/args.js';
 
 /** Largest typed-array view this Node allows at once (4 GiB on Node 20). */
 const MAX_VIEW = 2 ** 32;
 
 export class DmaBuffer {
-  /** The address the device uses. */
-  readonly iova: bigint;
-  /** Bytes (rounded up to the backing page size). */
-  readonly size: number;
-  /** Whether the device may write (false: the device may only read this memory). */
-  readonly deviceWritable: boolean;
+  readonly #iova: bigint;
+  readonly #size: number;
+  readonly #deviceWritable: boolean;
   readonly #memory: Mapping;
   readonly #release: () => void;
   #bytes: Uint8Array | undefined;
@@ -23,14 +23,43 @@ export class DmaBuffer {
   /** @internal Use `Dma.alloc()`. */
   constructor(memory: Mapping, iova: bigint, deviceWritable: boolean, release: () => void) {
     this.#memory = memory;
-    this.iova = iova;
-    this.size = memory.length;
-    this.deviceWritable = deviceWritable;
+    this.#iova = iova;
+    this.#size = memory.length;
+    this.#deviceWritable = deviceWritable;
     this.#release = release;
+  }
+
+  /** The buffer for messages: `DMA buffer at IOVA 0x1000 (8 KiB)`. */
+  get #name(): string {
+    return `DMA buffer at IOVA 0x${this.#iova.toString(16)} (${formatSize(this.#size)})`;
+  }
+
+  /** Throws when the buffer was closed; `what` is the property or method used. */
+  #check(what: string): void {
+    if (this.#closed) throw new Error(closedMessage(`${this.#name} was closed`, what));
+  }
+
+  /** The address the device uses (the physical address without an IOMMU). */
+  get iova(): bigint {
+    this.#check('iova');
+    return this.#iova;
+  }
+
+  /** Bytes (rounded up to the backing page size). */
+  get size(): number {
+    this.#check('size');
+    return this.#size;
+  }
+
+  /** Whether the device may write (false: the device may only read this memory). */
+  get deviceWritable(): boolean {
+    this.#check('deviceWritable');
+    return this.#deviceWritable;
   }
 
   /** The process virtual address. */
   get vaddr(): bigint {
+    this.#check('vaddr');
     return this.#memory.address;
   }
 
@@ -38,16 +67,12 @@ export class DmaBuffer {
     return this.#closed;
   }
 
-  #check(): void {
-    if (this.#closed) throw new Error(`DMA buffer at IOVA 0x${this.iova.toString(16)} is closed`);
-  }
-
   /** All of the buffer as bytes (no copy). Buffers over 4 GiB are reached with `view()`. */
   get bytes(): Uint8Array {
-    this.#check();
-    if (this.size > MAX_VIEW)
+    this.#check('bytes');
+    if (this.#size > MAX_VIEW)
       throw new RangeError(
-        `DMA buffer of ${this.size} bytes is larger than one typed array can be here: use view(offset, length)`,
+        `${this.#name} is larger than one typed array can be here (4 GiB): use view(offset, length)`,
       );
     this.#bytes ??= new Uint8Array(this.#memory.buffer);
     return this.#bytes;
@@ -55,37 +80,34 @@ export class DmaBuffer {
 
   /** All of the buffer as 32-bit words. */
   get u32(): Uint32Array {
+    this.#check('u32');
     const b = this.bytes;
     return new Uint32Array(b.buffer, b.byteOffset, b.byteLength >>> 2);
   }
 
-  /** All of the buffer as 64-bit words. */
+  /** All of the buffer as 64-bit words (bigints). */
   get u64(): BigUint64Array {
+    this.#check('u64');
     const b = this.bytes;
     return new BigUint64Array(b.buffer, b.byteOffset, Math.floor(b.byteLength / 8));
   }
 
   /** `length` bytes from `offset` (no copy); works for buffers of any size. */
   view(offset: number, length: number): Uint8Array {
-    this.#check();
-    if (
-      !Number.isSafeInteger(offset) ||
-      !Number.isSafeInteger(length) ||
-      offset < 0 ||
-      length < 0 ||
-      offset + length > this.size
-    ) {
-      throw new RangeError(`view [${offset}, ${offset + length}) is outside the ${this.size}-byte DMA buffer`);
-    }
-    if (length > MAX_VIEW) throw new RangeError(`a view of ${length} bytes is larger than one typed array can be here`);
+    this.#check('view()');
+    checkSpan('view', this.#name, offset, length, this.#size);
+    if (length > MAX_VIEW)
+      throw new RangeError(
+        `view of ${length} bytes of ${this.#name} is larger than one typed array can be here (4 GiB): take several views`,
+      );
     return new Uint8Array(rawView(this.#memory.address + BigInt(offset), length));
   }
 
   /** The IOVA of byte `offset` of the buffer. */
   iovaAt(offset: number): bigint {
-    if (!Number.isSafeInteger(offset) || offset < 0 || offset >= this.size)
-      throw new RangeError(`offset ${offset} is outside the ${this.size}-byte DMA buffer`);
-    return this.iova + BigInt(offset);
+    this.#check('iovaAt()');
+    checkInteger('iovaAt offset', `of ${this.#name}`, offset, 0, this.#size - 1);
+    return this.#iova + BigInt(offset);
   }
 
   /** Unmaps from the IOMMU, frees the IOVA, releases the memory. Safe to call twice. */
@@ -104,7 +126,19 @@ export class DmaBuffer {
   [Symbol.for('nodejs.util.inspect.custom')](): string {
     const state = this.#closed
       ? 'closed'
-      : `iova 0x${this.iova.toString(16)}, ${this.size} bytes${this.deviceWritable ? '' : ', device read-only'}`;
+      : `iova 0x${this.#iova.toString(16)}, ${this.#size} bytes${this.#deviceWritable ? '' : ', device read-only'}`;
     return `DmaBuffer { ${state} }`;
   }
+}
+
+/**
+ * The use-after-close message of a DMA buffer or pool entry: `subject` says what was closed
+ * (`DMA buffer at IOVA 0x1000 (8 KiB) was closed`), `what` the property or method used.
+ */
+export function closedMessage(subject: string, what: string): string {
+  const stale =
+    what === 'iova' || what === 'iovaAt()'
+      ? ': the IOVA is unmapped and may already belong to other memory; never give it to a device'
+      : '';
+  return `${subject}, so ${what} cannot be used${stale}; allocate a new one`;
 }

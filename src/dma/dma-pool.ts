@@ -1,23 +1,69 @@
 /**
  * Fixed-size DMA buffers carved from one mapping (what a packet mempool is): one IOMMU mapping
  * for all of them, allocation and release in O(1) from a free stack, with no system call.
+ * When the pool's buffer is closed (by the pool, or by its DMA context or device closing) every
+ * entry's properties throw, as the buffer's do.
  */
-import type { DmaBuffer } from './dma-buffer.js';
+import { checkInteger, describeArg } from '../sys/args.js';
+import { closedMessage, type DmaBuffer } from './dma-buffer.js';
 
 /** One buffer of a pool: its index, its IOVA and a view of its bytes. */
 export class DmaPoolEntry {
   /** @internal */
   inUse = false;
-  constructor(
-    readonly pool: DmaPool,
-    readonly index: number,
-    readonly iova: bigint,
-    readonly bytes: Uint8Array,
-  ) {}
+  readonly #pool: DmaPool;
+  readonly #buffer: DmaBuffer;
+  readonly #index: number;
+  readonly #iova: bigint;
+  readonly #bytes: Uint8Array;
+
+  /** @internal Entries are made by their pool. */
+  constructor(pool: DmaPool, buffer: DmaBuffer, index: number, iova: bigint, bytes: Uint8Array) {
+    this.#pool = pool;
+    this.#buffer = buffer;
+    this.#index = index;
+    this.#iova = iova;
+    this.#bytes = bytes;
+  }
+
+  #check(what: string): void {
+    if (this.#buffer.closed)
+      throw new Error(
+        closedMessage(
+          `the pool of DMA pool entry ${this.#index} at IOVA 0x${this.#iova.toString(16)} was closed`,
+          what,
+        ),
+      );
+  }
+
+  /** The pool the entry belongs to. */
+  get pool(): DmaPool {
+    this.#check('pool');
+    return this.#pool;
+  }
+
+  /** Its index in the pool, 0 to `count - 1`. */
+  get index(): number {
+    this.#check('index');
+    return this.#index;
+  }
+
+  /** The address the device uses. */
+  get iova(): bigint {
+    this.#check('iova');
+    return this.#iova;
+  }
+
+  /** Its `entrySize` bytes (no copy). */
+  get bytes(): Uint8Array {
+    this.#check('bytes');
+    return this.#bytes;
+  }
 
   /** Returns the entry to its pool. */
   free(): void {
-    this.pool.free(this);
+    this.#check('free()');
+    this.#pool.free(this);
   }
 }
 
@@ -35,13 +81,15 @@ export class DmaPool {
     this.count = count;
     this.entrySize = entrySize;
     const bytes = buffer.bytes;
+    const iova = buffer.iova;
     this.#entries = Array.from(
       { length: count },
       (_, i) =>
         new DmaPoolEntry(
           this,
+          buffer,
           i,
-          buffer.iova + BigInt(i * entrySize),
+          iova + BigInt(i * entrySize),
           bytes.subarray(i * entrySize, (i + 1) * entrySize),
         ),
     );
@@ -51,17 +99,24 @@ export class DmaPool {
     this.#top = count;
   }
 
-  /** Entries free right now. */
+  /** The pool for messages: `DMA pool of 8 x 2048 bytes`. */
+  get #name(): string {
+    return `DMA pool of ${this.count} x ${this.entrySize} bytes`;
+  }
+
+  #check(what: string): void {
+    if (this.buffer.closed) throw new Error(`${this.#name} was closed, so ${what} cannot be used; allocate a new pool`);
+  }
+
+  /** Entries free right now (none once the pool is closed). */
   get available(): number {
-    return this.#top;
+    return this.buffer.closed ? 0 : this.#top;
   }
 
   /** Takes a free entry, or returns `undefined` when all are in use. */
   alloc(): DmaPoolEntry | undefined {
-    if (this.#top === 0) {
-      if (this.buffer.closed) throw new Error('DMA pool is closed');
-      return undefined;
-    }
+    this.#check('alloc()');
+    if (this.#top === 0) return undefined;
     const e = this.#entries[this.#stack[--this.#top]];
     e.inUse = true;
     return e;
@@ -69,20 +124,22 @@ export class DmaPool {
 
   /** Returns an entry; a double free or an entry of another pool throws. */
   free(entry: DmaPoolEntry): void {
-    if (entry.pool !== this) throw new Error('DMA pool entry freed to a pool it does not belong to');
+    this.#check('free()');
+    if (!((entry as unknown) instanceof DmaPoolEntry))
+      throw new TypeError(`free() of ${this.#name} takes one of its entries, not ${describeArg(entry)}`);
+    if (entry.pool !== this) throw new Error(`DMA pool entry freed to ${this.#name}, a pool it does not belong to`);
     if (!entry.inUse) throw new Error(`DMA pool entry ${entry.index} freed twice`);
     entry.inUse = false;
     this.#stack[this.#top++] = entry.index;
   }
 
-  /** The entry at `index` (whether free or not). */
+  /** The entry at `index`, 0 to `count - 1` (whether free or not). */
   entry(index: number): DmaPoolEntry {
-    const e = this.#entries[index];
-    if (!e) throw new RangeError(`DMA pool has entries 0-${this.count - 1}, not ${index}`);
-    return e;
+    this.#check('entry()');
+    return this.#entries[checkInteger('entry index', `of ${this.#name}`, index, 0, this.count - 1)];
   }
 
-  /** Unmaps and releases the whole pool. */
+  /** Unmaps and releases the whole pool. Safe to call twice. */
   close(): void {
     this.buffer.close();
     this.#top = 0;

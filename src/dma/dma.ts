@@ -17,6 +17,7 @@ import {
   type Mapping,
 } from '../sys/index.js';
 import { IovaAllocator, formatRanges, type Iommu, type IommuInfo } from '../iommu/index.js';
+import { checkChoice, checkInteger, describeArg } from '../sys/args.js';
 import { DmaBuffer } from './dma-buffer.js';
 import { DmaPool } from './dma-pool.js';
 import { backingPageSize, mapDmaMemory, type HugePageSize } from './memory.js';
@@ -39,8 +40,6 @@ export interface DmaOptions {
   /** Default DMA address width of the devices using this context, in bits (default 64). */
   addressBits?: number;
 }
-
-const fmt = (n: bigint): string => `${n} bytes (${(Number(n) / 2 ** 20).toFixed(1)} MiB)`;
 
 /** What every `Dma` of one IOMMU context shares: the IOVA space and the live buffers. */
 interface DmaSpace {
@@ -112,14 +111,38 @@ export class Dma {
     if (locked + bytes > soft) throw new Error(memlockMessage(bytes, locked, soft));
   }
 
+  /** This context for messages: `the DMA context of container /dev/vfio/vfio (fd 5)`. */
+  get #where(): string {
+    return `in the DMA context of ${this.iommu.name}`;
+  }
+
+  /** Throws a TypeError or RangeError naming `method` for options a plain JavaScript caller got wrong. */
+  #checkOptions(method: string, options: unknown): DmaAllocOptions {
+    if (options === undefined) return {};
+    if (typeof options !== 'object' || options === null || Array.isArray(options))
+      throw new TypeError(
+        `${method} options ${describeArg(options)} ${this.#where}: expected an object (or leave it out)`,
+      );
+    const o = options as Record<string, unknown>;
+    checkChoice(`${method} option hugepages`, this.#where, o.hugepages, ['2M', '1G']);
+    checkChoice(`${method} option iova`, this.#where, o.iova, ['allocate', 'identity']);
+    checkChoice(`${method} option deviceReadOnly`, this.#where, o.deviceReadOnly, [true, false]);
+    if (o.addressBits !== undefined) checkInteger(`${method} option addressBits`, this.#where, o.addressBits, 12, 64);
+    return o;
+  }
+
   /**
    * Allocates `size` bytes of DMA memory (rounded up to the page size) and maps it for the
    * device. The result has `iova` for the device and `bytes`/`u32`/`view()` for JavaScript.
+   * `size` is a number (a size, not an address: a bigint is refused with a TypeError).
    */
-  alloc(size: number | bigint, options: DmaAllocOptions = {}): DmaBuffer {
+  alloc(size: number, options: DmaAllocOptions = {}): DmaBuffer {
     this.#check();
-    const want = BigInt(size);
-    if (want <= 0n) throw new RangeError(`DMA buffer size must be positive, got ${size}`);
+    checkInteger('alloc size', this.#where, size, 1, Number.MAX_SAFE_INTEGER);
+    return this.#alloc(BigInt(size), this.#checkOptions('alloc', options));
+  }
+
+  #alloc(want: bigint, options: DmaAllocOptions): DmaBuffer {
     if (this.iommu.physicalAddress) return this.#allocPhysical(want, options);
     const page = backingPageSize(options.hugepages);
     const bytes = ((want + page - 1n) / page) * page;
@@ -236,12 +259,14 @@ export class Dma {
    * `entry.free()` are O(1) and make no system call.
    */
   pool(count: number, entrySize: number, options: DmaAllocOptions = {}): DmaPool {
-    if (!Number.isSafeInteger(count) || count <= 0)
-      throw new RangeError(`pool entry count must be a positive integer, got ${count}`);
-    if (!Number.isSafeInteger(entrySize) || entrySize <= 0)
-      throw new RangeError(`pool entry size must be a positive integer, got ${entrySize}`);
-    if (count * entrySize > 2 ** 32) throw new RangeError('a pool is limited to 4 GiB (one typed-array view)');
-    return new DmaPool(this.alloc(count * entrySize, options), count, entrySize);
+    this.#check();
+    checkInteger('pool count', this.#where, count, 1, 2 ** 32);
+    checkInteger('pool entrySize', this.#where, entrySize, 1, 2 ** 32);
+    if (count * entrySize > 2 ** 32)
+      throw new RangeError(
+        `pool of ${count} x ${entrySize} bytes (${formatSize(count * entrySize)}) ${this.#where} is too large: a pool is limited to 4 GiB (one typed-array view)`,
+      );
+    return new DmaPool(this.#alloc(BigInt(count * entrySize), this.#checkOptions('pool', options)), count, entrySize);
   }
 
   /** Closes every live buffer of the context (unmapping it). Safe to call twice. */
@@ -258,7 +283,7 @@ export class Dma {
 
 function memlockMessage(bytes: bigint, locked: bigint, limit: bigint): string {
   return [
-    `pinning ${fmt(bytes)} for DMA would pass the locked-memory limit: RLIMIT_MEMLOCK is ${fmt(limit)} and ${fmt(locked)} are already locked.`,
+    `pinning ${formatSize(bytes)} for DMA would pass the locked-memory limit: RLIMIT_MEMLOCK is ${formatSize(limit)} and ${formatSize(locked)} are already locked.`,
     'Raise it for this shell (ulimit -l unlimited, as root or within the hard limit), for a user (memlock in /etc/security/limits.conf),',
     'for a service (LimitMEMLOCK= in its systemd unit), or run with CAP_IPC_LOCK.',
   ].join(' ');

@@ -27,10 +27,13 @@ import {
   PCI_STATUS_CAP_LIST,
   PCI_VENDOR_ID,
 } from '../../structs/index.js';
+import { checkAccess, checkValue } from '../sys/args.js';
 
 /** Raw config-space access of 1, 2 or 4 bytes, little-endian. */
 export interface ConfigAccessor {
   readonly size: number;
+  /** What the space is, for messages (`config of 0000:00:03.0`); default `the N-byte config space`. */
+  readonly name?: string;
   read(offset: number, width: 1 | 2 | 4): number;
   write(offset: number, width: 1 | 2 | 4, value: number): void;
 }
@@ -60,39 +63,39 @@ export class ConfigSpace {
     return this.access.size;
   }
 
-  #check(offset: number, width: number, what: string): void {
-    if (!Number.isInteger(offset) || offset < 0 || offset + width > this.access.size) {
-      throw new RangeError(
-        `config ${what} of ${width} bytes at 0x${Number(offset).toString(16)} is outside the ${this.access.size}-byte config space`,
-      );
-    }
-    if (offset % width !== 0)
-      throw new RangeError(`config ${what} of ${width} bytes at 0x${offset.toString(16)} is not ${width}-byte aligned`);
+  /** The space for messages: `config of 0000:00:03.0 (0x100 bytes)`, or `the 256-byte config space`. */
+  get #where(): string {
+    const { name, size } = this.access;
+    return (this.#whereText ??= name ? `${name} (0x${size.toString(16)} bytes)` : `the ${size}-byte config space`);
   }
+  #whereText: string | undefined;
+
+  // Offsets and values are checked here (src/sys/args.ts): a value wider than the access is
+  // refused, not truncated. Config space is not a hot path.
 
   read8(offset: number): number {
-    this.#check(offset, 1, 'read');
+    checkAccess('read8', this.#where, offset, 1, this.access.size, true);
     return this.access.read(offset, 1);
   }
   read16(offset: number): number {
-    this.#check(offset, 2, 'read');
+    checkAccess('read16', this.#where, offset, 2, this.access.size, true);
     return this.access.read(offset, 2);
   }
   read32(offset: number): number {
-    this.#check(offset, 4, 'read');
+    checkAccess('read32', this.#where, offset, 4, this.access.size, true);
     return this.access.read(offset, 4);
   }
   write8(offset: number, value: number): void {
-    this.#check(offset, 1, 'write');
-    this.access.write(offset, 1, value & 0xff);
+    checkAccess('write8', this.#where, offset, 1, this.access.size, true);
+    this.access.write(offset, 1, checkValue('write8', this.#where, offset, value, 1));
   }
   write16(offset: number, value: number): void {
-    this.#check(offset, 2, 'write');
-    this.access.write(offset, 2, value & 0xffff);
+    checkAccess('write16', this.#where, offset, 2, this.access.size, true);
+    this.access.write(offset, 2, checkValue('write16', this.#where, offset, value, 2));
   }
   write32(offset: number, value: number): void {
-    this.#check(offset, 4, 'write');
-    this.access.write(offset, 4, value >>> 0);
+    checkAccess('write32', this.#where, offset, 4, this.access.size, true);
+    this.access.write(offset, 4, checkValue('write32', this.#where, offset, value, 4));
   }
 
   get vendorId(): number {
@@ -115,6 +118,7 @@ export class ConfigSpace {
 
   /** Sets (`true`) or clears bits of the command register with one read and one write. */
   setCommandBits(bits: number, on: boolean): void {
+    checkValue('setCommandBits', this.#where, PCI_COMMAND, bits, 2);
     const cmd = this.command;
     const next = on ? cmd | bits : cmd & ~bits;
     if (next !== cmd) this.command = next;

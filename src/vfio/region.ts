@@ -2,7 +2,9 @@
  * A device region (BAR, ROM, config space): the parts the kernel lets us mmap are mapped, the
  * rest is reached with pread/pwrite on the device fd, behind one set of accessors. Every
  * access has exactly the stated width (see `MmioWindow`), is bounds- and alignment-checked,
- * and names the region when it is refused.
+ * and names the region when it is refused. Offsets and lengths are numbers; 8/16/32-bit
+ * values are numbers and 64-bit values bigints, and a value that does not fit its width is
+ * refused, never truncated (src/sys/args.ts).
  */
 import {
   MAP_SHARED,
@@ -14,6 +16,10 @@ import {
   type RegionInfo,
 } from '../../structs/index.js';
 import { closeAll, Mapping, MmioWindow, pageSize, Resource, sysPread, sysPwrite } from '../sys/index.js';
+import { checkAccess, checkInteger, checkSpan, checkValue, checkValue64, describeArg, hex } from '../sys/args.js';
+
+/** The largest 64-bit value: a write64 fast-path bound. */
+const U64_MAX = 0xffff_ffff_ffff_ffffn;
 
 /** One mmapped part of a region. */
 interface MappedArea {
@@ -61,6 +67,8 @@ export class Region extends Resource {
   /** Set when one mapping covers the whole region: the fast path. */
   #whole: MmioWindow | undefined;
   readonly #scratch = Buffer.alloc(8);
+  /** The region for messages: `BAR0 of 0000:00:03.0 (0x100000 bytes)`. */
+  readonly #where: string;
 
   /** @internal Use `device.region(i)` or `device.bar(n)`. */
   constructor(fd: number, info: RegionInfo, label: string, options: RegionOptions = {}) {
@@ -69,6 +77,7 @@ export class Region extends Resource {
     this.info = info;
     this.label = label;
     this.size = Number(info.size);
+    this.#where = `${label} (0x${this.size.toString(16)} bytes)`;
     if (options.mmap !== false && info.flags & VFIO_REGION_INFO_FLAG_MMAP) this.#mapAreas(options.exclude ?? []);
   }
 
@@ -94,8 +103,14 @@ export class Region extends Resource {
     return this.#areas.map(({ start, end }) => ({ start, end }));
   }
 
-  /** Whether `[offset, offset + length)` lies inside one mapped area. */
+  /**
+   * Whether `[offset, offset + length)` lies inside one mapped area (false beyond the region's
+   * end; a non-integer or negative argument throws).
+   */
   isMapped(offset: number, length = 1): boolean {
+    this.check();
+    checkInteger('isMapped offset', `in ${this.#where}`, offset, 0, Number.MAX_SAFE_INTEGER);
+    checkInteger('isMapped length', `in ${this.#where}`, length, 0, Number.MAX_SAFE_INTEGER);
     return this.#areaFor(offset, length) !== undefined;
   }
 
@@ -136,16 +151,7 @@ export class Region extends Resource {
 
   #checkAccess(offset: number, width: number, op: string): void {
     this.check();
-    if (!Number.isInteger(offset) || offset < 0 || offset + width > this.size) {
-      throw new RangeError(
-        `${op} of ${width} bytes at 0x${Number(offset).toString(16)} is outside ${this.label} (0x${this.size.toString(16)} bytes)`,
-      );
-    }
-    if (offset % width !== 0) {
-      throw new RangeError(
-        `${op} of ${width} bytes at 0x${offset.toString(16)} in ${this.label} is not ${width}-byte aligned: device registers take aligned accesses only`,
-      );
-    }
+    checkAccess(op, this.#where, offset, width, this.size, true);
   }
 
   #pread(offset: number, width: number): Buffer {
@@ -159,60 +165,114 @@ export class Region extends Resource {
     if (n !== width) throw new Error(`${this.label}: short write of ${n}/${width} bytes at 0x${offset.toString(16)}`);
   }
 
-  // Fast path: one mapping covers the region and the offset is a small aligned integer in
-  // bounds; `#whole` is cleared on close, so a closed region always takes the checked path.
-  // Everything else (checks and their errors, sparse areas, pread/pwrite) is in #read/#write.
+  // Fast path: one mapping covers the region, the offset is a small aligned integer in bounds
+  // and a written value fits the width; `#whole` is cleared on close, so a closed region always
+  // takes the checked path. The typeof tests keep `>>>` from throwing on a bigint; the JIT
+  // folds them for the number it sees. Everything else (checks and their errors, sparse areas,
+  // pread/pwrite) is in #read/#write.
 
   read8(offset: number): number {
     const w = this.#whole;
-    if (w !== undefined && offset >>> 0 === offset && offset < this.size) return w.read8(offset);
+    if (w !== undefined && typeof offset === 'number' && offset >>> 0 === offset && offset < this.size)
+      return w.read8(offset);
     return this.#read(offset, 1) as number;
   }
 
   read16(offset: number): number {
     const w = this.#whole;
-    if (w !== undefined && offset >>> 0 === offset && (offset & 1) === 0 && offset + 2 <= this.size)
+    if (
+      w !== undefined &&
+      typeof offset === 'number' &&
+      offset >>> 0 === offset &&
+      (offset & 1) === 0 &&
+      offset + 2 <= this.size
+    )
       return w.read16(offset);
     return this.#read(offset, 2) as number;
   }
 
   read32(offset: number): number {
     const w = this.#whole;
-    if (w !== undefined && offset >>> 0 === offset && (offset & 3) === 0 && offset + 4 <= this.size)
+    if (
+      w !== undefined &&
+      typeof offset === 'number' &&
+      offset >>> 0 === offset &&
+      (offset & 3) === 0 &&
+      offset + 4 <= this.size
+    )
       return w.read32(offset);
     return this.#read(offset, 4) as number;
   }
 
   read64(offset: number): bigint {
     const w = this.#whole;
-    if (w !== undefined && offset >>> 0 === offset && (offset & 7) === 0 && offset + 8 <= this.size)
+    if (
+      w !== undefined &&
+      typeof offset === 'number' &&
+      offset >>> 0 === offset &&
+      (offset & 7) === 0 &&
+      offset + 8 <= this.size
+    )
       return w.read64(offset);
     return this.#read(offset, 8) as bigint;
   }
 
   write8(offset: number, value: number): void {
     const w = this.#whole;
-    if (w !== undefined && offset >>> 0 === offset && offset < this.size) return w.write8(offset, value);
+    if (
+      w !== undefined &&
+      typeof offset === 'number' &&
+      offset >>> 0 === offset &&
+      offset < this.size &&
+      typeof value === 'number' &&
+      (value & 0xff) === value
+    )
+      return w.write8(offset, value);
     this.#write(offset, 1, value);
   }
 
   write16(offset: number, value: number): void {
     const w = this.#whole;
-    if (w !== undefined && offset >>> 0 === offset && (offset & 1) === 0 && offset + 2 <= this.size)
+    if (
+      w !== undefined &&
+      typeof offset === 'number' &&
+      offset >>> 0 === offset &&
+      (offset & 1) === 0 &&
+      offset + 2 <= this.size &&
+      typeof value === 'number' &&
+      (value & 0xffff) === value
+    )
       return w.write16(offset, value);
     this.#write(offset, 2, value);
   }
 
   write32(offset: number, value: number): void {
     const w = this.#whole;
-    if (w !== undefined && offset >>> 0 === offset && (offset & 3) === 0 && offset + 4 <= this.size)
+    if (
+      w !== undefined &&
+      typeof offset === 'number' &&
+      offset >>> 0 === offset &&
+      (offset & 3) === 0 &&
+      offset + 4 <= this.size &&
+      typeof value === 'number' &&
+      value >>> 0 === value
+    )
       return w.write32(offset, value);
     this.#write(offset, 4, value);
   }
 
   write64(offset: number, value: bigint): void {
     const w = this.#whole;
-    if (w !== undefined && offset >>> 0 === offset && (offset & 7) === 0 && offset + 8 <= this.size)
+    if (
+      w !== undefined &&
+      typeof offset === 'number' &&
+      offset >>> 0 === offset &&
+      (offset & 7) === 0 &&
+      offset + 8 <= this.size &&
+      typeof value === 'bigint' &&
+      value >= 0n &&
+      value <= U64_MAX
+    )
       return w.write64(offset, value);
     this.#write(offset, 8, value);
   }
@@ -242,41 +302,29 @@ export class Region extends Resource {
   }
 
   /** The checked write of `width` bytes: a mapped area, or pwrite on the device fd. */
-  #write(offset: number, width: 1 | 2 | 4 | 8, value: number | bigint): void {
-    this.#checkAccess(offset, width, `write${width * 8}`);
+  #write(offset: number, width: 1 | 2 | 4 | 8, value: unknown): void {
+    const op = `write${width * 8}`;
+    this.#checkAccess(offset, width, op);
     const a = this.#areaFor(offset, width);
     const o = offset - (a?.start ?? 0);
     if (width === 8) {
-      if (a) return a.window.write64(o, value as bigint);
-      this.#scratch.writeBigUInt64LE(BigInt.asUintN(64, value as bigint), 0);
+      const v = checkValue64(op, this.#where, offset, value);
+      if (a) return a.window.write64(o, v);
+      this.#scratch.writeBigUInt64LE(v, 0);
     } else {
-      const v = value as number;
+      const v = checkValue(op, this.#where, offset, value, width);
       if (a) return width === 1 ? a.window.write8(o, v) : width === 2 ? a.window.write16(o, v) : a.window.write32(o, v);
-      if (width === 1) this.#scratch.writeUInt8(v & 0xff, 0);
-      else if (width === 2) this.#scratch.writeUInt16LE(v & 0xffff, 0);
-      else this.#scratch.writeUInt32LE(v >>> 0, 0);
+      if (width === 1) this.#scratch.writeUInt8(v, 0);
+      else if (width === 2) this.#scratch.writeUInt16LE(v, 0);
+      else this.#scratch.writeUInt32LE(v, 0);
     }
     this.#pwrite(offset, width);
   }
 
-  #checkRange(offset: number, length: number, op: string): void {
-    this.check();
-    if (
-      !Number.isInteger(offset) ||
-      !Number.isInteger(length) ||
-      offset < 0 ||
-      length < 0 ||
-      offset + length > this.size
-    ) {
-      throw new RangeError(
-        `${op} of ${length} bytes at 0x${Number(offset).toString(16)} is outside ${this.label} (0x${this.size.toString(16)} bytes)`,
-      );
-    }
-  }
-
   /** Copies `length` bytes out of the region (a bulk copy: the CPU picks the access widths). */
   readBytes(offset: number, length: number): Uint8Array {
-    this.#checkRange(offset, length, 'readBytes');
+    this.check();
+    checkSpan('readBytes', this.#where, offset, length, this.size);
     const out = new Uint8Array(length);
     const a = this.#areaFor(offset, length);
     if (a) out.set(a.window.u8.subarray(offset - a.start, offset - a.start + length));
@@ -288,9 +336,14 @@ export class Region extends Resource {
     return out;
   }
 
-  /** Copies `data` into the region at `offset` (a bulk copy). */
+  /** Copies `data` (a Uint8Array, such as a Buffer) into the region at `offset` (a bulk copy). */
   writeBytes(offset: number, data: Uint8Array): void {
-    this.#checkRange(offset, data.length, 'writeBytes');
+    this.check();
+    if (!((data as unknown) instanceof Uint8Array))
+      throw new TypeError(
+        `writeBytes data ${describeArg(data)} at ${Number.isInteger(offset) ? hex(offset) : describeArg(offset)} in ${this.#where}: expected a Uint8Array (a Buffer is one)`,
+      );
+    checkSpan('writeBytes', this.#where, offset, data.length, this.size);
     const a = this.#areaFor(offset, data.length);
     if (a) a.window.u8.set(data, offset - a.start);
     else if (data.length > 0) {
