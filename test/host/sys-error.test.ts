@@ -24,7 +24,9 @@ describe('SysError from real failing system calls', () => {
   });
 
   it('a missing /dev/vfio group says how to bind the device', () => {
-    expect(() => sysOpen('/dev/vfio/987654', O_RDWR)).toThrow(/ENOENT.*does not exist: load VFIO \(modprobe vfio-pci\).*vfio list shows/);
+    expect(() => sysOpen('/dev/vfio/987654', O_RDWR)).toThrow(
+      /ENOENT.*does not exist: load VFIO \(modprobe vfio-pci\).*vfio list shows/,
+    );
   });
 
   it('ioctl on /dev/null: ENOTTY naming the request, the file and a hint', () => {
