@@ -3,20 +3,6 @@
  * (printed as text or JSON). Reads only: no BAR is mapped and bus mastering is left as found.
  */
 import {
-  PCI_CAP_ID_EXP,
-  PCI_CAP_ID_MSI,
-  PCI_CAP_ID_MSIX,
-  PCI_CAP_ID_PM,
-  PCI_MSIX_FLAGS,
-  PCI_MSIX_FLAGS_ENABLE,
-  PCI_MSIX_FLAGS_QSIZE,
-  PCI_MSIX_PBA,
-  PCI_MSIX_TABLE,
-  PCI_MSI_FLAGS,
-  PCI_MSI_FLAGS_64BIT,
-  PCI_MSI_FLAGS_ENABLE,
-  PCI_MSI_FLAGS_MASKBIT,
-  PCI_MSI_FLAGS_QMASK,
   VFIO_DEVICE_FLAGS_AMBA,
   VFIO_DEVICE_FLAGS_AP,
   VFIO_DEVICE_FLAGS_CAPS,
@@ -40,12 +26,12 @@ import {
   IommufdContext,
   irqIndexName,
   regionName,
-  type ConfigSpace,
   type Device,
   type IommuContext,
   type IommuKind,
   type IovaRange,
 } from '../index.js';
+import { capabilityDetails } from './capability-details.js';
 import { capabilityName, className, extendedCapabilityName, formatSize, hex } from './format.js';
 
 /** The names of the bits set in `flags`, from a table of `[bit, name]`. */
@@ -75,18 +61,6 @@ const IRQ_FLAGS: Array<[number, string]> = [
   [VFIO_IRQ_INFO_AUTOMASKED, 'automasked'],
   [VFIO_IRQ_INFO_NORESIZE, 'noresize'],
 ];
-const PCIE_TYPES: Record<number, string> = {
-  0: 'Endpoint',
-  1: 'Legacy Endpoint',
-  4: 'Root Port',
-  5: 'Upstream Port',
-  6: 'Downstream Port',
-  7: 'PCIe to PCI bridge',
-  8: 'PCI to PCIe bridge',
-  9: 'Root Complex Integrated Endpoint',
-  10: 'Root Complex Event Collector',
-};
-
 export interface RegionReport {
   index: number;
   name: string;
@@ -159,33 +133,6 @@ export interface DeviceReport {
   extendedCapabilities: CapabilityReport[];
   bars: BarReport[];
   iommu: IommuReport;
-}
-
-/** A one-line decode of the capabilities people look at most. */
-export function capabilityDetails(config: ConfigSpace, id: number, offset: number): string | undefined {
-  if (id === PCI_CAP_ID_MSI) {
-    const f = config.read16(offset + PCI_MSI_FLAGS);
-    const vectors = 1 << ((f & PCI_MSI_FLAGS_QMASK) >> 1);
-    return [
-      `${vectors} vector${vectors === 1 ? '' : 's'}`,
-      f & PCI_MSI_FLAGS_64BIT ? '64-bit' : '32-bit',
-      ...(f & PCI_MSI_FLAGS_MASKBIT ? ['per-vector mask'] : []),
-      f & PCI_MSI_FLAGS_ENABLE ? 'enabled' : 'disabled',
-    ].join(', ');
-  }
-  if (id === PCI_CAP_ID_MSIX) {
-    const f = config.read16(offset + PCI_MSIX_FLAGS);
-    const table = config.read32(offset + PCI_MSIX_TABLE);
-    const pba = config.read32(offset + PCI_MSIX_PBA);
-    return `${(f & PCI_MSIX_FLAGS_QSIZE) + 1} vectors, table BAR${table & 7}+${hex((table & ~7) >>> 0)}, PBA BAR${pba & 7}+${hex((pba & ~7) >>> 0)}, ${f & PCI_MSIX_FLAGS_ENABLE ? 'enabled' : 'disabled'}`;
-  }
-  if (id === PCI_CAP_ID_EXP) {
-    const f = config.read16(offset + 2);
-    const type = (f >> 4) & 0xf;
-    return `${PCIE_TYPES[type] ?? `port type ${type}`}, capability version ${f & 0xf}`;
-  }
-  if (id === PCI_CAP_ID_PM) return `version ${config.read16(offset + 2) & 7}`;
-  return undefined;
 }
 
 /** What kind of IOMMU context it is, for people. */
