@@ -58,18 +58,24 @@ export interface IommuType1Info {
   caps: CapEntry[];
 }
 
-/** `count` structs of `type` from `start` in `buf`, after checking that the capability holds them. */
-function readArray<T>(
+/**
+ * A capability that is a header with a count (`countField`) followed by that many `item`
+ * structs: the items, after checking that the capability holds them all.
+ */
+function readCapArray<T>(
   buf: Uint8Array,
-  start: number,
-  count: number,
-  type: TypeObject,
   cap: CapEntry,
+  header: TypeObject,
+  countField: string,
+  item: TypeObject,
   what: string,
 ): T[] {
-  requireCapSize(cap, start - cap.offset + count * type.size, what);
+  requireCapSize(cap, header.size, what);
+  const count = decodeStruct<Record<string, number>>(buf, header, cap.offset)[countField];
+  const start = cap.offset + header.size;
+  requireCapSize(cap, header.size + count * item.size, what);
   const out: T[] = [];
-  for (let i = 0; i < count; i++) out.push(decodeStruct<T>(buf, type, start + i * type.size));
+  for (let i = 0; i < count; i++) out.push(decodeStruct<T>(buf, item, start + i * item.size));
   return out;
 }
 
@@ -95,16 +101,8 @@ export function parseRegionInfo(buf: Uint8Array): RegionInfo {
   };
   for (const cap of caps) {
     if (cap.id === VFIO_REGION_INFO_CAP_SPARSE_MMAP) {
-      requireCapSize(cap, vfio_region_info_cap_sparse_mmap.size, what);
-      const head = decodeStruct<{ nr_areas: number }>(buf, vfio_region_info_cap_sparse_mmap, cap.offset);
-      info.sparseMmap = readArray<SparseArea>(
-        buf,
-        cap.offset + vfio_region_info_cap_sparse_mmap.size,
-        head.nr_areas,
-        vfio_region_sparse_mmap_area,
-        cap,
-        what,
-      );
+      const areas = vfio_region_sparse_mmap_area;
+      info.sparseMmap = readCapArray<SparseArea>(buf, cap, vfio_region_info_cap_sparse_mmap, 'nr_areas', areas, what);
     } else if (cap.id === VFIO_REGION_INFO_CAP_TYPE) {
       requireCapSize(cap, vfio_region_info_cap_type.size, what);
       const t = decodeStruct<{ type: number; subtype: number }>(buf, vfio_region_info_cap_type, cap.offset);
@@ -128,16 +126,8 @@ export function parseIommuType1Info(buf: Uint8Array): IommuType1Info {
   const info: IommuType1Info = { flags: raw.flags, iovaPgsizes: raw.iova_pgsizes, caps };
   for (const cap of caps) {
     if (cap.id === VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE) {
-      requireCapSize(cap, vfio_iommu_type1_info_cap_iova_range.size, what);
-      const head = decodeStruct<{ nr_iovas: number }>(buf, vfio_iommu_type1_info_cap_iova_range, cap.offset);
-      info.iovaRanges = readArray<IovaRange>(
-        buf,
-        cap.offset + vfio_iommu_type1_info_cap_iova_range.size,
-        head.nr_iovas,
-        vfio_iova_range,
-        cap,
-        what,
-      );
+      const header = vfio_iommu_type1_info_cap_iova_range;
+      info.iovaRanges = readCapArray<IovaRange>(buf, cap, header, 'nr_iovas', vfio_iova_range, what);
     } else if (cap.id === VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL) {
       requireCapSize(cap, vfio_iommu_type1_info_dma_avail.size, what);
       info.dmaAvail = decodeStruct<{ avail: number }>(buf, vfio_iommu_type1_info_dma_avail, cap.offset).avail;
