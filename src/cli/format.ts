@@ -124,6 +124,23 @@ const CLASS_NAMES: Record<number, string> = {
   0xff00: 'Unassigned class',
 };
 
+/** A device's ids, class and driver as `vfio list` and `vfio info` show them (hex without 0x). */
+export function pciIdentity(info: { vendor: number; device: number; class: number; driver: string | null }): {
+  vendor: string;
+  device: string;
+  class: string;
+  className: string;
+  driver: string | null;
+} {
+  return {
+    vendor: info.vendor.toString(16).padStart(4, '0'),
+    device: info.device.toString(16).padStart(4, '0'),
+    class: info.class.toString(16).padStart(6, '0'),
+    className: className(info.class),
+    driver: info.driver,
+  };
+}
+
 /** Name of a PCI class from the 24-bit class code (class, subclass, prog-if), as lspci names them. */
 export function className(classCode: number): string {
   const cls = classCode >>> 8;

@@ -32,7 +32,7 @@ import {
   type IovaRange,
 } from '../index.js';
 import { capabilityDetails } from './capability-details.js';
-import { capabilityName, className, extendedCapabilityName, formatSize, hex } from './format.js';
+import { capabilityName, extendedCapabilityName, formatSize, hex, pciIdentity } from './format.js';
 
 /** The names of the bits set in `flags`, from a table of `[bit, name]`. */
 function flagNames(flags: number, names: Array<[number, string]>): string[] {
@@ -190,11 +190,7 @@ export function deviceReport(dev: Device): DeviceReport {
   const command = config.command;
   return {
     address: dev.address,
-    vendor: pci.vendor.toString(16).padStart(4, '0'),
-    device: pci.device.toString(16).padStart(4, '0'),
-    class: pci.class.toString(16).padStart(6, '0'),
-    className: className(pci.class),
-    driver: pci.driver,
+    ...pciIdentity(pci),
     iommuGroup: dev.iommuGroup,
     command,
     busMaster: dev.busMasterEnabled(),

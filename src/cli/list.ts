@@ -1,7 +1,7 @@
 /** `vfio list`: every PCI device with its ids, class, driver, IOMMU group and whether VFIO can use the group. */
 import { PciSysfs, type PciAddress } from '../pci/index.js';
 import { NOIOMMU_PARAMETER, TURN_IOMMU_ON, blocksViability } from '../vfio/index.js';
-import { className, table } from './format.js';
+import { pciIdentity, table } from './format.js';
 
 /** One row of `vfio list`. */
 export interface ListedDevice {
@@ -49,11 +49,7 @@ export function listDevices(sysfs: PciSysfs): ListedDevice[] {
       .filter((m): m is { address: PciAddress; driver: string } => blocksViability(m.driver));
     return {
       address: addr,
-      vendor: info.vendor.toString(16).padStart(4, '0'),
-      device: info.device.toString(16).padStart(4, '0'),
-      class: info.class.toString(16).padStart(6, '0'),
-      className: className(info.class),
-      driver: info.driver,
+      ...pciIdentity(info),
       iommuGroup: info.iommuGroup,
       groupMembers: members,
       viable: info.iommuGroup !== null && blockers.length === 0,
