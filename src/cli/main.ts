@@ -21,6 +21,7 @@ import { bindDevice } from './bind.js';
 import { toJson } from './format.js';
 import { deviceReport, formatDeviceReport } from './info.js';
 import { formatDeviceList, listDevices } from './list.js';
+import { startRepl } from './repl.js';
 
 /** Where the command writes. Each call is one chunk of text; a newline is added. */
 export interface CliIo {
@@ -162,6 +163,23 @@ const COMMANDS: Command[] = [
           return `config+0x${offset.toString(16)} <- ${formatValue(value, width)}`;
         }),
       );
+    },
+  },
+  {
+    name: 'repl',
+    operands: '[ADDRESS]',
+    summary: 'the Node REPL with vfio-ts in scope and, given ADDRESS, the device opened as dev',
+    details: [
+      'Its implemented BARs are bar0, bar1, ... (dev.bar(n)); bus mastering is on, for DMA and MSI.',
+      'Helpers: hexdump(x, offset?, length?), decodeConfig(dev), hex(n), sleep(ms); .help lists them.',
+      'Top-level await works. Piped input runs line by line, each after the previous one settled,',
+      'without prompts; the exit status is then 1 if a line threw. .exit or Ctrl-D closes the device.',
+    ].join('\n'),
+    options: { iommu: IOMMU },
+    run({ positionals, values }) {
+      requireOperands('repl', positionals, [], ['ADDRESS']);
+      const iommu = values.iommu as IommuChoice | undefined;
+      startRepl({ ...(positionals[0] === undefined ? {} : { address: positionals[0] }), ...(iommu ? { iommu } : {}) });
     },
   },
   {
