@@ -36,7 +36,12 @@ export class DmaBuffer {
 
   /** Throws when the buffer was closed; `what` is the property or method used. */
   #check(what: string): void {
-    if (this.#closed) throw new Error(closedMessage(`${this.#name} was closed`, what));
+    if (this.#closed) this.#closedError(what);
+  }
+
+  /** Out of line, so that the check stays one load. */
+  #closedError(what: string): never {
+    throw new Error(closedMessage(`${this.#name} was closed`, what));
   }
 
   /** The address the device uses (the physical address without an IOMMU). */

@@ -26,14 +26,15 @@ export class DmaPoolEntry {
     this.#bytes = bytes;
   }
 
+  // The check is one load on the hot path (pool.alloc(), entry.index, entry.free()); the message
+  // is built out of line, only when it fails.
   #check(what: string): void {
-    if (this.#buffer.closed)
-      throw new Error(
-        closedMessage(
-          `the pool of DMA pool entry ${this.#index} at IOVA 0x${this.#iova.toString(16)} was closed`,
-          what,
-        ),
-      );
+    if (this.#buffer.closed) this.#closed(what);
+  }
+
+  #closed(what: string): never {
+    const subject = `the pool of DMA pool entry ${this.#index} at IOVA 0x${this.#iova.toString(16)} was closed`;
+    throw new Error(closedMessage(subject, what));
   }
 
   /** The pool the entry belongs to. */
@@ -64,6 +65,11 @@ export class DmaPoolEntry {
   free(): void {
     this.#check('free()');
     this.#pool.free(this);
+  }
+
+  /** @internal Its index when it belongs to `pool`, else -1 (no closed check: `pool` checks itself). */
+  indexIn(pool: DmaPool): number {
+    return pool === this.#pool ? this.#index : -1;
   }
 }
 
@@ -105,7 +111,11 @@ export class DmaPool {
   }
 
   #check(what: string): void {
-    if (this.buffer.closed) throw new Error(`${this.#name} was closed, so ${what} cannot be used; allocate a new pool`);
+    if (this.buffer.closed) this.#closed(what);
+  }
+
+  #closed(what: string): never {
+    throw new Error(`${this.#name} was closed, so ${what} cannot be used; allocate a new pool`);
   }
 
   /** Entries free right now (none once the pool is closed). */
@@ -127,10 +137,11 @@ export class DmaPool {
     this.#check('free()');
     if (!((entry as unknown) instanceof DmaPoolEntry))
       throw new TypeError(`free() of ${this.#name} takes one of its entries, not ${describeArg(entry)}`);
-    if (entry.pool !== this) throw new Error(`DMA pool entry freed to ${this.#name}, a pool it does not belong to`);
-    if (!entry.inUse) throw new Error(`DMA pool entry ${entry.index} freed twice`);
+    const index = entry.indexIn(this);
+    if (index < 0) throw new Error(`DMA pool entry freed to ${this.#name}, a pool it does not belong to`);
+    if (!entry.inUse) throw new Error(`DMA pool entry ${index} freed twice`);
     entry.inUse = false;
-    this.#stack[this.#top++] = entry.index;
+    this.#stack[this.#top++] = index;
   }
 
   /** The entry at `index`, 0 to `count - 1` (whether free or not). */

@@ -18,9 +18,6 @@ import {
 import { closeAll, Mapping, MmioWindow, pageSize, Resource, sysPread, sysPwrite } from '../sys/index.js';
 import { checkAccess, checkInteger, checkSpan, checkValue, checkValue64, describeArg, hex } from '../sys/args.js';
 
-/** The largest 64-bit value: a write64 fast-path bound. */
-const U64_MAX = 0xffff_ffff_ffff_ffffn;
-
 /** One mmapped part of a region. */
 interface MappedArea {
   start: number;
@@ -168,7 +165,8 @@ export class Region extends Resource {
   // Fast path: one mapping covers the region, the offset is a small aligned integer in bounds
   // and a written value fits the width; `#whole` is cleared on close, so a closed region always
   // takes the checked path. The typeof tests keep `>>>` from throwing on a bigint; the JIT
-  // folds them for the number it sees. Everything else (checks and their errors, sparse areas,
+  // folds them for the number it sees. For write64, asUintN is the cheapest range test measured
+  // (two bigint comparisons cost several ns more). Everything else (checks and their errors, sparse areas,
   // pread/pwrite) is in #read/#write.
 
   read8(offset: number): number {
@@ -270,8 +268,7 @@ export class Region extends Resource {
       (offset & 7) === 0 &&
       offset + 8 <= this.size &&
       typeof value === 'bigint' &&
-      value >= 0n &&
-      value <= U64_MAX
+      BigInt.asUintN(64, value) === value
     )
       return w.write64(offset, value);
     this.#write(offset, 8, value);
