@@ -32,7 +32,7 @@ export interface ReplOptions {
   address?: string;
   /** The way into VFIO (`vfio repl --iommu`). */
   iommu?: vfio.IommuChoice;
-  /** Default `process.stdin`; lines are fed one at a time unless it is a terminal. */
+  /** Default `process.stdin`; lines are fed one at a time unless it and `output` are a terminal. */
   input?: NodeJS.ReadableStream & { isTTY?: boolean };
   /** Default `process.stdout`. */
   output?: NodeJS.WritableStream;
@@ -177,7 +177,8 @@ export function startRepl(options: ReplOptions = {}): REPLServer {
   const input = options.input ?? process.stdin;
   const output = options.output ?? process.stdout;
   const exit = options.exit ?? ((code: number) => process.exit(code));
-  const interactive = input.isTTY === true;
+  // A terminal at both ends, as Node's own REPL decides; otherwise lines are fed one at a time.
+  const interactive = input.isTTY === true && (output as { isTTY?: boolean }).isTTY === true;
   const dev =
     options.address === undefined
       ? undefined
