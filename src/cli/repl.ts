@@ -169,6 +169,13 @@ function feedLines(source: NodeJS.ReadableStream, sink: PassThrough, server: REP
   return { threw: () => threw };
 }
 
+/** The line a terminal REPL starts with. */
+function banner(dev: vfio.Device | undefined): string {
+  const bars = dev ? implementedBars(dev).map((n) => `bar${n}`) : [];
+  const device = dev ? ` dev: ${String(dev.name)}, ${bars.join(', ') || 'no BARs'}.` : '';
+  return `vfio-ts REPL (Node ${process.version}).${device} .help lists what is in scope; Ctrl-D ${dev ? 'closes the device and ' : ''}exits.`;
+}
+
 /**
  * Starts the REPL. Opening the device happens first and throws (bad address, not on vfio-pci,
  * ...) before anything else starts; the caller prints the error.
@@ -196,19 +203,7 @@ export function startRepl(options: ReplOptions = {}): REPLServer {
       define('dev', dev);
       for (const n of implementedBars(dev)) defineBar(dev, n);
     }
-    if (interactive) {
-      output.write(
-        `vfio-ts REPL (Node ${process.version}).${
-          dev
-            ? ` dev: ${String(dev.name)}, ${
-                implementedBars(dev)
-                  .map((n) => `bar${n}`)
-                  .join(', ') || 'no BARs'
-              }.`
-            : ''
-        } .help lists what is in scope; Ctrl-D ${dev ? 'closes the device and ' : ''}exits.\n`,
-      );
-    }
+    if (interactive) output.write(`${banner(dev)}\n`);
     server = repl.start({
       prompt: interactive ? 'vfio> ' : '',
       input: feed ?? input,
