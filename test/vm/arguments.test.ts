@@ -38,6 +38,10 @@ describe(`wrong arguments from plain JavaScript (${backend})`, () => {
   let dmaSrc: bigint;
 
   beforeAll(() => {
+    // First the device that is closed (a cdev binds once at a time under iommufd).
+    closedDevice = openDevice(edu.bdf);
+    closedRegion = js(closedDevice.bar(0)); // open, then closed with its device
+    closedDevice.close();
     dev = openDevice(edu.bdf);
     buf = dev.dma.alloc(4096);
     pool = dev.dma.pool(8, 512);
@@ -48,9 +52,6 @@ describe(`wrong arguments from plain JavaScript (${backend})`, () => {
     closedEntry = closedPool.alloc()!;
     closedEntryIova = closedEntry.iova;
     closedPool.close();
-    closedDevice = openDevice(edu.bdf);
-    closedRegion = js(closedDevice.bar(0)); // open, then closed with its device
-    closedDevice.close();
     dev.bar(0).write32(EDU_LIVENESS, 0x12345678);
     dmaSrc = dev.bar(0).read64(EDU_DMA_SRC);
   });
