@@ -1,3 +1,5 @@
+// The declarations use Node's types (Buffer, Disposable): consumers get them without a tsconfig entry.
+/// <reference types="node" preserve="true" />
 /**
  * vfio-ts: open a PCI device through Linux VFIO, map its registers, give it DMA memory and
  * take its interrupts, from TypeScript.

@@ -1,3 +1,5 @@
+// The declarations use Node's types (Buffer, Disposable): consumers get them without a tsconfig entry.
+/// <reference types="node" preserve="true" />
 /**
  * The kernel ABI layer: every structure as a koffi layout under its C name, ioctl request codes
  * under their macro names, flags and PCI constants, and the parsers and builders of the
