@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync, existsSync, readdirSync, renameSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
-// The modules the guest needs, in load order (DESIGN.md, "The test rig"), plus overlay (the
+// The modules the guest needs, in load order (docs/DESIGN.md, "The test rig"), plus overlay (the
 // writable layer over the 9p share) and virtio_console (the ports that carry the command's
 // output). Dependencies found in the modules' own .modinfo are loaded before each one.
 export const MODULES = [
