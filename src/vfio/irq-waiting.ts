@@ -32,9 +32,8 @@ export interface IrqWatch {
 export class IrqWaiting extends Resource implements IrqWatch {
   readonly #device: string;
   readonly #hooks: IrqWaitingHooks;
-  readonly #syncEpoll: Epoll;
-  readonly #asyncEpoll: Epoll;
-  readonly #watcher: FdWatcher;
+  /** Opened with the first eventfd or wait, so that `dev.interrupts` itself makes no system call. */
+  #epolls: { sync: Epoll; async: Epoll; watcher: FdWatcher } | undefined;
   /** The watched eventfds by their epoll data (the encoded tag). */
   readonly #watched = new Map<bigint, EventFd>();
   readonly #pending = new PendingIrqs();
@@ -45,13 +44,20 @@ export class IrqWaiting extends Resource implements IrqWatch {
     super();
     this.#device = device;
     this.#hooks = hooks;
-    const opened: Epoll[] = [];
+  }
+
+  /** The two epolls and the watcher of the second, opened on first use. */
+  #open(): { sync: Epoll; async: Epoll; watcher: FdWatcher } {
+    if (this.#epolls) return this.#epolls;
+    const opened: Array<Epoll | FdWatcher> = [];
     try {
-      this.#syncEpoll = new Epoll();
-      opened.push(this.#syncEpoll);
-      this.#asyncEpoll = new Epoll();
-      opened.push(this.#asyncEpoll);
-      this.#watcher = new FdWatcher(this.#asyncEpoll.fd, () => this.#onAsyncReady());
+      const sync = new Epoll();
+      opened.push(sync);
+      const async = new Epoll();
+      opened.push(async);
+      const watcher = new FdWatcher(async.fd, () => this.#onAsyncReady());
+      this.#epolls = { sync, async, watcher };
+      return this.#epolls;
     } catch (e) {
       closeAll(opened.reverse().map((r) => () => r.close()));
       throw e;
@@ -66,11 +72,12 @@ export class IrqWaiting extends Resource implements IrqWatch {
   add(tag: IrqTag, fd: EventFd): void {
     this.check();
     const data = encodeIrqTag(tag);
-    this.#syncEpoll.add(fd.fd, data);
+    const { sync, async } = this.#open();
+    sync.add(fd.fd, data);
     try {
-      this.#asyncEpoll.add(fd.fd, data);
+      async.add(fd.fd, data);
     } catch (e) {
-      this.#syncEpoll.remove(fd.fd);
+      sync.remove(fd.fd);
       throw e;
     }
     this.#watched.set(data, fd);
@@ -83,7 +90,8 @@ export class IrqWaiting extends Resource implements IrqWatch {
     if (!fd) return;
     this.#watched.delete(data);
     if (tag.kind === 'vector') this.#pending.drop(tag.vector);
-    closeAll([() => this.#syncEpoll.remove(fd.fd), () => this.#asyncEpoll.remove(fd.fd)]);
+    const { sync, async } = this.#open();
+    closeAll([() => sync.remove(fd.fd), () => async.remove(fd.fd)]);
   }
 
   /**
@@ -96,7 +104,7 @@ export class IrqWaiting extends Resource implements IrqWatch {
     const deadline = timeoutMs < 0 ? Infinity : performance.now() + timeoutMs;
     for (;;) {
       const left = deadline === Infinity ? -1 : Math.max(0, Math.ceil(deadline - performance.now()));
-      const requests = this.#read(this.#syncEpoll.wait(left));
+      const requests = this.#read(this.#open().sync.wait(left));
       if (requests > 0) this.#hooks.requested(requests);
       if (this.#pending.size > 0) return this.#take();
       if (left === 0 || !this.#watchesVectors()) return [];
@@ -120,12 +128,12 @@ export class IrqWaiting extends Resource implements IrqWatch {
 
   /** Watches the asynchronous epoll from the event loop while someone needs it. */
   startWatch(): void {
-    if (!this.closed && (this.#waiters.length > 0 || this.#hooks.listening())) this.#watcher.start();
+    if (!this.closed && (this.#waiters.length > 0 || this.#hooks.listening())) this.#open().watcher.start();
   }
 
   /** Stops watching when nobody needs it any more (so Node may exit). */
   relaxWatch(): void {
-    if (!this.closed && this.#waiters.length === 0 && !this.#hooks.listening()) this.#watcher.stop();
+    if (!this.closed && this.#waiters.length === 0 && !this.#hooks.listening()) this.#epolls?.watcher.stop();
   }
 
   #watchesVectors(): boolean {
@@ -156,7 +164,7 @@ export class IrqWaiting extends Resource implements IrqWatch {
   /** On the event loop: some eventfd is readable. */
   #onAsyncReady(): void {
     if (this.closed) return;
-    const requests = this.#read(this.#asyncEpoll.wait(0));
+    const requests = this.#read(this.#open().async.wait(0));
     this.#waiters.serve(() => this.#take());
     if (requests > 0) this.#hooks.requested(requests);
     this.relaxWatch();
@@ -165,10 +173,12 @@ export class IrqWaiting extends Resource implements IrqWatch {
   /** Closes the watcher and both epolls (the eventfds are their owners'); pending waits end with 'closed'. */
   protected release(): void {
     this.#watched.clear();
+    const epolls = this.#epolls;
+    this.#epolls = undefined;
     closeAll([
-      () => this.#watcher.close(),
-      () => this.#syncEpoll.close(),
-      () => this.#asyncEpoll.close(),
+      () => epolls?.watcher.close(),
+      () => epolls?.sync.close(),
+      () => epolls?.async.close(),
       () => this.#waiters.abort('closed', this.#device),
     ]);
   }

@@ -201,7 +201,10 @@ describe(`IOMMU contexts and groups (${backend})`, () => {
         new RegExp(`^${edu.bdf} is already open with dmaBits 64: close it first to open it with dmaBits 32$`),
       );
       expect(a.bar(0)).toBe(a.bar(0));
+      // A property makes no system call: the interrupts' epolls open with their first use.
+      const fds = openFdCount();
       expect(a.interrupts).toBe(a.interrupts);
+      expect(openFdCount()).toBe(fds);
       if (context instanceof Container) expect(context.group(a.iommuGroup)).toBe(a.group);
       // Once closed, asking again opens a new one.
       const bar = a.bar(0);
