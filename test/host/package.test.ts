@@ -79,7 +79,7 @@ describe('the tarball', () => {
       repository: { type: 'git', url: 'git+https://github.com/vfio-ts/vfio-ts.git' },
       homepage: 'https://github.com/vfio-ts/vfio-ts#readme',
       bugs: { url: 'https://github.com/vfio-ts/vfio-ts/issues' },
-      dependencies: { '@types/node': '>=20' },
+      dependencies: { '@types/node': '>=20', 'fast-xml-parser': '^5.12.1' },
     });
     expect(pkg.keywords).toEqual(expect.arrayContaining(['vfio', 'iommu', 'pci', 'dma']));
   });
