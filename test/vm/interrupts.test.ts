@@ -9,7 +9,7 @@ import { VFIO_IRQ_SET_ACTION_TRIGGER, VFIO_PCI_MSIX_IRQ_INDEX, buildIrqSet } fro
 import { openDevice, IrqWaitAbortedError, type IrqFired } from '../../src/index.js';
 import { sysIoctl } from '../../src/sys/index.js';
 import { testDevice } from './manifest.js';
-import { openFdCount } from '../support/fd-count.js';
+import { openEventfdCount, openFdCount } from '../support/fd-count.js';
 
 const EDU_IRQ_STATUS = 0x24;
 const EDU_IRQ_RAISE = 0x60;
@@ -406,20 +406,20 @@ describe('nvme MSI-X reprogrammed', () => {
   it('enabling the same type again swaps the vectors and their eventfds; a pending wait gets only the new ones', async () => {
     using dev = openDevice(nvme.bdf);
     const irqs = dev.interrupts;
-    const before = openFdCount();
+    const before = openEventfdCount();
     irqs.enable('msix', { count: 2 });
-    expect(openFdCount()).toBe(before + 2); // one eventfd per vector
+    expect(openEventfdCount()).toBe(before + 2); // one eventfd per vector
     irqs.trigger(1); // counted in vector 1's eventfd, not read yet
     const pending = irqs.waitAsync(3000);
     irqs.enable('msix', { start: 2, count: 2 });
     expect(irqs.type).toBe('msix');
     expect(irqs.vectors).toEqual([2, 3]);
-    expect(openFdCount()).toBe(before + 2); // the old eventfds were closed
+    expect(openEventfdCount()).toBe(before + 2); // the old eventfds were closed
     expect(() => irqs.trigger(1)).toThrow(/cannot trigger MSI-X vector 1: enabled vectors are 2\.\.3/);
     irqs.trigger(3);
     expect(await pending).toEqual([{ vector: 3, count: 1 }]);
     irqs.disable();
-    expect(openFdCount()).toBe(before);
+    expect(openEventfdCount()).toBe(before);
   });
 });
 
@@ -449,15 +449,15 @@ describe('request interrupt', () => {
   it('unsubscribing the last handler disables the request interrupt and frees its eventfd', async () => {
     using dev = openDevice(nic.bdf);
     const irqs = dev.interrupts;
-    const before = openFdCount();
+    const before = openEventfdCount();
     const off = irqs.onRequest(() => {});
     const off2 = irqs.onRequest(() => {});
-    expect(openFdCount()).toBe(before + 1); // one eventfd for the request, whatever the handlers
+    expect(openEventfdCount()).toBe(before + 1); // one eventfd for the request, whatever the handlers
     await sleep(20);
     off();
-    expect(openFdCount()).toBe(before + 1); // another handler still listens
+    expect(openEventfdCount()).toBe(before + 1); // another handler still listens
     off2();
     off2();
-    expect(openFdCount()).toBe(before);
+    expect(openEventfdCount()).toBe(before);
   });
 });
