@@ -5,6 +5,7 @@ import type { Region } from './region.js';
 export function regionConfigAccessor(region: Region): ConfigAccessor {
   return {
     size: region.size,
+    name: region.name,
     read: (offset, width) =>
       width === 1 ? region.read8(offset) : width === 2 ? region.read16(offset) : region.read32(offset),
     write: (offset, width, value) =>

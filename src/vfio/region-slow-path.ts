@@ -1,0 +1,85 @@
+/**
+ * A region's checked path: where its accessors go when their fast path (region.ts) declines,
+ * and where its bulk copies go. The offset and the value are checked, with messages that name
+ * the access and the region (src/sys/args.ts); then the access is one of its width through the
+ * mapped area that holds it, or else pread/pwrite on the device fd, whole or an error. The
+ * caller checks for use after close first.
+ */
+import { sysPread, sysPwrite } from '../sys/index.js';
+import { checkAccess, checkSpan, describeArg, hex } from '../sys/args.js';
+import { areaFor, type MappedArea } from './region-areas.js';
+import type { Width } from './region-widths.js';
+
+export class RegionSlowPath {
+  readonly #fd: number;
+  /** Where the region starts in the device fd. */
+  readonly #base: bigint;
+  readonly #size: number;
+  /** The region in pread/pwrite errors: `BAR0 of 0000:00:03.0`. */
+  readonly #name: string;
+  /** The region in argument errors: `BAR0 of 0000:00:03.0 (0x100000 bytes)`. */
+  readonly #where: string;
+  /** The region's mapped areas (the region's own list: empty once it is closed). */
+  readonly #areas: readonly MappedArea[];
+  readonly #scratch = Buffer.alloc(8);
+
+  constructor(fd: number, base: bigint, size: number, name: string, where: string, areas: readonly MappedArea[]) {
+    this.#fd = fd;
+    this.#base = base;
+    this.#size = size;
+    this.#name = name;
+    this.#where = where;
+    this.#areas = areas;
+  }
+
+  /** The checked read of `width.bytes` bytes at `offset`. */
+  read<V extends number | bigint>(offset: number, width: Width<V>): V {
+    checkAccess(width.read, this.#where, offset, width.bytes, this.#size, true);
+    const a = areaFor(this.#areas, offset, width.bytes);
+    if (a) return width.load(a.window, offset - a.start);
+    this.#pread(this.#scratch, width.bytes, offset);
+    return width.decode(this.#scratch);
+  }
+
+  /** The checked write of `value` in `width.bytes` bytes at `offset`. */
+  write<V extends number | bigint>(offset: number, width: Width<V>, value: unknown): void {
+    checkAccess(width.write, this.#where, offset, width.bytes, this.#size, true);
+    const v = width.check(this.#where, offset, value);
+    const a = areaFor(this.#areas, offset, width.bytes);
+    if (a) return width.store(a.window, offset - a.start, v);
+    width.encode(this.#scratch, v);
+    this.#pwrite(this.#scratch, width.bytes, offset);
+  }
+
+  /** Copies `length` bytes out of the region. */
+  readBytes(offset: number, length: number): Uint8Array {
+    checkSpan('readBytes', this.#where, offset, length, this.#size);
+    const out = new Uint8Array(length);
+    const a = areaFor(this.#areas, offset, length);
+    if (a) out.set(a.window.u8.subarray(offset - a.start, offset - a.start + length));
+    else if (length > 0) this.#pread(out, length, offset);
+    return out;
+  }
+
+  /** Copies `data` into the region at `offset`. */
+  writeBytes(offset: number, data: Uint8Array): void {
+    if (!((data as unknown) instanceof Uint8Array))
+      throw new TypeError(
+        `writeBytes data ${describeArg(data)} at ${Number.isInteger(offset) ? hex(offset) : describeArg(offset)} in ${this.#where}: expected a Uint8Array (a Buffer is one)`,
+      );
+    checkSpan('writeBytes', this.#where, offset, data.length, this.#size);
+    const a = areaFor(this.#areas, offset, data.length);
+    if (a) a.window.u8.set(data, offset - a.start);
+    else if (data.length > 0) this.#pwrite(data, data.length, offset);
+  }
+
+  #pread(into: Uint8Array, length: number, offset: number): void {
+    const n = sysPread(this.#fd, into, length, this.#base + BigInt(offset), this.#name);
+    if (n !== length) throw new Error(`${this.#name}: short read of ${n}/${length} bytes at 0x${offset.toString(16)}`);
+  }
+
+  #pwrite(from: Uint8Array, length: number, offset: number): void {
+    const n = sysPwrite(this.#fd, from, length, this.#base + BigInt(offset), this.#name);
+    if (n !== length) throw new Error(`${this.#name}: short write of ${n}/${length} bytes at 0x${offset.toString(16)}`);
+  }
+}
