@@ -103,12 +103,12 @@ export class Dma {
   }
 
   /** Throws a clear error when pinning `bytes` more would pass RLIMIT_MEMLOCK. */
-  #checkMemlock(bytes: bigint): void {
+  #checkMemlock(bytes: number): void {
     if (hasCapability(CAP_IPC_LOCK)) return; // exempt from the limit
     const { soft } = getRlimit(RLIMIT_MEMLOCK);
     if (soft === RLIM_INFINITY) return;
     const locked = lockedBytes();
-    if (locked + bytes > soft) throw new Error(memlockMessage(bytes, locked, soft));
+    if (locked + BigInt(bytes) > soft) throw new Error(memlockMessage(bytes, locked, soft));
   }
 
   /** This context for messages: `the DMA context of container /dev/vfio/vfio (fd 5)`. */
@@ -139,13 +139,13 @@ export class Dma {
   alloc(size: number, options: DmaAllocOptions = {}): DmaBuffer {
     this.#check();
     checkInteger('alloc size', this.#where, size, 1, Number.MAX_SAFE_INTEGER);
-    return this.#alloc(BigInt(size), this.#checkOptions('alloc', options));
+    return this.#alloc(size, this.#checkOptions('alloc', options));
   }
 
-  #alloc(want: bigint, options: DmaAllocOptions): DmaBuffer {
+  #alloc(want: number, options: DmaAllocOptions): DmaBuffer {
     if (this.iommu.physicalAddress) return this.#allocPhysical(want, options);
     const page = backingPageSize(options.hugepages);
-    const bytes = ((want + page - 1n) / page) * page;
+    const bytes = roundUp(want, page);
     this.#checkMemlock(bytes);
     const memory = mapDmaMemory(bytes, options.hugepages);
     let iova: bigint;
@@ -187,7 +187,7 @@ export class Dma {
    * No IOMMU: the device uses physical addresses, so the memory is locked where it is and must
    * be physically contiguous (hugepages beyond one page). Nothing can keep the device out.
    */
-  #allocPhysical(want: bigint, options: DmaAllocOptions): DmaBuffer {
+  #allocPhysical(want: number, options: DmaAllocOptions): DmaBuffer {
     const where = `no-IOMMU DMA (${this.iommu.name})`;
     if (options.iova === 'identity')
       throw new RangeError(
@@ -200,7 +200,7 @@ export class Dma {
     const small = backingPageSize(undefined);
     const huge = options.hugepages ?? (want > small ? '2M' : undefined);
     const page = backingPageSize(huge);
-    const bytes = ((want + page - 1n) / page) * page;
+    const bytes = roundUp(want, page);
     this.#checkMemlock(bytes);
     const memory = mapDmaMemory(bytes, huge);
     let pa: bigint;
@@ -208,7 +208,7 @@ export class Dma {
       sysMlock(memory.address, bytes, `${formatSize(bytes)} of DMA memory`);
       pa = this.iommu.physicalAddress!(memory.address, bytes);
       const bits = options.addressBits ?? this.addressBits;
-      if (bits < 64 && pa + bytes > 1n << BigInt(bits)) {
+      if (bits < 64 && pa + BigInt(bytes) > 1n << BigInt(bits)) {
         throw new RangeError(
           `${where}: the memory's physical address 0x${pa.toString(16)}+0x${bytes.toString(16)} is above the device's ${bits}-bit DMA limit, and without an IOMMU nothing can remap it; free memory below that limit or give the device a wider mask`,
         );
@@ -220,13 +220,14 @@ export class Dma {
     return this.#track(memory, pa, true, [() => sysMunlock(memory.address, bytes)]);
   }
 
-  #iovaFor(memory: Mapping, bytes: bigint, page: bigint, options: DmaAllocOptions): bigint {
+  #iovaFor(memory: Mapping, bytes: number, page: number, options: DmaAllocOptions): bigint {
     const bits = options.addressBits ?? this.addressBits;
     const { allocator } = this.#space;
     const below = bits >= 64 ? allocator.limit : 1n << BigInt(bits);
     if (options.iova === 'identity') {
       try {
-        if (memory.address + bytes > below) throw new RangeError(`it ends above the device's ${bits}-bit DMA limit`);
+        if (memory.address + BigInt(bytes) > below)
+          throw new RangeError(`it ends above the device's ${bits}-bit DMA limit`);
         return allocator.reserve(memory.address, bytes);
       } catch (e) {
         const ranges = formatRanges(this.#space.info.iovaRanges);
@@ -239,7 +240,7 @@ export class Dma {
     return allocator.alloc(bytes, page, below);
   }
 
-  #explainMapFailure(e: unknown, bytes: bigint): unknown {
+  #explainMapFailure(e: unknown, bytes: number): unknown {
     if (!(e instanceof SysError)) return e;
     if (e.code === 'ENOSPC') {
       const avail = this.iommu.info().dmaAvail;
@@ -266,7 +267,7 @@ export class Dma {
       throw new RangeError(
         `pool of ${count} x ${entrySize} bytes (${formatSize(count * entrySize)}) ${this.#where} is too large: a pool is limited to 4 GiB (one typed-array view)`,
       );
-    return new DmaPool(this.#alloc(BigInt(count * entrySize), this.#checkOptions('pool', options)), count, entrySize);
+    return new DmaPool(this.#alloc(count * entrySize, this.#checkOptions('pool', options)), count, entrySize);
   }
 
   /** Closes every live buffer of the context (unmapping it). Safe to call twice. */
@@ -281,7 +282,12 @@ export class Dma {
   }
 }
 
-function memlockMessage(bytes: bigint, locked: bigint, limit: bigint): string {
+/** `n` rounded up to a multiple of `page` (a power of two; exact for sizes up to 2^53). */
+function roundUp(n: number, page: number): number {
+  return Math.ceil(n / page) * page;
+}
+
+function memlockMessage(bytes: number, locked: bigint, limit: bigint): string {
   return [
     `pinning ${formatSize(bytes)} for DMA would pass the locked-memory limit: RLIMIT_MEMLOCK is ${formatSize(limit)} and ${formatSize(locked)} are already locked.`,
     'Raise it for this shell (ulimit -l unlimited, as root or within the hard limit), for a user (memlock in /etc/security/limits.conf),',

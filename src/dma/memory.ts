@@ -16,13 +16,13 @@ import { Mapping, SysError, pageSize, sysMadvise } from '../sys/index.js';
 export type HugePageSize = '2M' | '1G';
 
 const HUGE = {
-  '2M': { bytes: 2n << 20n, flag: MAP_HUGE_2MB, sysfs: 'hugepages-2048kB' },
-  '1G': { bytes: 1n << 30n, flag: MAP_HUGE_1GB, sysfs: 'hugepages-1048576kB' },
+  '2M': { bytes: 2 ** 21, flag: MAP_HUGE_2MB, sysfs: 'hugepages-2048kB' },
+  '1G': { bytes: 2 ** 30, flag: MAP_HUGE_1GB, sysfs: 'hugepages-1048576kB' },
 } as const;
 
-/** The page size backing memory of this kind. */
-export function backingPageSize(huge: HugePageSize | undefined): bigint {
-  return huge ? HUGE[huge].bytes : BigInt(pageSize());
+/** The page size in bytes backing memory of this kind. */
+export function backingPageSize(huge: HugePageSize | undefined): number {
+  return huge ? HUGE[huge].bytes : pageSize();
 }
 
 function freeHugepages(huge: HugePageSize): string {
@@ -38,7 +38,7 @@ function freeHugepages(huge: HugePageSize): string {
  * IOMMU pins real pages, and excluded from fork so a child cannot break the pinning by
  * copy-on-write.
  */
-export function mapDmaMemory(size: bigint, huge: HugePageSize | undefined): Mapping {
+export function mapDmaMemory(size: number, huge: HugePageSize | undefined): Mapping {
   const flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE | (huge ? MAP_HUGETLB | HUGE[huge].flag : 0);
   let m: Mapping;
   try {

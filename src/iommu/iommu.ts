@@ -3,6 +3,7 @@
  * legacy Type1 container, an iommufd IOAS, or a no-IOMMU container (no translation at all).
  */
 import type { IovaRange } from '../../structs/index.js';
+import { checkInteger, describeArg } from '../sys/args.js';
 
 /** The three ways a device's DMA is set up: `type1` (container), `iommufd`, `noiommu`. */
 export type IommuKind = 'type1' | 'iommufd' | 'noiommu';
@@ -12,8 +13,8 @@ export interface DmaMapRequest {
   vaddr: bigint;
   /** Address the device uses (page aligned). */
   iova: bigint;
-  /** Bytes (a multiple of the IOMMU page size). */
-  size: bigint;
+  /** Bytes (a number: a multiple of the IOMMU page size). */
+  size: number;
   /** The device may read the memory. */
   readable: boolean;
   /** The device may write the memory. */
@@ -21,10 +22,10 @@ export interface DmaMapRequest {
 }
 
 export interface IommuInfo {
-  /** Bitmap of supported IOMMU page sizes (iommufd reports only the smallest one). */
+  /** Bitmap of supported IOMMU page sizes, as the kernel's u64 (iommufd reports only the smallest one). */
   pageSizes: bigint;
-  /** Smallest page size: the alignment every mapping needs. */
-  minPageSize: bigint;
+  /** Smallest page size in bytes: the alignment every mapping needs. */
+  minPageSize: number;
   /** Valid IOVA ranges, inclusive ends. */
   iovaRanges: IovaRange[];
   /** Mappings still available (the kernel's dma_entry_limit minus those in use), when reported (Type1 only). */
@@ -38,17 +39,55 @@ export interface Iommu {
   /** Registers cleanup to run before the IOMMU context goes away (DMA buffers unmap there). */
   onClose(fn: () => void, when?: 'before' | 'after'): void;
   info(): IommuInfo;
+  /** Maps `req.size` bytes (a number) at `req.vaddr` for the device at `req.iova` (addresses are bigints). */
   mapDma(req: DmaMapRequest): void;
-  unmapDma(iova: bigint, size: bigint): void;
+  /** Unmaps exactly one earlier mapping: its IOVA (a bigint) and its size in bytes (a number). */
+  unmapDma(iova: bigint, size: number): void;
   /**
-   * No-IOMMU only: the bus address of `size` bytes of locked memory at `vaddr` (its physical
-   * address); throws when the memory is not physically contiguous. Absent where an IOMMU
-   * translates.
+   * No-IOMMU only: the bus address of `size` bytes (a number) of locked memory at `vaddr` (its
+   * physical address); throws when the memory is not physically contiguous. Absent where an
+   * IOMMU translates.
    */
-  physicalAddress?(vaddr: bigint, size: bigint): bigint;
+  physicalAddress?(vaddr: bigint, size: number): bigint;
 }
 
 /** `0x1000-0x1fff, ...` for messages. */
 export function formatRanges(ranges: readonly IovaRange[]): string {
   return ranges.map((r) => `0x${r.start.toString(16)}-0x${r.end.toString(16)}`).join(', ');
+}
+
+const U64_MAX = 0xffff_ffff_ffff_ffffn;
+
+/**
+ * Throws unless `value` is an address (IOVA, virtual, physical): a bigint from 0n to 2^64 - 1.
+ * `what` names the method and argument (`mapDma iova`), `where` the object (`in container ...`).
+ */
+export function checkAddress(what: string, where: string, value: unknown): bigint {
+  if (typeof value === 'bigint' && value >= 0n && value <= U64_MAX) return value;
+  const head = `${what} ${describeArg(value)} ${where}`;
+  if (typeof value === 'number')
+    throw new TypeError(
+      `${head}: addresses (IOVA, virtual, physical) are bigints: ${Number.isSafeInteger(value) && value >= 0 ? `pass ${value}n, or BigInt(x)` : 'pass a bigint'}`,
+    );
+  if (typeof value !== 'bigint') throw new TypeError(`${head}: expected an address (a bigint)`);
+  throw new RangeError(`${head} is not a 64-bit address: expected a bigint from 0n to 0xffffffffffffffffn`);
+}
+
+/** Checks what `mapDma` was given (plain JavaScript can pass anything); `where` names the context. */
+export function checkMapRequest(where: string, req: unknown): DmaMapRequest {
+  if (typeof req !== 'object' || req === null || Array.isArray(req))
+    throw new TypeError(
+      `mapDma request ${describeArg(req)} ${where}: expected { vaddr, iova, size, readable, writable }`,
+    );
+  const r = req as Record<string, unknown>;
+  checkAddress('mapDma vaddr', where, r.vaddr);
+  checkAddress('mapDma iova', where, r.iova);
+  checkInteger('mapDma size', where, r.size, 1, Number.MAX_SAFE_INTEGER);
+  return req as DmaMapRequest;
+}
+
+/** Checks the arguments of `unmapDma(iova, size)`. */
+export function checkUnmap(where: string, iova: unknown, size: unknown): void {
+  checkAddress('unmapDma iova', where, iova);
+  checkInteger('unmapDma size', where, size, 1, Number.MAX_SAFE_INTEGER);
 }

@@ -19,6 +19,7 @@ import {
 } from '../../structs/index.js';
 import { Resource, SysError, bufferAddress, closeAll, sysClose, sysIoctl, sysOpen } from '../sys/index.js';
 import type { DmaMapRequest, Iommu, IommuInfo, IommuKind } from './iommu.js';
+import { checkMapRequest, checkUnmap } from './iommu.js';
 
 export const IOMMUFD_PATH = '/dev/iommu';
 
@@ -59,7 +60,7 @@ export class IommufdIoas extends Resource implements Iommu {
   info(): IommuInfo {
     this.check();
     const { ranges, alignment } = this.#queryRanges();
-    return { pageSizes: alignment, minPageSize: alignment, iovaRanges: ranges };
+    return { pageSizes: alignment, minPageSize: Number(alignment), iovaRanges: ranges };
   }
 
   #queryRanges(): { ranges: IovaRange[]; alignment: bigint } {
@@ -93,6 +94,7 @@ export class IommufdIoas extends Resource implements Iommu {
   /** `IOMMU_IOAS_MAP` at a fixed IOVA. */
   mapDma(req: DmaMapRequest): void {
     this.check();
+    checkMapRequest(`in ${this.name}`, req);
     const flags =
       IOMMU_IOAS_MAP_FIXED_IOVA |
       (req.readable ? IOMMU_IOAS_MAP_READABLE : 0) |
@@ -102,7 +104,7 @@ export class IommufdIoas extends Resource implements Iommu {
       flags,
       ioas_id: this.ioasId,
       user_va: req.vaddr,
-      length: req.size,
+      length: BigInt(req.size),
       iova: req.iova,
     });
     sysIoctl(
@@ -119,17 +121,18 @@ export class IommufdIoas extends Resource implements Iommu {
   }
 
   /** `IOMMU_IOAS_UNMAP` of exactly one earlier mapping. */
-  unmapDma(iova: bigint, size: bigint): void {
+  unmapDma(iova: bigint, size: number): void {
     this.check();
+    checkUnmap(`in ${this.name}`, iova, size);
     const buf = structBuffer(iommu_ioas_unmap, {
       size: iommu_ioas_unmap.size,
       ioas_id: this.ioasId,
       iova,
-      length: size,
+      length: BigInt(size),
     });
     sysIoctl(this.fd, 'IOMMU_IOAS_UNMAP', buf, `${this.name}: IOVA 0x${iova.toString(16)}+0x${size.toString(16)}`);
     const unmapped = decodeStruct<{ length: bigint }>(buf, iommu_ioas_unmap).length;
-    if (unmapped !== size) {
+    if (unmapped !== BigInt(size)) {
       throw new Error(
         `${this.name}: unmapped 0x${unmapped.toString(16)} bytes at IOVA 0x${iova.toString(16)}, expected 0x${size.toString(16)}: unmap whole mappings only`,
       );

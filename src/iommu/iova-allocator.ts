@@ -3,8 +3,12 @@
  * half-open ranges; allocation is first fit with alignment; freeing merges neighbours.
  * Every live allocation is remembered, so an address is never handed out twice and a free
  * of something not allocated is an error instead of silent corruption.
+ *
+ * Addresses (IOVAs, the limit, the floor) are bigints; sizes and alignments are numbers, as
+ * everywhere in the API. Inside, the arithmetic is on addresses, so it is done in bigint.
  */
 import type { IovaRange } from '../../structs/index.js';
+import { checkInteger, describeArg } from '../sys/args.js';
 
 /** A half-open range `[start, end)`. */
 interface Span {
@@ -15,8 +19,8 @@ interface Span {
 export interface IovaAllocatorOptions {
   /** Valid IOVA ranges with inclusive ends, as `VFIO_IOMMU_GET_INFO` reports them. */
   ranges: readonly IovaRange[];
-  /** Alignment of every allocation: the IOMMU's smallest page size. */
-  minAlign: bigint;
+  /** Alignment of every allocation in bytes: the IOMMU's smallest page size (a power of two). */
+  minAlign: number;
   /** The device's DMA address width in bits: no IOVA at or above 2^bits is handed out (default 64). */
   addressBits?: number;
   /** Lowest IOVA to hand out (default: one page; IOVA 0 is kept free so a null address stays invalid). */
@@ -26,31 +30,47 @@ export interface IovaAllocatorOptions {
 const isPow2 = (n: bigint): boolean => n > 0n && (n & (n - 1n)) === 0n;
 const alignUp = (v: bigint, a: bigint): bigint => (v + a - 1n) & ~(a - 1n);
 
+/** How the allocator names itself in argument errors. */
+const WHERE = 'in the IOVA allocator';
+
+/**
+ * `align` checked as a size (a number from 1 up) that is a power of two, as a bigint for the
+ * address arithmetic. `what` names the method and argument (`alloc align`).
+ */
+function checkAlign(what: string, align: unknown): bigint {
+  const a = BigInt(checkInteger(what, WHERE, align, 1, Number.MAX_SAFE_INTEGER));
+  if (!isPow2(a)) throw new RangeError(`IOVA alignment must be a power of two, got ${a}`);
+  return a;
+}
+
 export class IovaAllocator {
-  readonly minAlign: bigint;
-  /** One past the highest usable IOVA. */
+  /** Alignment of every allocation in bytes: the IOMMU's smallest page size. */
+  readonly minAlign: number;
+  /** One past the highest usable IOVA (an address: 2^addressBits, or 2^64). */
   readonly limit: bigint;
+  readonly #align: bigint;
   readonly #free: Span[] = [];
   readonly #live = new Map<bigint, bigint>(); // start -> size
   readonly #total: bigint;
 
   constructor(opts: IovaAllocatorOptions) {
-    if (!isPow2(opts.minAlign)) throw new RangeError(`IOVA alignment must be a power of two, got ${opts.minAlign}`);
+    const align = checkAlign('IovaAllocator option minAlign', opts.minAlign);
     const bits = opts.addressBits ?? 64;
     if (!Number.isInteger(bits) || bits < 12 || bits > 64)
       throw new RangeError(`DMA address width must be 12-64 bits, got ${bits}`);
     this.minAlign = opts.minAlign;
+    this.#align = align;
     this.limit = 1n << BigInt(bits);
-    const floor = opts.floor ?? opts.minAlign;
+    const floor = opts.floor ?? align;
     const spans = opts.ranges
       .map((r) => ({
-        start: alignUp(r.start > floor ? r.start : floor, opts.minAlign),
-        end: ((r.end + 1n < this.limit ? r.end + 1n : this.limit) / opts.minAlign) * opts.minAlign,
+        start: alignUp(r.start > floor ? r.start : floor, align),
+        end: ((r.end + 1n < this.limit ? r.end + 1n : this.limit) / align) * align,
       }))
       .filter((s) => s.end > s.start)
       .sort((a, b) => (a.start < b.start ? -1 : 1));
     for (const s of spans) this.#insertFree(s);
-    this.#total = this.freeBytes;
+    this.#total = this.#freeTotal();
     if (this.#free.length === 0) {
       throw new RangeError(
         `no usable IOVA space: the IOMMU ranges ${fmtRanges(opts.ranges)} lie outside the device's ${bits}-bit DMA window`,
@@ -58,14 +78,22 @@ export class IovaAllocator {
     }
   }
 
-  /** Bytes not allocated. */
-  get freeBytes(): bigint {
-    return this.#free.reduce((n, s) => n + (s.end - s.start), 0n);
+  /**
+   * Bytes not allocated. A whole number of `minAlign` pages, so exact even past
+   * `Number.MAX_SAFE_INTEGER` (8 PiB) with pages of 4 KiB or more: a 64-bit IOVA space holds
+   * at most 2^52 of them. Past 8 PiB, arithmetic on it may round; `BigInt(freeBytes)` is exact.
+   */
+  get freeBytes(): number {
+    return Number(this.#freeTotal());
   }
 
-  /** Bytes of the usable space in all. */
-  get totalBytes(): bigint {
-    return this.#total;
+  /** Bytes of the usable space in all (exact, as `freeBytes`). */
+  get totalBytes(): number {
+    return Number(this.#total);
+  }
+
+  #freeTotal(): bigint {
+    return this.#free.reduce((n, s) => n + (s.end - s.start), 0n);
   }
 
   /** Live allocations. */
@@ -79,14 +107,19 @@ export class IovaAllocator {
   }
 
   /**
-   * Allocates `size` bytes aligned to `align` (at least `minAlign`) and ending at or below
-   * `below` (a device's DMA limit, default the allocator's); throws when no span fits.
+   * Allocates `size` bytes (rounded up to `minAlign`) aligned to `align` bytes (at least
+   * `minAlign`) and ending at or below the address `below` (a device's DMA limit, default the
+   * allocator's); throws when no span fits. Returns the IOVA.
    */
-  alloc(size: bigint, align: bigint = this.minAlign, below: bigint = this.limit): bigint {
-    if (!isPow2(align)) throw new RangeError(`IOVA alignment must be a power of two, got ${align}`);
-    const a = align > this.minAlign ? align : this.minAlign;
-    if (size <= 0n) throw new RangeError(`IOVA allocation size must be positive, got ${size}`);
-    const len = alignUp(size, this.minAlign);
+  alloc(size: number, align: number = this.minAlign, below: bigint = this.limit): bigint {
+    checkInteger('alloc size', WHERE, size, 1, Number.MAX_SAFE_INTEGER);
+    const wanted = checkAlign('alloc align', align);
+    if (typeof below !== 'bigint')
+      throw new TypeError(
+        `alloc below ${describeArg(below)} ${WHERE}: expected an address (a bigint), the IOVA the allocation must end at or below`,
+      );
+    const a = wanted > this.#align ? wanted : this.#align;
+    const len = alignUp(BigInt(size), this.#align);
     for (let i = 0; i < this.#free.length; i++) {
       const s = this.#free[i];
       const start = alignUp(s.start, a);
@@ -97,14 +130,19 @@ export class IovaAllocator {
       return start;
     }
     throw new RangeError(
-      `no free IOVA range of 0x${len.toString(16)} bytes aligned to 0x${a.toString(16)}${below < this.limit ? ` below 0x${below.toString(16)}` : ''}: ${this.#live.size} allocations hold 0x${(this.#total - this.freeBytes).toString(16)} of 0x${this.#total.toString(16)} bytes; free some buffers or use fewer, larger ones`,
+      `no free IOVA range of 0x${len.toString(16)} bytes aligned to 0x${a.toString(16)}${below < this.limit ? ` below 0x${below.toString(16)}` : ''}: ${this.#live.size} allocations hold 0x${(this.#total - this.#freeTotal()).toString(16)} of 0x${this.#total.toString(16)} bytes; free some buffers or use fewer, larger ones`,
     );
   }
 
-  /** Reserves exactly `[iova, iova + size)` (identity mapping); throws with the reason when it cannot. */
-  reserve(iova: bigint, size: bigint): bigint {
-    const len = alignUp(size, this.minAlign);
-    if (iova % this.minAlign !== 0n)
+  /**
+   * Reserves exactly `[iova, iova + size)`, `size` rounded up to `minAlign` (identity
+   * mapping); throws with the reason when it cannot. Returns `iova`.
+   */
+  reserve(iova: bigint, size: number): bigint {
+    checkIova('reserve', iova);
+    checkInteger('reserve size', WHERE, size, 1, Number.MAX_SAFE_INTEGER);
+    const len = alignUp(BigInt(size), this.#align);
+    if (iova % this.#align !== 0n)
       throw new RangeError(
         `IOVA 0x${iova.toString(16)} is not aligned to the IOMMU page size 0x${this.minAlign.toString(16)}`,
       );
@@ -126,6 +164,7 @@ export class IovaAllocator {
 
   /** Returns an allocation to the free list, merging it with its neighbours. */
   free(iova: bigint): void {
+    checkIova('free', iova);
     const len = this.#live.get(iova);
     if (len === undefined) throw new RangeError(`IOVA 0x${iova.toString(16)} is not allocated (double free?)`);
     this.#live.delete(iova);
@@ -160,6 +199,12 @@ export class IovaAllocator {
     else if (next && span.end === next.start) next.start = span.start;
     else this.#free.splice(lo, 0, { ...span });
   }
+}
+
+/** Throws a TypeError unless `iova` is an address (a bigint). */
+function checkIova(method: string, iova: unknown): asserts iova is bigint {
+  if (typeof iova !== 'bigint')
+    throw new TypeError(`${method} iova ${describeArg(iova)} ${WHERE}: expected an address (a bigint)`);
 }
 
 function fmtRanges(ranges: readonly IovaRange[]): string {

@@ -5,19 +5,23 @@
  */
 import { closeSync, openSync, readSync } from 'node:fs';
 import { pageSize } from '../sys/index.js';
+import { checkInteger } from '../sys/args.js';
+import { checkAddress } from './iommu.js';
 
 const PRESENT = 1n << 63n;
 const PFN_MASK = (1n << 55n) - 1n;
 const PAGEMAP = '/proc/self/pagemap';
 
 /**
- * The physical address of `size` bytes at `vaddr`, which must be resident (locked) and
- * physically contiguous; throws naming what is not.
+ * The physical address of `size` bytes (a number) at the virtual address `vaddr`, which must be
+ * resident (locked) and physically contiguous; throws naming what is not.
  */
-export function physicalAddressOf(vaddr: bigint, size: bigint): bigint {
+export function physicalAddressOf(vaddr: bigint, size: number): bigint {
+  checkAddress('physicalAddressOf vaddr', `in ${PAGEMAP}`, vaddr);
+  checkInteger('physicalAddressOf size', `at 0x${vaddr.toString(16)}`, size, 1, Number.MAX_SAFE_INTEGER);
   const page = BigInt(pageSize());
   const first = vaddr / page;
-  const count = Number((vaddr + size + page - 1n) / page - first);
+  const count = Number((vaddr + BigInt(size) + page - 1n) / page - first);
   const entries = new BigUint64Array(count);
   const fd = openSync(PAGEMAP, 'r');
   try {

@@ -20,6 +20,7 @@ import {
 } from '../../structs/index.js';
 import { Resource, pageSize, sysClose, sysIoctl, sysOpen } from '../sys/index.js';
 import type { DmaMapRequest, Iommu, IommuInfo, IommuKind } from './iommu.js';
+import { checkMapRequest, checkUnmap } from './iommu.js';
 import { physicalAddressOf } from './pagemap.js';
 
 export const CONTAINER_PATH = '/dev/vfio/vfio';
@@ -112,8 +113,8 @@ export class Type1Iommu extends Resource implements Iommu {
     this.#requireIommu('VFIO_IOMMU_GET_INFO');
     if (this.kind === 'noiommu') {
       // Nothing translates: any physical address goes, at the CPU's page granularity.
-      const page = BigInt(pageSize());
-      return { pageSizes: page, minPageSize: page, iovaRanges: [{ start: 0n, end: 0xffff_ffff_ffff_ffffn }] };
+      const page = pageSize();
+      return { pageSizes: BigInt(page), minPageSize: page, iovaRanges: [{ start: 0n, end: 0xffff_ffff_ffff_ffffn }] };
     }
     const buf = queryVariable(
       vfio_iommu_type1_info,
@@ -125,7 +126,7 @@ export class Type1Iommu extends Resource implements Iommu {
     const pageSizes = raw.iovaPgsizes;
     return {
       pageSizes,
-      minPageSize: pageSizes & -pageSizes,
+      minPageSize: Number(pageSizes & -pageSizes),
       // Without the capability the kernel puts no limit but the address width.
       iovaRanges: raw.iovaRanges ?? [{ start: 0n, end: 0xffff_ffff_ffff_ffffn }],
       dmaAvail: raw.dmaAvail,
@@ -143,13 +144,14 @@ export class Type1Iommu extends Resource implements Iommu {
   mapDma(req: DmaMapRequest): void {
     this.#requireIommu('VFIO_IOMMU_MAP_DMA');
     this.#refuseNoIommu('VFIO_IOMMU_MAP_DMA');
+    checkMapRequest(`in ${this.name}`, req);
     const flags = (req.readable ? VFIO_DMA_MAP_FLAG_READ : 0) | (req.writable ? VFIO_DMA_MAP_FLAG_WRITE : 0);
     const buf = structBuffer(vfio_iommu_type1_dma_map, {
       argsz: vfio_iommu_type1_dma_map.size,
       flags,
       vaddr: req.vaddr,
       iova: req.iova,
-      size: req.size,
+      size: BigInt(req.size),
     });
     const what = `${this.path}: IOVA 0x${req.iova.toString(16)}+0x${req.size.toString(16)}`;
     const hint = 'this IOVA range overlaps a mapping that already exists in the container';
@@ -157,19 +159,20 @@ export class Type1Iommu extends Resource implements Iommu {
   }
 
   /** `VFIO_IOMMU_UNMAP_DMA` of exactly one earlier mapping (Type1v2 cannot split one). */
-  unmapDma(iova: bigint, size: bigint): void {
+  unmapDma(iova: bigint, size: number): void {
     this.#requireIommu('VFIO_IOMMU_UNMAP_DMA');
     this.#refuseNoIommu('VFIO_IOMMU_UNMAP_DMA');
+    checkUnmap(`in ${this.name}`, iova, size);
     // No flags: the map flags (READ/WRITE) are not valid here.
     const buf = structBuffer(vfio_iommu_type1_dma_unmap, {
       argsz: vfio_iommu_type1_dma_unmap.size,
       flags: 0,
       iova,
-      size,
+      size: BigInt(size),
     });
     sysIoctl(this.fd, 'VFIO_IOMMU_UNMAP_DMA', buf, `${this.path}: IOVA 0x${iova.toString(16)}+0x${size.toString(16)}`);
     const unmapped = buf.readBigUInt64LE(vfio_iommu_type1_dma_unmap.members!.size.offset);
-    if (unmapped !== size) {
+    if (unmapped !== BigInt(size)) {
       throw new Error(
         `${this.path}: unmapped 0x${unmapped.toString(16)} bytes at IOVA 0x${iova.toString(16)}, expected 0x${size.toString(16)}: unmap whole mappings only`,
       );
@@ -177,7 +180,7 @@ export class Type1Iommu extends Resource implements Iommu {
   }
 
   /** The physical address of locked memory, for a no-IOMMU container only. */
-  get physicalAddress(): ((vaddr: bigint, size: bigint) => bigint) | undefined {
+  get physicalAddress(): ((vaddr: bigint, size: number) => bigint) | undefined {
     return this.kind === 'noiommu' ? physicalAddressOf : undefined;
   }
 

@@ -219,14 +219,19 @@ describe('Region arguments (a tmpfs file as a 4 KiB region)', () => {
 });
 
 describe('DMA arguments (a stand-in IOMMU: mapping is a no-op)', () => {
+  // The stand-in maps nothing, but holds Dma to the rule: addresses bigint, sizes number.
+  const rule = (iova: unknown, size: unknown): void => {
+    if (typeof iova !== 'bigint' || typeof size !== 'number' || !Number.isSafeInteger(size))
+      throw new Error(`stand-in IOMMU: got iova ${typeof iova}, size ${typeof size}`);
+  };
   const iommu: Iommu = {
     kind: 'type1',
     name: 'stand-in IOMMU',
     closed: false,
     onClose: () => {},
-    info: () => ({ pageSizes: 0x1000n, minPageSize: 0x1000n, iovaRanges: [{ start: 0n, end: (1n << 39n) - 1n }] }),
-    mapDma: () => {},
-    unmapDma: () => {},
+    info: () => ({ pageSizes: 0x1000n, minPageSize: 0x1000, iovaRanges: [{ start: 0n, end: (1n << 39n) - 1n }] }),
+    mapDma: (req) => rule(req.iova, req.size),
+    unmapDma: (iova, size) => rule(iova, size),
   };
   const CTX = 'in the DMA context of stand-in IOMMU';
   let dma: Dma;

@@ -11,6 +11,9 @@ import { physicalAddressOf } from '../../src/iommu/index.js';
 import { dmaToDevice, dmaToRam } from './edu-dma.js';
 import { openFdCount } from '../support/fd-count.js';
 
+const NUMBERS =
+  'sizes, lengths, offsets, counts and indexes are numbers (only addresses and 64-bit values are bigints)';
+
 /** Lines of /proc/self/maps: every mmap of this process. */
 const mappingCount = (): number => readFileSync('/proc/self/maps', 'utf8').trim().split('\n').length;
 
@@ -104,13 +107,39 @@ describe('DMA with edu', () => {
       });
       try {
         const iova = 0x4000_0000n;
-        container.mapDma({ vaddr: mem.address, iova, size: 4096n, readable: true, writable: true });
+        // Sizes are numbers, addresses bigints: the wrong kind is refused before the kernel is asked.
+        const js = container as unknown as Record<string, (...args: unknown[]) => unknown>;
+        const at = `in ${container.name}`;
+        const req = { vaddr: mem.address, iova, size: 4096, readable: true, writable: true };
+        const refused: Array<[() => unknown, Error]> = [
+          [() => js.mapDma({ ...req, size: 4096n }), new TypeError(`mapDma size 4096n ${at}: ${NUMBERS}: pass 4096`)],
+          [
+            () => js.mapDma({ ...req, iova: 0x4000_0000 }),
+            new TypeError(
+              `mapDma iova 1073741824 ${at}: addresses (IOVA, virtual, physical) are bigints: pass 1073741824n, or BigInt(x)`,
+            ),
+          ],
+          [
+            () => js.mapDma(undefined),
+            new TypeError(`mapDma request undefined ${at}: expected { vaddr, iova, size, readable, writable }`),
+          ],
+        ];
+        for (const [call, error] of refused) expect(call).toThrow(error); // class and exact message
+        container.mapDma(req);
+        expect(() => js.unmapDma(iova, 4096n)).toThrow(
+          new TypeError(`unmapDma size 4096n ${at}: ${NUMBERS}: pass 4096`),
+        );
+        expect(() => js.unmapDma(iova, 4096.5)).toThrow(
+          new RangeError(
+            `unmapDma size 4096.5 ${at} is not an integer: expected an integer from 1 to 9007199254740991`,
+          ),
+        );
         using src = dev.dma.alloc(4096);
         src.bytes.fill(0x5a);
         dmaToDevice(dev.bar(0), src.iova, 0, 256);
         dmaToRam(dev.bar(0), 0, iova, 256);
         expect(mem.u8[0]).toBe(0x5a); // reachable while mapped
-        container.unmapDma(iova, 4096n);
+        container.unmapDma(iova, 4096); // the refused calls above left the mapping whole
         mem.u8.fill(0xc3);
         dmaToRam(dev.bar(0), 0, iova, 256);
         expect(mem.u8.subarray(0, 256).every((v) => v === 0xc3)).toBe(true);
@@ -126,7 +155,10 @@ describe('DMA with edu', () => {
     it(`the IOVA is the buffer's physical address, and the device wrote there${on('noiommu')}`, () => {
       using buf = dev.dma.alloc(4096);
       // An independent reading of /proc/self/pagemap for the same memory.
-      expect(buf.iova).toBe(physicalAddressOf(buf.vaddr, 4096n));
+      expect(buf.iova).toBe(physicalAddressOf(buf.vaddr, 4096));
+      expect(() => physicalAddressOf(buf.vaddr, 4096n as unknown as number)).toThrow(
+        new TypeError(`physicalAddressOf size 4096n at 0x${buf.vaddr.toString(16)}: ${NUMBERS}: pass 4096`),
+      );
       expect(buf.iova).toBeLessThan(6n << 30n); // inside the guest's RAM
       using src = dev.dma.alloc(4096);
       src.bytes.fill(0x6b);
@@ -138,7 +170,7 @@ describe('DMA with edu', () => {
       // A multi-page buffer is physically contiguous: hugepage-backed by default here.
       using big = dev.dma.alloc(64 * 1024);
       expect(big.size).toBe(2 << 20);
-      expect(big.iova).toBe(physicalAddressOf(big.vaddr, BigInt(big.size)));
+      expect(big.iova).toBe(physicalAddressOf(big.vaddr, big.size));
       expect(() => dev.dma.alloc(4096, { deviceReadOnly: true })).toThrow(
         /deviceReadOnly cannot be enforced without an IOMMU/,
       );
@@ -155,6 +187,7 @@ describe('DMA with edu', () => {
 
   it('10,000 map/unmap cycles leave dma_avail, locked memory and the IOVA space where they started', () => {
     const before = { avail: dev.dma.info().dmaAvail, locked: lockedBytes(), free: dev.dma.allocator.freeBytes };
+    expect(typeof before.free).toBe('number'); // a size
     const seen = new Set<bigint>();
     for (let i = 0; i < 10_000; i++) {
       const b: DmaBuffer = dev.dma.alloc(4096);
