@@ -187,7 +187,7 @@ export function deviceReport(dev: Device): DeviceReport {
   const iommuInfo = iommu.info();
   const pageSizes: string[] = [];
   for (let bit = 0n; bit < 64n; bit++) if ((iommuInfo.pageSizes >> bit) & 1n) pageSizes.push(formatSize(1n << bit));
-  const command = config.command;
+  const command = config.command();
   return {
     address: dev.address,
     ...pciIdentity(pci),

@@ -15,7 +15,6 @@ import {
   PCI_CFG_SPACE_EXP_SIZE,
   PCI_CFG_SPACE_SIZE,
   PCI_COMMAND,
-  PCI_COMMAND_MASTER,
   PCI_DEVICE_ID,
   PCI_EXT_CAP_ID,
   PCI_EXT_CAP_NEXT,
@@ -98,40 +97,42 @@ export class ConfigSpace {
     this.access.write(offset, 4, checkValue('write32', this.#where, offset, value, 4));
   }
 
-  get vendorId(): number {
+  // Register reads are methods, not getters: each one reads config space (a pread through VFIO).
+
+  /** The vendor ID register (0x00). */
+  vendorId(): number {
     return this.read16(PCI_VENDOR_ID);
   }
-  get deviceId(): number {
+  /** The device ID register (0x02). */
+  deviceId(): number {
     return this.read16(PCI_DEVICE_ID);
   }
-  get status(): number {
+  /** The status register (0x06). */
+  status(): number {
     return this.read16(PCI_STATUS);
   }
 
-  /** The command register. */
-  get command(): number {
+  /** The command register (0x04). */
+  command(): number {
     return this.read16(PCI_COMMAND);
   }
-  set command(value: number) {
-    this.write16(PCI_COMMAND, value);
+  /** Writes the command register. */
+  setCommand(value: number): void {
+    this.access.write(PCI_COMMAND, 2, checkValue('setCommand', this.#where, PCI_COMMAND, value, 2));
   }
 
   /** Sets (`true`) or clears bits of the command register with one read and one write. */
   setCommandBits(bits: number, on: boolean): void {
     checkValue('setCommandBits', this.#where, PCI_COMMAND, bits, 2);
-    const cmd = this.command;
+    const cmd = this.command();
     const next = on ? cmd | bits : cmd & ~bits;
-    if (next !== cmd) this.command = next;
-  }
-
-  get busMaster(): boolean {
-    return (this.command & PCI_COMMAND_MASTER) !== 0;
+    if (next !== cmd) this.setCommand(next);
   }
 
   /** The standard capability list (offsets 0x40-0xff), in list order. */
   capabilities(): PciCapability[] {
     const out: PciCapability[] = [];
-    if ((this.status & PCI_STATUS_CAP_LIST) === 0) return out;
+    if ((this.status() & PCI_STATUS_CAP_LIST) === 0) return out;
     const seen = new Set<number>();
     let offset = this.read8(PCI_CAPABILITY_LIST) & ~3;
     // 48 = (256 - 64) / 4 possible positions: a longer walk is a loop.

@@ -360,6 +360,11 @@ describe('ConfigSpace arguments (a 256-byte buffer)', () => {
       'TypeError: read16 offset "4" (a string) in the 256-byte config space: expected a multiple of 2 from 0 to 0xfe (a number)',
     ],
     [
+      'setCommand(0x10004)',
+      () => cfg.setCommand(0x10004),
+      'RangeError: setCommand value 65540 (0x10004) at 0x4 in the 256-byte config space does not fit in 16 bits: expected an integer from 0 to 0xffff; nothing is truncated',
+    ],
+    [
       'setCommandBits(0x10000, true)',
       () => cfg.setCommandBits(0x10000, true),
       'RangeError: setCommandBits value 65536 (0x10000) at 0x4 in the 256-byte config space does not fit in 16 bits: expected an integer from 0 to 0xffff; nothing is truncated',

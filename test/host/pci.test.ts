@@ -138,8 +138,20 @@ describe('ConfigSpace', () => {
     buf.writeUInt16LE(0x0002, 4);
     cfg.setCommandBits(0x4, true);
     expect(buf.readUInt16LE(4)).toBe(0x0006);
-    expect(cfg.busMaster).toBe(true);
+    expect(cfg.command()).toBe(0x0006);
     cfg.setCommandBits(0x4, false);
     expect(buf.readUInt16LE(4)).toBe(0x0002);
+  });
+
+  it('reads the ids, status and command registers through methods, and writes the command register', () => {
+    const { buf, cfg } = bufferConfig(256);
+    buf.writeUInt16LE(0x1234, 0);
+    buf.writeUInt16LE(0x11e8, 2);
+    buf.writeUInt16LE(0x0010, 6);
+    expect([cfg.vendorId(), cfg.deviceId(), cfg.status(), cfg.command()]).toEqual([0x1234, 0x11e8, 0x0010, 0]);
+    cfg.setCommand(0x0406);
+    expect(buf.readUInt16LE(4)).toBe(0x0406);
+    expect(cfg.command()).toBe(0x0406);
+    expect(buf.readUInt16LE(6)).toBe(0x0010);
   });
 });

@@ -71,8 +71,8 @@ describe('edu through openDevice', () => {
     const msi = sysfsCapabilities(edu.bdf).find((c) => c.id === PCI_CAP_ID_MSI);
     expect(msi).toBeDefined();
     expect(dev.config.findCapability(PCI_CAP_ID_MSI)).toBe(msi!.offset);
-    expect(dev.config.vendorId).toBe(0x1234);
-    expect(dev.config.deviceId).toBe(0x11e8);
+    expect(dev.config.vendorId()).toBe(0x1234);
+    expect(dev.config.deviceId()).toBe(0x11e8);
     // The kernel's own view of the command register (sysfs), not ours.
     expect(sysfsConfig(edu.bdf).readUInt16LE(4) & PCI_COMMAND_MASTER).toBe(PCI_COMMAND_MASTER);
     dev.setBusMaster(false);
