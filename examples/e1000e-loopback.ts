@@ -136,7 +136,7 @@ export function main(address?: string, log: (line: string) => void = console.log
   //    register used below is then programmed explicitly (QEMU 7.2's CTRL.RST only reloads the
   //    MAC address, and other programs may have left the rest in any state).
   bar0.write32(IMC, 0xffff_ffff);
-  bar0.write32(CTRL, bar0.read32(CTRL) | CTRL_RST);
+  bar0.write32(CTRL, (bar0.read32(CTRL) | CTRL_RST) >>> 0);
   waitFor(() => (bar0.read32(CTRL) & CTRL_RST) === 0, 1000, 'CTRL.RST to clear after the reset');
   bar0.write32(IMC, 0xffff_ffff);
 
@@ -170,7 +170,7 @@ export function main(address?: string, log: (line: string) => void = console.log
   //    does not negotiate with itself), then PHY control register 0: loopback, 1000 Mb/s, full
   //    duplex, auto-negotiation off. The old value is put back at the end.
   const ctrl =
-    (bar0.read32(CTRL) & ~CTRL_SPEED_MASK) | CTRL_SLU | CTRL_FD | CTRL_SPEED_1000 | CTRL_FRCSPD | CTRL_FRCDPX;
+    ((bar0.read32(CTRL) & ~CTRL_SPEED_MASK) | CTRL_SLU | CTRL_FD | CTRL_SPEED_1000 | CTRL_FRCSPD | CTRL_FRCDPX) >>> 0;
   bar0.write32(CTRL, ctrl);
   const phyCtrlBefore = mdio(bar0, MDIC_OP_READ, PHY_CTRL);
   const phyCtrl = PHY_CTRL_LOOPBACK | PHY_CTRL_SPEED_1000 | PHY_CTRL_FULL_DUPLEX;
@@ -208,7 +208,7 @@ export function main(address?: string, log: (line: string) => void = console.log
     bar0.write32(TDLEN, RING_BYTES);
     bar0.write32(TDH, 0);
     bar0.write32(TDT, 0);
-    bar0.write32(TARC0, bar0.read32(TARC0) | TARC0_ENABLE);
+    bar0.write32(TARC0, (bar0.read32(TARC0) | TARC0_ENABLE) >>> 0);
     bar0.write32(TCTL, TCTL_EN | TCTL_PSP | TCTL_CT | TCTL_COLD);
     log(
       `rings: TX at IOVA 0x${txRingIova.toString(16)}, RX at 0x${rxRingIova.toString(16)}, ${RING_ENTRIES} legacy descriptors each; buffers: a pool of ${pool.count} x ${BUFFER_SIZE} B at 0x${pool.buffer.iova.toString(16)}`,
