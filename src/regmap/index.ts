@@ -1,0 +1,45 @@
+/** Typed register maps: describe a device's registers once as data, get checked accessors. */
+export type {
+  Access,
+  ClearingEffect,
+  FieldSpec,
+  MapSpec,
+  ReadEffect,
+  RegisterSpec,
+  RegisterWidth,
+  SpecValue,
+  WriteEffect,
+} from './spec.js';
+export type {
+  ClearInput,
+  ClearableField,
+  Decoded,
+  FieldInput,
+  FieldLabel,
+  FieldNumber,
+  FieldValue,
+  RegisterName,
+  RegisterValue,
+  WritableField,
+} from './types.js';
+export { RegisterMapError } from './values.js';
+export {
+  Register,
+  RegisterDef,
+  type FieldInfo,
+  type ModifyOptions,
+  type RegisterAccess,
+  type WriteOptions,
+} from './register.js';
+export {
+  BoundMap,
+  RegisterArray,
+  RegisterDump,
+  RegisterMap,
+  defineRegisterMap,
+  type ArrayPlacement,
+  type BindOptions,
+  type BoundRegisters,
+  type DumpEntry,
+} from './map.js';
+export { builtinMaps, e1000eMap, nvmeMap, nvmeDoorbells } from './maps/index.js';
