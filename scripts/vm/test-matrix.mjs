@@ -20,10 +20,15 @@ export const RUNS = [
     kernel: 'vfio',
     backend: 'noiommu',
     rig: ['--kernel', 'vfio', '--no-iommu', '--memory', '6G'],
-    // Without an IOMMU only DMA, interrupts and the argument checks (whose DMA rows name the
-    // no-IOMMU context) mean anything (no groups to share, no IOVA ranges): the rest of the
-    // suite is about the IOMMU.
-    files: ['test/vm/dma.test.ts', 'test/vm/interrupts.test.ts', 'test/vm/arguments.test.ts'],
+    // Without an IOMMU only DMA, interrupts, the argument checks (whose DMA rows name the
+    // no-IOMMU context) and a device with no group mean anything (no groups to share, no IOVA
+    // ranges): the rest of the suite is about the IOMMU.
+    files: [
+      'test/vm/dma.test.ts',
+      'test/vm/interrupts.test.ts',
+      'test/vm/arguments.test.ts',
+      'test/vm/device-missing.test.ts',
+    ],
   },
 ];
 

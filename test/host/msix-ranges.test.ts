@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigSpace, type ConfigAccessor } from '../../src/pci/index.js';
 import { msixRanges } from '../../src/vfio/msix-ranges.js';
-import { subtractRanges } from '../../src/vfio/region.js';
+import { subtractRanges } from '../../src/vfio/region-areas.js';
 
 /**
  * A type 0 config space whose only capability is MSI-X at 0x40, with `vectors` vectors, the
