@@ -22,7 +22,6 @@ import { areaFor, mapAreas, unmapAreas, wholeWindow, type MappedArea } from './r
 import { RegionSlowPath } from './region-slow-path.js';
 import { W16, W32, W64, W8, type Width } from './region-widths.js';
 
-
 export interface RegionOptions {
   /** Map the mmap-able parts (default true). With false every access is a pread/pwrite. */
   mmap?: boolean;
