@@ -43,3 +43,6 @@ export {
   type DumpEntry,
 } from './map.js';
 export { builtinMaps, e1000eMap, nvmeMap, nvmeDoorbells } from './maps/index.js';
+export { fromIpXact, ipXactSpec, type IpXactOptions } from './ipxact.js';
+export { fromSvd, svdSpec, type SvdOptions } from './svd.js';
+export { findRegisterMap, loadRegisterMap, parseRegisterMap, type LoadOptions } from './load.js';
