@@ -1,6 +1,6 @@
 /** `vfio read`, `vfio write` and `vfio config`: register and config-space access from the shell. */
-import type { ConfigSpace, Region } from '../index.js';
-import type { Width } from './args.js';
+import { findRegisterMap, type ConfigSpace, type Device, type Region, type RegisterMap } from '../index.js';
+import { parseInteger, UsageError, type OptionSpec, type Width } from './args.js';
 import { hex, hexDump } from './format.js';
 
 /** Reads one register of `width` bits at `offset`. */
@@ -71,4 +71,101 @@ export function dumpConfig(config: ConfigSpace, length: number): string {
   const view = new DataView(bytes.buffer); // a plain buffer: DataView is fine here (not MMIO)
   for (let off = 0; off < n; off += 4) view.setUint32(off, config.read32(off), true);
   return hexDump(bytes);
+}
+
+/** `--map NAME` of `vfio read` and `vfio write`. */
+export const MAP_OPTION: OptionSpec = {
+  type: 'string',
+  short: 'm',
+  value: 'NAME',
+  description: 'a register map (e1000e, nvme, or a .json, IP-XACT or SVD file): registers by name',
+};
+
+/** What `--help` says about `--map`. */
+export const MAP_HELP = {
+  read: [
+    'With --map: vfio read ADDRESS --map NAME [REGISTER[.FIELD]...] prints each register decoded',
+    '(STATUS = 0x00080783 { FD: 1, LU: 1, ... }) or the field; without REGISTER, all it may read safely.',
+  ].join('\n'),
+  write: [
+    'With --map: vfio write ADDRESS --map NAME REGISTER VALUE writes VALUE; REGISTER FIELD=VALUE...',
+    'sets those fields (a label or a number each): one read and one write, refused where reading has',
+    'side effects; a write-only register is written from its reset value.',
+  ].join('\n'),
+};
+
+/** `REGISTER`, `REGISTER[i]` or either with `.FIELD`, checked against the map before a device is opened. */
+function target(map: RegisterMap, text: string): { register: string; field?: string } {
+  const m = /^([A-Za-z_$][\w$]*)(\[\d+\])?(?:\.([A-Za-z_$][\w$]*))?$/.exec(text);
+  const def = m ? (map.registers as Record<string, RegisterMap['registers'][string] | undefined>)[m[1]] : undefined;
+  if (!m || !def) {
+    const names = Object.keys(map.registers).join(', ');
+    throw new UsageError(`register map ${map.name} has no register '${text}' (its registers: ${names})`);
+  }
+  if (m[3] !== undefined && !def.fields.some((f) => f.name === m[3]))
+    throw new UsageError(
+      `${map.name}.${m[1]} has no field '${m[3]}' (its fields: ${def.fields.map((f) => f.name).join(', ') || 'none'})`,
+    );
+  return { register: `${m[1]}${m[2] ?? ''}`, ...(m[3] === undefined ? {} : { field: m[3] }) };
+}
+
+/**
+ * `vfio read ADDRESS --map NAME [REGISTER[.FIELD]...]`: the map and names are checked now; the
+ * returned function reads each register once (through `read()`, the map's one reading accessor)
+ * and prints it decoded, or the field's value; with no names, `dump()`.
+ */
+export function readMapped(mapName: string, names: string[]): (dev: Device) => string {
+  const map = findRegisterMap(mapName);
+  const targets = names.map((n) => target(map, n));
+  return (dev) => {
+    const regs = map.bind(dev.bar(map.bar));
+    if (targets.length === 0) return String(regs.dump());
+    return targets
+      .map((t) => {
+        const value = regs.get(t.register).read();
+        return t.field === undefined ? String(value) : String((value as Record<string, unknown>)[t.field]);
+      })
+      .join('\n');
+  };
+}
+
+/** `FIELD=VALUE` operands as fields: a number (hex or decimal; a bigint past 32 bits) or a label. */
+function fieldsOf(map: RegisterMap, register: string, operands: string[]): Record<string, string | number | bigint> {
+  const def = map.registers[register.replace(/\[\d+\]$/, '')];
+  return Object.fromEntries(
+    operands.map((o): [string, string | number | bigint] => {
+      const eq = o.indexOf('=');
+      if (eq < 1) throw new UsageError(`expected FIELD=VALUE, got '${o}'`, 'write');
+      const name = o.slice(0, eq);
+      const f = def.fields.find((x) => x.name === name);
+      if (!f) target(map, `${register}.${name}`); // throws, naming the fields
+      const text = o.slice(eq + 1);
+      if (!/^(0x)?[0-9]/i.test(text)) return [name, text];
+      const n = parseInteger(text, name);
+      return [name, f?.isNumber === false ? n : Number(n)];
+    }),
+  );
+}
+
+/**
+ * `vfio write ADDRESS --map NAME REGISTER VALUE` (the value as it is) or `REGISTER FIELD=VALUE...`
+ * (`modify()`, or `write()` from the reset value for a write-only register).
+ */
+export function writeMapped(mapName: string, operands: string[]): (dev: Device) => string {
+  const map = findRegisterMap(mapName);
+  const [name, ...rest] = operands;
+  const t = target(map, name);
+  if (t.field !== undefined) throw new UsageError(`write REGISTER FIELD=VALUE, not ${name}`, 'write');
+  const raw = rest.length === 1 && !rest[0].includes('=') ? parseInteger(rest[0], 'VALUE') : undefined;
+  const fields = raw === undefined ? fieldsOf(map, t.register, rest) : undefined;
+  return (dev) => {
+    const r = map.bind(dev.bar(map.bar)).get(t.register);
+    if (fields === undefined) {
+      r.write(r.width === 64 ? raw! : Number(raw));
+      return `${r.name} <- ${hex(raw!, r.width / 4)}`;
+    }
+    if (r.access === 'wo') r.write(fields);
+    else r.modify(fields);
+    return `${r.name} <- ${rest.join(' ')}`;
+  };
 }

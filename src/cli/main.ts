@@ -17,6 +17,7 @@ import {
   type ParsedArgs,
 } from './args.js';
 import { dumpConfig, formatValue, readConfig, readRegisters, writeConfig, writeRegister } from './access.js';
+import { MAP_HELP, MAP_OPTION, readMapped, writeMapped } from './access.js';
 import { bindDevice } from './bind.js';
 import { toJson } from './format.js';
 import { deviceReport, formatDeviceReport } from './info.js';
@@ -107,14 +108,19 @@ const COMMANDS: Command[] = [
     name: 'read',
     operands: 'ADDRESS BAR OFFSET',
     summary: 'read registers of a BAR',
-    details: 'One value prints alone (0x010000ed); with --count, one "offset: value" line each.',
+    details: `One value prints alone (0x010000ed); with --count, one "offset: value" line each.\n${MAP_HELP.read}`,
     options: {
       width: WIDTH,
       count: { type: 'string', short: 'n', value: 'N', description: 'read N consecutive registers (default 1)' },
+      map: MAP_OPTION,
       iommu: IOMMU,
       sysfs: SYSFS,
     },
     run({ positionals, values }, io) {
+      if (typeof values.map === 'string') {
+        requireOperands('read', positionals.slice(0, 1), ['ADDRESS']);
+        return io.out(withDevice(positionals[0], values, readMapped(values.map, positionals.slice(1))));
+      }
       requireOperands('read', positionals, ['ADDRESS', 'BAR', 'OFFSET']);
       const bar = parseBar(positionals[1]);
       const offset = parseSmallInteger(positionals[2], 'OFFSET');
@@ -128,8 +134,13 @@ const COMMANDS: Command[] = [
     name: 'write',
     operands: 'ADDRESS BAR OFFSET VALUE',
     summary: 'write a register of a BAR',
-    options: { width: WIDTH, iommu: IOMMU, sysfs: SYSFS },
+    details: MAP_HELP.write,
+    options: { width: WIDTH, map: MAP_OPTION, iommu: IOMMU, sysfs: SYSFS },
     run({ positionals, values }, io) {
+      if (typeof values.map === 'string') {
+        requireOperands('write', positionals.slice(0, 3), ['ADDRESS', 'REGISTER', 'VALUE']);
+        return io.out(withDevice(positionals[0], values, writeMapped(values.map, positionals.slice(1))));
+      }
       requireOperands('write', positionals, ['ADDRESS', 'BAR', 'OFFSET', 'VALUE']);
       const bar = parseBar(positionals[1]);
       const offset = parseSmallInteger(positionals[2], 'OFFSET');

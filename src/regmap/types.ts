@@ -40,7 +40,9 @@ type Wide<F> = F extends { readonly bits: readonly [infer M extends number, infe
 export type FieldNumber<F> = Wide<F> extends true ? bigint : Wide<F> extends false ? number : number | bigint;
 
 /** The enum labels of field spec `F`. */
-export type FieldLabel<F> = F extends { readonly values: infer V } ? Extract<keyof V, string> : never;
+export type FieldLabel<F> = [Exclude<Own<F, 'values'>, undefined>] extends [never]
+  ? never
+  : Extract<keyof Exclude<Own<F, 'values'>, undefined>, string>;
 
 /** A field's value as `read()` gives it and `write()` takes it: its label, or its number. */
 export type FieldValue<F> = FieldLabel<F> | FieldNumber<F>;
