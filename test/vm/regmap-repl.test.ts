@@ -1,0 +1,75 @@
+// Runs in the test VM: Node's REPL evaluates what is typed for its preview before Enter (with
+// V8's side-effect check). A register map's preview must never reach the device: here the
+// e1000e's ICR, which clears when read, keeps a cause raised through ICS while
+// `regs.ICR.read()` sits typed but not entered, and gives it up only when Enter reads it.
+// The REPL runs in this process with terminal streams (`vfio repl` needs a terminal for previews).
+import { PassThrough, Writable } from 'node:stream';
+import { afterAll, describe, expect, it } from 'vitest';
+import { startRepl } from '../../src/cli/repl.js';
+import type { Device, Register } from '../../src/index.js';
+import { testDevice } from './manifest.js';
+
+const nic = testDevice('e1000e');
+process.env.VFIO_TS_REPL_HISTORY = ''; // no history file
+
+const input = Object.assign(new PassThrough(), { isTTY: true, setRawMode: () => input });
+let shown = '';
+const output = Object.assign(
+  new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      shown += chunk.toString();
+      done();
+    },
+  }),
+  { isTTY: true, columns: 160, rows: 40 },
+);
+let exited: Promise<number> | undefined;
+const scope = globalThis as unknown as { dev?: Device; regs?: { ICR: Register } };
+
+afterAll(async () => {
+  if (exited) {
+    input.write('.exit\n');
+    await exited;
+  }
+  scope.dev?.close(); // closed by .exit already; a REPL that never started leaves nothing else
+});
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Terminal output without colours and cursor movements. */
+const plain = (s: string) => s.replace(/\x1b\[[0-9;]*[A-Za-z]/g, ''); // eslint-disable-line no-control-regex
+
+/** Types `text` a key at a time, as a person would, and gives the preview time to run. */
+async function type(text: string): Promise<string> {
+  const before = shown.length;
+  for (const key of text) {
+    input.write(key);
+    await sleep(15);
+  }
+  await sleep(800);
+  return plain(shown.slice(before));
+}
+
+describe('vfio repl with a register map', () => {
+  it('previews never read a register: ICR, clear-on-read, keeps its cause until Enter', async () => {
+    exited = new Promise((resolve) => startRepl({ address: nic.bdf, input, output, exit: resolve }));
+    await type('var regs = e1000eMap.bind(bar0)\n');
+    await type('regs.IMC.write(0xffffffff); regs.ICR.read(); regs.ICS.write({ TXDW: 1 })\n');
+    expect(scope.regs!.ICR.accesses).toBe(1);
+
+    expect(await type('1 + 41')).toContain('42'); // previews are on
+    input.write('\x15'); // Ctrl-U: the line is dropped, nothing runs
+    expect(await type('regs.ICR')).toContain('Register <e1000e.ICR at 0xc0> { 32-bit rw, reads clear it;');
+    input.write('\x15');
+    const preview = await type('regs.ICR.read()');
+    expect(preview).not.toMatch(/ICR = /); // the preview stopped before the read
+    expect(scope.regs!.ICR.accesses).toBe(1);
+
+    expect(await type('\n')).toMatch(/ICR = 0x[0-9a-f]{8} \{ TXDW: 1, /); // Enter reads it: the cause was still there
+    expect(scope.regs!.ICR.accesses).toBe(2);
+    expect(await type('regs.ICR.read().TXDW\n')).toMatch(/^\s*0\s*$/m); // and that read cleared it
+    input.write('.exit\n');
+    expect(await exited).toBe(0);
+    exited = undefined;
+    expect(scope.dev!.closed).toBe(true);
+  });
+});
