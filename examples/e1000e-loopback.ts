@@ -9,69 +9,24 @@
  * Without ADDRESS it uses the test VM's manifest, or the first 82574 (8086:10d3) on vfio-pci.
  * In the test VM: scripts/vm/run --devices e1000e -- node --import tsx examples/e1000e-loopback.ts
  *
- * Register names and bits are those of the Intel 82574 GbE Controller Family datasheet (its
- * register descriptions, and the legacy receive and transmit descriptor formats). QEMU's model of it
+ * Registers are reached by name through the library's e1000e register map (src/regmap/maps/
+ * e1000e.ts), whose names and bits are those of the Intel 82574 GbE Controller Family datasheet;
+ * the legacy receive and transmit descriptor formats are from the same datasheet. QEMU's model of it
  * (hw/net/e1000e_core.c) sends a frame back to its own receive path instead of out of the port
  * when PHY control register 0 has its loopback bit set (MII_CR_LOOPBACK) or RCTL.LBM = 01b
  * (MAC loopback); this driver uses the PHY loopback, as Linux's e1000e self test does for copper PHYs.
  */
-import { openDevice, type Region } from '../src/index.js';
+import { e1000eMap, openDevice } from '../src/index.js';
 import { findDevice, isMain, runMain, waitFor, type DeviceWanted } from './common.js';
 
-// Registers in BAR0 (memory-mapped, 32-bit accesses).
-const CTRL = 0x0000; //   device control
-const STATUS = 0x0008; // device status: FD bit 0, LU (link up) bit 1, SPEED bits 7:6
-const MDIC = 0x0020; //   MDI control: PHY register access
-const IMS = 0x00d0; //    interrupt mask set
-const IMC = 0x00d8; //    interrupt mask clear
-const IVAR = 0x00e4; //   MSI-X allocation: which vector each cause raises
-const RCTL = 0x0100; //   receive control
-const TCTL = 0x0400; //   transmit control
-const RDBAL = 0x2800; //  receive descriptor ring: base low, base high, length in bytes, head, tail
-const RDBAH = 0x2804;
-const RDLEN = 0x2808;
-const RDH = 0x2810;
-const RDT = 0x2818;
-const TDBAL = 0x3800; //  transmit descriptor ring: the same five
-const TDBAH = 0x3804;
-const TDLEN = 0x3808;
-const TDH = 0x3810;
-const TDT = 0x3818;
-const TARC0 = 0x3840; //  transmit arbitration count, queue 0: bit 10 enables the queue
-const RFCTL = 0x5008; //  receive filter control: EXTEN bit 15 selects extended RX descriptors
-const RAL0 = 0x5400; //   receive address 0: MAC bytes 0-3
-const RAH0 = 0x5404; //   MAC bytes 4-5, AV (address valid) bit 31
+/** The NIC's registers in BAR0, by name. */
+type Nic = ReturnType<typeof e1000eMap.bind>;
 
-const CTRL_FD = 1 << 0; //        full duplex
-const CTRL_SLU = 1 << 6; //       set link up
-const CTRL_SPEED_1000 = 2 << 8;
-const CTRL_SPEED_MASK = 3 << 8;
-const CTRL_FRCSPD = 1 << 11; //   force speed
-const CTRL_FRCDPX = 1 << 12; //   force duplex
-const CTRL_RST = 1 << 26; //      device reset, self-clearing
-const STATUS_LU = 1 << 1;
-const MDIC_OP_WRITE = 1 << 26;
-const MDIC_OP_READ = 2 << 26;
-const MDIC_READY = 1 << 28;
-const MDIC_ERROR = 1 << 30;
 const PHY_ADDRESS = 1; //         the 82574's internal PHY answers at MDIO address 1
 const PHY_CTRL = 0; //            PHY control register 0 (IEEE 802.3 clause 22 BMCR)
 const PHY_CTRL_SPEED_1000 = 1 << 6; // speed select MSB
 const PHY_CTRL_FULL_DUPLEX = 1 << 8;
 const PHY_CTRL_LOOPBACK = 1 << 14;
-const RCTL_EN = 1 << 1;
-const RCTL_LBM_MASK = 3 << 6; //  loopback mode: 00 none, 01 MAC loopback
-const RCTL_BAM = 1 << 15; //      accept broadcast
-const RCTL_SECRC = 1 << 26; //    strip the Ethernet CRC: the length written back is the frame's
-// RCTL.BSIZE = 00 with BSEX = 0: 2048-byte receive buffers.
-const TCTL_EN = 1 << 1;
-const TCTL_PSP = 1 << 3; //       pad short packets
-const TCTL_CT = 0x0f << 4; //     collision threshold (recommended value)
-const TCTL_COLD = 0x3f << 12; //  collision distance, full duplex
-const TARC0_ENABLE = 1 << 10;
-const INT_RXQ0 = 1 << 20; //      ICR/IMS: receive queue 0 (MSI-X mode)
-const IVAR_RXQ0_VALID = 1 << 3; // IVAR bits 2:0: RXQ0's vector (0 here), bit 3: valid
-
 // Descriptors: 16 bytes each, 8 per ring, so RDLEN/TDLEN = 128 (they must be multiples of 128).
 const DESC_SIZE = 16;
 const RING_ENTRIES = 8;
@@ -114,45 +69,42 @@ function macString(mac: Uint8Array): string {
   return Array.from(mac, (b) => b.toString(16).padStart(2, '0')).join(':');
 }
 
-/** One PHY register access through MDIC: start it, wait for READY, fail on ERROR. */
-function mdio(bar0: Region, op: number, reg: number, data = 0): number {
-  bar0.write32(MDIC, op | (PHY_ADDRESS << 21) | (reg << 16) | (data & 0xffff));
-  let v = 0;
-  waitFor(() => ((v = bar0.read32(MDIC)) & MDIC_READY) !== 0, 1000, 'MDIC.READY (PHY register access)');
-  if (v & MDIC_ERROR)
-    throw new Error(
-      `PHY register ${reg} ${op === MDIC_OP_READ ? 'read' : 'write'} failed (MDIC 0x${(v >>> 0).toString(16)})`,
-    );
-  return v & 0xffff;
+/** One PHY register access through MDIC: start it, wait for R (ready), fail on E (error). */
+function mdio(regs: Nic, op: 'read' | 'write', reg: number, data = 0): number {
+  regs.MDIC.write({ OP: op, PHYADD: PHY_ADDRESS, REGADD: reg, DATA: data & 0xffff });
+  let v = regs.MDIC.decode(0);
+  waitFor(() => (v = regs.MDIC.read()).R === 1, 1000, 'MDIC.READY (PHY register access)');
+  if (v.E) throw new Error(`PHY register ${reg} ${op} failed (MDIC 0x${v.raw.toString(16)})`);
+  return v.DATA;
 }
 
 /** Brings up the NIC at `address`, loops one frame through it and logs what went out and came back. */
 export function main(address?: string, log: (line: string) => void = console.log): LoopbackResult {
   const addr = findDevice(E1000E, address);
   using dev = openDevice(addr); // bus mastering on: the NIC reads and writes our rings and buffers
-  const bar0 = dev.bar(0);
+  const regs = e1000eMap.bind(dev.bar(0));
 
   // 1. Reset: mask every interrupt, set CTRL.RST, wait for the bit to clear, mask again. Every
   //    register used below is then programmed explicitly (QEMU 7.2's CTRL.RST only reloads the
   //    MAC address, and other programs may have left the rest in any state).
-  bar0.write32(IMC, 0xffff_ffff);
-  bar0.write32(CTRL, (bar0.read32(CTRL) | CTRL_RST) >>> 0);
-  waitFor(() => (bar0.read32(CTRL) & CTRL_RST) === 0, 1000, 'CTRL.RST to clear after the reset');
-  bar0.write32(IMC, 0xffff_ffff);
+  regs.IMC.write(0xffff_ffff);
+  regs.CTRL.modify({ RST: 1 });
+  waitFor(() => regs.CTRL.read().RST === 0, 1000, 'CTRL.RST to clear after the reset');
+  regs.IMC.write(0xffff_ffff);
 
   // 2. Our MAC address: receive address 0, loaded from the EEPROM at reset. The frame goes to it,
   //    so the unicast filter accepts it when it comes back.
-  const ral = bar0.read32(RAL0);
-  const rah = bar0.read32(RAH0);
+  const ral = regs.RAL[0].read().raw;
+  const rah = regs.RAH[0].read();
   const mac = new Uint8Array([
     ral & 0xff,
     (ral >>> 8) & 0xff,
     (ral >>> 16) & 0xff,
     ral >>> 24,
-    rah & 0xff,
-    (rah >>> 8) & 0xff,
+    rah.RAH & 0xff,
+    rah.RAH >>> 8,
   ]);
-  if ((rah & 0x8000_0000) === 0) bar0.write32(RAH0, (rah | 0x8000_0000) >>> 0); // AV: match this address
+  if (!rah.AV) regs.RAH[0].modify({ AV: 1 }, { from: rah }); // match this address; one write, no second read
 
   // 3. DMA memory: one page for both descriptor rings (TX at 0, RX at 2048; 16-byte aligned is
   //    required, 128 suggested), and a pool of 2 KiB packet buffers, one mapping for all of them.
@@ -169,19 +121,17 @@ export function main(address?: string, log: (line: string) => void = console.log
   // 4. Link: force 1000 Mb/s full duplex with the link up (what a loopback test sets, as the PHY
   //    does not negotiate with itself), then PHY control register 0: loopback, 1000 Mb/s, full
   //    duplex, auto-negotiation off. The old value is put back at the end.
-  const ctrl =
-    ((bar0.read32(CTRL) & ~CTRL_SPEED_MASK) | CTRL_SLU | CTRL_FD | CTRL_SPEED_1000 | CTRL_FRCSPD | CTRL_FRCDPX) >>> 0;
-  bar0.write32(CTRL, ctrl);
-  const phyCtrlBefore = mdio(bar0, MDIC_OP_READ, PHY_CTRL);
+  regs.CTRL.modify({ SLU: 1, FD: 1, SPEED: '1000Mb/s', FRCSPD: 1, FRCDPX: 1 });
+  const phyCtrlBefore = mdio(regs, 'read', PHY_CTRL);
   const phyCtrl = PHY_CTRL_LOOPBACK | PHY_CTRL_SPEED_1000 | PHY_CTRL_FULL_DUPLEX;
-  mdio(bar0, MDIC_OP_WRITE, PHY_CTRL, phyCtrl);
+  mdio(regs, 'write', PHY_CTRL, phyCtrl);
   try {
-    const phyCtrlNow = mdio(bar0, MDIC_OP_READ, PHY_CTRL);
+    const phyCtrlNow = mdio(regs, 'read', PHY_CTRL);
     if ((phyCtrlNow & PHY_CTRL_LOOPBACK) === 0)
       throw new Error(`the PHY did not take loopback mode (control register 0 reads 0x${phyCtrlNow.toString(16)})`);
-    waitFor(() => (bar0.read32(STATUS) & STATUS_LU) !== 0, 2000, 'STATUS.LU (link up)');
-    const status = bar0.read32(STATUS);
-    log(`e1000e at ${addr}: MAC ${macString(mac)}, link up, ${status & 1 ? 'full' : 'half'} duplex`);
+    waitFor(() => regs.STATUS.read().LU === 1, 2000, 'STATUS.LU (link up)');
+    const status = regs.STATUS.read();
+    log(`e1000e at ${addr}: MAC ${macString(mac)}, link up, ${status.FD ? 'full' : 'half'} duplex`);
     log(
       `PHY loopback: control register 0 0x${phyCtrlBefore.toString(16).padStart(4, '0')} -> 0x${phyCtrlNow.toString(16).padStart(4, '0')} (bit 14 loopback, through MDIC)`,
     );
@@ -192,24 +142,25 @@ export function main(address?: string, log: (line: string) => void = console.log
     // Filled before the NIC sees it.
     const rxView = new DataView(rings.bytes.buffer, rings.bytes.byteOffset + 2048, RING_BYTES);
     rxBuffers.forEach((b, i) => rxView.setBigUint64(i * DESC_SIZE, b.iova, true));
-    bar0.write32(RCTL, 0); // receiver off while the ring is set up
-    bar0.write32(RFCTL, 0);
-    bar0.write32(RDBAL, Number(rxRingIova & 0xffff_ffffn));
-    bar0.write32(RDBAH, Number(rxRingIova >> 32n));
-    bar0.write32(RDLEN, RING_BYTES);
-    bar0.write32(RDH, 0);
-    bar0.write32(RDT, RING_ENTRIES - 1);
-    bar0.write32(RCTL, (RCTL_EN | RCTL_BAM | RCTL_SECRC) & ~RCTL_LBM_MASK); // LBM 00: the PHY loops, not the MAC
+    regs.RCTL.write(0); // receiver off while the ring is set up
+    regs.RFCTL.write(0);
+    regs.RDBA[0].write(rxRingIova); // RDBAL, then RDBAH
+    regs.RDLEN[0].write(RING_BYTES);
+    regs.RDH[0].write(0);
+    regs.RDT[0].write(RING_ENTRIES - 1);
+    // Broadcast accepted, CRC stripped (the length written back is the frame's), 2048-byte
+    // buffers (BSIZE 00, BSEX 0), LBM none: the PHY loops, not the MAC.
+    regs.RCTL.write({ EN: 1, BAM: 1, SECRC: 1, LBM: 'none' });
 
     // 6. Transmit ring: empty (TDH = TDT = 0), queue 0 enabled in TARC0, transmitter on.
-    bar0.write32(TCTL, 0);
-    bar0.write32(TDBAL, Number(txRingIova & 0xffff_ffffn));
-    bar0.write32(TDBAH, Number(txRingIova >> 32n));
-    bar0.write32(TDLEN, RING_BYTES);
-    bar0.write32(TDH, 0);
-    bar0.write32(TDT, 0);
-    bar0.write32(TARC0, (bar0.read32(TARC0) | TARC0_ENABLE) >>> 0);
-    bar0.write32(TCTL, TCTL_EN | TCTL_PSP | TCTL_CT | TCTL_COLD);
+    regs.TCTL.write(0);
+    regs.TDBA[0].write(txRingIova); // TDBAL, then TDBAH
+    regs.TDLEN[0].write(RING_BYTES);
+    regs.TDH[0].write(0);
+    regs.TDT[0].write(0);
+    regs.TARC[0].modify({ ENABLE: 1 });
+    // Short packets padded; the recommended collision threshold, and distance for full duplex.
+    regs.TCTL.write({ EN: 1, PSP: 1, CT: 0x0f, COLD: 0x3f });
     log(
       `rings: TX at IOVA 0x${txRingIova.toString(16)}, RX at 0x${rxRingIova.toString(16)}, ${RING_ENTRIES} legacy descriptors each; buffers: a pool of ${pool.count} x ${BUFFER_SIZE} B at 0x${pool.buffer.iova.toString(16)}`,
     );
@@ -218,8 +169,8 @@ export function main(address?: string, log: (line: string) => void = console.log
     //    and unmasked in IMS. (The driver polls as well; the interrupt confirms the NIC signalled.)
     const irqs = dev.interrupts;
     irqs.enable('msix', { start: 0, count: 1 });
-    bar0.write32(IVAR, IVAR_RXQ0_VALID | 0); // RXQ0 -> vector 0; TX and "other" causes unrouted
-    bar0.write32(IMS, INT_RXQ0);
+    regs.IVAR.write({ RXQ0_VECTOR: 0, RXQ0_VALID: 1 }); // TX and "other" causes unrouted
+    regs.IMS.write({ RXQ0: 1 });
 
     // 8. The frame: to our own address, from it, the experimental EtherType, a readable message,
     //    then a counting pattern up to 64 bytes. Descriptor 0 points at it; TDT = 1 sends it.
@@ -240,7 +191,7 @@ export function main(address?: string, log: (line: string) => void = console.log
       `sent ${FRAME_BYTES} bytes: ${macString(mac)} -> ${macString(mac)}, type 0x${ETHERTYPE.toString(16)}, "${MESSAGE}"`,
     );
     log(`sent:     ${hex(frame)}`);
-    bar0.write32(TDT, 1);
+    regs.TDT[0].write(1);
 
     // 9. Transmit done: DD in the TX descriptor's status byte (byte 12: the low byte of word 3).
     waitFor(() => (Atomics.load(txd, 3) & TXD_STA_DD) !== 0, 2000, 'DD in TX descriptor 0 (frame sent)');
@@ -259,7 +210,7 @@ export function main(address?: string, log: (line: string) => void = console.log
       `RX descriptor 0: DD, EOP, length ${length}, no errors; ${interruptVector === undefined ? 'no interrupt within 1 s' : `interrupt on MSI-X vector ${interruptVector} (RXQ0)`}`,
     );
     // Hand the descriptor back (RDT moves on), as a driver does after consuming it.
-    bar0.write32(RDT, 0);
+    regs.RDT[0].write(0);
 
     const received = Uint8Array.from(rxBuffers[0].bytes.subarray(0, length));
     const same = length === FRAME_BYTES && received.every((b, i) => b === frame[i]);
@@ -270,10 +221,10 @@ export function main(address?: string, log: (line: string) => void = console.log
   } finally {
     // 10. Stop: receiver and transmitter off, interrupts masked, PHY out of loopback, before the
     //     rings and buffers are unmapped (their `using` declarations close them when main returns).
-    bar0.write32(RCTL, 0);
-    bar0.write32(TCTL, 0);
-    bar0.write32(IMC, 0xffff_ffff);
-    mdio(bar0, MDIC_OP_WRITE, PHY_CTRL, phyCtrlBefore & ~PHY_CTRL_LOOPBACK);
+    regs.RCTL.write(0);
+    regs.TCTL.write(0);
+    regs.IMC.write(0xffff_ffff);
+    mdio(regs, 'write', PHY_CTRL, phyCtrlBefore & ~PHY_CTRL_LOOPBACK);
     if (dev.interrupts.type !== undefined) dev.interrupts.disable();
   }
 }

@@ -8,26 +8,15 @@
  * Without ADDRESS it uses the test VM's manifest, or the first NVMe controller on vfio-pci.
  * In the test VM: scripts/vm/run --devices nvme -- node --import tsx examples/nvme-identify.ts
  *
- * Register offsets and fields are from the NVMe base specification (section 3.1, "Controller
- * Registers"); the command and completion layouts from section 4.
+ * Registers are reached by name through the library's NVMe register map (src/regmap/maps/
+ * nvme.ts, after the NVMe base specification, section 3.1, "Controller Registers"); the command
+ * and completion layouts are from section 4.
  */
-import { openDevice, type Region } from '../src/index.js';
+import { nvmeDoorbells, nvmeMap, openDevice } from '../src/index.js';
 import { findDevice, isMain, runMain, waitFor, type DeviceWanted } from './common.js';
 
-// Controller registers in BAR0.
-const CAP = 0x00; //   capabilities (64-bit): MQES 15:0, TO 31:24 (500 ms units), DSTRD 35:32
-const VS = 0x08; //    version: major 31:16, minor 15:8
-const INTMS = 0x0c; // interrupt mask set
-const CC = 0x14; //    controller configuration: EN bit 0
-const CSTS = 0x1c; //  controller status: RDY bit 0, CFS (fatal) bit 1
-const AQA = 0x24; //   admin queue sizes: ACQS 27:16, ASQS 11:0 (both 0-based)
-const ASQ = 0x28; //   admin submission queue base (64-bit)
-const ACQ = 0x30; //   admin completion queue base (64-bit)
-const DOORBELLS = 0x1000; // SQ0 tail; CQ0 head follows at the doorbell stride
-const CSTS_RDY = 1;
-const CSTS_CFS = 2;
 /** EN=1, 4 KiB pages (MPS=0), NVM command set, IOSQES=6 (64-byte SQEs), IOCQES=4 (16-byte CQEs). */
-const CC_ENABLE = 0x00460001;
+const CC_ENABLE = { EN: 1, CSS: 'nvm', MPS: 0, AMS: 'roundRobin', SHN: 'none', IOSQES: 6, IOCQES: 4 } as const;
 
 const SQE_SIZE = 64;
 const CQE_SIZE = 16;
@@ -50,12 +39,6 @@ export interface NvmeIdentity {
   firmware: string;
 }
 
-/** 64-bit registers written as two 32-bit halves, low first (works on every controller). */
-function write64(bar0: Region, offset: number, value: bigint): void {
-  bar0.write32(offset, Number(value & 0xffff_ffffn));
-  bar0.write32(offset + 4, Number(value >> 32n));
-}
-
 /** An ASCII field of the identify data, trailing spaces removed. */
 function ascii(bytes: Uint8Array, start: number, end: number): string {
   return Buffer.from(bytes.subarray(start, end))
@@ -69,20 +52,21 @@ export function main(address?: string, log: (line: string) => void = console.log
   using dev = openDevice(addr); // bus mastering on: the controller reads and writes our queues
   const bar0 = dev.bar(0); //      the MSI-X table pages in BAR0 stay unmapped; we do not touch them
 
-  const capLo = bar0.read32(CAP);
-  const capHi = bar0.read32(CAP + 4);
-  const maxEntries = (capLo & 0xffff) + 1;
-  const timeoutMs = Math.max(1, (capLo >>> 24) & 0xff) * 500;
-  const stride = 4 << (capHi & 0xf);
-  const vs = bar0.read32(VS);
-  const version = `${vs >>> 16}.${(vs >>> 8) & 0xff}`;
+  // CAP is read as two 32-bit halves, low first (the map's accessWidth: every controller takes that).
+  const cap = nvmeMap.bind(bar0).CAP.read();
+  const regs = nvmeMap.bind(bar0, nvmeDoorbells(cap.DSTRD)); // the doorbells where CAP.DSTRD puts them
+  const maxEntries = cap.MQES + 1;
+  const timeoutMs = Math.max(1, cap.TO) * 500;
+  const stride = 4 << cap.DSTRD;
+  const vs = regs.VS.read();
+  const version = `${vs.MJR}.${vs.MNR}`;
   log(
     `nvme at ${addr}: NVMe ${version}, queues up to ${maxEntries} entries, ready timeout ${timeoutMs} ms, doorbell stride ${stride}`,
   );
 
   // 1. Disable: the admin queue registers may only change while CC.EN = 0 and CSTS.RDY = 0.
-  bar0.write32(CC, 0);
-  waitFor(() => (bar0.read32(CSTS) & CSTS_RDY) === 0, timeoutMs, 'CSTS.RDY = 0 after disabling the controller');
+  regs.CC.write(0);
+  waitFor(() => regs.CSTS.read().RDY === 0, timeoutMs, 'CSTS.RDY = 0 after disabling the controller');
 
   // 2. Admin queues: one DMA allocation, the submission queue in its first 4 KiB page and the
   //    completion queue in its second (each queue base must be page aligned).
@@ -91,23 +75,23 @@ export function main(address?: string, log: (line: string) => void = console.log
   const sqIova = queues.iova;
   const cqIova = queues.iova + 4096n;
   const entries = Math.min(QUEUE_ENTRIES, maxEntries);
-  bar0.write32(AQA, ((entries - 1) << 16) | (entries - 1));
-  write64(bar0, ASQ, sqIova);
-  write64(bar0, ACQ, cqIova);
+  regs.AQA.write({ ASQS: entries - 1, ACQS: entries - 1 }); // sizes are 0-based
+  regs.ASQ.write(sqIova); // 64-bit registers as two 32-bit writes, low half first
+  regs.ACQ.write(cqIova);
 
   // 3. Enable and wait for ready. Mask pin/MSI interrupts: this driver polls.
-  bar0.write32(CC, CC_ENABLE);
+  regs.CC.write(CC_ENABLE);
   waitFor(
     () => {
-      const csts = bar0.read32(CSTS);
-      if (csts & CSTS_CFS)
-        throw new Error(`${addr}: controller fatal status (CSTS 0x${csts.toString(16)}) while enabling`);
-      return (csts & CSTS_RDY) !== 0;
+      const csts = regs.CSTS.read();
+      if (csts.CFS)
+        throw new Error(`${addr}: controller fatal status (CSTS 0x${csts.raw.toString(16)}) while enabling`);
+      return csts.RDY === 1;
     },
     timeoutMs,
     'CSTS.RDY = 1 after enabling the controller',
   );
-  bar0.write32(INTMS, 0xffff_ffff);
+  regs.INTMS.write({ IVMS: 0xffff_ffff });
   log(
     `controller enabled: admin SQ at IOVA 0x${sqIova.toString(16)}, CQ at 0x${cqIova.toString(16)}, ${entries} entries each`,
   );
@@ -121,7 +105,7 @@ export function main(address?: string, log: (line: string) => void = console.log
     sqe.setUint32(4, 0, true); //                          NSID
     sqe.setBigUint64(24, ident.iova, true); //             PRP1: the data buffer
     sqe.setUint32(40, CNS_CONTROLLER, true); //            CDW10: CNS = 1, identify controller
-    bar0.write32(DOORBELLS, 1); //                         SQ0 tail = 1: the controller fetches slot 0
+    regs.SQTDBL[0].write({ SQT: 1 }); //                   SQ0 tail = 1: the controller fetches slot 0
 
     // 5. Poll the first completion entry until its phase bit flips to 1. Atomics.load makes
     //    every iteration read memory the device writes (a plain load may be hoisted by the JIT).
@@ -134,7 +118,7 @@ export function main(address?: string, log: (line: string) => void = console.log
       throw new Error(
         `Identify failed: status code type ${(status >>> 8) & 7}, status code 0x${(status & 0xff).toString(16)}`,
       );
-    bar0.write32(DOORBELLS + stride, 1); // CQ0 head = 1: we consumed the entry
+    regs.CQHDBL[0].write({ CQH: 1 }); // CQ0 head = 1: we consumed the entry
 
     const id = ident.bytes;
     const result: NvmeIdentity = {
@@ -151,8 +135,8 @@ export function main(address?: string, log: (line: string) => void = console.log
     return result;
   } finally {
     // 6. Disable again so the controller stops using our queues before their memory is unmapped.
-    bar0.write32(CC, 0);
-    waitFor(() => (bar0.read32(CSTS) & CSTS_RDY) === 0, timeoutMs, 'CSTS.RDY = 0 at shutdown');
+    regs.CC.write(0);
+    waitFor(() => regs.CSTS.read().RDY === 0, timeoutMs, 'CSTS.RDY = 0 at shutdown');
   }
 }
 
