@@ -18,6 +18,7 @@ export class RegisterArray<R = RegisterSpec> {
   readonly length: number;
   /** Bytes from one to the next. */
   readonly stride: number;
+  /** The array's name in the map (`SQTDBL`); its registers are `SQTDBL[0]`, ... */
   readonly name: string;
 
   /** @internal Made by `bind`. */
@@ -39,10 +40,12 @@ export class RegisterArray<R = RegisterSpec> {
     return this[i];
   }
 
+  /** The registers in index order. */
   *[Symbol.iterator](): IterableIterator<Register<R>> {
     for (let i = 0; i < this.length; i++) yield this[i];
   }
 
+  /** One line about the array: never reads it. */
   [INSPECT](): string {
     return `RegisterArray <${this.name}[0..${this.length - 1}], ${this.stride} bytes apart>`;
   }
@@ -79,17 +82,22 @@ export interface DumpEntry {
 
 /** What `dump()` read, and what it left alone and why; prints one line a register. */
 export class RegisterDump {
+  /** @internal Made by `dump()`. */
   constructor(
+    /** The registers read, decoded, in map order. */
     readonly read: readonly DumpEntry[],
+    /** The registers not read: write-only, or reading them has a side effect. */
     readonly skipped: ReadonlyArray<{ readonly name: string; readonly reason: string }>,
   ) {}
 
+  /** One line a register read, then one `not read:` line. */
   toString(): string {
     const lines = this.read.map((e) => String(e.value));
     if (this.skipped.length) lines.push(`not read: ${this.skipped.map((s) => `${s.name} (${s.reason})`).join(', ')}`);
     return lines.join('\n');
   }
 
+  /** Prints as `toString()`. */
   [INSPECT](): string {
     return this.toString();
   }
@@ -179,6 +187,7 @@ export class BoundMap<S extends MapSpec = MapSpec> {
     return new RegisterDump(read, skipped);
   }
 
+  /** One line naming the map, the region and the registers: reads nothing. */
   [INSPECT](): string {
     const names = Object.keys(this);
     return `BoundMap <${this.map.name} on ${this.region.name ?? 'a region'}> { ${names.length} registers: ${names.join(', ')} }`;
@@ -203,6 +212,7 @@ export class RegisterMap<S extends MapSpec = MapSpec> {
     ) as unknown as RegisterMap<S>['registers'];
   }
 
+  /** The map's name (`e1000e`). */
   get name(): string {
     return this.model.name;
   }
@@ -222,6 +232,7 @@ export class RegisterMap<S extends MapSpec = MapSpec> {
     return JSON.parse(JSON.stringify(this.spec, (_k, v: unknown) => (typeof v === 'bigint' ? hexOf(v) : v)));
   }
 
+  /** One line: name, BAR, how many registers. */
   [INSPECT](): string {
     return `RegisterMap <${this.name}, BAR${this.bar}> { ${this.model.registers.length} registers }`;
   }

@@ -18,21 +18,27 @@ import {
   specValue,
 } from './values.js';
 
+/** A field of a checked map (public as `FieldInfo`). */
 export interface FieldModel {
   readonly name: string;
+  /** Its highest bit. */
   readonly msb: number;
+  /** Its lowest bit. */
   readonly lsb: number;
   /** Bits. */
   readonly width: number;
   /** The field's bits in the register. */
   readonly mask: bigint;
+  /** Its own access, or its register's. */
   readonly access: Access;
+  /** What writing it does besides storing (its own, or its register's `write`). */
   readonly write: WriteEffect | undefined;
   /** Label to value, and back. */
   readonly values: ReadonlyMap<string, bigint>;
   readonly labels: ReadonlyMap<bigint, string>;
   /** Up to 32 bits: its value is a number; wider, a bigint. */
   readonly isNumber: boolean;
+  /** The map's words about it, if any. */
   readonly description: string | undefined;
 }
 

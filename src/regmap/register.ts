@@ -89,6 +89,7 @@ export class RegisterDef<R = RegisterSpec> {
     return this.model.accessWidth;
   }
 
+  /** Who may access it: `ro`, `wo` or `rw`. */
   get access(): Access {
     return this.model.access;
   }
@@ -98,21 +99,24 @@ export class RegisterDef<R = RegisterSpec> {
     return this.model.readEffect;
   }
 
+  /** The value after reset, what `write(fields)` starts from. */
   get reset(): RegisterValue<R> {
     return outward(this.model.reset, this.model.width) as RegisterValue<R>;
   }
 
+  /** The fields, lowest declared first, as the map describes them. */
   get fields(): readonly FieldInfo[] {
     return this.model.fields;
   }
 
+  /** The map's words about the register, if any. */
   get description(): string | undefined {
     return this.model.description;
   }
 
   /** `raw` decoded, as `read()` gives it (no device access). */
   decode(raw: RegisterValue<R>): Decoded<R> {
-    return decode(this.model, rawIn(this.model, raw, `${this.#where} decode`), this.#proto) as Decoded<R>;
+    return decode(this.model, rawIn(this.model, raw, `${this.where} decode`), this.#proto) as Decoded<R>;
   }
 
   /** The value `write(fields, options)` would write (no device access). */
@@ -123,8 +127,8 @@ export class RegisterDef<R = RegisterSpec> {
   #encode(fields: unknown, options: WriteOptions, method: string): bigint {
     const base = options.base === 'zero' ? 0n : this.model.reset;
     if (options.base !== undefined && options.base !== 'zero' && options.base !== 'reset')
-      throw new TypeError(`${this.#where} ${method}: base must be 'reset' or 'zero'`);
-    return encode(this.model, base, fields, `${this.#where} ${method}`);
+      throw new TypeError(`${this.where} ${method}: base must be 'reset' or 'zero'`);
+    return encode(this.model, base, fields, `${this.where} ${method}`);
   }
 
   /** @internal Shared with `Register`. */
@@ -137,14 +141,9 @@ export class RegisterDef<R = RegisterSpec> {
     return decode(this.model, raw, this.#proto) as Decoded<R>;
   }
 
-  /** `e1000e.STATUS`: the register in messages. */
-  get #where(): string {
-    return this.name === this.model.name ? this.model.where : `${this.model.where.split('.')[0]}.${this.name}`;
-  }
-
-  /** @internal */
+  /** @internal `e1000e.STATUS` (`nvme.SQTDBL[1]`): the register in messages. */
   protected get where(): string {
-    return this.#where;
+    return this.name === this.model.name ? this.model.where : `${this.model.where.split('.')[0]}.${this.name}`;
   }
 
   /** One line about the register's layout: never reads it. */
@@ -153,7 +152,7 @@ export class RegisterDef<R = RegisterSpec> {
     const fields = m.fields.map((f) => `${f.name}[${f.msb === f.lsb ? f.msb : `${f.msb}:${f.lsb}`}]`);
     const split = m.accessWidth !== m.width ? ` as ${m.width / m.accessWidth} x ${m.accessWidth}-bit` : '';
     const effect = m.readEffect ? `, reads ${m.readEffect === 'modify' ? 'change' : m.readEffect} it` : '';
-    return `${this.constructor.name} <${this.#where} at ${hexOf(this.offset)}> { ${m.width}-bit${split} ${m.access}${effect}${fields.length ? `; ${fields.join(' ')}` : ''} }`;
+    return `${this.constructor.name} <${this.where} at ${hexOf(this.offset)}> { ${m.width}-bit${split} ${m.access}${effect}${fields.length ? `; ${fields.join(' ')}` : ''} }`;
   }
 }
 

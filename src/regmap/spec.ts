@@ -43,6 +43,7 @@ export interface FieldSpec {
   readonly readEffect?: ReadEffect;
   /** Enumerated values keyed by label: `{ '10Mb/s': 0, '100Mb/s': 1, '1000Mb/s': 2 }`. */
   readonly values?: { readonly [label: string]: SpecValue };
+  /** Free text, kept for people reading the map. */
   readonly description?: string;
 }
 
@@ -70,6 +71,7 @@ export interface RegisterSpec {
   readonly count?: number;
   /** Bytes from one array element to the next (default the register's size in bytes). */
   readonly stride?: number;
+  /** Free text, kept for people reading the map. */
   readonly description?: string;
 }
 
@@ -81,6 +83,7 @@ export interface MapSpec {
   readonly bar?: number;
   /** The smallest region the map fits (checked at `bind`; default: past the last register). */
   readonly size?: number;
+  /** Free text, kept for people reading the map. */
   readonly description?: string;
   readonly registers: { readonly [name: string]: RegisterSpec };
 }
