@@ -6,7 +6,7 @@
  */
 import { closeAll, Epoll, FdWatcher, Resource, type EpollReady, type EventFd } from '../sys/index.js';
 import { decodeIrqTag, encodeIrqTag, type IrqTag } from './irq-vectors.js';
-import { IrqWaiterQueue, PendingIrqs, type IrqAbortReason, type IrqFired } from './irq-wait-queue.js';
+import { IrqWaiterQueue, oneByOne, PendingIrqs, type IrqAbortReason, type IrqFired } from './irq-wait-queue.js';
 
 /** What the waiting tells, and asks of, the interrupts it serves. */
 export interface IrqWaitingHooks {
@@ -181,5 +181,70 @@ export class IrqWaiting extends Resource implements IrqWatch {
       () => epolls?.async.close(),
       () => this.#waiters.abort('closed', this.#device),
     ]);
+  }
+}
+
+const NO_DEVICE: IrqWaitingHooks = { delivered: () => {}, requested: () => {}, listening: () => false };
+
+/**
+ * @internal Interrupt waits on eventfds that no device owns, for the host benchmarks and the
+ * host test of the waits (bench/host/, test/host/irq-seam.test.ts); the package does not export
+ * it. Vector `i` is `eventfds[i]`, watched under the tag a device's vector `i` has, and each wait
+ * goes through the same `IrqWaiting` as `Interrupts`' does; what a device adds is absent (no
+ * `VFIO_DEVICE_SET_IRQS`, no INTx unmask, no request interrupt). The eventfds stay the caller's:
+ * signal them from anywhere (another process, a thread) and close them after this.
+ */
+export class EventfdInterrupts extends Resource {
+  readonly #waiting: IrqWaiting;
+
+  /** `name` stands for the device in messages. */
+  constructor(name: string, eventfds: readonly EventFd[]) {
+    super();
+    this.#waiting = new IrqWaiting(name, NO_DEVICE);
+    try {
+      eventfds.forEach((fd, vector) => this.#waiting.add({ kind: 'vector', vector }, fd));
+    } catch (e) {
+      this.#waiting.close();
+      throw e;
+    }
+  }
+
+  get name(): string {
+    return this.#waiting.name;
+  }
+
+  /** As `Interrupts.wait`. */
+  wait(timeoutMs = -1): IrqFired[] {
+    this.check();
+    return this.#waiting.wait(timeoutMs);
+  }
+
+  /** As `Interrupts.waitAsync`. */
+  waitAsync(timeoutMs = -1): Promise<IrqFired[]> {
+    try {
+      this.check();
+      return this.#waiting.waitAsync(timeoutMs);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /** As `Interrupts.events`. */
+  events(): AsyncGenerator<IrqFired, void, undefined> {
+    return oneByOne(() => this.waitAsync());
+  }
+
+  [Symbol.asyncIterator](): AsyncGenerator<IrqFired, void, undefined> {
+    return this.events();
+  }
+
+  /** As `Interrupts.stop`. */
+  stop(): void {
+    if (!this.closed) this.#waiting.abort('stopped');
+  }
+
+  /** Stops watching the eventfds (they stay open); pending waits end with 'closed'. */
+  protected release(): void {
+    this.#waiting.close();
   }
 }

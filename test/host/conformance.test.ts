@@ -14,6 +14,7 @@ import {
   vfio_info_cap_header,
 } from '../../structs/index.js';
 import * as structs from '../../structs/index.js';
+import { HOST_IOCTLS } from '../../structs/host-ioctls.js';
 import { builtKernelHeaders, cFacts, jsFacts, mismatches, type LayoutQuery } from './c-layout.js';
 
 // C types these as long or int: the masks are ~0x0fUL, and (1 << 31) is a negative int.
@@ -28,9 +29,10 @@ const COMPARED_AS_U32 = new Set([
 const query: LayoutQuery = {
   structs: { ...VFIO_STRUCTS, ...LIBC_STRUCTS },
   flexible: Object.fromEntries(Object.entries(FLEXIBLE_ARRAYS).map(([k, v]) => [k, v.field])),
-  macros: { ...VFIO_IOCTLS, ...VFIO_CONSTANTS, ...PCI_CONSTANTS, ...LIBC_CONSTANTS },
+  macros: { ...VFIO_IOCTLS, ...HOST_IOCTLS, ...VFIO_CONSTANTS, ...PCI_CONSTANTS, ...LIBC_CONSTANTS },
   headers: [
     'linux/vfio.h',
+    'sys/ioctl.h',
     'linux/pci_regs.h',
     'sys/epoll.h',
     'sys/mman.h',
@@ -55,8 +57,8 @@ describe('structs/ against the kernel headers, compiled with cc', () => {
   });
 
   it('every ioctl request code matches the C macro', () => {
-    const keys = Object.keys(VFIO_IOCTLS);
-    expect(keys).toHaveLength(17);
+    const keys = [...Object.keys(VFIO_IOCTLS), ...Object.keys(HOST_IOCTLS)];
+    expect(keys).toHaveLength(18);
     expect(mismatches(c, new Map(keys.map((k) => [k, js.get(k)!])))).toEqual([]);
   });
 

@@ -1,0 +1,216 @@
+/**
+ * Row 5, an ixy-style driver loop: ixy's forwarder (receive a batch of up to 32 frames, refill
+ * the RX descriptors from the pool, touch each frame, send the batch, clean the TX ring 32 at a
+ * time and free what was sent) against a separate C process that plays the NIC (c/nic.c) in one
+ * shared file laid out as c/ring.h says: the registers, two rings of 512 descriptors, 4096
+ * packet buffers of 2048 bytes. The TypeScript driver uses the library: `Region.write32` for
+ * the tail registers (the page mapped as a BAR is), `DmaBuffer` views for the rings,
+ * `Atomics.load` for the status words the NIC writes (a plain load could be served from the
+ * driver's own earlier store, docs/DESIGN.md), and a `DmaPool` (`alloc`, `entry.iova`,
+ * `entry.bytes`, `free`) for the buffers. The rings and the pool are `DmaBuffer`s over shared
+ * mappings of the file at fixed IOVAs (built with their internal constructors: `Dma` allocates
+ * private memory, which another process cannot see). C (c/driver.c) and Python (py/driver.py)
+ * run the same loop. Reported per forwarded frame, and as Mpps.
+ */
+import { closeSync, openSync } from 'node:fs';
+import { MAP_SHARED, PROT_READ, PROT_WRITE } from '../../structs/index.js';
+import { DmaBuffer, DmaPool, type DmaPoolEntry } from '../../src/dma/index.js';
+import { Mapping } from '../../src/sys/index.js';
+import { Region } from '../../src/vfio/region.js';
+import { PAGE_REGION } from './accessor.js';
+import { cProgram, pyScript, sharedFile, startHelper, stats, type CaseResult, type Size } from './harness.js';
+
+// c/ring.h
+const REG_RDT = 0x00;
+const REG_TDT = 0x40;
+const REG_STOP = 0x80;
+const RX_RING = 0x1000;
+const TX_RING = 0x3000;
+const POOL = 0x10000;
+const RING = 512;
+const MASK = RING - 1;
+const BATCH = 32;
+const POOL_COUNT = 4096;
+const ENTRY = 2048;
+const FILE_SIZE = POOL + POOL_COUNT * ENTRY;
+const IOVA_BASE = 0x8000_0000n;
+const DD = 1;
+const TOUCHED = 48;
+
+/** `length` bytes of the file at `offset` as a DMA buffer at IOVA_BASE + offset. */
+function sharedBuffer(fd: number, offset: number, length: number): DmaBuffer {
+  const m = new Mapping({ length, prot: PROT_READ | PROT_WRITE, flags: MAP_SHARED, fd, offset, target: 'ring file' });
+  return new DmaBuffer(m, IOVA_BASE + BigInt(offset), true, () => m.close());
+}
+
+class Driver {
+  readonly #regs: Region;
+  readonly #rings: DmaBuffer;
+  readonly #pool: DmaPool;
+  readonly #rx: Uint32Array;
+  readonly #rxAddr: BigUint64Array;
+  readonly #tx: Uint32Array;
+  readonly #txAddr: BigUint64Array;
+  readonly #rxBufs: DmaPoolEntry[] = [];
+  readonly #txBufs: DmaPoolEntry[] = [];
+  #rxIndex = 0;
+  #txIndex = 0;
+  #cleanIndex = 0;
+
+  constructor(fd: number) {
+    this.#regs = new Region(fd, PAGE_REGION, 'NIC registers (shared page)');
+    this.#rings = sharedBuffer(fd, RX_RING, POOL - RX_RING);
+    this.#pool = new DmaPool(sharedBuffer(fd, POOL, POOL_COUNT * ENTRY), POOL_COUNT, ENTRY);
+    const words = this.#rings.u32;
+    const quads = this.#rings.u64;
+    this.#rx = words.subarray(0, RING * 4);
+    this.#rxAddr = quads.subarray(0, RING * 2);
+    this.#tx = words.subarray((TX_RING - RX_RING) >> 2, ((TX_RING - RX_RING) >> 2) + RING * 4);
+    this.#txAddr = quads.subarray((TX_RING - RX_RING) >> 3, ((TX_RING - RX_RING) >> 3) + RING * 2);
+    for (let i = 0; i < RING; i++) {
+      const e = this.#pool.alloc()!;
+      this.#rxBufs.push(e);
+      this.#rxAddr[i << 1] = e.iova;
+      this.#rx[(i << 2) + 3] = 0;
+    }
+    this.#regs.write32(REG_RDT, RING - 1);
+  }
+
+  rxBatch(bufs: DmaPoolEntry[], lens: Uint32Array): number {
+    const rx = this.#rx;
+    let idx = this.#rxIndex;
+    let last = idx;
+    let n = 0;
+    for (; n < BATCH; n++) {
+      const w = idx << 2;
+      if ((Atomics.load(rx, w + 3) & DD) === 0) break;
+      const fresh = this.#pool.alloc();
+      if (fresh === undefined) throw new Error('driver: the pool is empty');
+      bufs[n] = this.#rxBufs[idx];
+      lens[n] = rx[w + 2];
+      this.#rxAddr[idx << 1] = fresh.iova;
+      rx[w + 3] = 0;
+      this.#rxBufs[idx] = fresh;
+      last = idx;
+      idx = (idx + 1) & MASK;
+    }
+    if (n > 0) {
+      this.#rxIndex = idx;
+      this.#regs.write32(REG_RDT, last);
+    }
+    return n;
+  }
+
+  txBatch(bufs: DmaPoolEntry[], lens: Uint32Array, num: number): number {
+    const tx = this.#tx;
+    for (;;) {
+      if (((this.#txIndex - this.#cleanIndex) & MASK) < BATCH) break;
+      const to = (this.#cleanIndex + BATCH - 1) & MASK;
+      if ((Atomics.load(tx, (to << 2) + 3) & DD) === 0) break;
+      for (let i = this.#cleanIndex; ; i = (i + 1) & MASK) {
+        this.#txBufs[i].free();
+        if (i === to) break;
+      }
+      this.#cleanIndex = (to + 1) & MASK;
+    }
+    let sent = 0;
+    for (; sent < num; sent++) {
+      const next = (this.#txIndex + 1) & MASK;
+      if (next === this.#cleanIndex) break;
+      const b = bufs[sent];
+      const i = this.#txIndex;
+      this.#txBufs[i] = b;
+      this.#txAddr[i << 1] = b.iova;
+      tx[(i << 2) + 2] = lens[sent];
+      tx[(i << 2) + 3] = 0;
+      this.#txIndex = next;
+    }
+    this.#regs.write32(REG_TDT, this.#txIndex);
+    return sent;
+  }
+
+  /** Forwards for `ms` milliseconds: the frames sent and the nanoseconds taken. */
+  forward(ms: number): { frames: number; ns: number } {
+    const bufs: DmaPoolEntry[] = [];
+    const lens = new Uint32Array(BATCH);
+    let frames = 0;
+    const t0 = process.hrtime.bigint();
+    const end = t0 + BigInt(ms * 1e6);
+    for (let round = 0; ; round++) {
+      const n = this.rxBatch(bufs, lens);
+      for (let i = 0; i < n; i++) bufs[i].bytes[TOUCHED]++;
+      const sent = this.txBatch(bufs, lens, n);
+      for (let i = sent; i < n; i++) bufs[i].free();
+      frames += sent;
+      if ((round & 15) === 0) {
+        const t = process.hrtime.bigint();
+        if (t >= end) return { frames, ns: Number(t - t0) };
+      }
+    }
+  }
+
+  stop(): void {
+    this.#regs.write32(REG_STOP, 1);
+  }
+
+  close(): void {
+    this.#pool.close();
+    this.#rings.close();
+    this.#regs.close();
+  }
+}
+
+type Nic = { rx: number; tx: number; bad: number };
+type Out = { ns: number[]; frames: number };
+
+/** One driver against a fresh NIC process and file; checks what the NIC saw. */
+async function run(who: string, driver: (file: string) => Promise<Out>): Promise<number[]> {
+  const file = sharedFile(`ring-${who}`, FILE_SIZE);
+  const nic = startHelper<Nic>(cProgram('nic'), [file]);
+  try {
+    const out = await driver(file);
+    const seen = await nic.done;
+    if (seen.bad !== 0 || seen.tx === 0)
+      throw new Error(`driver loop (${who}): the NIC saw ${seen.bad} bad frames of ${seen.tx} sent`);
+    return out.ns;
+  } finally {
+    nic.kill();
+  }
+}
+
+function tsDriver(ms: number, reps: number) {
+  return (file: string): Promise<Out> => {
+    const fd = openSync(file, 'r+');
+    const d = new Driver(fd);
+    try {
+      d.forward(ms); // warm-up: TurboFan optimises the loop
+      const ns: number[] = [];
+      let frames = 0;
+      for (let r = 0; r < reps; r++) {
+        const o = d.forward(ms);
+        frames += o.frames;
+        ns.push(o.ns / o.frames);
+      }
+      return Promise.resolve({ ns, frames });
+    } finally {
+      d.stop();
+      d.close();
+      closeSync(fd);
+    }
+  };
+}
+
+export async function driver(s: Size): Promise<CaseResult> {
+  const ms = s.quick ? 30 : 200;
+  const reps = s.quick ? 3 : 7;
+  const helper = (command: [string, string[]]) => (file: string) => startHelper<Out>(command, [file, ms, reps]).done;
+  const c = await run('c', helper([cProgram('driver'), []]));
+  const ts = await run('ts', tsDriver(ms, reps));
+  const py = await run('py', helper(pyScript('driver')));
+  return {
+    case: 'driver loop',
+    main: { name: 'forward 64 B frames, batches of 32', c: stats(c), ts: stats(ts), py: stats(py) },
+    variants: [],
+    perFrame: true,
+  };
+}

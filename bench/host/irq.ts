@@ -1,0 +1,122 @@
+/**
+ * Row 2, interrupt wake-up: a separate C process plays the device (c/irq-device.c): once the
+ * waiter says it is ready, it waits GAP_US (so the waiter is asleep), stamps CLOCK_MONOTONIC
+ * into a shared page and signals the interrupt's eventfd. The latency is the waiter's clock
+ * when its code runs, less the stamp. The TypeScript waiter is the library's interrupt code on
+ * that eventfd (`EventfdInterrupts`: the `IrqWaiting` a device's vectors use), through
+ * `wait()`, `waitAsync()` and `for await`; C waits in epoll_wait and reads the eventfd;
+ * Python in select.epoll (blocking) and in asyncio's add_reader (the asynchronous lines).
+ */
+import { EventfdInterrupts } from '../../src/vfio/irq-waiting.js';
+import { EventFd, Mapping } from '../../src/sys/index.js';
+import { MAP_SHARED, PROT_READ, PROT_WRITE } from '../../structs/index.js';
+import { openSync, closeSync } from 'node:fs';
+import {
+  cProgram,
+  pyScript,
+  sharedFile,
+  startHelper,
+  stats,
+  type CaseResult,
+  type Line,
+  type Size,
+} from './harness.js';
+
+/** Microseconds between the waiter's "ready" and the interrupt: long enough for it to be asleep. */
+const GAP_US = 100;
+
+type Samples = { wait: number[] };
+type Mode = 'wait' | 'async' | 'iter';
+
+/** One waiter's run against a fresh device process: latencies in ns, warm-up dropped. */
+async function run(
+  file: string,
+  count: number,
+  warmup: number,
+  waiter: (irq: EventFd, ready: EventFd, total: number) => Promise<number[]>,
+): Promise<number[]> {
+  using irq = new EventFd();
+  using ready = new EventFd();
+  const device = startHelper<{ raised: number }>(
+    cProgram('irq-device'),
+    [file, warmup + count, GAP_US],
+    [irq.fd, ready.fd],
+  );
+  const raised = device.done.then(
+    (r) => r.raised,
+    (e: unknown) => e as Error,
+  );
+  try {
+    const samples = await waiter(irq, ready, warmup + count);
+    const r = await raised;
+    if (r instanceof Error) throw r;
+    return samples.slice(warmup);
+  } finally {
+    device.kill();
+  }
+}
+
+/** A helper (C or Python) as the waiter: it gets both eventfds too. */
+function helperWaiter(command: [string, string[]]) {
+  return async (irq: EventFd, ready: EventFd): Promise<number[]> =>
+    (await startHelper<Samples>(command, [], [irq.fd, ready.fd]).done).wait;
+}
+
+/** The library as the waiter, in one of its three ways. */
+function tsWaiter(file: string, mode: Mode) {
+  return async (irq: EventFd, ready: EventFd, total: number): Promise<number[]> => {
+    const fd = openSync(file, 'r+');
+    try {
+      using page = new Mapping({ length: 4096, prot: PROT_READ | PROT_WRITE, flags: MAP_SHARED, fd, target: file });
+      const stamp = new BigUint64Array(page.buffer, 0, 1);
+      using irqs = new EventfdInterrupts('bench device', [irq]);
+      const out: number[] = [];
+      const record = (fired: Array<{ vector: number; count: number }>, t1: bigint) => {
+        if (fired.length !== 1 || fired[0].vector !== 0 || fired[0].count !== 1)
+          throw new Error(`${mode}: interrupt ${out.length} delivered ${JSON.stringify(fired)}, not one on vector 0`);
+        out.push(Number(t1 - Atomics.load(stamp, 0)));
+      };
+      if (mode === 'wait') {
+        for (let i = 0; i < total; i++) {
+          ready.signal();
+          const fired = irqs.wait(5000);
+          record(fired, process.hrtime.bigint());
+        }
+      } else if (mode === 'async') {
+        for (let i = 0; i < total; i++) {
+          const wait = irqs.waitAsync();
+          ready.signal();
+          const fired = await wait;
+          record(fired, process.hrtime.bigint());
+        }
+      } else {
+        ready.signal();
+        for await (const f of irqs) {
+          record([f], process.hrtime.bigint());
+          if (out.length === total) break;
+          ready.signal();
+        }
+      }
+      return out;
+    } finally {
+      closeSync(fd);
+    }
+  };
+}
+
+export async function irq(s: Size): Promise<CaseResult> {
+  const file = sharedFile('irq', 4096);
+  const count = s.quick ? 100 : 2000;
+  const warmup = s.quick ? 20 : 200;
+  const c = stats(await run(file, count, warmup, helperWaiter([cProgram('irq-wait'), [file, String(count + warmup)]])));
+  const py = (mode: Mode) => run(file, count, warmup, helperWaiter(pyScript('irq', file, count + warmup, mode)));
+  const line = async (name: string, mode: Mode): Promise<Line> => ({
+    name,
+    c,
+    ts: stats(await run(file, count, warmup, tsWaiter(file, mode))),
+    py: stats(await py(mode)),
+  });
+  const main = await line('wait()', 'wait');
+  const variants = [await line('waitAsync()', 'async'), await line('for await', 'iter')];
+  return { case: 'interrupt wake-up', main, variants };
+}

@@ -1,0 +1,130 @@
+/**
+ * The host benchmarks' output: the text table (min / median / p99 per language, ratios of
+ * the medians, Mpps for the driver loop), the JSON rows, and the issue's targets, each met or
+ * missed by how much.
+ */
+import type { CaseResult, Line, Stats } from './harness.js';
+
+const ratio = (a: number, b: number): number => Math.round((a / b) * 1000) / 1000;
+const round = (ns: number): number => Math.round(ns * 1000) / 1000;
+const mpps = (ns: number): number => Math.round((1000 / ns) * 1000) / 1000;
+
+/** The JSON figures of one line: medians in ns and their ratios. */
+function figures(l: Line) {
+  return {
+    c_ns: round(l.c.median),
+    ts_ns: round(l.ts.median),
+    py_ns: round(l.py.median),
+    ts_over_c: ratio(l.ts.median, l.c.median),
+    ts_over_py: ratio(l.ts.median, l.py.median),
+  };
+}
+
+const spread = (s: Stats) => ({ min: round(s.min), median: round(s.median), p99: round(s.p99) });
+
+/** A JSON row: the case's main line, its spread, its variants, and Mpps for the driver loop. */
+export function jsonRow(r: CaseResult) {
+  const l = r.main;
+  return {
+    case: r.case,
+    line: l.name,
+    ...figures(l),
+    ...(r.perFrame ? { c_mpps: mpps(l.c.median), ts_mpps: mpps(l.ts.median), py_mpps: mpps(l.py.median) } : {}),
+    c: spread(l.c),
+    ts: spread(l.ts),
+    py: spread(l.py),
+    variants: r.variants.map((v) => ({ line: v.name, ...figures(v) })),
+  };
+}
+
+function num(ns: number): string {
+  if (ns >= 100_000) return `${(ns / 1000).toFixed(0)}k`;
+  if (ns >= 1000) return `${(ns / 1000).toFixed(1)}k`;
+  return ns >= 100 ? ns.toFixed(0) : ns >= 10 ? ns.toFixed(1) : ns.toFixed(2);
+}
+
+const triple = (s: Stats): string => `${num(s.min)} / ${num(s.median)} / ${num(s.p99)}`;
+
+export function report(results: CaseResult[]): { table: string; rows: Array<ReturnType<typeof jsonRow>> } {
+  const head = ['case', 'line', 'C ns min/med/p99', 'TS ns min/med/p99', 'Python ns min/med/p99', 'TS/C', 'TS/Py'];
+  const body: string[][] = [];
+  results.forEach((r, i) => {
+    for (const [k, l] of [r.main, ...r.variants].entries()) {
+      const f = figures(l);
+      body.push([
+        k === 0 ? `${i + 1}. ${r.case}` : '',
+        l.name,
+        triple(l.c),
+        triple(l.ts),
+        triple(l.py),
+        f.ts_over_c.toFixed(2),
+        f.ts_over_py.toFixed(2),
+      ]);
+    }
+    if (r.perFrame) {
+      const m = r.main;
+      body.push([
+        '',
+        'Mpps (median)',
+        mpps(m.c.median).toFixed(2),
+        mpps(m.ts.median).toFixed(2),
+        mpps(m.py.median).toFixed(3),
+        `${((m.c.median / m.ts.median) * 100).toFixed(0)} % of C`,
+        '',
+      ]);
+    }
+  });
+  const widths = head.map((h, c) => Math.max(h.length, ...body.map((b) => b[c].length)));
+  const fmt = (cells: string[]) =>
+    cells.map((x, c) => (c < 2 ? x.padEnd(widths[c]) : x.padStart(widths[c]))).join('  ');
+  const table = [fmt(head), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(fmt)].join('\n');
+  return { table, rows: results.map(jsonRow) };
+}
+
+export interface Target {
+  target: string;
+  value: string;
+  met: boolean;
+}
+
+/** The issue's targets that the results can answer, in its words. */
+export function targets(results: CaseResult[]): Target[] {
+  const by = new Map(results.map((r) => [r.case, r]));
+  const line = (c: string, name?: string): Line | undefined => {
+    const r = by.get(c);
+    return r && (name === undefined ? r.main : r.variants.find((v) => v.name === name));
+  };
+  const out: Target[] = [];
+  const vsC = (target: string, l: Line | undefined, limit: number) => {
+    if (!l) return;
+    const x = l.ts.median / l.c.median;
+    out.push({ target, value: `${x.toFixed(2)}x C (${num(l.ts.median)} vs ${num(l.c.median)} ns)`, met: x <= limit });
+  };
+  vsC('wait() within 1.5x of C median wake-up latency', line('interrupt wake-up'), 1.5);
+  vsC('waitAsync() within 3x of C', line('interrupt wake-up', 'waitAsync()'), 3);
+  vsC('ioctl wrapper within 1.3x of C', line('ioctl wrapper'), 1.3);
+  for (const name of ['Region.read32', 'Region.write32']) {
+    const l = line('register accessor', name === 'Region.read32' ? undefined : name);
+    if (l) out.push({ target: `${name} under 10 ns`, value: `${num(l.ts.median)} ns`, met: l.ts.median < 10 });
+  }
+  const p = line('DMA pool');
+  if (p) {
+    const rate = 1000 / p.ts.median;
+    out.push({ target: 'pool: 50 M alloc+free pairs/s', value: `${rate.toFixed(0)} M/s`, met: rate >= 50 });
+  }
+  const d = line('driver loop');
+  if (d) {
+    const share = d.c.median / d.ts.median;
+    const value = `${(share * 100).toFixed(0)} % (${mpps(d.ts.median).toFixed(2)} vs ${mpps(d.c.median).toFixed(2)} Mpps)`;
+    out.push({ target: 'driver loop at least 50 % of C Mpps', value, met: share >= 0.5 });
+  }
+  const behind = results.flatMap((r) =>
+    [r.main, ...r.variants].filter((l) => l.ts.median >= l.py.median).map((l) => `${r.case}: ${l.name}`),
+  );
+  out.push({
+    target: 'TypeScript ahead of Python on every line',
+    value: behind.length ? `behind on ${behind.join('; ')}` : 'ahead on all',
+    met: behind.length === 0,
+  });
+  return out;
+}
