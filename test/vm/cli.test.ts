@@ -1,13 +1,14 @@
-// Runs in the test VM: the `vfio` command as a user runs it, a child process started from
-// source (node --import tsx src/cli.ts), against the devices of the manifest.
+// Runs in the test VM: the `vfio` command as a user runs it, a child process running the
+// checkout's build (node dist/src/cli.js; the test matrix builds it before the VM boots),
+// against the devices of the manifest.
 import { describe, expect, it } from 'vitest';
-import { runScript } from '../support/run-script.js';
+import { runCompiled } from '../support/run-script.js';
 import { testDevice } from './manifest.js';
 import { backend } from './backend.js';
 import type { ListedDevice } from '../../src/cli/list.js';
 
-/** `vfio ARGS...` from source; resolves with the exit code and both outputs. */
-const vfio = (...args: string[]) => runScript('src/cli.ts', args, 50_000);
+/** `vfio ARGS...` from the build; resolves with the exit code and both outputs. */
+const vfio = (...args: string[]) => runCompiled('dist/src/cli.js', args, 50_000);
 
 describe('vfio command in the VM', () => {
   const edu = testDevice('edu');

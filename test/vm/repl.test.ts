@@ -1,6 +1,7 @@
-// Runs in the test VM: `vfio repl ADDRESS` with a script piped in, as a user runs it, from source
-// (node --import tsx src/cli.ts) and from the package installed on the host without its
-// devDependencies (test/support/packed-install.ts; npm run test:vm installs it first).
+// Runs in the test VM: `vfio repl ADDRESS` with a script piped in, as a user runs it, from the
+// checkout's build (node dist/src/cli.js; the test matrix builds it: tsx compiling the sources
+// costs seconds per process in the guest) and from the package installed on the host without
+// its devDependencies (test/support/packed-install.ts; npm run test:vm installs it first).
 import { execFile } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { installedBin, installedForVm } from '../support/packed-install.js';
@@ -26,9 +27,9 @@ function run(file: string, args: string[], input: string, options: { cwd?: strin
 const edu = testDevice('edu');
 const short = edu.bdf.replace(/^0000:/, '');
 
-/** `vfio repl ADDRESS` from source, or from the installed package (its own directory, no NODE_OPTIONS). */
+/** `vfio repl ADDRESS` from the checkout's build, or from the installed package (its own directory, no NODE_OPTIONS). */
 const variants: Array<[string, (input: string) => Promise<Run>]> = [
-  ['from source', (input) => run(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'repl', short], input)],
+  ['from the checkout', (input) => run(process.execPath, ['dist/src/cli.js', 'repl', short], input)],
   [
     'installed (--omit=dev)',
     (input) => {
@@ -72,7 +73,7 @@ describe.each(variants)('vfio repl %s', (_name, repl) => {
   });
 });
 
-describe('vfio repl from source', () => {
+describe('vfio repl from the checkout', () => {
   it('an error prints and the REPL goes on; .exit closes the device and its IOMMU context, later lines do not run', async () => {
     const r = await variants[0][1](
       [
