@@ -169,6 +169,25 @@ function feedLines(source: NodeJS.ReadableStream, sink: PassThrough, server: REP
   return { threw: () => threw };
 }
 
+/**
+ * Whether the member chain that `line` ends with, the expression tab completion would evaluate,
+ * holds a call (or a parenthesised expression): `regs.ICR.read().` does, `foo(regs.ICR.` and
+ * `regs.DB[1].` do not.
+ */
+export function completesCallResult(line: string): boolean {
+  let depth = 0;
+  for (let i = line.length - 1; i >= 0; i--) {
+    const c = line[i];
+    if (c === ')' || c === ']') depth++;
+    else if (c === '(' || c === '[') {
+      if (depth === 0) return false; // an open bracket: the chain starts after it
+      if (c === '(') return true;
+      depth--;
+    } else if (depth === 0 && !/[\w$.?]/.test(c)) return false;
+  }
+  return false;
+}
+
 /** The line a terminal REPL starts with. */
 function banner(dev: vfio.Device | undefined): string {
   const bars = dev ? implementedBars(dev).map((n) => `bar${n}`) : [];
@@ -216,6 +235,15 @@ export function startRepl(options: ReplOptions = {}): REPLServer {
     dev?.close();
     throw e;
   }
+
+  // Tab completion evaluates the expression before the last dot for real (the preview's
+  // evaluation is side-effect-free; this one is not), on TAB and, for the completion preview, on
+  // the '.' keystroke itself. Node means to leave calls out, but its pattern lets
+  // `regs.ICR.read().` through (Node 20), and a call may read a register that clears when read:
+  // no call's result is completed.
+  const complete = server.completer as (line: string, done: (e: Error | null, r?: [string[], string]) => void) => void;
+  (server as unknown as { completer: typeof complete }).completer = (line, done) =>
+    completesCallResult(line) ? done(null, [[], line]) : complete.call(server, line, done);
 
   server.defineCommand('help', {
     help: 'Print what is in scope, the helpers and these commands',

@@ -1,5 +1,5 @@
 // Runs in the test VM: Node's REPL evaluates what is typed for its preview before Enter (with
-// V8's side-effect check). A register map's preview must never reach the device: here the
+// V8's side-effect check), and for tab completion. Neither may reach the device through a register map: here the
 // e1000e's ICR, which clears when read, keeps a cause raised through ICS while
 // `regs.ICR.read()` sits typed but not entered, and gives it up only when Enter reads it.
 // The REPL runs in this process with terminal streams (`vfio repl` needs a terminal for previews).
@@ -60,6 +60,11 @@ describe('vfio repl with a register map', () => {
     input.write('\x15'); // Ctrl-U: the line is dropped, nothing runs
     expect(await type('regs.ICR')).toContain('Register <e1000e.ICR at 0xc0> { 32-bit rw, reads clear it;');
     input.write('\x15');
+    expect(await type('regs.ICR.\t\t')).toMatch(/\bmodify\b[\s\S]*\bread\b/); // tab completion lists its members
+    input.write('\x15');
+    await type('regs.ICR.read().\t\t'); // completing a call's result evaluates nothing
+    input.write('\x15');
+    expect(scope.regs!.ICR.accesses).toBe(1);
     const preview = await type('regs.ICR.read()');
     expect(preview).not.toMatch(/ICR = /); // the preview stopped before the read
     expect(scope.regs!.ICR.accesses).toBe(1);
