@@ -2,10 +2,10 @@
 // typed input for the preview (side-effect-free) and for tab completion (for real, also on the
 // '.' keystroke for the completion preview). Neither may read a register: the count stays 0
 // until Enter. (test/vm/regmap-repl.test.ts shows the same on e1000e's clear-on-read ICR.)
-import { PassThrough, Writable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { completesCallResult, startRepl } from '../../src/cli/repl.js';
 import { defineRegisterMap, type RegisterAccess } from '../../src/index.js';
+import { fakeTerminal } from '../vm/fixtures/terminal.js';
 
 process.env.VFIO_TS_REPL_HISTORY = '';
 let reads = 0;
@@ -26,31 +26,12 @@ const map = defineRegisterMap({
 });
 (globalThis as unknown as { regs: unknown }).regs = map.bind(counting);
 
-const input = Object.assign(new PassThrough(), { isTTY: true, setRawMode: () => input });
-let shown = '';
-const output = Object.assign(
-  new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      shown += chunk.toString();
-      done();
-    },
-  }),
-  { isTTY: true, columns: 160, rows: 40 },
-);
+const { input, output, shown, type } = fakeTerminal();
 const exited = new Promise<number>((resolve) => startRepl({ input, output, exit: resolve }));
 afterAll(async () => {
   input.write('.exit\n');
   await exited;
 });
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-async function type(text: string): Promise<void> {
-  for (const key of text) {
-    input.write(key);
-    await sleep(10);
-  }
-  await sleep(300);
-}
 
 describe('register maps in the REPL', () => {
   it('completesCallResult: the chain before the cursor holds a call', () => {
@@ -70,17 +51,17 @@ describe('register maps in the REPL', () => {
   });
 
   it('typing, previewing and tab-completing read nothing; Enter reads once', async () => {
-    await type('regs.ICR.\t\t');
-    expect(shown).toMatch(/\bmodify\b[\s\S]*\bread\b/); // completion listed the register's members
+    await type('regs.ICR.\t\t', 300);
+    expect(shown()).toMatch(/\bmodify\b[\s\S]*\bread\b/); // completion listed the register's members
     input.write('\x15');
-    await type('regs.ICR.read().\t\t');
+    await type('regs.ICR.read().\t\t', 300);
     input.write('\x15');
-    await type('regs.ICR.read().RX');
+    await type('regs.ICR.read().RX', 300);
     input.write('\x15');
-    await type('regs.ICR.read()');
+    await type('regs.ICR.read()', 300);
     expect(reads).toBe(0);
-    await type('\n');
+    await type('\n', 300);
     expect(reads).toBe(1);
-    expect(shown).toMatch(/ICR = 0x00000001 \{ RX: 1 \}/);
+    expect(shown()).toMatch(/ICR = 0x00000001 \{ RX: 1 \}/);
   });
 });

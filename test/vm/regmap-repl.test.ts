@@ -3,26 +3,16 @@
 // e1000e's ICR, which clears when read, keeps a cause raised through ICS while
 // `regs.ICR.read()` sits typed but not entered, and gives it up only when Enter reads it.
 // The REPL runs in this process with terminal streams (`vfio repl` needs a terminal for previews).
-import { PassThrough, Writable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startRepl } from '../../src/cli/repl.js';
 import type { Device, Register } from '../../src/index.js';
+import { fakeTerminal } from './fixtures/terminal.js';
 import { testDevice } from './manifest.js';
 
 const nic = testDevice('e1000e');
 process.env.VFIO_TS_REPL_HISTORY = ''; // no history file
 
-const input = Object.assign(new PassThrough(), { isTTY: true, setRawMode: () => input });
-let shown = '';
-const output = Object.assign(
-  new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      shown += chunk.toString();
-      done();
-    },
-  }),
-  { isTTY: true, columns: 160, rows: 40 },
-);
+const { input, output, type } = fakeTerminal();
 let exited: Promise<number> | undefined;
 const scope = globalThis as unknown as { dev?: Device; regs?: { ICR: Register } };
 
@@ -33,21 +23,6 @@ afterAll(async () => {
   }
   scope.dev?.close(); // closed by .exit already; a REPL that never started leaves nothing else
 });
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-/** Terminal output without colours and cursor movements. */
-const plain = (s: string) => s.replace(/\x1b\[[0-9;]*[A-Za-z]/g, ''); // eslint-disable-line no-control-regex
-
-/** Types `text` a key at a time, as a person would, and gives the preview time to run. */
-async function type(text: string): Promise<string> {
-  const before = shown.length;
-  for (const key of text) {
-    input.write(key);
-    await sleep(15);
-  }
-  await sleep(800);
-  return plain(shown.slice(before));
-}
 
 describe('vfio repl with a register map', () => {
   it('previews never read a register: ICR, clear-on-read, keeps its cause until Enter', async () => {
