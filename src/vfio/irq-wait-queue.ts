@@ -51,8 +51,10 @@ export class PendingIrqs {
 
   /** Hands out everything: the fired vectors in ascending order with their counts; `[]` when none. */
   take(): IrqFired[] {
-    const out = [...this.#counts].sort((a, b) => a[0] - b[0]).map(([vector, count]) => ({ vector, count }));
+    const out: IrqFired[] = [];
+    for (const [vector, count] of this.#counts) out.push({ vector, count });
     this.#counts.clear();
+    if (out.length > 1) out.sort((a, b) => a.vector - b.vector);
     return out;
   }
 }
@@ -60,6 +62,8 @@ export class PendingIrqs {
 interface Waiter {
   resolve(fired: IrqFired[]): void;
   reject(err: unknown): void;
+  /** The timeout, if the wait has one. */
+  timer: ReturnType<typeof setTimeout> | undefined;
 }
 
 /** Pending asynchronous waits, served in the order they were made. */
@@ -76,27 +80,17 @@ export class IrqWaiterQueue {
    * timeout; `onTimeout` runs after the wait left the queue), rejected by {@link abort}.
    */
   add(timeoutMs: number, onTimeout: () => void): Promise<IrqFired[]> {
-    return new Promise<IrqFired[]>((resolve, reject) => {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const waiter: Waiter = {
-        resolve: (fired) => {
-          clearTimeout(timer);
-          resolve(fired);
-        },
-        reject: (err) => {
-          clearTimeout(timer);
-          reject(err);
-        },
-      };
-      if (timeoutMs >= 0) {
-        timer = setTimeout(() => {
-          this.#waiters = this.#waiters.filter((w) => w !== waiter);
-          resolve([]);
-          onTimeout();
-        }, timeoutMs);
-      }
-      this.#waiters.push(waiter);
-    });
+    let waiter!: Waiter;
+    const fired = new Promise<IrqFired[]>((resolve, reject) => (waiter = { resolve, reject, timer: undefined }));
+    if (timeoutMs >= 0) {
+      waiter.timer = setTimeout(() => {
+        this.#waiters = this.#waiters.filter((w) => w !== waiter);
+        waiter.resolve([]);
+        onTimeout();
+      }, timeoutMs);
+    }
+    this.#waiters.push(waiter);
+    return fired;
   }
 
   /** Resolves the oldest waits with batches from `take` until the waits or the batches (`[]`) run out. */
@@ -104,7 +98,9 @@ export class IrqWaiterQueue {
     while (this.#waiters.length > 0) {
       const batch = take();
       if (batch.length === 0) return;
-      this.#waiters.shift()!.resolve(batch);
+      const w = this.#waiters.shift()!;
+      if (w.timer !== undefined) clearTimeout(w.timer);
+      w.resolve(batch);
     }
   }
 
@@ -112,7 +108,10 @@ export class IrqWaiterQueue {
   abort(reason: IrqAbortReason, device: string): void {
     const waiters = this.#waiters;
     this.#waiters = [];
-    for (const w of waiters) w.reject(new IrqWaitAbortedError(reason, device));
+    for (const w of waiters) {
+      if (w.timer !== undefined) clearTimeout(w.timer);
+      w.reject(new IrqWaitAbortedError(reason, device));
+    }
   }
 }
 
