@@ -246,7 +246,10 @@ export class Register<R = RegisterSpec> extends RegisterDef<R> {
       );
     else if (m.access === 'wo')
       this.#refuse('modify', 'the register is write-only: pass { from: value }, or use write()');
-    else base = this.#readRaw();
+    else {
+      encode(m, 0n, fields, `${this.where} modify`); // a wrong field or value throws before the read
+      base = this.#readRaw();
+    }
     this.#writeRaw(encode(m, base!, fields, `${this.where} modify`));
   }
 

@@ -171,6 +171,8 @@ describe('register map accesses', () => {
     expect(() => regs.STATUS.write({ UP: 1 })).toThrow(/read-only/);
     // @ts-expect-error VERSION is a read-only field
     expect(() => regs.CTRL.write({ VERSION: 1 })).toThrow(/^demo\.CTRL write: demo\.CTRL\.VERSION is read-only$/);
+    // @ts-expect-error VERSION is a read-only field
+    expect(() => regs.CTRL.modify({ VERSION: 1 })).toThrow(/^demo\.CTRL modify: demo\.CTRL\.VERSION is read-only$/);
     expect(region.take()).toEqual([]);
   });
 
