@@ -16,14 +16,24 @@ export class DmaPoolEntry {
   readonly #index: number;
   readonly #iova: bigint;
   readonly #bytes: Uint8Array;
+  /** Puts the entry back on its pool's free stack (the pool's own code: no owner check needed). */
+  readonly #release: (entry: DmaPoolEntry, index: number) => void;
 
   /** @internal Entries are made by their pool. */
-  constructor(pool: DmaPool, buffer: DmaBuffer, index: number, iova: bigint, bytes: Uint8Array) {
+  constructor(
+    pool: DmaPool,
+    buffer: DmaBuffer,
+    index: number,
+    iova: bigint,
+    bytes: Uint8Array,
+    release: (entry: DmaPoolEntry, index: number) => void,
+  ) {
     this.#pool = pool;
     this.#buffer = buffer;
     this.#index = index;
     this.#iova = iova;
     this.#bytes = bytes;
+    this.#release = release;
   }
 
   // The check is one load on the hot path (pool.alloc(), entry.index, entry.free()); the message
@@ -61,10 +71,10 @@ export class DmaPoolEntry {
     return this.#bytes;
   }
 
-  /** Returns the entry to its pool. */
+  /** Returns the entry to its pool (the same as `pool.free(entry)`, less the checks that it is one of its entries). */
   free(): void {
     this.#check('free()');
-    this.#pool.free(this);
+    this.#release(this, this.#index);
   }
 
   /** @internal Its index when it belongs to `pool`, else -1 (no closed check: `pool` checks itself). */
@@ -88,6 +98,7 @@ export class DmaPool {
     this.entrySize = entrySize;
     const bytes = buffer.bytes;
     const iova = buffer.iova;
+    const release = (entry: DmaPoolEntry, index: number) => this.#release(entry, index);
     this.#entries = Array.from(
       { length: count },
       (_, i) =>
@@ -97,6 +108,7 @@ export class DmaPool {
           i,
           iova + BigInt(i * entrySize),
           bytes.subarray(i * entrySize, (i + 1) * entrySize),
+          release,
         ),
     );
     // Lowest index on top, so a fresh pool hands out entries in address order.
@@ -139,6 +151,11 @@ export class DmaPool {
       throw new TypeError(`free() of ${this.#name} takes one of its entries, not ${describeArg(entry)}`);
     const index = entry.indexIn(this);
     if (index < 0) throw new Error(`DMA pool entry freed to ${this.#name}, a pool it does not belong to`);
+    this.#release(entry, index);
+  }
+
+  /** Puts entry `index` (one of this pool's) back on the free stack; a double free throws. */
+  #release(entry: DmaPoolEntry, index: number): void {
     if (!entry.inUse) throw new Error(`DMA pool entry ${index} freed twice`);
     entry.inUse = false;
     this.#stack[this.#top++] = index;
