@@ -14,6 +14,7 @@ import {
 import { Region } from '../../src/vfio/region.js';
 import {
   cProgram,
+  interleave,
   pyScript,
   runJson,
   scaled,
@@ -47,24 +48,26 @@ function writes(r: Region, n: number): number {
 
 type Out = { read32: number[]; write32: number[] };
 
-export function accessor(s: Size): CaseResult {
+export async function accessor(s: Size): Promise<CaseResult> {
   const file = sharedFile('accessor', 4096);
-  const ops = scaled(s, 20_000_000);
-  const c = runJson<Out>(cProgram('accessor'), [file, ops, s.reps]);
-  const py = runJson<Out>(pyScript('accessor', file, scaled(s, 1_000_000), s.reps));
+  const ops = scaled(s, 10_000_000);
+  const pyOps = scaled(s, 500_000);
   const fd = openSync(file, 'r+');
-  let ts: Out;
   try {
     using region = new Region(fd, PAGE_REGION, 'shared page (tmpfs file)');
     if (!region.isMapped(0, 4096)) throw new Error('the shared page was not mapped');
-    ts = { read32: timeLoop(region, ops, s.reps, reads), write32: timeLoop(region, ops, s.reps, writes) };
+    const { c, ts, py } = await interleave<{ c: Out; ts: Out; py: Out }>(s.rounds, {
+      c: () => runJson<Out>(cProgram('accessor'), [file, ops, s.reps]),
+      ts: () => ({ read32: timeLoop(region, ops, s.reps, reads), write32: timeLoop(region, ops, s.reps, writes) }),
+      py: () => runJson<Out>(pyScript('accessor', file, pyOps, s.reps)),
+    });
+    const line = (name: string, k: keyof Out) => ({ name, c: stats(c[k]), ts: stats(ts[k]), py: stats(py[k]) });
+    return {
+      case: 'register accessor',
+      main: line('Region.read32', 'read32'),
+      variants: [line('Region.write32', 'write32')],
+    };
   } finally {
     closeSync(fd);
   }
-  const line = (name: string, k: keyof Out) => ({ name, c: stats(c[k]), ts: stats(ts[k]), py: stats(py[k]) });
-  return {
-    case: 'register accessor',
-    main: line('Region.read32', 'read32'),
-    variants: [line('Region.write32', 'write32')],
-  };
 }

@@ -13,19 +13,44 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 /** How long a run is: `--quick` shrinks every count (a check that all runs, not a measurement). */
 export interface Size {
   quick: boolean;
-  /** Timed repetitions of a throughput loop (the statistics are over these). */
+  /** Rounds of C, TypeScript, Python in turn (see {@link interleave}). */
+  rounds: number;
+  /** Timed repetitions of a throughput loop per round (the statistics are over all of them). */
   reps: number;
   /** Scales loop lengths: 1 for a full run. */
   scale: number;
 }
 
 export function size(quick: boolean): Size {
-  return quick ? { quick, reps: 3, scale: 0.02 } : { quick, reps: 11, scale: 1 };
+  return quick ? { quick, rounds: 1, reps: 3, scale: 0.02 } : { quick, rounds: 3, reps: 4, scale: 1 };
 }
 
 /** `n` scaled for the run, at least `min`. */
 export function scaled(s: Size, n: number, min = 1000): number {
   return Math.max(min, Math.round(n * s.scale));
+}
+
+/** Samples by series name (`read32`, `write32`), as one side's run returns them. */
+export type Series = Record<string, number[]>;
+
+/**
+ * Runs the sides `rounds` times in turn (C, TypeScript, Python, C, ...), so that a change in
+ * the machine's load (other processes, another VM) falls on all of them alike rather than on
+ * one; returns each side's samples of every round, joined per series.
+ */
+export async function interleave<T extends Record<string, Series>>(
+  rounds: number,
+  sides: { [K in keyof T]: () => T[K] | Promise<T[K]> },
+): Promise<T> {
+  const out: Partial<Record<keyof T, Series>> = {};
+  for (let r = 0; r < rounds; r++) {
+    for (const k of Object.keys(sides) as Array<keyof T>) {
+      const got = await sides[k]();
+      const into = (out[k] ??= {});
+      for (const [name, xs] of Object.entries(got)) (into[name] ??= []).push(...xs);
+    }
+  }
+  return out as T;
 }
 
 /** min / median / p99 of samples (ns). */

@@ -8,6 +8,7 @@ import { closeSync, openSync } from 'node:fs';
 import { sysIoctl } from '../../src/sys/index.js';
 import {
   cProgram,
+  interleave,
   pyScript,
   runJson,
   scaled,
@@ -26,26 +27,31 @@ function calls(t: { fd: number; buf: Buffer }, n: number): number {
   return acc;
 }
 
-type Out = { ioctl: number[]; bytes: number };
+type Out = { ioctl: number[]; bytes: number[] };
+type Raw = { ioctl: number[]; bytes: number };
 
-export function ioctl(s: Size): CaseResult {
+export async function ioctl(s: Size): Promise<CaseResult> {
   const file = sharedFile('ioctl', BYTES);
-  const ops = scaled(s, 300_000);
-  const c = runJson<Out>(cProgram('ioctl'), [file, ops, s.reps]);
-  const py = runJson<Out>(pyScript('ioctl', file, ops, s.reps));
+  const ops = scaled(s, 200_000);
   const fd = openSync(file, 'r');
   try {
     const buf = Buffer.alloc(4);
-    const ts = timeLoop({ fd, buf }, ops, s.reps, calls);
-    for (const [who, n] of [
+    const series = (r: Raw): Out => ({ ioctl: r.ioctl, bytes: [r.bytes] });
+    const { c, ts, py } = await interleave<{ c: Out; ts: Out; py: Out }>(s.rounds, {
+      c: () => series(runJson<Raw>(cProgram('ioctl'), [file, ops, s.reps])),
+      ts: () => ({ ioctl: timeLoop({ fd, buf }, ops, s.reps, calls), bytes: [buf.readInt32LE(0)] }),
+      py: () => series(runJson<Raw>(pyScript('ioctl', file, ops, s.reps))),
+    });
+    for (const [who, got] of [
       ['C', c.bytes],
       ['Python', py.bytes],
-      ['TypeScript', buf.readInt32LE(0)],
+      ['TypeScript', ts.bytes],
     ] as const)
-      if (n !== BYTES) throw new Error(`FIONREAD from ${who} says ${n} bytes, not ${BYTES}`);
+      if (got.some((n) => n !== BYTES))
+        throw new Error(`FIONREAD from ${who} said ${got.join(', ')} bytes, not ${BYTES}`);
     return {
       case: 'ioctl wrapper',
-      main: { name: "sysIoctl(fd, 'FIONREAD', buf)", c: stats(c.ioctl), ts: stats(ts), py: stats(py.ioctl) },
+      main: { name: "sysIoctl(fd, 'FIONREAD', buf)", c: stats(c.ioctl), ts: stats(ts.ioctl), py: stats(py.ioctl) },
       variants: [],
     };
   } finally {

@@ -13,6 +13,7 @@ import { MAP_SHARED, PROT_READ, PROT_WRITE } from '../../structs/index.js';
 import { openSync, closeSync } from 'node:fs';
 import {
   cProgram,
+  interleave,
   pyScript,
   sharedFile,
   startHelper,
@@ -27,14 +28,11 @@ const GAP_US = 100;
 
 type Samples = { wait: number[] };
 type Mode = 'wait' | 'async' | 'iter';
+/** What a waiter does once the device runs: `total` interrupts' latencies. */
+type Waiter = (irq: EventFd, ready: EventFd, total: number) => Promise<number[]>;
 
 /** One waiter's run against a fresh device process: latencies in ns, warm-up dropped. */
-async function run(
-  file: string,
-  count: number,
-  warmup: number,
-  waiter: (irq: EventFd, ready: EventFd, total: number) => Promise<number[]>,
-): Promise<number[]> {
+async function run(file: string, count: number, warmup: number, waiter: Waiter): Promise<number[]> {
   using irq = new EventFd();
   using ready = new EventFd();
   const device = startHelper<{ raised: number }>(
@@ -106,17 +104,34 @@ function tsWaiter(file: string, mode: Mode) {
 
 export async function irq(s: Size): Promise<CaseResult> {
   const file = sharedFile('irq', 4096);
-  const count = s.quick ? 100 : 2000;
-  const warmup = s.quick ? 20 : 200;
-  const c = stats(await run(file, count, warmup, helperWaiter([cProgram('irq-wait'), [file, String(count + warmup)]])));
-  const py = (mode: Mode) => run(file, count, warmup, helperWaiter(pyScript('irq', file, count + warmup, mode)));
-  const line = async (name: string, mode: Mode): Promise<Line> => ({
-    name,
-    c,
-    ts: stats(await run(file, count, warmup, tsWaiter(file, mode))),
-    py: stats(await py(mode)),
+  const count = Math.ceil((s.quick ? 100 : 2000) / s.rounds);
+  const warmup = s.quick ? 20 : 100;
+  const sample = (waiter: Waiter) => run(file, count, warmup, waiter);
+  const cWaiter = helperWaiter([cProgram('irq-wait'), [file, String(count + warmup)]]);
+  const pyWaiter = (mode: Mode) => helperWaiter(pyScript('irq', file, count + warmup, mode));
+  type Modes = Record<Mode, number[]>;
+  const { c, ts, py } = await interleave<{ c: { wait: number[] }; ts: Modes; py: Modes }>(s.rounds, {
+    c: async () => ({ wait: await sample(cWaiter) }),
+    ts: async () => ({
+      wait: await sample(tsWaiter(file, 'wait')),
+      async: await sample(tsWaiter(file, 'async')),
+      iter: await sample(tsWaiter(file, 'iter')),
+    }),
+    py: async () => ({
+      wait: await sample(pyWaiter('wait')),
+      async: await sample(pyWaiter('async')),
+      iter: await sample(pyWaiter('iter')),
+    }),
   });
-  const main = await line('wait()', 'wait');
-  const variants = [await line('waitAsync()', 'async'), await line('for await', 'iter')];
-  return { case: 'interrupt wake-up', main, variants };
+  const line = (name: string, mode: Mode): Line => ({
+    name,
+    c: stats(c.wait),
+    ts: stats(ts[mode]),
+    py: stats(py[mode]),
+  });
+  return {
+    case: 'interrupt wake-up',
+    main: line('wait()', 'wait'),
+    variants: [line('waitAsync()', 'async'), line('for await', 'iter')],
+  };
 }

@@ -7,7 +7,17 @@
  */
 import { Dma, type DmaBuffer, type DmaPool } from '../../src/dma/index.js';
 import type { Iommu } from '../../src/iommu/index.js';
-import { cProgram, pyScript, runJson, scaled, stats, timeLoop, type CaseResult, type Size } from './harness.js';
+import {
+  cProgram,
+  interleave,
+  pyScript,
+  runJson,
+  scaled,
+  stats,
+  timeLoop,
+  type CaseResult,
+  type Size,
+} from './harness.js';
 
 /** An IOMMU that maps nothing: enough for `Dma` to hand out IOVAs and carve pools. */
 export const STAND_IN_IOMMU: Iommu = {
@@ -49,23 +59,22 @@ function views(buffer: DmaBuffer, n: number): number {
 
 type Out = { alloc_free: number[]; alloc_touch_free: number[]; view: number[] };
 
-export function pool(s: Size): CaseResult {
-  const ops = scaled(s, 20_000_000);
-  const viewOps = scaled(s, 50_000);
-  const c = runJson<Out>(cProgram('pool'), [ops, s.reps]);
-  const py = runJson<Out>(pyScript('pool', scaled(s, 1_000_000), s.reps));
-  // Each its own pool, so that one loop's history does not shape the next one's code.
+export async function pool(s: Size): Promise<CaseResult> {
+  const ops = scaled(s, 10_000_000);
+  const viewOps = scaled(s, 30_000);
+  // Each loop its own pool, so that one loop's history does not shape the next one's code.
   using dma = new Dma(STAND_IN_IOMMU);
-  const ts: Out = {
-    alloc_free: timeLoop(dma.pool(1024, 2048), ops, s.reps, allocFree),
-    alloc_touch_free: timeLoop(
-      { pool: dma.pool(1024, 2048), desc: new BigUint64Array(8) },
-      ops,
-      s.reps,
-      allocTouchFree,
-    ),
-    view: timeLoop(dma.pool(1024, 2048).buffer, viewOps, s.reps, views),
-  };
+  const pools = { plain: dma.pool(1024, 2048), touched: dma.pool(1024, 2048), viewed: dma.pool(1024, 2048) };
+  const desc = new BigUint64Array(8);
+  const { c, ts, py } = await interleave<{ c: Out; ts: Out; py: Out }>(s.rounds, {
+    c: () => runJson<Out>(cProgram('pool'), [ops, s.reps]),
+    ts: () => ({
+      alloc_free: timeLoop(pools.plain, ops, s.reps, allocFree),
+      alloc_touch_free: timeLoop({ pool: pools.touched, desc }, ops, s.reps, allocTouchFree),
+      view: timeLoop(pools.viewed.buffer, viewOps, s.reps, views),
+    }),
+    py: () => runJson<Out>(pyScript('pool', scaled(s, 200_000), s.reps)),
+  });
   const line = (name: string, k: keyof Out) => ({ name, c: stats(c[k]), ts: stats(ts[k]), py: stats(py[k]) });
   return {
     case: 'DMA pool',

@@ -7,6 +7,7 @@
  */
 #include "common.h"
 #include "ring.h"
+#include <sched.h>
 
 static uint8_t *buffer(uint8_t *m, uint64_t iova) {
   if (iova < IOVA_BASE + POOL || iova + FRAME > IOVA_BASE + FILE_SIZE) {
@@ -26,6 +27,7 @@ int main(int argc, char **argv) {
   frame[TOUCHED] = 0;
   uint32_t rh = 0, th = 0;
   uint64_t nrx = 0, ntx = 0, bad = 0;
+  unsigned idle_rounds = 0;
   while (!*stop) {
     int idle = 1;
     uint32_t t = *rdt;
@@ -46,7 +48,9 @@ int main(int argc, char **argv) {
       ntx++;
       idle = 0;
     }
-    if (idle) cpu_relax();
+    if (!idle) idle_rounds = 0;
+    else if (++idle_rounds < SPINS) cpu_relax();
+    else { idle_rounds = 0; sched_yield(); }
   }
   printf("{\"rx\":%llu,\"tx\":%llu,\"bad\":%llu}\n", (unsigned long long)nrx, (unsigned long long)ntx,
          (unsigned long long)bad);

@@ -28,6 +28,12 @@
 #define IOVA_BASE 0x80000000ull
 #define DD 1u
 #define FRAME 64
+/*
+ * Polls that find nothing before a side gives its CPU away (sched_yield): on a machine with fewer
+ * free CPUs than the two spinning sides, the one waiting lets the other run instead of spinning
+ * out its time slice. With a CPU each, the yield returns at once.
+ */
+#define SPINS 64
 /* The byte the driver increments in every frame it forwards (ixy touches each packet). */
 #define TOUCHED 48
 

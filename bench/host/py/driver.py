@@ -3,6 +3,7 @@ the pool of pool.py over the file's packet buffers and memoryviews cast to the d
 words, as a Python driver (ixy's own Python port works the same way) is written.
     driver.py FILE MS REPS  ->  {"ns": [ns per forwarded frame, per rep], "frames": N}
 """
+import os
 import sys
 import time
 
@@ -17,6 +18,7 @@ FILE_SIZE = POOL + POOL_COUNT * ENTRY
 IOVA_BASE = 0x80000000
 DD = 1
 TOUCHED = 48
+SPINS = 64
 
 
 class Driver:
@@ -88,12 +90,19 @@ class Driver:
 
     def forward(self, ms):
         """Forwards for `ms` milliseconds: the frames sent and the nanoseconds taken."""
-        frames, rnd = 0, 0
+        frames, rnd, empty = 0, 0, 0
         t0 = t = time.monotonic_ns()
         end = t0 + ms * 1_000_000
         while True:
             bufs, lens = [], []
             n = self.rx_batch(bufs, lens, BATCH)
+            if n:
+                empty = 0
+            else:
+                empty += 1
+                if empty == SPINS:
+                    empty = 0
+                    os.sched_yield()
             for b in bufs:
                 b.bytes[TOUCHED] = (b.bytes[TOUCHED] + 1) & 0xFF
             sent = self.tx_batch(bufs, lens)

@@ -1,0 +1,98 @@
+// The host benchmarks run as the README says (npm run bench:host -- --quick --json) and end with
+// one JSON line: five cases, each with positive C, TypeScript and Python figures and ratios that
+// are the figures' own. Nothing here asserts a timing: --quick is a check that everything runs.
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { resolve } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+interface Figures {
+  c_ns: number;
+  ts_ns: number;
+  py_ns: number;
+  ts_over_c: number;
+  ts_over_py: number;
+}
+interface Row extends Figures {
+  case: string;
+  line: string;
+  c_mpps?: number;
+  ts_mpps?: number;
+  py_mpps?: number;
+  variants: Array<Figures & { line: string }>;
+}
+interface Output {
+  rows: Row[];
+  targets: Array<{ target: string; value: string; met: boolean }>;
+  env: { node: string; python: string; quick: boolean };
+}
+
+/** Whether `ratio` is `a / b` as printed (rounded to three decimals). */
+function isRatio(ratio: number, a: number, b: number): boolean {
+  return Math.abs(ratio - a / b) <= 0.0015 + 1e-6 * (a / b) + (0.0005 / b) * (1 + a / b);
+}
+
+describe('npm run bench:host -- --quick --json', () => {
+  let r: SpawnSyncReturns<string>;
+  let out: Output | undefined;
+  beforeAll(() => {
+    r = spawnSync('npm', ['run', '--silent', 'bench:host', '--', '--quick', '--json'], {
+      cwd: resolve(import.meta.dirname, '../..'),
+      encoding: 'utf8',
+      timeout: 110_000,
+    });
+    try {
+      out = JSON.parse(r.stdout.trim().split('\n').pop() ?? '') as Output;
+    } catch {
+      out = undefined;
+    }
+  });
+
+  it('exits 0 and prints the table, the targets and, last, one JSON object', () => {
+    expect(r.stderr).not.toMatch(/Error/);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^1\. register accessor +Region\.read32 /m);
+    expect(r.stdout).toMatch(/^(met {3}|MISSED) {2}wait\(\) within 1\.5x of C/m);
+    expect(out).toBeDefined();
+    expect(out!.env.quick).toBe(true);
+  });
+
+  it('has the five cases, in order, with C, TypeScript and Python figures on every line', () => {
+    expect(out!.rows.map((row) => row.case)).toEqual([
+      'register accessor',
+      'interrupt wake-up',
+      'ioctl wrapper',
+      'DMA pool',
+      'driver loop',
+    ]);
+    for (const row of out!.rows) {
+      for (const f of [row, ...row.variants]) {
+        for (const k of ['c_ns', 'ts_ns', 'py_ns', 'ts_over_c', 'ts_over_py'] as const) {
+          expect(f[k], `${row.case}: ${f.line}: ${k}`).toBeTypeOf('number');
+          expect(f[k], `${row.case}: ${f.line}: ${k}`).toBeGreaterThan(0);
+        }
+        expect(isRatio(f.ts_over_c, f.ts_ns, f.c_ns), `${row.case}: ${f.line}: ts_over_c`).toBe(true);
+        expect(isRatio(f.ts_over_py, f.ts_ns, f.py_ns), `${row.case}: ${f.line}: ts_over_py`).toBe(true);
+      }
+    }
+  });
+
+  it('names the lines the targets speak of, and gives the driver loop in Mpps too', () => {
+    const rows = new Map(out!.rows.map((row) => [row.case, row]));
+    expect(rows.get('register accessor')!.line).toBe('Region.read32');
+    expect(rows.get('register accessor')!.variants.map((v) => v.line)).toEqual(['Region.write32']);
+    expect(rows.get('interrupt wake-up')!.line).toBe('wait()');
+    expect(rows.get('interrupt wake-up')!.variants.map((v) => v.line)).toEqual(['waitAsync()', 'for await']);
+    const d = rows.get('driver loop')!;
+    const pairs: Array<[number | undefined, number]> = [
+      [d.c_mpps, d.c_ns],
+      [d.ts_mpps, d.ts_ns],
+      [d.py_mpps, d.py_ns],
+    ];
+    for (const [mpps, ns] of pairs) {
+      expect(mpps).toBeTypeOf('number');
+      expect(Math.abs(mpps! - 1000 / ns)).toBeLessThan(0.001 + 1e-3 * mpps!);
+    }
+    expect(out!.targets.map((t) => t.target)).toContain('driver loop at least 50 % of C Mpps');
+    for (const t of out!.targets) expect(t.met).toBeTypeOf('boolean');
+  });
+});
