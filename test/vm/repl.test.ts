@@ -27,7 +27,7 @@ function run(file: string, args: string[], input: string, options: { cwd?: strin
 const edu = testDevice('edu');
 const short = edu.bdf.replace(/^0000:/, '');
 
-/** `vfio repl ADDRESS` from the checkout's build, or from the installed package (its own directory, no NODE_OPTIONS). */
+/** `vfio repl ADDRESS` from the checkout's build, or from the installed package (own directory, no NODE_OPTIONS). */
 const variants: Array<[string, (input: string) => Promise<Run>]> = [
   ['from the checkout', (input) => run(process.execPath, ['dist/src/cli.js', 'repl', short], input)],
   [
