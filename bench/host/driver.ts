@@ -57,7 +57,7 @@ function sharedBuffer(fd: number, offset: number, length: number): DmaBuffer {
   return new DmaBuffer(m, IOVA_BASE + BigInt(offset), true, () => m.close());
 }
 
-class Driver {
+export class Driver {
   readonly #regs: Region;
   readonly #rings: DmaBuffer;
   readonly #pool: DmaPool;

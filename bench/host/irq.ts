@@ -6,6 +6,8 @@
  * that eventfd (`EventfdInterrupts`: the `IrqWaiting` a device's vectors use), through
  * `wait()`, `waitAsync()` and `for await`; C waits in epoll_wait and reads the eventfd;
  * Python in select.epoll (blocking) and in asyncio's add_reader (the asynchronous lines).
+ * The last two lines take the scheduler out: one process signals its own eventfd and waits for
+ * it (c/irq-self.c, py/irq_self.py), so they show what the waiting code itself costs.
  */
 import { EventfdInterrupts } from '../../src/vfio/irq-waiting.js';
 import { EventFd, Mapping } from '../../src/sys/index.js';
@@ -15,6 +17,8 @@ import {
   cProgram,
   interleave,
   pyScript,
+  runJson,
+  scaled,
   sharedFile,
   startHelper,
   stats,
@@ -102,36 +106,80 @@ function tsWaiter(file: string, mode: Mode) {
   };
 }
 
+/** The TypeScript CPU path: `ops` rounds of signalling an own eventfd and waiting for it, per rep. */
+async function selfSignalled(ops: number, reps: number): Promise<{ selfWait: number[]; selfAsync: number[] }> {
+  using fd = new EventFd();
+  using irqs = new EventfdInterrupts('bench eventfd', [fd]);
+  const sync = (n: number) => {
+    for (let i = 0; i < n; i++) {
+      fd.signal();
+      if (irqs.wait(1000)[0]?.count !== 1) throw new Error('self-signalled wait(): not one interrupt');
+    }
+  };
+  const async = async (n: number) => {
+    for (let i = 0; i < n; i++) {
+      const w = irqs.waitAsync();
+      fd.signal();
+      if ((await w)[0]?.count !== 1) throw new Error('self-signalled waitAsync(): not one interrupt');
+    }
+  };
+  const timed = async (body: (n: number) => void | Promise<void>) => {
+    await body(Math.max(1, Math.floor(ops / 10)));
+    const out: number[] = [];
+    for (let r = 0; r < reps; r++) {
+      const t0 = process.hrtime.bigint();
+      await body(ops);
+      out.push(Number(process.hrtime.bigint() - t0) / ops);
+    }
+    return out;
+  };
+  return { selfWait: await timed(sync), selfAsync: await timed(async) };
+}
+
 export async function irq(s: Size): Promise<CaseResult> {
   const file = sharedFile('irq', 4096);
   const count = Math.ceil((s.quick ? 100 : 2000) / s.rounds);
   const warmup = s.quick ? 20 : 100;
+  const selfOps = scaled(s, 20_000, 200);
   const sample = (waiter: Waiter) => run(file, count, warmup, waiter);
   const cWaiter = helperWaiter([cProgram('irq-wait'), [file, String(count + warmup)]]);
   const pyWaiter = (mode: Mode) => helperWaiter(pyScript('irq', file, count + warmup, mode));
-  type Modes = Record<Mode, number[]>;
-  const { c, ts, py } = await interleave<{ c: { wait: number[] }; ts: Modes; py: Modes }>(s.rounds, {
-    c: async () => ({ wait: await sample(cWaiter) }),
+  type Modes = Record<Mode | 'selfWait' | 'selfAsync', number[]>;
+  type Raw = { self: number[] };
+  type PySelf = { wait: number[]; async: number[] };
+  const { c, ts, py } = await interleave<{ c: { wait: number[]; self: number[] }; ts: Modes; py: Modes }>(s.rounds, {
+    c: async () => ({ wait: await sample(cWaiter), self: runJson<Raw>(cProgram('irq-self'), [selfOps, s.reps]).self }),
     ts: async () => ({
       wait: await sample(tsWaiter(file, 'wait')),
       async: await sample(tsWaiter(file, 'async')),
       iter: await sample(tsWaiter(file, 'iter')),
+      ...(await selfSignalled(selfOps, s.reps)),
     }),
-    py: async () => ({
-      wait: await sample(pyWaiter('wait')),
-      async: await sample(pyWaiter('async')),
-      iter: await sample(pyWaiter('iter')),
-    }),
+    py: async () => {
+      const self = runJson<PySelf>(pyScript('irq_self', selfOps, s.reps));
+      return {
+        wait: await sample(pyWaiter('wait')),
+        async: await sample(pyWaiter('async')),
+        iter: await sample(pyWaiter('iter')),
+        selfWait: self.wait,
+        selfAsync: self.async,
+      };
+    },
   });
-  const line = (name: string, mode: Mode): Line => ({
+  const line = (name: string, mode: keyof Modes): Line => ({
     name,
-    c: stats(c.wait),
+    c: stats(mode.startsWith('self') ? c.self : c.wait),
     ts: stats(ts[mode]),
     py: stats(py[mode]),
   });
   return {
     case: 'interrupt wake-up',
     main: line('wait()', 'wait'),
-    variants: [line('waitAsync()', 'async'), line('for await', 'iter')],
+    variants: [
+      line('waitAsync()', 'async'),
+      line('for await', 'iter'),
+      line('wait(), own signal (CPU path)', 'selfWait'),
+      line('waitAsync(), own signal (CPU path)', 'selfAsync'),
+    ],
   };
 }

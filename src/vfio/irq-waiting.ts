@@ -24,6 +24,9 @@ export interface IrqWatch {
   remove(tag: IrqTag): void;
 }
 
+/** How long the watch outlives the last wait (Node may exit this much later than it could). */
+const RELAX_MS = 10;
+
 /** A watched eventfd and what it signals. */
 interface Watched {
   tag: IrqTag;
@@ -37,20 +40,21 @@ interface Watched {
  *
  * The wake-up path (measured by bench/host, the interrupt row) makes no system call it can
  * avoid: with one eventfd watched, the event loop's readiness of the epoll says which eventfd
- * it is, so it is read without asking the epoll again; and the watch is relaxed one turn of
- * the event loop after the waits ran out, not at once, so that a consumer that waits again
- * (a loop over `waitAsync()`, `for await`) keeps it instead of stopping and restarting it (two
- * `epoll_ctl` calls in libuv per interrupt).
+ * it is, so it is read without asking the epoll again; and the watch is relaxed RELAX_MS after
+ * the waits ran out, not at once, so that a consumer that waits again (a loop over
+ * `waitAsync()`, `for await`) keeps it instead of stopping and restarting it (two `epoll_ctl`
+ * calls in libuv per interrupt, one of them before the consumer's code runs).
  */
 export class IrqWaiting extends Resource implements IrqWatch {
   readonly #device: string;
   readonly #hooks: IrqWaitingHooks;
   /** Opened with the first eventfd or wait, so that `dev.interrupts` itself makes no system call. */
   #epolls: { sync: Epoll; async: Epoll; watcher: FdWatcher } | undefined;
-  /** The watched eventfds by their epoll data (the encoded tag). */
+  /** The watched eventfds by their epoll data (the encoded tag); `#only` while there is one. */
   readonly #watched = new Map<bigint, Watched>();
-  /** A relax of the watch is due at the next turn of the event loop. */
-  #relaxDue = false;
+  #only: Watched | undefined;
+  /** Set while a relax of the watch is due. */
+  #relaxTimer: ReturnType<typeof setTimeout> | undefined;
   readonly #pending = new PendingIrqs();
   readonly #waiters = new IrqWaiterQueue();
 
@@ -96,6 +100,11 @@ export class IrqWaiting extends Resource implements IrqWatch {
       throw e;
     }
     this.#watched.set(data, { tag, fd });
+    this.#onlyOne();
+  }
+
+  #onlyOne(): void {
+    this.#only = this.#watched.size === 1 ? this.#watched.values().next().value : undefined;
   }
 
   /** Stops watching the eventfd of `tag` (the caller closes it); a vector's pending count goes too. */
@@ -104,6 +113,7 @@ export class IrqWaiting extends Resource implements IrqWatch {
     const fd = this.#watched.get(data)?.fd;
     if (!fd) return;
     this.#watched.delete(data);
+    this.#onlyOne();
     if (tag.kind === 'vector') this.#pending.drop(tag.vector);
     const { sync, async } = this.#open();
     closeAll([() => sync.remove(fd.fd), () => async.remove(fd.fd)]);
@@ -186,26 +196,32 @@ export class IrqWaiting extends Resource implements IrqWatch {
    */
   #onAsyncReady(): void {
     if (this.closed) return;
-    const only = this.#watched.size === 1 ? this.#watched.values().next().value : undefined;
+    const only = this.#only;
     const requests = only ? this.#readOne(only) : this.#read(this.#open().async.wait(0));
     this.#waiters.serve(() => this.#take());
     if (requests > 0) this.#hooks.requested(requests);
     this.#relaxSoon();
   }
 
-  /** Relaxes the watch at the next turn of the event loop, unless someone waits by then. */
+  /**
+   * Relaxes the watch RELAX_MS after the waits ran out, unless someone waits again by then: a
+   * consumer that waits in a loop arms one timer per RELAX_MS, not a callback per interrupt
+   * (a setImmediate here cost 2.5 us between the eventfd's read and the consumer's code).
+   */
   #relaxSoon(): void {
-    if (this.#relaxDue || this.#waiters.length > 0 || this.#hooks.listening()) return;
-    this.#relaxDue = true;
-    setImmediate(() => {
-      this.#relaxDue = false;
+    if (this.#relaxTimer !== undefined || this.#waiters.length > 0 || this.#hooks.listening()) return;
+    this.#relaxTimer = setTimeout(() => {
+      this.#relaxTimer = undefined;
       this.relaxWatch();
-    });
+    }, RELAX_MS).unref();
   }
 
   /** Closes the watcher and both epolls (the eventfds are their owners'); pending waits end with 'closed'. */
   protected release(): void {
+    clearTimeout(this.#relaxTimer);
+    this.#relaxTimer = undefined;
     this.#watched.clear();
+    this.#only = undefined;
     const epolls = this.#epolls;
     this.#epolls = undefined;
     closeAll([
@@ -220,12 +236,10 @@ export class IrqWaiting extends Resource implements IrqWatch {
 const NO_DEVICE: IrqWaitingHooks = { delivered: () => {}, requested: () => {}, listening: () => false };
 
 /**
- * @internal Interrupt waits on eventfds that no device owns, for the host benchmarks and the
- * host test of the waits (bench/host/, test/host/irq-seam.test.ts); the package does not export
- * it. Vector `i` is `eventfds[i]`, watched under the tag a device's vector `i` has, and each wait
- * goes through the same `IrqWaiting` as `Interrupts`' does; what a device adds is absent (no
- * `VFIO_DEVICE_SET_IRQS`, no INTx unmask, no request interrupt). The eventfds stay the caller's:
- * signal them from anywhere (another process, a thread) and close them after this.
+ * @internal Interrupt waits on eventfds no device owns, for bench/host and
+ * test/host/irq-seam.test.ts (not exported): vector `i` is `eventfds[i]`, under a device's tag for
+ * vector `i`, waited for through the same `IrqWaiting` as `Interrupts`' (without what a device
+ * adds: `VFIO_DEVICE_SET_IRQS`, INTx unmask, the request). The eventfds stay the caller's.
  */
 export class EventfdInterrupts extends Resource {
   readonly #waiting: IrqWaiting;
@@ -246,13 +260,11 @@ export class EventfdInterrupts extends Resource {
     return this.#waiting.name;
   }
 
-  /** As `Interrupts.wait`. */
   wait(timeoutMs = -1): IrqFired[] {
     this.check();
     return this.#waiting.wait(timeoutMs);
   }
 
-  /** As `Interrupts.waitAsync`. */
   waitAsync(timeoutMs = -1): Promise<IrqFired[]> {
     try {
       this.check();
@@ -262,7 +274,6 @@ export class EventfdInterrupts extends Resource {
     }
   }
 
-  /** As `Interrupts.events`. */
   events(): AsyncGenerator<IrqFired, void, undefined> {
     return oneByOne(() => this.waitAsync());
   }
@@ -271,7 +282,6 @@ export class EventfdInterrupts extends Resource {
     return this.events();
   }
 
-  /** As `Interrupts.stop`. */
   stop(): void {
     if (!this.closed) this.#waiting.abort('stopped');
   }

@@ -81,7 +81,12 @@ describe('npm run bench:host -- --quick --json', () => {
     expect(rows.get('register accessor')!.line).toBe('Region.read32');
     expect(rows.get('register accessor')!.variants.map((v) => v.line)).toEqual(['Region.write32']);
     expect(rows.get('interrupt wake-up')!.line).toBe('wait()');
-    expect(rows.get('interrupt wake-up')!.variants.map((v) => v.line)).toEqual(['waitAsync()', 'for await']);
+    expect(rows.get('interrupt wake-up')!.variants.map((v) => v.line)).toEqual([
+      'waitAsync()',
+      'for await',
+      'wait(), own signal (CPU path)',
+      'waitAsync(), own signal (CPU path)',
+    ]);
     const d = rows.get('driver loop')!;
     const pairs: Array<[number | undefined, number]> = [
       [d.c_mpps, d.c_ns],
