@@ -29,6 +29,7 @@ function option(name: string): string | undefined {
 }
 
 async function main(): Promise<void> {
+  process.on('exit', cleanup); // the scratch directory goes, however the run ends
   const s = size(process.argv.includes('--quick'));
   const json = process.argv.includes('--json');
   const only = option('only')?.split(',') ?? Object.keys(CASES);
