@@ -52,7 +52,7 @@ export class PendingIrqs {
   /** Hands out everything: the fired vectors in ascending order with their counts; `[]` when none. */
   take(): IrqFired[] {
     const out: IrqFired[] = [];
-    for (const [vector, count] of this.#counts) out.push({ vector, count });
+    this.#counts.forEach((count, vector) => out.push({ vector, count }));
     this.#counts.clear();
     if (out.length > 1) out.sort((a, b) => a.vector - b.vector);
     return out;

@@ -38,12 +38,10 @@ interface Watched {
  * asynchronous waits. The event loop watches only while a wait is pending or a request handler
  * listens: an active watch keeps Node alive, like a listening socket.
  *
- * The wake-up path (measured by bench/host, the interrupt row) makes no system call it can
- * avoid: with one eventfd watched, the event loop's readiness of the epoll says which eventfd
- * it is, so it is read without asking the epoll again; and the watch is relaxed RELAX_MS after
- * the waits ran out, not at once, so that a consumer that waits again (a loop over
- * `waitAsync()`, `for await`) keeps it instead of stopping and restarting it (two `epoll_ctl`
- * calls in libuv per interrupt, one of them before the consumer's code runs).
+ * The wake-up (bench/host's interrupt row) makes no avoidable system call: with one eventfd
+ * watched, an epoll's readiness says which it is, so it is read without asking the epoll; the
+ * watch is relaxed RELAX_MS after the waits ran out, so a consumer that waits again keeps it
+ * (no `epoll_ctl` in libuv per interrupt, one of them before the consumer's code ran).
  */
 export class IrqWaiting extends Resource implements IrqWatch {
   readonly #device: string;
@@ -126,13 +124,16 @@ export class IrqWaiting extends Resource implements IrqWatch {
   wait(timeoutMs: number): IrqFired[] {
     this.check();
     if (this.#pending.size > 0) return this.#take();
-    const deadline = timeoutMs < 0 ? Infinity : performance.now() + timeoutMs;
-    for (;;) {
-      const left = deadline === Infinity ? -1 : Math.max(0, Math.ceil(deadline - performance.now()));
-      const requests = this.#read(this.#open().sync.wait(left));
+    // The clock is read once before the first wait; again only when a wait must be repeated.
+    const start = timeoutMs > 0 ? performance.now() : 0;
+    for (let left = timeoutMs < 0 ? -1 : Math.ceil(timeoutMs); ;) {
+      const ready = this.#open().sync.wait(left);
+      const only = this.#only; // the one eventfd: any event is its
+      const requests = only ? (ready.length > 0 ? this.#readOne(only) : 0) : this.#read(ready);
       if (requests > 0) this.#hooks.requested(requests);
       if (this.#pending.size > 0) return this.#take();
       if (left === 0 || !this.#watchesVectors()) return [];
+      if (left > 0) left = Math.max(0, Math.ceil(start + timeoutMs - performance.now()));
     }
   }
 
