@@ -124,12 +124,13 @@ describe('EventfdInterrupts: asynchronous waits', () => {
        for (let i = 0; i < total; i++) fs.writeSync(fd, b);`,
       { eval: true, workerData: { fd: fd.fd, total } },
     );
+    const exited = new Promise((done) => worker.on('exit', done)); // it may end before the loop does
     const got = new Map<number, number>();
     for await (const f of irqs) {
       tally(got, [f]);
       if (got.get(0)! >= total) break;
     }
-    await new Promise((done) => worker.on('exit', done));
+    expect(await exited).toBe(0);
     expect(got).toEqual(new Map([[0, total]]));
     expect(irqs.wait(50)).toEqual([]);
   });
