@@ -3,7 +3,6 @@
 // checkout's built package (scripts/vm/test-matrix builds dist/ first) through a
 // node_modules/vfio-ts link in a scratch project. TypeScript runs through tsx, JavaScript with
 // plain node. The TypeScript example and its JavaScript twin must print the same.
-import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -11,6 +10,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { blockName, programBlocks, REPO, type CodeBlock } from '../support/markdown-blocks.js';
+import { retryOnSegfault, runOnce } from '../support/run-script.js';
 import { backend } from './backend.js';
 
 const project = mkdtempSync(join(tmpdir(), 'vfio-readme-'));
@@ -26,12 +26,7 @@ function run(b: CodeBlock): Promise<{ code: number; stdout: string; stderr: stri
   const file = join(project, `block-${b.line}.${b.lang === 'ts' ? 'ts' : 'mjs'}`);
   writeFileSync(file, b.code);
   const args = b.lang === 'ts' ? ['--import', tsx, file] : [file];
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, args, { cwd: project, encoding: 'utf8', timeout: 60_000 }, (err, stdout, stderr) => {
-      if (err && typeof err.code !== 'number') return reject(new Error(err.message, { cause: err }));
-      resolve({ code: err ? (err.code as number) : 0, stdout, stderr });
-    });
-  });
+  return retryOnSegfault(() => runOnce(process.execPath, args, { cwd: project, timeout: 60_000 }));
 }
 
 // Every run with an IOMMU (the no-IOMMU run leaves this file out): openDevice takes the run's
