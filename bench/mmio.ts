@@ -12,18 +12,11 @@ import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  MAP_ANONYMOUS,
-  MAP_PRIVATE,
-  PROT_READ,
-  PROT_WRITE,
-  VFIO_REGION_INFO_FLAG_MMAP,
-  VFIO_REGION_INFO_FLAG_READ,
-  VFIO_REGION_INFO_FLAG_WRITE,
-} from '../structs/index.js';
+import { MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE } from '../structs/index.js';
 import { openDevice, Region, type DmaPool } from '../src/index.js';
 import { Mapping, MmioWindow } from '../src/sys/index.js';
 import { arg, manifestDevices, type BenchDevice } from './common.js';
+import { PAGE_REGION } from './host/accessor.js';
 
 const EDU_ID = 0x00;
 const EDU_LIVENESS = 0x04;
@@ -136,18 +129,7 @@ function regionMemCase(): number[] {
   writeFileSync(file, Buffer.alloc(4096));
   const fd = openSync(file, 'r+');
   try {
-    using region = new Region(
-      fd,
-      {
-        index: 0,
-        flags: VFIO_REGION_INFO_FLAG_MMAP | VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE,
-        size: 4096n,
-        offset: 0n,
-        msixMappable: false,
-        caps: [],
-      },
-      'plain memory (tmpfs file)',
-    );
+    using region = new Region(fd, PAGE_REGION, 'plain memory (tmpfs file)');
     if (!region.isMapped(0, 4096)) throw new Error('plain-memory region was not mapped');
     return time(region, memOps, regionMemRead);
   } finally {
