@@ -12,16 +12,11 @@ import {
   requireOperands,
 } from '../../src/cli/args.js';
 import { formatSize, hexDump, toJson } from '../../src/cli/format.js';
-import { runCli } from '../../src/cli/main.js';
+import { runCliCaptured } from '../support/run-cli.js';
 import type { ListedDevice } from '../../src/cli/list.js';
 
 /** Runs the CLI in-process and captures what it prints. */
-function cli(...argv: string[]): { code: number; out: string; err: string } {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = runCli(argv, { out: (t) => out.push(t), err: (t) => err.push(t) });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+const cli = runCliCaptured;
 
 describe('argument parsing', () => {
   it('parses options and positionals, with short forms', () => {

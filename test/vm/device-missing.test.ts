@@ -4,17 +4,12 @@
 // to keep this quick; test/vm/cli.test.ts runs it as a child process.
 import { describe, expect, it } from 'vitest';
 import { openDevice } from '../../src/index.js';
-import { runCli } from '../../src/cli/main.js';
+import { runCliCaptured } from '../support/run-cli.js';
 import { openFdCount } from '../support/fd-count.js';
 import { manifest } from './manifest.js';
 import { on, runsOn } from './backend.js';
 
-function vfio(...argv: string[]): { code: number; out: string; err: string } {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = runCli(argv, { out: (t) => out.push(t), err: (t) => err.push(t) });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+const vfio = runCliCaptured;
 
 describe('a device that is not there, or has no IOMMU group', () => {
   it('vfio info and openDevice of an address with no device say it does not exist', () => {
