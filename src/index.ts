@@ -110,6 +110,7 @@ export {
   type PciCapability,
 } from './pci/index.js';
 export { SysError } from './sys/index.js';
+export { VfioErrorCode, VfioError, VfioRangeError, VfioTypeError, isVfioError } from '../structs/errors.js';
 export {
   Dma,
   DmaBuffer,

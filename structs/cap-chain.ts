@@ -6,6 +6,7 @@
  * reading past the buffer or looping.
  */
 import { vfio_info_cap_header } from './vfio-structs.js';
+import { VfioError, VfioErrorCode } from './errors.js';
 
 /** One capability of a chain: its id, version, and where it starts and ends in the buffer. */
 export interface CapEntry {
@@ -17,8 +18,11 @@ export interface CapEntry {
 }
 
 /** A capability chain that cannot be trusted: out of bounds, backwards, looping or truncated. */
-export class CapChainError extends Error {
+export class CapChainError extends VfioError {
   override name = 'CapChainError';
+  constructor(message: string) {
+    super(VfioErrorCode.MALFORMED, message);
+  }
 }
 
 const HEADER = vfio_info_cap_header.size;

@@ -1,6 +1,7 @@
 /** Parser and builder of the PCI hot-reset buffers (`vfio_pci_hot_reset_info`, `vfio_pci_hot_reset`). */
 import { decodeStruct, structBuffer } from './koffi.js';
 import { vfio_pci_dependent_device, vfio_pci_hot_reset, vfio_pci_hot_reset_info } from './vfio-structs.js';
+import { VfioErrorCode, VfioRangeError } from './errors.js';
 
 /** A device a bus or slot reset would also reset. */
 export interface DependentDevice {
@@ -20,7 +21,8 @@ export interface DependentDevice {
 /** The flags, `count` and devices of a `vfio_pci_hot_reset_info` buffer; throws when it is cut short. */
 export function parseHotResetInfo(buf: Uint8Array): { flags: number; count: number; devices: DependentDevice[] } {
   if (buf.length < vfio_pci_hot_reset_info.size)
-    throw new RangeError(
+    throw new VfioRangeError(
+      VfioErrorCode.MALFORMED,
       `vfio_pci_hot_reset_info: ${buf.length} bytes, shorter than the ${vfio_pci_hot_reset_info.size}-byte struct`,
     );
   const { flags, count } = decodeStruct<{ flags: number; count: number }>(buf, vfio_pci_hot_reset_info);

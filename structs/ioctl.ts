@@ -3,6 +3,7 @@
  * Request codes are always computed with these encoders, never typed in as numbers.
  */
 import type { TypeObject } from './koffi.js';
+import { VfioErrorCode, VfioRangeError } from './errors.js';
 
 export const _IOC_NRBITS = 8;
 export const _IOC_TYPEBITS = 8;
@@ -26,24 +27,25 @@ export type IoctlSize = number | TypeObject;
 function typeCode(type: IoctlType): number {
   const code = typeof type === 'string' ? type.charCodeAt(0) : type;
   if (typeof type === 'string' && type.length !== 1)
-    throw new RangeError(`ioctl type must be one character, got '${type}'`);
+    throw new VfioRangeError(VfioErrorCode.INVALID_ARGUMENT, `ioctl type must be one character, got '${type}'`);
   if (!Number.isInteger(code) || code < 0 || code >= 1 << _IOC_TYPEBITS)
-    throw new RangeError(`ioctl type ${type} out of range`);
+    throw new VfioRangeError(VfioErrorCode.OUT_OF_RANGE, `ioctl type ${type} out of range`);
   return code;
 }
 
 function sizeOf(size: IoctlSize): number {
   const n = typeof size === 'number' ? size : size.size;
   if (!Number.isInteger(n) || n < 0 || n >= 1 << _IOC_SIZEBITS)
-    throw new RangeError(`ioctl size ${n} does not fit in ${_IOC_SIZEBITS} bits`);
+    throw new VfioRangeError(VfioErrorCode.OUT_OF_RANGE, `ioctl size ${n} does not fit in ${_IOC_SIZEBITS} bits`);
   return n;
 }
 
 /** `_IOC(dir, type, nr, size)`: the request code as an unsigned 32-bit number. */
 export function _IOC(dir: number, type: IoctlType, nr: number, size: IoctlSize): number {
-  if (!Number.isInteger(nr) || nr < 0 || nr >= 1 << _IOC_NRBITS) throw new RangeError(`ioctl nr ${nr} out of range`);
+  if (!Number.isInteger(nr) || nr < 0 || nr >= 1 << _IOC_NRBITS)
+    throw new VfioRangeError(VfioErrorCode.OUT_OF_RANGE, `ioctl nr ${nr} out of range`);
   if (!Number.isInteger(dir) || dir < 0 || dir >= 1 << _IOC_DIRBITS)
-    throw new RangeError(`ioctl dir ${dir} out of range`);
+    throw new VfioRangeError(VfioErrorCode.OUT_OF_RANGE, `ioctl dir ${dir} out of range`);
   // >>> 0 keeps the code unsigned when the READ bit lands in bit 31.
   return (
     ((dir << _IOC_DIRSHIFT) |

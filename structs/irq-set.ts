@@ -8,6 +8,7 @@ import {
   VFIO_IRQ_SET_DATA_NONE,
   VFIO_IRQ_SET_DATA_TYPE_MASK,
 } from './vfio-constants.js';
+import { VfioError, VfioErrorCode, VfioRangeError } from './errors.js';
 
 export interface IrqSetRequest {
   index: number;
@@ -39,17 +40,22 @@ export function buildIrqSet(req: IrqSetRequest): Buffer {
     ['count', count],
   ] as const) {
     if (!Number.isInteger(v) || v < 0 || v > U32_MAX)
-      throw new RangeError(`vfio_irq_set.${name} must be a u32, got ${v}`);
+      throw new VfioRangeError(VfioErrorCode.OUT_OF_RANGE, `vfio_irq_set.${name} must be a u32, got ${v}`);
   }
   if ((action & ~VFIO_IRQ_SET_ACTION_TYPE_MASK) !== 0 || popcount(action) !== 1) {
-    throw new RangeError(`vfio_irq_set needs exactly one ACTION flag, got 0x${action.toString(16)}`);
+    throw new VfioRangeError(
+      VfioErrorCode.INVALID_ARGUMENT,
+      `vfio_irq_set needs exactly one ACTION flag, got 0x${action.toString(16)}`,
+    );
   }
-  if (req.eventfds && req.bools) throw new RangeError('vfio_irq_set takes eventfds or bools, not both');
+  if (req.eventfds && req.bools)
+    throw new VfioRangeError(VfioErrorCode.INVALID_ARGUMENT, 'vfio_irq_set takes eventfds or bools, not both');
   let data: Buffer = Buffer.alloc(0);
   let dataFlag = VFIO_IRQ_SET_DATA_NONE;
   if (req.eventfds) {
     if (req.eventfds.length !== count) {
-      throw new RangeError(
+      throw new VfioRangeError(
+        VfioErrorCode.INVALID_ARGUMENT,
         `vfio_irq_set: count is ${count} but ${req.eventfds.length} eventfds were given (one per vector)`,
       );
     }
@@ -57,18 +63,25 @@ export function buildIrqSet(req: IrqSetRequest): Buffer {
     data = Buffer.alloc(4 * count);
     req.eventfds.forEach((fd, i) => {
       if (!Number.isInteger(fd) || fd < -1)
-        throw new RangeError(`vfio_irq_set: eventfd ${i} is ${fd}, not an fd or -1`);
+        throw new VfioRangeError(
+          VfioErrorCode.INVALID_ARGUMENT,
+          `vfio_irq_set: eventfd ${i} is ${fd}, not an fd or -1`,
+        );
       data.writeInt32LE(fd, 4 * i);
     });
   } else if (req.bools) {
     if (req.bools.length !== count) {
-      throw new RangeError(`vfio_irq_set: count is ${count} but ${req.bools.length} bools were given (one per vector)`);
+      throw new VfioRangeError(
+        VfioErrorCode.INVALID_ARGUMENT,
+        `vfio_irq_set: count is ${count} but ${req.bools.length} bools were given (one per vector)`,
+      );
     }
     dataFlag = VFIO_IRQ_SET_DATA_BOOL;
     data = Buffer.from(req.bools.map((b) => (b ? 1 : 0)));
   }
   const flags = dataFlag | action;
-  if ((flags & VFIO_IRQ_SET_DATA_TYPE_MASK) !== dataFlag) throw new Error('unreachable: data flag');
+  if ((flags & VFIO_IRQ_SET_DATA_TYPE_MASK) !== dataFlag)
+    throw new VfioError(VfioErrorCode.INTERNAL, 'unreachable: data flag');
   const argsz = vfio_irq_set.size + data.length;
   const buf = structBuffer(vfio_irq_set, { argsz, flags, index, start, count }, argsz);
   data.copy(buf, vfio_irq_set.size);

@@ -3,6 +3,7 @@
  * struct module uses (declaration that survives module re-evaluation, bigint-exact decode).
  */
 import koffi from 'koffi';
+import { VfioError, VfioErrorCode } from './errors.js';
 
 export { koffi };
 export type TypeObject = ReturnType<typeof koffi.type>;
@@ -25,7 +26,7 @@ export function cStruct(name: string, fields: Fields, packed = false): TypeObjec
   }
   if (existing === undefined) return packed ? koffi.pack(name, fields) : koffi.struct(name, fields);
   if (describe(existing) !== describe(fresh))
-    throw new Error(`struct ${name} is declared twice with different layouts`);
+    throw new VfioError(VfioErrorCode.INTERNAL, `struct ${name} is declared twice with different layouts`);
   return existing;
 }
 

@@ -3,6 +3,7 @@
  * `argsz` the kernel needs for the capabilities, grow the buffer and call again.
  */
 import { structBuffer, type TypeObject } from './koffi.js';
+import { VfioErrorCode, VfioRangeError } from './errors.js';
 
 /** Upper bound on a variable info buffer: a kernel that asks for more is not trusted. */
 export const MAX_INFO_SIZE = 1 << 20;
@@ -25,8 +26,11 @@ export function queryVariable(
     const wanted = buf.readUInt32LE(0);
     if (wanted <= size) return buf.subarray(0, Math.max(wanted, type.size));
     if (wanted > MAX_INFO_SIZE)
-      throw new RangeError(`${what}: the kernel asks for ${wanted} bytes, more than ${MAX_INFO_SIZE}`);
+      throw new VfioRangeError(
+        VfioErrorCode.MALFORMED,
+        `${what}: the kernel asks for ${wanted} bytes, more than ${MAX_INFO_SIZE}`,
+      );
     size = wanted;
   }
-  throw new RangeError(`${what}: argsz kept growing after 4 calls`);
+  throw new VfioRangeError(VfioErrorCode.MALFORMED, `${what}: argsz kept growing after 4 calls`);
 }

@@ -1,5 +1,6 @@
 /** `vfio bind`: bind a device to vfio-pci (or another driver) through sysfs `driver_override`. */
 import type { PciAddress, PciSysfs } from '../pci/index.js';
+import { VfioError, VfioErrorCode } from '../../structs/errors.js';
 
 /** Binds `addr` to `driver` and returns the line to print: what it was bound to before and now. */
 export function bindDevice(sysfs: PciSysfs, addr: PciAddress, driver: string): string {
@@ -11,13 +12,15 @@ export function bindDevice(sysfs: PciSysfs, addr: PciAddress, driver: string): s
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'EACCES' || code === 'EPERM') {
-      throw new Error(
+      throw new VfioError(
+        VfioErrorCode.PERMISSION,
         `binding ${addr} to ${driver} needs root: writing ${sysfs.devicePath(addr)}/driver_override was refused (${code}); run it with sudo`,
         { cause: e },
       );
     }
     if (code === 'ENOENT') {
-      throw new Error(
+      throw new VfioError(
+        VfioErrorCode.UNSUPPORTED,
         `binding ${addr} to ${driver} failed: ${(e as Error).message}; is this a sysfs with driver_override (Linux 3.16+)?`,
         { cause: e },
       );

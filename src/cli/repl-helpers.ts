@@ -9,6 +9,7 @@ import { inspect, types } from 'node:util';
 import type { ConfigSpace, Device, DmaBuffer, DmaPoolEntry, Region } from '../index.js';
 import { hex, hexDump } from './format.js';
 import { deviceReport, formatDeviceReport, type DeviceReport } from './info.js';
+import { VfioError, VfioErrorCode, VfioRangeError, VfioTypeError } from '../../structs/errors.js';
 
 /** Text the REPL (and `console.log`) prints as it is; `String(x)` and `x.text` give it too. */
 export class Printed {
@@ -43,19 +44,26 @@ function readWords(read32: (offset: number) => number, offset: number, length: n
 /** The bytes `hexdump` shows. Duck-typed, so objects of another copy of the library work too. */
 function dumpBytes(source: Dumpable, offset: number, length: number | undefined): Uint8Array {
   if (!Number.isSafeInteger(offset) || offset < 0)
-    throw new RangeError(`offset must be an integer >= 0, got ${offset}`);
+    throw new VfioRangeError(VfioErrorCode.OUT_OF_RANGE, `offset must be an integer >= 0, got ${offset}`);
   if (length !== undefined && (!Number.isSafeInteger(length) || length < 0))
-    throw new RangeError(`length must be an integer >= 0, got ${length}`);
+    throw new VfioRangeError(VfioErrorCode.OUT_OF_RANGE, `length must be an integer >= 0, got ${length}`);
   if (types.isUint8Array(source)) return source.subarray(offset, length === undefined ? undefined : offset + length);
   if ('pool' in source && 'bytes' in source) return dumpBytes(source.bytes, offset, length); // DmaPoolEntry
   const size = (source as { size: number }).size;
   const n = length ?? Math.max(0, Math.min(DEFAULT_DUMP_LENGTH, size - offset));
   if ('view' in source && 'iova' in source) return source.view(offset, n); // DmaBuffer
   if (!('readBytes' in source) && !('capabilities' in source)) {
-    throw new TypeError('hexdump takes a Region (bar0), dev.config, a DmaBuffer, a DmaPoolEntry or a Uint8Array');
+    throw new VfioTypeError(
+      VfioErrorCode.INVALID_ARGUMENT,
+      'hexdump takes a Region (bar0), dev.config, a DmaBuffer, a DmaPoolEntry or a Uint8Array',
+    );
   }
   const what = 'readBytes' in source ? source.name : 'config space';
-  if (offset + n > size) throw new RangeError(`${n} bytes at ${hex(offset)} are outside ${what} (${hex(size)} bytes)`);
+  if (offset + n > size)
+    throw new VfioRangeError(
+      VfioErrorCode.OUT_OF_RANGE,
+      `${n} bytes at ${hex(offset)} are outside ${what} (${hex(size)} bytes)`,
+    );
   // Registers word by word where the range allows (a bulk copy picks its own access widths);
   // config space is read in words anyway, unaligned ends trimmed.
   if ('readBytes' in source && (offset % 4 !== 0 || n % 4 !== 0)) return source.readBytes(offset, n);
@@ -98,7 +106,10 @@ export function replHelpers(dev: Device | undefined): Record<string, unknown> {
   const device = (given: Device | undefined, helper: string): Device => {
     if (given) return given;
     if (dev) return dev;
-    throw new Error(`${helper}() needs a device: ${helper}(openDevice('00:03.0')), or start vfio repl ADDRESS`);
+    throw new VfioError(
+      VfioErrorCode.INVALID_STATE,
+      `${helper}() needs a device: ${helper}(openDevice('00:03.0')), or start vfio repl ADDRESS`,
+    );
   };
   return {
     hexdump,

@@ -7,6 +7,7 @@
  */
 import { formatSize, rawView, type Mapping } from '../sys/index.js';
 import { checkInteger, checkSpan } from '../sys/args.js';
+import { VfioError, VfioErrorCode, VfioRangeError } from '../../structs/errors.js';
 
 /** Largest typed-array view this Node allows at once (4 GiB on Node 20). */
 const MAX_VIEW = 2 ** 32;
@@ -41,7 +42,7 @@ export class DmaBuffer {
 
   /** Out of line, so that the check stays one load. */
   #closedError(what: string): never {
-    throw new Error(closedMessage(`${this.#name} was closed`, what));
+    throw new VfioError(VfioErrorCode.CLOSED, closedMessage(`${this.#name} was closed`, what));
   }
 
   /** The address the device uses (the physical address without an IOMMU). */
@@ -76,7 +77,8 @@ export class DmaBuffer {
   get bytes(): Uint8Array {
     this.#check('bytes');
     if (this.#size > MAX_VIEW)
-      throw new RangeError(
+      throw new VfioRangeError(
+        VfioErrorCode.OUT_OF_RANGE,
         `${this.#name} is larger than one typed array can be here (4 GiB): use view(offset, length)`,
       );
     this.#bytes ??= new Uint8Array(this.#memory.buffer);
@@ -102,7 +104,8 @@ export class DmaBuffer {
     this.#check('view()');
     checkSpan('view', this.#name, offset, length, this.#size);
     if (length > MAX_VIEW)
-      throw new RangeError(
+      throw new VfioRangeError(
+        VfioErrorCode.OUT_OF_RANGE,
         `view of ${length} bytes of ${this.#name} is larger than one typed array can be here (4 GiB): take several views`,
       );
     return new Uint8Array(rawView(this.#memory.address + BigInt(offset), length));

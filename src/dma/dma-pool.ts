@@ -6,6 +6,7 @@
  */
 import { checkInteger, describeArg } from '../sys/args.js';
 import { closedMessage, type DmaBuffer } from './dma-buffer.js';
+import { VfioError, VfioErrorCode, VfioTypeError } from '../../structs/errors.js';
 
 /** One buffer of a pool: its index, its IOVA and a view of its bytes. */
 export class DmaPoolEntry {
@@ -44,7 +45,7 @@ export class DmaPoolEntry {
 
   #closed(what: string): never {
     const subject = `the pool of DMA pool entry ${this.#index} at IOVA 0x${this.#iova.toString(16)} was closed`;
-    throw new Error(closedMessage(subject, what));
+    throw new VfioError(VfioErrorCode.CLOSED, closedMessage(subject, what));
   }
 
   /** The pool the entry belongs to. */
@@ -127,7 +128,10 @@ export class DmaPool {
   }
 
   #closed(what: string): never {
-    throw new Error(`${this.#name} was closed, so ${what} cannot be used; allocate a new pool`);
+    throw new VfioError(
+      VfioErrorCode.CLOSED,
+      `${this.#name} was closed, so ${what} cannot be used; allocate a new pool`,
+    );
   }
 
   /** Entries free right now (none once the pool is closed). */
@@ -148,15 +152,22 @@ export class DmaPool {
   free(entry: DmaPoolEntry): void {
     this.#check('free()');
     if (!((entry as unknown) instanceof DmaPoolEntry))
-      throw new TypeError(`free() of ${this.#name} takes one of its entries, not ${describeArg(entry)}`);
+      throw new VfioTypeError(
+        VfioErrorCode.INVALID_ARGUMENT,
+        `free() of ${this.#name} takes one of its entries, not ${describeArg(entry)}`,
+      );
     const index = entry.indexIn(this);
-    if (index < 0) throw new Error(`DMA pool entry freed to ${this.#name}, a pool it does not belong to`);
+    if (index < 0)
+      throw new VfioError(
+        VfioErrorCode.INVALID_ARGUMENT,
+        `DMA pool entry freed to ${this.#name}, a pool it does not belong to`,
+      );
     this.#release(entry, index);
   }
 
   /** Puts entry `index` (one of this pool's) back on the free stack; a double free throws. */
   #release(entry: DmaPoolEntry, index: number): void {
-    if (!entry.inUse) throw new Error(`DMA pool entry ${index} freed twice`);
+    if (!entry.inUse) throw new VfioError(VfioErrorCode.INVALID_STATE, `DMA pool entry ${index} freed twice`);
     entry.inUse = false;
     this.#stack[this.#top++] = index;
   }

@@ -21,6 +21,7 @@ import { checkChoice, checkInteger, describeArg } from '../sys/args.js';
 import { DmaBuffer } from './dma-buffer.js';
 import { DmaPool } from './dma-pool.js';
 import { backingPageSize, mapDmaMemory, type HugePageSize } from './memory.js';
+import { VfioError, VfioErrorCode, VfioRangeError, VfioTypeError } from '../../structs/errors.js';
 
 export interface DmaAllocOptions {
   /** Back the buffer with hugepages of this size (they must be reserved). */
@@ -59,7 +60,10 @@ export class Dma {
     this.iommu = iommu;
     this.addressBits = options.addressBits ?? 64;
     if (!Number.isInteger(this.addressBits) || this.addressBits < 12 || this.addressBits > 64) {
-      throw new RangeError(`DMA address width must be an integer from 12 to 64 bits, got ${options.addressBits}`);
+      throw new VfioRangeError(
+        VfioErrorCode.OUT_OF_RANGE,
+        `DMA address width must be an integer from 12 to 64 bits, got ${options.addressBits}`,
+      );
     }
     if (space) {
       this.#space = space;
@@ -99,7 +103,8 @@ export class Dma {
   }
 
   #check(): void {
-    if (this.#space.closed || this.iommu.closed) throw new Error(`DMA context of ${this.iommu.name} is closed`);
+    if (this.#space.closed || this.iommu.closed)
+      throw new VfioError(VfioErrorCode.CLOSED, `DMA context of ${this.iommu.name} is closed`);
   }
 
   /** Throws a clear error when pinning `bytes` more would pass RLIMIT_MEMLOCK. */
@@ -108,7 +113,7 @@ export class Dma {
     const { soft } = getRlimit(RLIMIT_MEMLOCK);
     if (soft === RLIM_INFINITY) return;
     const locked = lockedBytes();
-    if (locked + BigInt(bytes) > soft) throw new Error(memlockMessage(bytes, locked, soft));
+    if (locked + BigInt(bytes) > soft) throw new VfioError(VfioErrorCode.MEMLOCK, memlockMessage(bytes, locked, soft));
   }
 
   /** This context for messages: `the DMA context of container /dev/vfio/vfio (fd 5)`. */
@@ -120,7 +125,8 @@ export class Dma {
   #checkOptions(method: string, options: unknown): DmaAllocOptions {
     if (options === undefined) return {};
     if (typeof options !== 'object' || options === null || Array.isArray(options))
-      throw new TypeError(
+      throw new VfioTypeError(
+        VfioErrorCode.INVALID_ARGUMENT,
         `${method} options ${describeArg(options)} ${this.#where}: expected an object (or leave it out)`,
       );
     const o = options as Record<string, unknown>;
@@ -190,11 +196,13 @@ export class Dma {
   #allocPhysical(want: number, options: DmaAllocOptions): DmaBuffer {
     const where = `no-IOMMU DMA (${this.iommu.name})`;
     if (options.iova === 'identity')
-      throw new RangeError(
+      throw new VfioRangeError(
+        VfioErrorCode.UNSUPPORTED,
         `${where}: identity IOVA does not apply; the device address is always the buffer's physical address`,
       );
     if (options.deviceReadOnly)
-      throw new RangeError(
+      throw new VfioRangeError(
+        VfioErrorCode.UNSUPPORTED,
         `${where}: deviceReadOnly cannot be enforced without an IOMMU (the device can write all memory); leave it out`,
       );
     const small = backingPageSize(undefined);
@@ -209,7 +217,8 @@ export class Dma {
       pa = this.iommu.physicalAddress!(memory.address, bytes);
       const bits = options.addressBits ?? this.addressBits;
       if (bits < 64 && pa + BigInt(bytes) > 1n << BigInt(bits)) {
-        throw new RangeError(
+        throw new VfioRangeError(
+          VfioErrorCode.OUT_OF_RANGE,
           `${where}: the memory's physical address 0x${pa.toString(16)}+0x${bytes.toString(16)} is above the device's ${bits}-bit DMA limit, and without an IOMMU nothing can remap it; free memory below that limit or give the device a wider mask`,
         );
       }
@@ -227,11 +236,12 @@ export class Dma {
     if (options.iova === 'identity') {
       try {
         if (memory.address + BigInt(bytes) > below)
-          throw new RangeError(`it ends above the device's ${bits}-bit DMA limit`);
+          throw new VfioRangeError(VfioErrorCode.IOVA_UNAVAILABLE, `it ends above the device's ${bits}-bit DMA limit`);
         return allocator.reserve(memory.address, bytes);
       } catch (e) {
         const ranges = formatRanges(this.#space.info.iovaRanges);
-        throw new RangeError(
+        throw new VfioRangeError(
+          VfioErrorCode.IOVA_UNAVAILABLE,
           `identity IOVA impossible: the buffer's virtual address 0x${memory.address.toString(16)}+0x${bytes.toString(16)} is not a valid IOVA here (${(e as Error).message}; IOMMU ranges: ${ranges}). Use the default iova: 'allocate'.`,
           { cause: e },
         );
@@ -242,13 +252,13 @@ export class Dma {
 
   #explainMapFailure(e: unknown, bytes: number): unknown {
     if (!(e instanceof SysError)) return e;
-    if (e.code === 'ENOSPC') {
+    if (e.errnoName === 'ENOSPC') {
       const avail = this.iommu.info().dmaAvail;
       return e.withHint(
         `the container has no DMA mapping left (dma_avail ${avail ?? 'unknown'}; the vfio_iommu_type1 dma_entry_limit, 65535 by default, counts mappings; this context holds ${this.#space.live.size}): use pools or hugepages to need fewer mappings, or raise the limit (modprobe vfio_iommu_type1 dma_entry_limit=N)`,
       );
     }
-    if (e.code === 'ENOMEM') {
+    if (e.errnoName === 'ENOMEM') {
       const { soft } = getRlimit(RLIMIT_MEMLOCK);
       return e.withHint(memlockMessage(bytes, lockedBytes(), soft));
     }
@@ -264,7 +274,8 @@ export class Dma {
     checkInteger('pool count', this.#where, count, 1, 2 ** 32);
     checkInteger('pool entrySize', this.#where, entrySize, 1, 2 ** 32);
     if (count * entrySize > 2 ** 32)
-      throw new RangeError(
+      throw new VfioRangeError(
+        VfioErrorCode.OUT_OF_RANGE,
         `pool of ${count} x ${entrySize} bytes (${formatSize(count * entrySize)}) ${this.#where} is too large: a pool is limited to 4 GiB (one typed-array view)`,
       );
     return new DmaPool(this.#alloc(count * entrySize, this.#checkOptions('pool', options)), count, entrySize);

@@ -49,14 +49,14 @@ export function mapDmaMemory(size: number, huge: HugePageSize | undefined): Mapp
       target: huge ? `${huge} hugepage DMA memory` : 'DMA memory',
     });
   } catch (e) {
-    if (huge && e instanceof SysError && (e.code === 'ENOMEM' || e.code === 'EINVAL')) {
+    if (huge && e instanceof SysError && (e.errnoName === 'ENOMEM' || e.errnoName === 'EINVAL')) {
       const need = size / HUGE[huge].bytes;
       throw e.withHint(
         `${need} free ${huge} hugepages are needed and ${freeHugepages(huge)} are free: reserve more (as root: echo N > /sys/kernel/mm/hugepages/${HUGE[huge].sysfs}/nr_hugepages, or hugepages=N on the kernel command line)`,
         { syscall: 'mmap(MAP_HUGETLB)', target: `${size} bytes of ${huge} hugepages` },
       );
     }
-    if (!huge && e instanceof SysError && e.code === 'ENOMEM') {
+    if (!huge && e instanceof SysError && e.errnoName === 'ENOMEM') {
       throw e.withHint(
         'the machine has not that much free memory to populate now (DMA memory is faulted in at allocation, so the IOMMU pins real pages): allocate less, or free memory',
         { target: `${size} bytes of DMA memory` },

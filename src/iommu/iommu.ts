@@ -4,6 +4,7 @@
  */
 import type { IovaRange } from '../../structs/index.js';
 import { checkInteger, describeArg } from '../sys/args.js';
+import { VfioErrorCode, VfioRangeError, VfioTypeError } from '../../structs/errors.js';
 
 /** The three ways a device's DMA is set up: `type1` (container), `iommufd`, `noiommu`. */
 export type IommuKind = 'type1' | 'iommufd' | 'noiommu';
@@ -66,17 +67,23 @@ export function checkAddress(what: string, where: string, value: unknown): bigin
   if (typeof value === 'bigint' && value >= 0n && value <= U64_MAX) return value;
   const head = `${what} ${describeArg(value)} ${where}`;
   if (typeof value === 'number')
-    throw new TypeError(
+    throw new VfioTypeError(
+      VfioErrorCode.INVALID_ARGUMENT,
       `${head}: addresses (IOVA, virtual, physical) are bigints: ${Number.isSafeInteger(value) && value >= 0 ? `pass ${value}n, or BigInt(x)` : 'pass a bigint'}`,
     );
-  if (typeof value !== 'bigint') throw new TypeError(`${head}: expected an address (a bigint)`);
-  throw new RangeError(`${head} is not a 64-bit address: expected a bigint from 0n to 0xffffffffffffffffn`);
+  if (typeof value !== 'bigint')
+    throw new VfioTypeError(VfioErrorCode.INVALID_ARGUMENT, `${head}: expected an address (a bigint)`);
+  throw new VfioRangeError(
+    VfioErrorCode.OUT_OF_RANGE,
+    `${head} is not a 64-bit address: expected a bigint from 0n to 0xffffffffffffffffn`,
+  );
 }
 
 /** Checks what `mapDma` was given (plain JavaScript can pass anything); `where` names the context. */
 export function checkMapRequest(where: string, req: unknown): DmaMapRequest {
   if (typeof req !== 'object' || req === null || Array.isArray(req))
-    throw new TypeError(
+    throw new VfioTypeError(
+      VfioErrorCode.INVALID_ARGUMENT,
       `mapDma request ${describeArg(req)} ${where}: expected { vaddr, iova, size, readable, writable }`,
     );
   const r = req as Record<string, unknown>;

@@ -20,6 +20,7 @@ import {
 import { Resource, SysError, bufferAddress, closeAll, sysClose, sysIoctl, sysOpen } from '../sys/index.js';
 import type { DmaMapRequest, Iommu, IommuInfo, IommuKind } from './iommu.js';
 import { checkMapRequest, checkUnmap } from './iommu.js';
+import { VfioError, VfioErrorCode } from '../../structs/errors.js';
 
 export const IOMMUFD_PATH = '/dev/iommu';
 
@@ -77,7 +78,7 @@ export class IommufdIoas extends Resource implements Iommu {
         sysIoctl(this.fd, 'IOMMU_IOAS_IOVA_RANGES', buf, this.name);
       } catch (e) {
         // EMSGSIZE: the array was too short; num_iovas now says how long it must be.
-        if (!(e instanceof SysError && e.code === 'EMSGSIZE')) throw e;
+        if (!(e instanceof SysError && e.errnoName === 'EMSGSIZE')) throw e;
         room = decodeStruct<{ num_iovas: number }>(buf, iommu_ioas_iova_ranges).num_iovas;
         continue;
       }
@@ -88,7 +89,7 @@ export class IommufdIoas extends Resource implements Iommu {
       });
       return { ranges, alignment: out.out_iova_alignment };
     }
-    throw new Error(`${this.name}: the number of IOVA ranges kept changing`);
+    throw new VfioError(VfioErrorCode.MALFORMED, `${this.name}: the number of IOVA ranges kept changing`);
   }
 
   /** `IOMMU_IOAS_MAP` at a fixed IOVA. */
@@ -133,7 +134,8 @@ export class IommufdIoas extends Resource implements Iommu {
     sysIoctl(this.fd, 'IOMMU_IOAS_UNMAP', buf, `${this.name}: IOVA 0x${iova.toString(16)}+0x${size.toString(16)}`);
     const unmapped = decodeStruct<{ length: bigint }>(buf, iommu_ioas_unmap).length;
     if (unmapped !== BigInt(size)) {
-      throw new Error(
+      throw new VfioError(
+        VfioErrorCode.INVALID_ARGUMENT,
         `${this.name}: unmapped 0x${unmapped.toString(16)} bytes at IOVA 0x${iova.toString(16)}, expected 0x${size.toString(16)}: unmap whole mappings only`,
       );
     }

@@ -9,6 +9,7 @@
  */
 import type { IovaRange } from '../../structs/index.js';
 import { checkInteger, describeArg } from '../sys/args.js';
+import { VfioError, VfioErrorCode, VfioRangeError, VfioTypeError } from '../../structs/errors.js';
 
 /** A half-open range `[start, end)`. */
 interface Span {
@@ -39,7 +40,8 @@ const WHERE = 'in the IOVA allocator';
  */
 function checkAlign(what: string, align: unknown): bigint {
   const a = BigInt(checkInteger(what, WHERE, align, 1, Number.MAX_SAFE_INTEGER));
-  if (!isPow2(a)) throw new RangeError(`IOVA alignment must be a power of two, got ${a}`);
+  if (!isPow2(a))
+    throw new VfioRangeError(VfioErrorCode.INVALID_ARGUMENT, `IOVA alignment must be a power of two, got ${a}`);
   return a;
 }
 
@@ -57,7 +59,7 @@ export class IovaAllocator {
     const align = checkAlign('IovaAllocator option minAlign', opts.minAlign);
     const bits = opts.addressBits ?? 64;
     if (!Number.isInteger(bits) || bits < 12 || bits > 64)
-      throw new RangeError(`DMA address width must be 12-64 bits, got ${bits}`);
+      throw new VfioRangeError(VfioErrorCode.OUT_OF_RANGE, `DMA address width must be 12-64 bits, got ${bits}`);
     this.minAlign = opts.minAlign;
     this.#align = align;
     this.limit = 1n << BigInt(bits);
@@ -72,7 +74,8 @@ export class IovaAllocator {
     for (const s of spans) this.#insertFree(s);
     this.#total = this.#freeTotal();
     if (this.#free.length === 0) {
-      throw new RangeError(
+      throw new VfioRangeError(
+        VfioErrorCode.IOVA_EXHAUSTED,
         `no usable IOVA space: the IOMMU ranges ${fmtRanges(opts.ranges)} lie outside the device's ${bits}-bit DMA window`,
       );
     }
@@ -115,7 +118,8 @@ export class IovaAllocator {
     checkInteger('alloc size', WHERE, size, 1, Number.MAX_SAFE_INTEGER);
     const wanted = checkAlign('alloc align', align);
     if (typeof below !== 'bigint')
-      throw new TypeError(
+      throw new VfioTypeError(
+        VfioErrorCode.INVALID_ARGUMENT,
         `alloc below ${describeArg(below)} ${WHERE}: expected an address (a bigint), the IOVA the allocation must end at or below`,
       );
     const a = wanted > this.#align ? wanted : this.#align;
@@ -129,7 +133,8 @@ export class IovaAllocator {
       this.#live.set(start, len);
       return start;
     }
-    throw new RangeError(
+    throw new VfioRangeError(
+      VfioErrorCode.IOVA_EXHAUSTED,
       `no free IOVA range of 0x${len.toString(16)} bytes aligned to 0x${a.toString(16)}${below < this.limit ? ` below 0x${below.toString(16)}` : ''}: ${this.#live.size} allocations hold 0x${(this.#total - this.#freeTotal()).toString(16)} of 0x${this.#total.toString(16)} bytes; free some buffers or use fewer, larger ones`,
     );
   }
@@ -143,17 +148,20 @@ export class IovaAllocator {
     checkInteger('reserve size', WHERE, size, 1, Number.MAX_SAFE_INTEGER);
     const len = alignUp(BigInt(size), this.#align);
     if (iova % this.#align !== 0n)
-      throw new RangeError(
+      throw new VfioRangeError(
+        VfioErrorCode.MISALIGNED,
         `IOVA 0x${iova.toString(16)} is not aligned to the IOMMU page size 0x${this.minAlign.toString(16)}`,
       );
     if (iova + len > this.limit) {
-      throw new RangeError(
+      throw new VfioRangeError(
+        VfioErrorCode.IOVA_UNAVAILABLE,
         `IOVA 0x${iova.toString(16)}+0x${len.toString(16)} is above the device's DMA limit 0x${this.limit.toString(16)}`,
       );
     }
     const i = this.#free.findIndex((s) => s.start <= iova && iova + len <= s.end);
     if (i < 0) {
-      throw new RangeError(
+      throw new VfioRangeError(
+        VfioErrorCode.IOVA_UNAVAILABLE,
         `IOVA range 0x${iova.toString(16)}+0x${len.toString(16)} is not free: it is outside the IOMMU's valid ranges or overlaps a live mapping (free: ${fmtSpans(this.#free)})`,
       );
     }
@@ -166,7 +174,11 @@ export class IovaAllocator {
   free(iova: bigint): void {
     checkIova('free', iova);
     const len = this.#live.get(iova);
-    if (len === undefined) throw new RangeError(`IOVA 0x${iova.toString(16)} is not allocated (double free?)`);
+    if (len === undefined)
+      throw new VfioRangeError(
+        VfioErrorCode.INVALID_STATE,
+        `IOVA 0x${iova.toString(16)} is not allocated (double free?)`,
+      );
     this.#live.delete(iova);
     this.#insertFree({ start: iova, end: iova + len });
   }
@@ -190,8 +202,10 @@ export class IovaAllocator {
     }
     const prev = this.#free[lo - 1];
     const next = this.#free[lo];
-    if (prev && prev.end > span.start) throw new Error(`IOVA free list corrupt at 0x${span.start.toString(16)}`);
-    if (next && span.end > next.start) throw new Error(`IOVA free list corrupt at 0x${span.end.toString(16)}`);
+    if (prev && prev.end > span.start)
+      throw new VfioError(VfioErrorCode.INTERNAL, `IOVA free list corrupt at 0x${span.start.toString(16)}`);
+    if (next && span.end > next.start)
+      throw new VfioError(VfioErrorCode.INTERNAL, `IOVA free list corrupt at 0x${span.end.toString(16)}`);
     if (prev && prev.end === span.start && next && span.end === next.start) {
       prev.end = next.end;
       this.#free.splice(lo, 1);
@@ -204,7 +218,10 @@ export class IovaAllocator {
 /** Throws a TypeError unless `iova` is an address (a bigint). */
 function checkIova(method: string, iova: unknown): asserts iova is bigint {
   if (typeof iova !== 'bigint')
-    throw new TypeError(`${method} iova ${describeArg(iova)} ${WHERE}: expected an address (a bigint)`);
+    throw new VfioTypeError(
+      VfioErrorCode.INVALID_ARGUMENT,
+      `${method} iova ${describeArg(iova)} ${WHERE}: expected an address (a bigint)`,
+    );
 }
 
 function fmtRanges(ranges: readonly IovaRange[]): string {

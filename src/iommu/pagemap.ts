@@ -7,6 +7,7 @@ import { closeSync, openSync, readSync } from 'node:fs';
 import { pageSize } from '../sys/index.js';
 import { checkInteger } from '../sys/args.js';
 import { checkAddress } from './iommu.js';
+import { VfioError, VfioErrorCode, VfioRangeError } from '../../structs/errors.js';
 
 const PRESENT = 1n << 63n;
 const PFN_MASK = (1n << 55n) - 1n;
@@ -29,7 +30,8 @@ export function physicalAddressOf(vaddr: bigint, size: number): bigint {
     let done = 0;
     while (done < bytes.length) {
       const n = readSync(fd, bytes, done, bytes.length - done, Number(first * 8n) + done);
-      if (n <= 0) throw new Error(`${PAGEMAP}: short read at page 0x${first.toString(16)}`);
+      if (n <= 0)
+        throw new VfioError(VfioErrorCode.MALFORMED, `${PAGEMAP}: short read at page 0x${first.toString(16)}`);
       done += n;
     }
   } finally {
@@ -37,19 +39,22 @@ export function physicalAddressOf(vaddr: bigint, size: number): bigint {
   }
   const pfns = Array.from(entries, (e, i) => {
     if ((e & PRESENT) === 0n)
-      throw new Error(
+      throw new VfioError(
+        VfioErrorCode.NOT_CONTIGUOUS,
         `no-IOMMU DMA: the page at 0x${((first + BigInt(i)) * page).toString(16)} is not resident; DMA memory must be locked first`,
       );
     return e & PFN_MASK;
   });
   if (pfns[0] === 0n) {
-    throw new Error(
+    throw new VfioError(
+      VfioErrorCode.PERMISSION,
       `no-IOMMU DMA needs physical addresses, and ${PAGEMAP} shows them only to a process with CAP_SYS_ADMIN: run as root`,
     );
   }
   const broken = pfns.findIndex((pfn, i) => pfn !== pfns[0] + BigInt(i));
   if (broken >= 0) {
-    throw new RangeError(
+    throw new VfioRangeError(
+      VfioErrorCode.NOT_CONTIGUOUS,
       `no-IOMMU DMA: the ${size}-byte buffer at 0x${vaddr.toString(16)} is not physically contiguous (it breaks after ${broken * Number(page)} bytes), and without an IOMMU the device needs one contiguous range: back it with hugepages ({ hugepages: '2M' } up to 2 MiB, '1G' beyond) or allocate smaller buffers`,
     );
   }

@@ -22,6 +22,7 @@ import { Resource, pageSize, sysClose, sysIoctl, sysOpen } from '../sys/index.js
 import type { DmaMapRequest, Iommu, IommuInfo, IommuKind } from './iommu.js';
 import { checkMapRequest, checkUnmap } from './iommu.js';
 import { physicalAddressOf } from './pagemap.js';
+import { VfioError, VfioErrorCode } from '../../structs/errors.js';
 
 export const CONTAINER_PATH = '/dev/vfio/vfio';
 
@@ -51,7 +52,10 @@ export class Type1Iommu extends Resource implements Iommu {
     try {
       const version = sysIoctl(this.fd, 'VFIO_GET_API_VERSION', 0, this.path);
       if (version !== VFIO_API_VERSION) {
-        throw new Error(`${this.path} speaks VFIO API version ${version}, this library speaks ${VFIO_API_VERSION}`);
+        throw new VfioError(
+          VfioErrorCode.UNSUPPORTED,
+          `${this.path} speaks VFIO API version ${version}, this library speaks ${VFIO_API_VERSION}`,
+        );
       }
       this.iommuType = this.#chooseType();
     } catch (e) {
@@ -63,13 +67,15 @@ export class Type1Iommu extends Resource implements Iommu {
   #chooseType(): number {
     if (this.kind === 'noiommu') {
       if (this.#hasExtension(VFIO_NOIOMMU_IOMMU)) return VFIO_NOIOMMU_IOMMU;
-      throw new Error(
+      throw new VfioError(
+        VfioErrorCode.NO_IOMMU,
         `${this.path} offers no no-IOMMU mode: it needs a kernel with CONFIG_VFIO_NOIOMMU and the module parameter on (vfio.enable_unsafe_noiommu_mode=1 on the kernel command line, or echo Y > /sys/module/vfio/parameters/enable_unsafe_noiommu_mode before binding the device)`,
       );
     }
     if (this.#hasExtension(VFIO_TYPE1v2_IOMMU)) return VFIO_TYPE1v2_IOMMU;
     if (this.#hasExtension(VFIO_TYPE1_IOMMU)) return VFIO_TYPE1_IOMMU;
-    throw new Error(
+    throw new VfioError(
+      VfioErrorCode.UNAVAILABLE,
       `${this.path} supports neither the Type1v2 nor the Type1 IOMMU: is vfio_iommu_type1 loaded (modprobe vfio_iommu_type1) and the IOMMU on (intel_iommu=on / amd_iommu=on)?`,
     );
   }
@@ -103,7 +109,8 @@ export class Type1Iommu extends Resource implements Iommu {
   #requireIommu(what: string): void {
     this.check();
     if (!this.#iommuSet)
-      throw new Error(
+      throw new VfioError(
+        VfioErrorCode.INVALID_STATE,
         `${this.name}: ${what} needs a group in the container first (container.group(n) or container.device(address))`,
       );
   }
@@ -135,7 +142,8 @@ export class Type1Iommu extends Resource implements Iommu {
 
   #refuseNoIommu(what: string): void {
     if (this.kind === 'noiommu')
-      throw new Error(
+      throw new VfioError(
+        VfioErrorCode.UNSUPPORTED,
         `${this.name} is a no-IOMMU container: there is no ${what}; the device uses physical addresses (dev.dma.alloc gives them)`,
       );
   }
@@ -173,7 +181,8 @@ export class Type1Iommu extends Resource implements Iommu {
     sysIoctl(this.fd, 'VFIO_IOMMU_UNMAP_DMA', buf, `${this.path}: IOVA 0x${iova.toString(16)}+0x${size.toString(16)}`);
     const unmapped = buf.readBigUInt64LE(vfio_iommu_type1_dma_unmap.members!.size.offset);
     if (unmapped !== BigInt(size)) {
-      throw new Error(
+      throw new VfioError(
+        VfioErrorCode.INVALID_ARGUMENT,
         `${this.path}: unmapped 0x${unmapped.toString(16)} bytes at IOVA 0x${iova.toString(16)}, expected 0x${size.toString(16)}: unmap whole mappings only`,
       );
     }

@@ -27,6 +27,7 @@ import {
   PCI_VENDOR_ID,
 } from '../../structs/index.js';
 import { checkAccess, checkValue } from '../sys/args.js';
+import { VfioError, VfioErrorCode } from '../../structs/errors.js';
 
 /** Raw config-space access of 1, 2 or 4 bytes, little-endian. */
 export interface ConfigAccessor {
@@ -138,7 +139,8 @@ export class ConfigSpace {
     // 48 = (256 - 64) / 4 possible positions: a longer walk is a loop.
     while (offset !== 0 && out.length < 48) {
       if (offset < 0x40 || offset > PCI_CFG_SPACE_SIZE - 2 || seen.has(offset)) {
-        throw new Error(
+        throw new VfioError(
+          VfioErrorCode.MALFORMED,
           `config space: capability list is broken at offset 0x${offset.toString(16)} (out of range or a loop)`,
         );
       }
@@ -157,7 +159,8 @@ export class ConfigSpace {
     const seen = new Set<number>();
     while (offset !== 0 && out.length < (PCI_CFG_SPACE_EXP_SIZE - PCI_CFG_SPACE_SIZE) / 4) {
       if (offset < PCI_CFG_SPACE_SIZE || offset > PCI_CFG_SPACE_EXP_SIZE - 4 || seen.has(offset)) {
-        throw new Error(
+        throw new VfioError(
+          VfioErrorCode.MALFORMED,
           `config space: extended capability list is broken at offset 0x${offset.toString(16)} (out of range or a loop)`,
         );
       }

@@ -5,6 +5,7 @@
 import { existsSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parsePciAddress, type PciAddress } from './address.js';
+import { VfioError, VfioErrorCode } from '../../structs/errors.js';
 
 export const DEFAULT_SYSFS = '/sys';
 
@@ -34,7 +35,8 @@ export class PciSysfs {
   /** Throws with the listing command when the device does not exist. */
   requireDevice(addr: PciAddress): void {
     if (!this.exists(addr)) {
-      throw new Error(
+      throw new VfioError(
+        VfioErrorCode.NO_DEVICE,
         `PCI device ${addr} not found (${this.devicePath(addr)} does not exist): list devices with lspci -D`,
       );
     }
@@ -124,7 +126,8 @@ export class PciSysfs {
     writeFileSync(join(this.root, 'bus/pci/drivers_probe'), addr);
     const now = this.driver(addr);
     if (now !== driver) {
-      throw new Error(
+      throw new VfioError(
+        VfioErrorCode.NOT_VFIO_BOUND,
         `binding ${addr} to ${driver} failed: it is bound to ${now ?? 'no driver'}; is the ${driver} module loaded (modprobe ${driver})?`,
       );
     }

@@ -7,6 +7,7 @@
 import { describeArg } from '../sys/args.js';
 import type { FieldModel, RegisterModel } from './model.js';
 import { RegisterMapError, hexOf, hexPadded, ones } from './values.js';
+import { VfioErrorCode, VfioRangeError, VfioTypeError } from '../../structs/errors.js';
 
 const INSPECT = Symbol.for('nodejs.util.inspect.custom');
 /** Where a decoded value's prototype keeps its register's name and width, out of `Object.keys`. */
@@ -65,9 +66,13 @@ export function rawIn(r: RegisterModel, v: unknown, what: string): bigint {
   if (big ? typeof v === 'bigint' : typeof v === 'number' && Number.isInteger(v)) {
     const b = BigInt(v as number | bigint);
     if (b >= 0n && b <= ones(r.width)) return b;
-    throw new RangeError(`${what}: ${describeArg(v)} does not fit ${r.width} bits; nothing is truncated`);
+    throw new VfioRangeError(
+      VfioErrorCode.OUT_OF_RANGE,
+      `${what}: ${describeArg(v)} does not fit ${r.width} bits; nothing is truncated`,
+    );
   }
-  throw new TypeError(
+  throw new VfioTypeError(
+    VfioErrorCode.INVALID_ARGUMENT,
     `${what}: ${describeArg(v)}: a ${r.width}-bit register takes ${big ? 'a bigint' : 'a number'} (or an object of fields)`,
   );
 }
@@ -79,16 +84,21 @@ export function fieldIn(r: RegisterModel, f: FieldModel, v: unknown, what: strin
     const value = f.values.get(v);
     if (value !== undefined) return value;
     const labels = [...f.values.keys()].map((l) => `'${l}'`).join(', ');
-    throw new RangeError(`${where}: no value '${v}'${labels ? ` (its values: ${labels})` : ' (it has no labels)'}`);
+    throw new VfioRangeError(
+      VfioErrorCode.REGISTER_MAP,
+      `${where}: no value '${v}'${labels ? ` (its values: ${labels})` : ' (it has no labels)'}`,
+    );
   }
   const ok = f.isNumber ? typeof v === 'number' && Number.isInteger(v) : typeof v === 'bigint';
   if (!ok)
-    throw new TypeError(
+    throw new VfioTypeError(
+      VfioErrorCode.INVALID_ARGUMENT,
       `${where}: ${describeArg(v)}: a ${f.width}-bit field takes ${f.isNumber ? 'a number' : 'a bigint'}${f.values.size ? ' or a label' : ''}`,
     );
   const b = BigInt(v as number | bigint);
   if (b < 0n || b > ones(f.width))
-    throw new RangeError(
+    throw new VfioRangeError(
+      VfioErrorCode.OUT_OF_RANGE,
       `${where}: ${describeArg(v)} does not fit ${f.width} bits (0 to ${hexOf(ones(f.width))}); nothing is truncated`,
     );
   return b;
@@ -108,7 +118,10 @@ export function fieldNamed(r: RegisterModel, name: string, what: string): FieldM
  */
 export function encode(r: RegisterModel, base: bigint, fields: unknown, what: string): bigint {
   if (typeof fields !== 'object' || fields === null || Array.isArray(fields))
-    throw new TypeError(`${what}: expected an object of fields, got ${describeArg(fields)}`);
+    throw new VfioTypeError(
+      VfioErrorCode.INVALID_ARGUMENT,
+      `${what}: expected an object of fields, got ${describeArg(fields)}`,
+    );
   let given = 0n;
   let value = base;
   for (const [name, v] of Object.entries(fields)) {

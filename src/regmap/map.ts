@@ -8,6 +8,7 @@ import { mapModel, registerEnd, type MapModel, type RegisterModel } from './mode
 import { Register, RegisterDef, type RegisterAccess } from './register.js';
 import type { ArrayName, Decoded, IsArray, RegisterName } from './types.js';
 import { RegisterMapError, hexOf, specNumber } from './values.js';
+import { VfioErrorCode, VfioRangeError } from '../../structs/errors.js';
 
 const INSPECT = Symbol.for('nodejs.util.inspect.custom');
 
@@ -36,7 +37,10 @@ export class RegisterArray<R = RegisterSpec> {
   /** Register `i`; out of range throws (a register map never guesses an offset). */
   at(i: number): Register<R> {
     if (!Number.isInteger(i) || i < 0 || i >= this.length)
-      throw new RangeError(`${this.name}.at(${String(i)}): expected an index from 0 to ${this.length - 1}`);
+      throw new VfioRangeError(
+        VfioErrorCode.OUT_OF_RANGE,
+        `${this.name}.at(${String(i)}): expected an index from 0 to ${this.length - 1}`,
+      );
     return this[i];
   }
 

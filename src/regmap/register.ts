@@ -16,6 +16,7 @@ import type { FieldModel, RegisterModel } from './model.js';
 import type { ClearInput, ClearableField, Decoded, FieldInput, IfWritable, RegisterValue } from './types.js';
 import { decode, decodedPrototype, encode, fieldIn, fieldNamed, outward, rawIn } from './codec.js';
 import { RegisterMapError, hexOf, ones } from './values.js';
+import { VfioErrorCode, VfioTypeError } from '../../structs/errors.js';
 
 /** What a register map drives: a `Region`, or anything with its accessors (a test's recorder). */
 export interface RegisterAccess {
@@ -127,7 +128,10 @@ export class RegisterDef<R = RegisterSpec> {
   #encode(fields: unknown, options: WriteOptions, method: string): bigint {
     const base = options.base === 'zero' ? 0n : this.model.reset;
     if (options.base !== undefined && options.base !== 'zero' && options.base !== 'reset')
-      throw new TypeError(`${this.where} ${method}: base must be 'reset' or 'zero'`);
+      throw new VfioTypeError(
+        VfioErrorCode.INVALID_ARGUMENT,
+        `${this.where} ${method}: base must be 'reset' or 'zero'`,
+      );
     return encode(this.model, base, fields, `${this.where} ${method}`);
   }
 

@@ -12,6 +12,7 @@
  * Hot callers (MMIO accessors) keep their own cheap comparisons and come here only when those
  * fail: everything here builds messages, so it belongs on the failing path.
  */
+import { VfioErrorCode, VfioRangeError, VfioTypeError } from '../../structs/errors.js';
 
 /** How an argument looks in a message: `1.5`, `-2`, `4096n`, `"4" (a string)`, `null`. */
 export function describeArg(v: unknown): string {
@@ -60,10 +61,16 @@ export function checkInteger(what: string, where: string, value: unknown, min: n
   if (typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max) return value;
   const expected = `expected an integer from ${min} to ${max}`;
   const head = `${what} ${describeArg(value)} ${where}`;
-  if (typeof value === 'bigint') throw new TypeError(`${head}: ${NUMBERS}: ${asNumberHint(value)}`);
-  if (typeof value !== 'number') throw new TypeError(`${head}: ${expected} (a number)`);
-  if (!Number.isInteger(value)) throw new RangeError(`${head} is not an integer: ${expected}`);
-  throw new RangeError(`${head} is ${value < min ? 'too small' : 'too large'}: ${expected}`);
+  if (typeof value === 'bigint')
+    throw new VfioTypeError(VfioErrorCode.INVALID_ARGUMENT, `${head}: ${NUMBERS}: ${asNumberHint(value)}`);
+  if (typeof value !== 'number')
+    throw new VfioTypeError(VfioErrorCode.INVALID_ARGUMENT, `${head}: ${expected} (a number)`);
+  if (!Number.isInteger(value))
+    throw new VfioRangeError(VfioErrorCode.INVALID_ARGUMENT, `${head} is not an integer: ${expected}`);
+  throw new VfioRangeError(
+    VfioErrorCode.OUT_OF_RANGE,
+    `${head} is ${value < min ? 'too small' : 'too large'}: ${expected}`,
+  );
 }
 
 /** Throws unless `value` is one of `allowed` (or undefined when `optional`). */
@@ -76,7 +83,8 @@ export function checkChoice(
 ): void {
   if ((optional && value === undefined) || allowed.includes(value)) return;
   const list = allowed.map((a) => (typeof a === 'string' ? `'${a}'` : String(a))).join(', ');
-  throw new TypeError(
+  throw new VfioTypeError(
+    VfioErrorCode.INVALID_ARGUMENT,
     `${what} ${describeArg(value)} ${where}: expected one of ${list}${optional ? ' (or leave it out)' : ''}`,
   );
 }
@@ -104,13 +112,20 @@ export function checkAccess(
       ? `it is smaller than ${width} bytes`
       : `expected ${align && width > 1 ? `a multiple of ${width}` : 'a byte offset'} from 0 to ${hex(align && width > 1 ? last - (last % width) : last)}`;
   const head = `${method} offset ${describeArg(offset)} in ${where}`;
-  if (typeof offset === 'bigint') throw new TypeError(`${head}: ${NUMBERS}: ${asNumberHint(offset)}`);
-  if (typeof offset !== 'number') throw new TypeError(`${head}: ${expected} (a number)`);
-  if (!Number.isInteger(offset)) throw new RangeError(`${head} is not an integer: ${expected}`);
+  if (typeof offset === 'bigint')
+    throw new VfioTypeError(VfioErrorCode.INVALID_ARGUMENT, `${head}: ${NUMBERS}: ${asNumberHint(offset)}`);
+  if (typeof offset !== 'number')
+    throw new VfioTypeError(VfioErrorCode.INVALID_ARGUMENT, `${head}: ${expected} (a number)`);
+  if (!Number.isInteger(offset))
+    throw new VfioRangeError(VfioErrorCode.INVALID_ARGUMENT, `${head} is not an integer: ${expected}`);
   if (offset < 0 || offset > last)
-    throw new RangeError(`${method} of ${width} bytes at ${hex(offset)} is outside ${where}: ${expected}`);
+    throw new VfioRangeError(
+      VfioErrorCode.OUT_OF_RANGE,
+      `${method} of ${width} bytes at ${hex(offset)} is outside ${where}: ${expected}`,
+    );
   if (align && offset % width !== 0)
-    throw new RangeError(
+    throw new VfioRangeError(
+      VfioErrorCode.MISALIGNED,
       `${method} of ${width} bytes at ${hex(offset)} in ${where} is not ${width}-byte aligned: device registers take aligned accesses only (expected a multiple of ${width})`,
     );
 }
@@ -125,10 +140,13 @@ export function checkSpan(method: string, where: string, offset: unknown, length
     return;
   }
   const head = `${method} length ${describeArg(length)} in ${where}`;
-  if (typeof length === 'bigint') throw new TypeError(`${head}: ${NUMBERS}: ${asNumberHint(length)}`);
-  if (typeof length !== 'number') throw new TypeError(`${head}: expected a byte count (a number)`);
-  if (!Number.isInteger(length)) throw new RangeError(`${head} is not an integer: expected a byte count`);
-  throw new RangeError(`${head} is negative: expected a byte count from 0`);
+  if (typeof length === 'bigint')
+    throw new VfioTypeError(VfioErrorCode.INVALID_ARGUMENT, `${head}: ${NUMBERS}: ${asNumberHint(length)}`);
+  if (typeof length !== 'number')
+    throw new VfioTypeError(VfioErrorCode.INVALID_ARGUMENT, `${head}: expected a byte count (a number)`);
+  if (!Number.isInteger(length))
+    throw new VfioRangeError(VfioErrorCode.INVALID_ARGUMENT, `${head} is not an integer: expected a byte count`);
+  throw new VfioRangeError(VfioErrorCode.OUT_OF_RANGE, `${head} is negative: expected a byte count from 0`);
 }
 
 const LIMIT: Record<1 | 2 | 4, number> = { 1: 0xff, 2: 0xffff, 4: 0xffff_ffff };
@@ -144,11 +162,14 @@ export function checkValue(method: string, where: string, offset: number, value:
   const expected = `expected an integer from 0 to 0x${max.toString(16)}`;
   const head = `${method} value ${describeArg(value)} at ${hex(offset)} in ${where}`;
   if (typeof value === 'bigint')
-    throw new TypeError(
+    throw new VfioTypeError(
+      VfioErrorCode.INVALID_ARGUMENT,
       `${head}: ${bits}-bit values are numbers (only 64-bit values are bigints): ${value >= 0n && value <= BigInt(max) ? `pass ${value}` : `pass a number from 0 to 0x${max.toString(16)}`}`,
     );
-  if (typeof value !== 'number') throw new TypeError(`${head}: ${expected} (a number)`);
-  if (!Number.isInteger(value)) throw new RangeError(`${head} is not an integer: ${expected}`);
+  if (typeof value !== 'number')
+    throw new VfioTypeError(VfioErrorCode.INVALID_ARGUMENT, `${head}: ${expected} (a number)`);
+  if (!Number.isInteger(value))
+    throw new VfioRangeError(VfioErrorCode.INVALID_ARGUMENT, `${head} is not an integer: ${expected}`);
   const fix =
     value < 0 && value >= -(2 ** 31)
       ? width === 4
@@ -156,7 +177,8 @@ export function checkValue(method: string, where: string, offset: number, value:
         : `; keep the low bits with (x & 0x${max.toString(16)})`
       : '';
   const shown = Math.abs(value) > 9 && Number.isSafeInteger(value) ? ` (${hex(value)})` : '';
-  throw new RangeError(
+  throw new VfioRangeError(
+    VfioErrorCode.OUT_OF_RANGE,
     `${method} value ${value}${shown} at ${hex(offset)} in ${where} does not fit in ${bits} bits: ${expected}; nothing is truncated${fix}`,
   );
 }
@@ -169,11 +191,13 @@ export function checkValue64(method: string, where: string, offset: number, valu
   const expected = 'expected a bigint from 0n to 0xffffffffffffffffn';
   const head = `${method} value ${describeArg(value)} at ${hex(offset)} in ${where}`;
   if (typeof value === 'number')
-    throw new TypeError(
+    throw new VfioTypeError(
+      VfioErrorCode.INVALID_ARGUMENT,
       `${head}: 64-bit values are bigints, not numbers: ${Number.isSafeInteger(value) && value >= 0 ? `pass ${value}n, or BigInt(x)` : expected}`,
     );
-  if (typeof value !== 'bigint') throw new TypeError(`${head}: ${expected}`);
-  throw new RangeError(
+  if (typeof value !== 'bigint') throw new VfioTypeError(VfioErrorCode.INVALID_ARGUMENT, `${head}: ${expected}`);
+  throw new VfioRangeError(
+    VfioErrorCode.OUT_OF_RANGE,
     `${head} does not fit in 64 bits: ${expected}; nothing is truncated${value < 0n ? '; a negative is made unsigned with BigInt.asUintN(64, x)' : ''}`,
   );
 }

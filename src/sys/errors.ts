@@ -3,6 +3,7 @@
  * it was about, and what to do about it.
  */
 import { getSystemErrorName } from 'node:util';
+import { VfioErrorCode } from '../../structs/errors.js';
 import { libc } from './libc.js';
 
 /** The errno symbol (`EBUSY`) for a number, or `E<n>` when Node does not know it. */
@@ -22,6 +23,27 @@ export interface SysErrorDetails {
   target?: string;
   /** What to do about it; when absent a default hint for the errno is used. */
   hint?: string;
+  /** The library's code for the failure; when absent one is chosen from the errno and the call. */
+  code?: VfioErrorCode;
+}
+
+/** The library's code for a failed call, from the errno and what the call was about. */
+export function defaultCode(errno: string, syscall: string, target = ''): VfioErrorCode {
+  switch (errno) {
+    case 'EACCES':
+    case 'EPERM':
+      return VfioErrorCode.PERMISSION;
+    case 'EBUSY':
+      if (target.includes('/dev/vfio/devices/')) return VfioErrorCode.DEVICE_BUSY;
+      return /\/dev\/vfio\/(noiommu-)?\d+/.test(target) ? VfioErrorCode.GROUP_BUSY : VfioErrorCode.SYSCALL;
+    case 'ENOMEM':
+      if (syscall.includes('MAP_DMA') || syscall.startsWith('mlock')) return VfioErrorCode.MEMLOCK;
+      return VfioErrorCode.NO_MEMORY;
+    case 'ENOSPC':
+      return syscall.includes('MAP_DMA') ? VfioErrorCode.DMA_LIMIT : VfioErrorCode.SYSCALL;
+    default:
+      return VfioErrorCode.SYSCALL;
+  }
 }
 
 /** The hint for the errnos users meet most, given the call and what it was about. */
@@ -62,24 +84,31 @@ export function defaultHint(code: string, syscall: string, target = ''): string 
   }
 }
 
-/** A failed system call. `code` is the errno symbol, as on Node's own system errors. */
+/**
+ * A failed system call. `code` is the library's code ({@link VfioErrorCode}: `ERR_VFIO_MEMLOCK`,
+ * `ERR_VFIO_GROUP_BUSY`, or `ERR_VFIO_SYSCALL` when no other fits); the kernel's answer stays on
+ * `errno` (the number) and `errnoName` (`EBUSY`).
+ */
 export class SysError extends Error {
   override name = 'SysError';
   readonly syscall: string;
   readonly errno: number;
-  readonly code: string;
+  /** The errno symbol (`EBUSY`). */
+  readonly errnoName: string;
+  readonly code: VfioErrorCode;
   readonly target?: string;
   readonly hint?: string;
 
   constructor(details: SysErrorDetails) {
-    const code = errnoName(details.errno);
-    const hint = details.hint ?? defaultHint(code, details.syscall, details.target);
+    const symbol = errnoName(details.errno);
+    const hint = details.hint ?? defaultHint(symbol, details.syscall, details.target);
     const text = String(libc.strerror(details.errno) ?? 'unknown error');
     const on = details.target ? ` on ${details.target}` : '';
-    super(`${details.syscall}${on} failed: ${code} (errno ${details.errno}, ${text})${hint ? `. ${hint}` : ''}`);
+    super(`${details.syscall}${on} failed: ${symbol} (errno ${details.errno}, ${text})${hint ? `. ${hint}` : ''}`);
     this.syscall = details.syscall;
     this.errno = details.errno;
-    this.code = code;
+    this.errnoName = symbol;
+    this.code = details.code ?? defaultCode(symbol, details.syscall, details.target);
     this.target = details.target;
     this.hint = hint;
   }
@@ -88,12 +117,15 @@ export class SysError extends Error {
    * The same failure told better: for a caller that knows more about the cause than the
    * system call did (a different hint, and the resource or call named as the user knows it).
    */
-  withHint(hint: string, rename: { syscall?: string; target?: string } = {}): SysError {
+  withHint(hint: string, rename: { syscall?: string; target?: string; code?: VfioErrorCode } = {}): SysError {
+    const syscall = rename.syscall ?? this.syscall;
+    const target = rename.target ?? this.target;
     return new SysError({
-      syscall: rename.syscall ?? this.syscall,
+      syscall,
       errno: this.errno,
-      target: rename.target ?? this.target,
+      target,
       hint,
+      code: rename.code ?? defaultCode(this.errnoName, syscall, target),
     });
   }
 }

@@ -4,6 +4,7 @@
 import { koffi } from '../../structs/index.js';
 import { MAP_FAILED_ADDRESS, sysMmap, sysMunmap } from './calls.js';
 import { Resource } from './resource.js';
+import { VfioErrorCode, VfioRangeError } from '../../structs/errors.js';
 
 export { MAP_FAILED_ADDRESS };
 
@@ -34,7 +35,10 @@ export class Mapping extends Resource {
     super();
     const length = Number(opts.length);
     if (!Number.isSafeInteger(length) || length <= 0)
-      throw new RangeError(`mmap of ${opts.target ?? 'memory'}: length must be a positive integer, got ${opts.length}`);
+      throw new VfioRangeError(
+        VfioErrorCode.OUT_OF_RANGE,
+        `mmap of ${opts.target ?? 'memory'}: length must be a positive integer, got ${opts.length}`,
+      );
     const addr = sysMmap(
       length,
       opts.prot,

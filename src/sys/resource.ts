@@ -1,5 +1,6 @@
 /** The close-once, no-use-after-close discipline every kernel resource owner follows. */
 import { closeAll } from './close-all.js';
+import { VfioError, VfioErrorCode } from '../../structs/errors.js';
 
 export abstract class Resource {
   #closed = false;
@@ -15,7 +16,7 @@ export abstract class Resource {
 
   /** Throws when used after close. */
   protected check(): void {
-    if (this.#closed) throw new Error(`${this.name} is closed: open it again to use it`);
+    if (this.#closed) throw new VfioError(VfioErrorCode.CLOSED, `${this.name} is closed: open it again to use it`);
   }
 
   /** Releases the resource; called at most once. */

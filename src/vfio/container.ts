@@ -9,6 +9,7 @@ import { dmaFor, type Dma } from '../dma/index.js';
 import { Group } from './group.js';
 import type { Device, DeviceOptions } from './device.js';
 import { locateDevice } from './locate.js';
+import { VfioError, VfioErrorCode } from '../../structs/errors.js';
 
 export interface ContainerOptions extends Type1Options {
   /** Root of sysfs, for finding groups (default `/sys`). */
@@ -59,12 +60,14 @@ export class Container extends Type1Iommu {
     this.check();
     const loc = locateDevice(this.sysfs, parsePciAddress(address));
     if (loc.noIommu && this.kind !== 'noiommu') {
-      throw new Error(
+      throw new VfioError(
+        VfioErrorCode.NO_IOMMU,
         `${loc.address} is in no-IOMMU group ${loc.group} (/dev/vfio/noiommu-${loc.group}): open it with { iommu: 'noiommu' } (or new Container({ noIommu: true }))`,
       );
     }
     if (!loc.noIommu && this.kind === 'noiommu') {
-      throw new Error(
+      throw new VfioError(
+        VfioErrorCode.INVALID_ARGUMENT,
         `${loc.address} has an IOMMU (group ${loc.group}): no-IOMMU mode is only for devices without one; use { iommu: 'type1' } or { iommu: 'iommufd' }`,
       );
     }

@@ -5,6 +5,7 @@ import { IOMMUFD_PATH, type IommuKind } from '../iommu/index.js';
 import type { Container } from './container.js';
 import type { IommufdContext } from './iommufd-context.js';
 import type { DeviceLocation } from './locate.js';
+import { VfioError, VfioErrorCode, VfioRangeError } from '../../structs/errors.js';
 
 /** A container (Type1 or no-IOMMU) or an iommufd IOAS, with the devices opened in it. */
 export type IommuContext = Container | IommufdContext;
@@ -39,12 +40,16 @@ export function chooseIommu(
   cdevDir = CDEV_DIR,
 ): IommuKind {
   if (!CHOICES.includes(choice as IommuChoice)) {
-    throw new RangeError(`iommu must be one of ${CHOICES.join(', ')}; got '${choice}'`);
+    throw new VfioRangeError(
+      VfioErrorCode.INVALID_ARGUMENT,
+      `iommu must be one of ${CHOICES.join(', ')}; got '${choice}'`,
+    );
   }
   const where = `${loc.address} (IOMMU group ${loc.group})`;
   if (loc.noIommu) {
     if (choice === 'auto' || choice === 'noiommu') return 'noiommu';
-    throw new Error(
+    throw new VfioError(
+      VfioErrorCode.NO_IOMMU,
       `${where} is in a no-IOMMU group (no IOMMU covers it; /dev/vfio/noiommu-${loc.group}): '${choice}' needs an IOMMU. Use { iommu: 'noiommu' }, or turn the IOMMU on (intel_iommu=on / amd_iommu=on) and reboot without vfio.enable_unsafe_noiommu_mode`,
     );
   }
@@ -52,16 +57,19 @@ export function chooseIommu(
   const cdev = cdevNode(loc, cdevDir) !== null;
   switch (choice) {
     case 'noiommu':
-      throw new Error(
+      throw new VfioError(
+        VfioErrorCode.INVALID_ARGUMENT,
         `${where} has an IOMMU: no-IOMMU mode is only for devices without one; use { iommu: 'auto' }, 'type1' or 'iommufd'`,
       );
     case 'iommufd':
       if (!iommufd)
-        throw new Error(
+        throw new VfioError(
+          VfioErrorCode.UNAVAILABLE,
           `iommufd is not available for ${where}: ${iommufdPath} does not exist; the kernel needs CONFIG_IOMMUFD=y (and CONFIG_VFIO_DEVICE_CDEV=y). Use { iommu: 'type1' } (the container) on this kernel`,
         );
       if (!cdev)
-        throw new Error(
+        throw new VfioError(
+          VfioErrorCode.UNAVAILABLE,
           `iommufd is not available for ${where}: the device has no VFIO cdev in ${cdevDir}; the kernel needs CONFIG_VFIO_DEVICE_CDEV=y. Use { iommu: 'type1' } on this kernel`,
         );
       return 'iommufd';

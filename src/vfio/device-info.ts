@@ -67,7 +67,7 @@ export function readRegionInfo(fd: number, address: string, index: number): Regi
     return parseRegionInfo(buf);
   } catch (e) {
     // vfio-pci answers EINVAL for the VGA region of a device that is not a VGA controller.
-    if (!(index === VFIO_PCI_VGA_REGION_INDEX && e instanceof SysError && e.code === 'EINVAL')) throw e;
+    if (!(index === VFIO_PCI_VGA_REGION_INDEX && e instanceof SysError && e.errnoName === 'EINVAL')) throw e;
     return { index, flags: 0, size: 0n, offset: 0n, msixMappable: false, caps: [] };
   }
 }
@@ -79,7 +79,7 @@ export function readIrqInfo(fd: number, address: string, index: number): IrqInfo
     sysIoctl(fd, 'VFIO_DEVICE_GET_IRQ_INFO', buf, `${address} irq index ${index}`);
   } catch (e) {
     // vfio-pci answers EINVAL for an index the device cannot have (ERR on conventional PCI).
-    if (!(e instanceof SysError && e.code === 'EINVAL')) throw e;
+    if (!(e instanceof SysError && e.errnoName === 'EINVAL')) throw e;
     return { index, count: 0, flags: 0, eventfd: false, maskable: false, automasked: false, noresize: false };
   }
   const raw = decodeStruct<{ flags: number; count: number }>(buf, vfio_irq_info);

@@ -20,6 +20,7 @@ import type { Group } from './group.js';
 import type { IommuContext } from './context.js';
 import { Interrupts } from './interrupts.js';
 import type { Dma } from '../dma/index.js';
+import { VfioError, VfioErrorCode, VfioRangeError } from '../../structs/errors.js';
 
 /** Options of a device as it is opened. */
 export interface DeviceOptions {
@@ -47,7 +48,8 @@ export interface DeviceOpening extends DeviceOptions {
  */
 export function openAgain(open: Device, options: DeviceOptions): Device {
   if (options.dmaBits !== undefined && options.dmaBits !== open.dmaBits) {
-    throw new Error(
+    throw new VfioError(
+      VfioErrorCode.INVALID_STATE,
       `${open.address} is already open with dmaBits ${open.dmaBits}: close it first to open it with dmaBits ${options.dmaBits}`,
     );
   }
@@ -115,7 +117,10 @@ export class Device extends Resource {
   regionInfo(index: number): RegionInfo {
     this.check();
     if (!Number.isInteger(index) || index < 0 || index >= this.info.numRegions) {
-      throw new RangeError(`${this.name} has regions 0-${this.info.numRegions - 1}, not ${index}`);
+      throw new VfioRangeError(
+        VfioErrorCode.OUT_OF_RANGE,
+        `${this.name} has regions 0-${this.info.numRegions - 1}, not ${index}`,
+      );
     }
     return this.regions[index];
   }
@@ -124,7 +129,10 @@ export class Device extends Resource {
   irqInfo(index: number): IrqInfo {
     this.check();
     if (!Number.isInteger(index) || index < 0 || index >= this.info.numIrqs) {
-      throw new RangeError(`${this.name} has irq indexes 0-${this.info.numIrqs - 1}, not ${index}`);
+      throw new VfioRangeError(
+        VfioErrorCode.OUT_OF_RANGE,
+        `${this.name} has irq indexes 0-${this.info.numIrqs - 1}, not ${index}`,
+      );
     }
     return this.irqs[index];
   }
@@ -134,7 +142,11 @@ export class Device extends Resource {
     const info = this.regionInfo(index);
     let r = this.#regions.get(index);
     if (r && !r.closed) return r;
-    if (info.size === 0n) throw new Error(`${regionName(index)} of ${this.address} is not implemented (size 0)`);
+    if (info.size === 0n)
+      throw new VfioError(
+        VfioErrorCode.UNSUPPORTED,
+        `${regionName(index)} of ${this.address} is not implemented (size 0)`,
+      );
     r = new Region(this.fd, info, `${regionName(index)} of ${this.address}`, options);
     this.#regions.set(index, r);
     return r;
@@ -148,7 +160,7 @@ export class Device extends Resource {
    */
   bar(n: number, options: { mapMsix?: boolean } = {}): Region {
     if (!Number.isInteger(n) || n < 0 || n > VFIO_PCI_BAR5_REGION_INDEX)
-      throw new RangeError(`BAR index must be 0-5, got ${n}`);
+      throw new VfioRangeError(VfioErrorCode.OUT_OF_RANGE, `BAR index must be 0-5, got ${n}`);
     const index = VFIO_PCI_BAR0_REGION_INDEX + n;
     const open = this.#regions.get(index);
     if (open && !open.closed) return open;
@@ -179,7 +191,8 @@ export class Device extends Resource {
   reset(): void {
     this.check();
     if (!this.info.canReset) {
-      throw new Error(
+      throw new VfioError(
+        VfioErrorCode.UNSUPPORTED,
         `${this.address} does not support reset: the kernel found no reset method for it (no FLR, PM reset or bus reset; VFIO_DEVICE_FLAGS_RESET is clear). Reinitialise it through its registers instead.`,
       );
     }

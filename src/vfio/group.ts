@@ -5,6 +5,7 @@ import { closeAll, Resource, sysClose, SysError, sysIoctl, sysOpen } from '../sy
 import type { Container } from './container.js';
 import { Device, openAgain, type DeviceOptions } from './device.js';
 import { notViableMessage } from './viability.js';
+import { VfioError, VfioErrorCode, VfioRangeError } from '../../structs/errors.js';
 
 export class Group extends Resource {
   readonly number: number;
@@ -17,7 +18,10 @@ export class Group extends Resource {
   constructor(container: Container, number: number) {
     super();
     if (!Number.isInteger(number) || number < 0)
-      throw new RangeError(`IOMMU group must be a non-negative integer, got ${number}`);
+      throw new VfioRangeError(
+        VfioErrorCode.INVALID_ARGUMENT,
+        `IOMMU group must be a non-negative integer, got ${number}`,
+      );
     this.container = container;
     this.number = number;
     // A no-IOMMU group's node carries the prefix, so a Type1 container can never open one by mistake.
@@ -29,7 +33,8 @@ export class Group extends Resource {
       const status = structBuffer(vfio_group_status, { argsz: vfio_group_status.size });
       sysIoctl(this.fd, 'VFIO_GROUP_GET_STATUS', status, this.path);
       const { flags } = decodeStruct<{ flags: number }>(status, vfio_group_status);
-      if ((flags & VFIO_GROUP_FLAGS_VIABLE) === 0) throw new Error(notViableMessage(container.sysfs, number));
+      if ((flags & VFIO_GROUP_FLAGS_VIABLE) === 0)
+        throw new VfioError(VfioErrorCode.GROUP_NOT_VIABLE, notViableMessage(container.sysfs, number));
       const cfd = Buffer.alloc(4);
       cfd.writeInt32LE(container.fd);
       sysIoctl(this.fd, 'VFIO_GROUP_SET_CONTAINER', cfd, this.path);
@@ -92,7 +97,7 @@ export class Group extends Resource {
         } catch (e) {
           // EINVAL: the group is no longer in a container. The kernel detaches it itself when
           // its last device is unbound from vfio-pci (the device request interrupt path).
-          if (!(e instanceof SysError && e.code === 'EINVAL')) throw e;
+          if (!(e instanceof SysError && e.errnoName === 'EINVAL')) throw e;
         }
       },
       () => sysClose(this.fd, this.path),

@@ -14,6 +14,7 @@ import {
 import { pciAddressOf, type PciAddress } from '../pci/index.js';
 import { SysError, sysIoctl } from '../sys/index.js';
 import type { Device } from './device.js';
+import { VfioError, VfioErrorCode } from '../../structs/errors.js';
 
 /** A device a hot reset of another would also reset. */
 export interface HotResetPeer {
@@ -43,11 +44,11 @@ function hotResetInfo(dev: Device): { flags: number; devices: DependentDevice[] 
     try {
       sysIoctl(dev.fd, 'VFIO_DEVICE_GET_PCI_HOT_RESET_INFO', buf, dev.address);
     } catch (e) {
-      if (e instanceof SysError && e.code === 'ENOSPC') {
+      if (e instanceof SysError && e.errnoName === 'ENOSPC') {
         count = parseHotResetInfo(buf).count; // the kernel says how many devices there are
         continue;
       }
-      if (e instanceof SysError && e.code === 'ENODEV') {
+      if (e instanceof SysError && e.errnoName === 'ENODEV') {
         throw e.withHint(
           `no bus or slot reset can reach ${dev.address}: it has no slot reset and no parent bridge that can reset its bus (devices on a root bus cannot be hot reset); use device.reset() where the device has a function reset`,
           { target: dev.address },
@@ -57,7 +58,7 @@ function hotResetInfo(dev: Device): { flags: number; devices: DependentDevice[] 
     }
     return parseHotResetInfo(buf);
   }
-  throw new Error(`${dev.address}: the number of hot-reset peers kept changing`);
+  throw new VfioError(VfioErrorCode.MALFORMED, `${dev.address}: the number of hot-reset peers kept changing`);
 }
 
 /**
@@ -71,7 +72,8 @@ export function hotReset(dev: Device, openGroups: ReadonlyMap<number, number>): 
     const { flags, devices } = hotResetInfo(dev);
     if ((flags & VFIO_PCI_HOT_RESET_FLAG_DEV_ID_OWNED) === 0) {
       const who = devices.filter((d) => d.group === -1).map(addressOf);
-      throw new Error(
+      throw new VfioError(
+        VfioErrorCode.INVALID_STATE,
         `hot reset of ${dev.address} also resets ${who.join(', ')}, which ${who.length > 1 ? 'are' : 'is'} not open in ${dev.iommu.name}: open ${who.length > 1 ? 'them' : 'it'} in the same iommufd context first (context.device(address)), or bind ${who.length > 1 ? 'them' : 'it'} to vfio-pci`,
       );
     }
@@ -83,7 +85,8 @@ export function hotReset(dev: Device, openGroups: ReadonlyMap<number, number>): 
   const missing = groups.filter((g) => !openGroups.has(g));
   if (missing.length > 0) {
     const who = peers.filter((p) => missing.includes(p.group)).map((p) => `${p.address} (group ${p.group})`);
-    throw new Error(
+    throw new VfioError(
+      VfioErrorCode.INVALID_STATE,
       `hot reset of ${dev.address} also resets ${who.join(', ')}: open ${missing.length > 1 ? 'those groups' : 'that group'} in this process first (container.group(n)), so the kernel sees you own every device it resets`,
     );
   }

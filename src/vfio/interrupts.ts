@@ -12,6 +12,7 @@ import { chooseIrqType, eventfdVectors, IRQ_INDEX, isIrqType, type IrqType } fro
 import { oneByOne, type IrqFired } from './irq-wait-queue.js';
 import { IrqWaiting } from './irq-waiting.js';
 import type { Device } from './device.js';
+import { VfioError, VfioErrorCode, VfioRangeError } from '../../structs/errors.js';
 
 /** Options of {@link Interrupts.enable}. */
 export interface EnableIrqOptions {
@@ -110,12 +111,16 @@ export class Interrupts extends Resource {
     this.check();
     const t = type === 'auto' ? this.best : type;
     if (t === undefined) {
-      throw new Error(
+      throw new VfioError(
+        VfioErrorCode.UNSUPPORTED,
         `${this.device.address} has no interrupts with eventfd signalling (INTx, MSI and MSI-X all report count 0 or no EVENTFD flag): poll its registers instead`,
       );
     }
     if (!isIrqType(t))
-      throw new RangeError(`interrupt type must be 'msix', 'msi', 'intx' or 'auto', got ${String(type)}`);
+      throw new VfioRangeError(
+        VfioErrorCode.INVALID_ARGUMENT,
+        `interrupt type must be 'msix', 'msi', 'intx' or 'auto', got ${String(type)}`,
+      );
     this.#vectors.enable(t, options.start ?? 0, options.count);
     this.#intx.arm(t === 'intx' && (options.autoUnmask ?? true));
     return t;

@@ -11,6 +11,7 @@ import { Device, openAgain, type DeviceOptions } from './device.js';
 import { locateDevice } from './locate.js';
 import { CDEV_DIR, cdevNode } from './context.js';
 import { notViableMessage, viabilityBlockers } from './viability.js';
+import { VfioError, VfioErrorCode } from '../../structs/errors.js';
 
 export interface IommufdContextOptions extends IommufdOptions {
   /** Root of sysfs, for finding devices (default `/sys`). */
@@ -52,16 +53,19 @@ export class IommufdContext extends IommufdIoas {
     const open = this.#devices.get(loc.address);
     if (open && !open.closed) return openAgain(open, options);
     if (loc.noIommu)
-      throw new Error(
+      throw new VfioError(
+        VfioErrorCode.UNSUPPORTED,
         `${loc.address} is in no-IOMMU group ${loc.group}: this library opens no-IOMMU devices through the container; use { iommu: 'noiommu' }`,
       );
     const path = cdevNode(loc, this.cdevDir);
     if (!path)
-      throw new Error(
+      throw new VfioError(
+        VfioErrorCode.UNAVAILABLE,
         `${loc.address} has no VFIO cdev in ${this.cdevDir}: the kernel needs CONFIG_VFIO_DEVICE_CDEV=y; use { iommu: 'type1' }`,
       );
     // The kernel refuses the bind of a device whose group has a member on a host driver; say why first.
-    if (viabilityBlockers(this.sysfs, loc.group).length > 0) throw new Error(notViableMessage(this.sysfs, loc.group));
+    if (viabilityBlockers(this.sysfs, loc.group).length > 0)
+      throw new VfioError(VfioErrorCode.GROUP_NOT_VIABLE, notViableMessage(this.sysfs, loc.group));
     const fd = sysOpen(path, O_RDWR, 0, {
       EBUSY: `${path} (${loc.address}) is already open: another process holds the device, through its cdev or its group; close it there first (fuser -v ${path} /dev/vfio/${loc.group})`,
     });

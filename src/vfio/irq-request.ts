@@ -9,6 +9,7 @@ import { setIrqs } from './irq-set.js';
 import type { IrqTag } from './irq-vectors.js';
 import type { IrqWatch } from './irq-waiting.js';
 import type { Device } from './device.js';
+import { VfioError, VfioErrorCode } from '../../structs/errors.js';
 
 /** The kernel asks for the device back (a driver unbind or a hot-unplug is waiting). */
 export interface IrqRequest {
@@ -70,7 +71,8 @@ export class RequestInterrupt extends Resource {
   #arm(): EventFd {
     const info = this.device.irqInfo(VFIO_PCI_REQ_IRQ_INDEX);
     if (info.count < 1 || !info.eventfd)
-      throw new Error(
+      throw new VfioError(
+        VfioErrorCode.UNSUPPORTED,
         `${this.device.address} has no request interrupt (irq index ${VFIO_PCI_REQ_IRQ_INDEX} reports count 0): the kernel cannot ask it back`,
       );
     const fd = new EventFd();

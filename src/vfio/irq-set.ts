@@ -20,7 +20,7 @@ export function setIrqs(device: IrqDevice, req: IrqSetRequest, what: string, hin
   try {
     sysIoctl(device.fd, 'VFIO_DEVICE_SET_IRQS', buf, `${device.address} irq index ${req.index} (${what})`, hint);
   } catch (e) {
-    if (e instanceof SysError && hint === undefined && e.code === 'EINVAL') {
+    if (e instanceof SysError && hint === undefined && e.errnoName === 'EINVAL') {
       throw e.withHint(
         `the kernel refused to ${what}: check the vector range against irqInfo(${req.index}).count and that this type is the one enabled`,
       );

@@ -13,6 +13,7 @@ import { disableIrqIndex, setIrqs } from './irq-set.js';
 import { IRQ_INDEX, IRQ_NAME, checkVectorRange, type IrqTag, type IrqType } from './irq-vectors.js';
 import type { IrqWatch } from './irq-waiting.js';
 import type { Device } from './device.js';
+import { VfioError, VfioErrorCode, VfioRangeError } from '../../structs/errors.js';
 
 /** What `VFIO_DEVICE_SET_IRQS` does to one vector from software. */
 export type IrqVectorAction = 'trigger' | 'mask' | 'unmask';
@@ -54,7 +55,8 @@ export class IrqVectorSet extends Resource {
   /** The enabled type; throws, saying what to do, when none is (`verb` names what was tried). */
   requireEnabled(verb: string): IrqType {
     if (this.#type === undefined)
-      throw new Error(
+      throw new VfioError(
+        VfioErrorCode.INVALID_STATE,
         `${this.device.address}: cannot ${verb}: no interrupts are enabled; call device.interrupts.enable() first`,
       );
     return this.#type;
@@ -65,13 +67,15 @@ export class IrqVectorSet extends Resource {
     this.check();
     const address = this.device.address;
     if (this.#type !== undefined && this.#type !== type) {
-      throw new Error(
+      throw new VfioError(
+        VfioErrorCode.INVALID_STATE,
         `${address}: cannot enable ${IRQ_NAME[type]} while ${IRQ_NAME[this.#type]} is enabled (vfio-pci allows one of INTx, MSI, MSI-X at a time): call interrupts.disable() first`,
       );
     }
     const info = this.device.irqInfo(IRQ_INDEX[type]);
     if (!info.eventfd && info.count > 0)
-      throw new Error(
+      throw new VfioError(
+        VfioErrorCode.UNSUPPORTED,
         `${address}: ${IRQ_NAME[type]} (irq index ${IRQ_INDEX[type]}) does not support eventfd signalling`,
       );
     const range = checkVectorRange(address, type, info.count, start, count);
@@ -134,12 +138,14 @@ export class IrqVectorSet extends Resource {
     const index = IRQ_INDEX[type];
     if (!this.#eventfds.has(vector)) {
       const v = this.vectors;
-      throw new RangeError(
+      throw new VfioRangeError(
+        VfioErrorCode.OUT_OF_RANGE,
         `${this.device.address}: cannot ${action} ${IRQ_NAME[type]} vector ${vector}: enabled vectors are ${v[0]}..${v[v.length - 1]} (irq index ${index})`,
       );
     }
     if (action !== 'trigger' && !this.device.irqInfo(index).maskable) {
-      throw new Error(
+      throw new VfioError(
+        VfioErrorCode.UNSUPPORTED,
         `${this.device.address}: ${IRQ_NAME[type]} (irq index ${index}) is not maskable through VFIO (no MASKABLE flag): mask it in the device instead (e.g. the MSI-X table's vector control or a device register)`,
       );
     }

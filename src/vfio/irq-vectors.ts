@@ -4,6 +4,7 @@
  */
 import { VFIO_PCI_INTX_IRQ_INDEX, VFIO_PCI_MSIX_IRQ_INDEX, VFIO_PCI_MSI_IRQ_INDEX } from '../../structs/index.js';
 import { irqIndexName } from './index-names.js';
+import { VfioError, VfioErrorCode, VfioRangeError } from '../../structs/errors.js';
 
 /** The three interrupt types of a PCI function; only one can be enabled at a time on vfio-pci. */
 export type IrqType = 'intx' | 'msi' | 'msix';
@@ -73,21 +74,26 @@ export function checkVectorRange(
 ): { start: number; count: number } {
   const name = IRQ_NAME[type];
   if (available <= 0) {
-    throw new Error(
+    throw new VfioError(
+      VfioErrorCode.UNSUPPORTED,
       `${what} has no ${name} vectors (VFIO_DEVICE_GET_IRQ_INFO reports count 0 for irq index ${IRQ_INDEX[type]}): use another type, or enable('auto') to pick one it supports`,
     );
   }
   if (!Number.isInteger(start) || start < 0 || start >= available) {
-    throw new RangeError(`${what}: ${name} start vector must be 0-${available - 1}, got ${start}`);
+    throw new VfioRangeError(
+      VfioErrorCode.OUT_OF_RANGE,
+      `${what}: ${name} start vector must be 0-${available - 1}, got ${start}`,
+    );
   }
   const n = count ?? available - start;
   if (!Number.isInteger(n) || n < 1 || start + n > available) {
-    throw new RangeError(
+    throw new VfioRangeError(
+      VfioErrorCode.OUT_OF_RANGE,
       `${what}: ${name} vectors ${start}..${start + n - 1} are outside the ${available} the device has (irq index ${IRQ_INDEX[type]}): use count 1-${available - start}`,
     );
   }
   if (type === 'intx' && (start !== 0 || n !== 1))
-    throw new RangeError(`${what}: INTx has exactly one vector (start 0, count 1)`);
+    throw new VfioRangeError(VfioErrorCode.OUT_OF_RANGE, `${what}: INTx has exactly one vector (start 0, count 1)`);
   return { start, count: n };
 }
 
@@ -104,7 +110,7 @@ export function encodeIrqTag(tag: IrqTag): bigint {
       return KIND_REQUEST << 32n;
     case 'vector':
       if (!Number.isInteger(tag.vector) || tag.vector < 0 || tag.vector > 0xffff_ffff)
-        throw new RangeError(`vector must be a u32, got ${tag.vector}`);
+        throw new VfioRangeError(VfioErrorCode.OUT_OF_RANGE, `vector must be a u32, got ${tag.vector}`);
       return (KIND_VECTOR << 32n) | BigInt(tag.vector);
   }
 }

@@ -3,6 +3,7 @@
  * unit-tested on the host): the counts read from the eventfds and not yet handed out, the
  * queue of pending asynchronous waits, and the one-at-a-time iteration over their results.
  */
+import { VfioErrorCode } from '../../structs/errors.js';
 
 /** Interrupts of one vector since the last wait: `count` is how often it fired (eventfd counter). */
 export interface IrqFired {
@@ -16,6 +17,7 @@ export type IrqAbortReason = 'stopped' | 'disabled' | 'closed';
 /** A pending `waitAsync()` ended because of `stop()`, `disable()` or `close()` (of the interrupts or the device). */
 export class IrqWaitAbortedError extends Error {
   override name = 'IrqWaitAbortedError';
+  readonly code = VfioErrorCode.ABORTED;
   constructor(
     readonly reason: IrqAbortReason,
     device: string,

@@ -4,6 +4,7 @@
  * says what to do, with the real address.
  */
 import { bindCommand, type PciAddress, type PciSysfs } from '../pci/index.js';
+import { VfioError, VfioErrorCode } from '../../structs/errors.js';
 
 export interface DeviceLocation {
   address: PciAddress;
@@ -31,17 +32,20 @@ export function locateDevice(sysfs: PciSysfs, addr: PciAddress): DeviceLocation 
   const group = sysfs.iommuGroup(addr);
   if (group === null && !isVfioDriver(driver)) {
     // In no-IOMMU mode a group appears only once vfio-pci binds; say both things.
-    throw new Error(
+    throw new VfioError(
+      VfioErrorCode.NO_IOMMU,
       `${addr} has no IOMMU group and is bound to ${driver ?? 'no driver'}: the IOMMU is off or does not cover it. Turn it on (${TURN_IOMMU_ON}), then bind the device: vfio bind ${addr}. Without an IOMMU, VFIO's unsafe no-IOMMU mode is the way: boot with ${NOIOMMU_PARAMETER} and bind the device.`,
     );
   }
   if (group === null) {
-    throw new Error(
+    throw new VfioError(
+      VfioErrorCode.NO_IOMMU,
       `${addr} has no IOMMU group: the IOMMU is off or does not cover it; turn it on (${TURN_IOMMU_ON}), or use no-IOMMU mode (${NOIOMMU_PARAMETER}), then rebind the device (vfio bind ${addr})`,
     );
   }
   if (!isVfioDriver(driver)) {
-    throw new Error(
+    throw new VfioError(
+      VfioErrorCode.NOT_VFIO_BOUND,
       `${addr} is bound to ${driver ?? 'no driver'}, not vfio-pci: bind it first (as root) with: vfio bind ${addr}  (or: ${bindCommand(addr, sysfs.root)})`,
     );
   }

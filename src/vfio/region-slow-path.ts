@@ -9,6 +9,7 @@ import { sysPread, sysPwrite } from '../sys/index.js';
 import { checkAccess, checkSpan, describeArg, hex } from '../sys/args.js';
 import { areaFor, type MappedArea } from './region-areas.js';
 import type { Width } from './region-widths.js';
+import { VfioError, VfioErrorCode, VfioTypeError } from '../../structs/errors.js';
 
 export class RegionSlowPath {
   readonly #fd: number;
@@ -64,7 +65,8 @@ export class RegionSlowPath {
   /** Copies `data` into the region at `offset`. */
   writeBytes(offset: number, data: Uint8Array): void {
     if (!((data as unknown) instanceof Uint8Array))
-      throw new TypeError(
+      throw new VfioTypeError(
+        VfioErrorCode.INVALID_ARGUMENT,
         `writeBytes data ${describeArg(data)} at ${Number.isInteger(offset) ? hex(offset) : describeArg(offset)} in ${this.#where}: expected a Uint8Array (a Buffer is one)`,
       );
     checkSpan('writeBytes', this.#where, offset, data.length, this.#size);
@@ -75,11 +77,19 @@ export class RegionSlowPath {
 
   #pread(into: Uint8Array, length: number, offset: number): void {
     const n = sysPread(this.#fd, into, length, this.#base + BigInt(offset), this.#name);
-    if (n !== length) throw new Error(`${this.#name}: short read of ${n}/${length} bytes at 0x${offset.toString(16)}`);
+    if (n !== length)
+      throw new VfioError(
+        VfioErrorCode.UNSUPPORTED,
+        `${this.#name}: short read of ${n}/${length} bytes at 0x${offset.toString(16)}`,
+      );
   }
 
   #pwrite(from: Uint8Array, length: number, offset: number): void {
     const n = sysPwrite(this.#fd, from, length, this.#base + BigInt(offset), this.#name);
-    if (n !== length) throw new Error(`${this.#name}: short write of ${n}/${length} bytes at 0x${offset.toString(16)}`);
+    if (n !== length)
+      throw new VfioError(
+        VfioErrorCode.UNSUPPORTED,
+        `${this.#name}: short write of ${n}/${length} bytes at 0x${offset.toString(16)}`,
+      );
   }
 }

@@ -12,18 +12,20 @@ import {
   VFIO_REGION_INFO_FLAG_WRITE,
   type RegionInfo,
 } from '../../structs/index.js';
+import { isVfioError } from '../../structs/errors.js';
 import { checkInteger, checkValue, checkValue64, describeArg } from '../../src/sys/args.js';
 import { Region } from '../../src/vfio/region.js';
 import { Dma, type DmaBuffer, type DmaPool, type DmaPoolEntry } from '../../src/dma/index.js';
 import { ConfigSpace } from '../../src/pci/index.js';
 import type { Iommu } from '../../src/iommu/index.js';
 
-/** `TypeError: message` of what `fn` throws, or `no throw`. */
+/** `TypeError: message` of what `fn` throws (marked when it lacks an ERR_VFIO_ code), or `no throw`. */
 function thrown(fn: () => unknown): string {
   try {
     fn();
   } catch (e) {
-    return `${(e as Error).constructor.name}: ${(e as Error).message}`;
+    const coded = isVfioError(e) ? '' : '(no ERR_VFIO_ code) ';
+    return `${coded}${(e as Error).name}: ${(e as Error).message}`;
   }
   return 'no throw';
 }

@@ -14,7 +14,8 @@ describe('SysError from real failing system calls', () => {
       }
     })() as SysError;
     expect(err).toBeInstanceOf(SysError);
-    expect(err.code).toBe('ENOENT');
+    expect(err.code).toBe('ERR_VFIO_SYSCALL');
+    expect(err.errnoName).toBe('ENOENT');
     expect(err.errno).toBe(2);
     expect(err.syscall).toBe('open');
     expect(err.target).toBe(path);
@@ -41,7 +42,8 @@ describe('SysError from real failing system calls', () => {
         err = e as SysError;
       }
       expect(err).toBeInstanceOf(SysError);
-      expect(err!.code).toBe('ENOTTY');
+      expect(err!.code).toBe('ERR_VFIO_SYSCALL');
+      expect(err!.errnoName).toBe('ENOTTY');
       expect(err!.errno).toBe(25);
       expect(err!.syscall).toBe('ioctl(VFIO_GROUP_GET_STATUS)');
       expect(err!.message).toContain('/dev/null');
