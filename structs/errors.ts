@@ -59,8 +59,6 @@ export const VfioErrorCode = {
   REGISTER_MAP: 'ERR_VFIO_REGISTER_MAP',
   /** An interrupt wait ended because the interrupts were disabled or closed. */
   ABORTED: 'ERR_VFIO_ABORTED',
-  /** An object inherited from the parent process used in a forked child. */
-  FORKED: 'ERR_VFIO_FORKED',
   /** A system call failed for a reason no other code names: see `errno` and `syscall`. */
   SYSCALL: 'ERR_VFIO_SYSCALL',
   /** The `vfio` command was given arguments it does not take. */

@@ -22,6 +22,7 @@ export { getRlimit, setRlimit, type Limit } from './rlimit.js';
 export { MmioWindow } from './mmio.js';
 export { lockedBytes, hasCapability, CAP_IPC_LOCK } from './process.js';
 export { closeAll } from './close-all.js';
+export { holdersOf, describeHolders, type FileHolder } from './holders.js';
 export { Resource } from './resource.js';
 export { FdWatcher } from './fd-watcher.js';
 export { formatSize } from './format.js';

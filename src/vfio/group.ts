@@ -1,7 +1,7 @@
 /** A VFIO group (`/dev/vfio/N`): the unit of isolation the IOMMU gives, attached to a container. */
 import { O_RDWR, VFIO_GROUP_FLAGS_VIABLE, decodeStruct, structBuffer, vfio_group_status } from '../../structs/index.js';
 import { parsePciAddress } from '../pci/index.js';
-import { closeAll, Resource, sysClose, SysError, sysIoctl, sysOpen } from '../sys/index.js';
+import { closeAll, describeHolders, Resource, sysClose, SysError, sysIoctl, sysOpen } from '../sys/index.js';
 import type { Container } from './container.js';
 import { Device, openAgain, type DeviceOptions } from './device.js';
 import { notViableMessage } from './viability.js';
@@ -26,9 +26,7 @@ export class Group extends Resource {
     this.number = number;
     // A no-IOMMU group's node carries the prefix, so a Type1 container can never open one by mistake.
     this.path = container.kind === 'noiommu' ? `/dev/vfio/noiommu-${number}` : `/dev/vfio/${number}`;
-    this.fd = sysOpen(this.path, O_RDWR, 0, {
-      EBUSY: `IOMMU group ${number} is already open: another process (or another Container in this one) holds ${this.path}; close it there first (fuser -v ${this.path} shows who)`,
-    });
+    this.fd = openGroupNode(this.path, number);
     try {
       const status = structBuffer(vfio_group_status, { argsz: vfio_group_status.size });
       sysIoctl(this.fd, 'VFIO_GROUP_GET_STATUS', status, this.path);
@@ -104,5 +102,18 @@ export class Group extends Resource {
       () => this.container.detached(this),
     ]);
     this.#devices.clear();
+  }
+}
+
+/** Opens `/dev/vfio/N`; when it is busy, the error names who holds it (another process, or this one). */
+function openGroupNode(path: string, number: number): number {
+  try {
+    return sysOpen(path, O_RDWR);
+  } catch (e) {
+    if (!(e instanceof SysError && e.errnoName === 'EBUSY')) throw e;
+    throw e.withHint(
+      `IOMMU group ${number} is already open, held by ${describeHolders(path)}: a group is open in one place at a time; close it there first (in this process: close the other Container or device)`,
+      { code: VfioErrorCode.GROUP_BUSY },
+    );
   }
 }

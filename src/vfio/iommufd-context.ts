@@ -4,7 +4,7 @@
  */
 import { O_RDWR, structBuffer, vfio_device_attach_iommufd_pt, vfio_device_bind_iommufd } from '../../structs/index.js';
 import { PciSysfs, parsePciAddress } from '../pci/index.js';
-import { closeAll, sysClose, sysIoctl, sysOpen } from '../sys/index.js';
+import { closeAll, describeHolders, sysClose, SysError, sysIoctl, sysOpen } from '../sys/index.js';
 import { IommufdIoas, type IommufdOptions } from '../iommu/index.js';
 import { dmaFor, type Dma } from '../dma/index.js';
 import { Device, openAgain, type DeviceOptions } from './device.js';
@@ -66,9 +66,7 @@ export class IommufdContext extends IommufdIoas {
     // The kernel refuses the bind of a device whose group has a member on a host driver; say why first.
     if (viabilityBlockers(this.sysfs, loc.group).length > 0)
       throw new VfioError(VfioErrorCode.GROUP_NOT_VIABLE, notViableMessage(this.sysfs, loc.group));
-    const fd = sysOpen(path, O_RDWR, 0, {
-      EBUSY: `${path} (${loc.address}) is already open: another process holds the device, through its cdev or its group; close it there first (fuser -v ${path} /dev/vfio/${loc.group})`,
-    });
+    const fd = openCdev(path, loc.address, loc.group);
     let dev: Device;
     try {
       const bind = structBuffer(vfio_device_bind_iommufd, {
@@ -76,11 +74,7 @@ export class IommufdContext extends IommufdIoas {
         flags: 0,
         iommufd: this.fd,
       });
-      sysIoctl(fd, 'VFIO_DEVICE_BIND_IOMMUFD', bind, `${loc.address} (${path})`, {
-        EBUSY: `another device of IOMMU group ${loc.group} is in use elsewhere, or bound to a host driver`,
-        // The cdev path lets a device be bound once at a time (the group path allows more).
-        EINVAL: `${loc.address} is already open (bound to an iommufd in this or another process): use the Device you have, or close it there first (fuser -v ${path})`,
-      });
+      sysIoctl(fd, 'VFIO_DEVICE_BIND_IOMMUFD', bind, `${loc.address} (${path})`);
       const attach = structBuffer(vfio_device_attach_iommufd_pt, {
         argsz: vfio_device_attach_iommufd_pt.size,
         flags: 0,
@@ -97,7 +91,7 @@ export class IommufdContext extends IommufdIoas {
       });
     } catch (e) {
       sysClose(fd, path);
-      throw e;
+      throw explainBindFailure(e, loc.address, path, loc.group);
     }
     this.#devices.set(loc.address, dev);
     return dev;
@@ -112,4 +106,39 @@ export class IommufdContext extends IommufdIoas {
     closeAll([...[...this.#devices.values()].reverse().map((d) => () => d.close()), () => super.release()]);
     this.#devices.clear();
   }
+}
+
+/** Opens a device's cdev; when it is busy, the error names who holds the cdev or the group. */
+function openCdev(path: string, address: string, group: number): number {
+  try {
+    return sysOpen(path, O_RDWR);
+  } catch (e) {
+    if (!(e instanceof SysError && e.errnoName === 'EBUSY')) throw e;
+    const groupPath = `/dev/vfio/${group}`;
+    throw e.withHint(
+      `${address} is already open: ${path} is held by ${describeHolders(path)}, and its group ${groupPath} by ${describeHolders(groupPath)}; a device is open in one place at a time: close it there first`,
+      { code: VfioErrorCode.DEVICE_BUSY },
+    );
+  }
+}
+
+/**
+ * A refused VFIO_DEVICE_BIND_IOMMUFD told with who holds the device (asked after our own fd is
+ * closed, so that this process shows only where it really holds the device). The cdev path lets
+ * a device be bound once at a time: a second bind is EINVAL; EBUSY is the group in use elsewhere.
+ */
+function explainBindFailure(e: unknown, address: string, path: string, group: number): unknown {
+  if (!(e instanceof SysError && e.syscall === 'ioctl(VFIO_DEVICE_BIND_IOMMUFD)')) return e;
+  const groupPath = `/dev/vfio/${group}`;
+  if (e.errnoName === 'EINVAL')
+    return e.withHint(
+      `${address} is already open (bound to an iommufd), held by ${describeHolders(path)}: use the Device you have, or close it there first`,
+      { code: VfioErrorCode.DEVICE_BUSY },
+    );
+  if (e.errnoName === 'EBUSY')
+    return e.withHint(
+      `another device of IOMMU group ${group} is in use elsewhere (${groupPath} held by ${describeHolders(groupPath)}), or bound to a host driver`,
+      { code: VfioErrorCode.GROUP_BUSY },
+    );
+  return e;
 }

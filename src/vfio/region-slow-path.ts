@@ -5,7 +5,7 @@
  * mapped area that holds it, or else pread/pwrite on the device fd, whole or an error. The
  * caller checks for use after close first.
  */
-import { sysPread, sysPwrite } from '../sys/index.js';
+import { SysError, sysPread, sysPwrite } from '../sys/index.js';
 import { checkAccess, checkSpan, describeArg, hex } from '../sys/args.js';
 import { areaFor, type MappedArea } from './region-areas.js';
 import type { Width } from './region-widths.js';
@@ -23,9 +23,20 @@ export class RegionSlowPath {
   /** The region's mapped areas (the region's own list: empty once it is closed). */
   readonly #areas: readonly MappedArea[];
   readonly #scratch = Buffer.alloc(8);
+  /** What the kernel lets us do with the region (VFIO_REGION_INFO_FLAG_READ/WRITE). */
+  readonly #access: RegionAccess;
 
-  constructor(fd: number, base: bigint, size: number, name: string, where: string, areas: readonly MappedArea[]) {
+  constructor(
+    fd: number,
+    base: bigint,
+    size: number,
+    name: string,
+    where: string,
+    areas: readonly MappedArea[],
+    access: RegionAccess,
+  ) {
     this.#fd = fd;
+    this.#access = access;
     this.#base = base;
     this.#size = size;
     this.#name = name;
@@ -35,6 +46,7 @@ export class RegionSlowPath {
 
   /** The checked read of `width.bytes` bytes at `offset`. */
   read<V extends number | bigint>(offset: number, width: Width<V>): V {
+    this.#mayRead(width.read);
     checkAccess(width.read, this.#where, offset, width.bytes, this.#size, true);
     const a = areaFor(this.#areas, offset, width.bytes);
     if (a) return width.load(a.window, offset - a.start);
@@ -44,6 +56,7 @@ export class RegionSlowPath {
 
   /** The checked write of `value` in `width.bytes` bytes at `offset`. */
   write<V extends number | bigint>(offset: number, width: Width<V>, value: unknown): void {
+    this.#mayWrite(width.write);
     checkAccess(width.write, this.#where, offset, width.bytes, this.#size, true);
     const v = width.check(this.#where, offset, value);
     const a = areaFor(this.#areas, offset, width.bytes);
@@ -54,6 +67,7 @@ export class RegionSlowPath {
 
   /** Copies `length` bytes out of the region. */
   readBytes(offset: number, length: number): Uint8Array {
+    this.#mayRead('readBytes');
     checkSpan('readBytes', this.#where, offset, length, this.#size);
     const out = new Uint8Array(length);
     const a = areaFor(this.#areas, offset, length);
@@ -69,14 +83,33 @@ export class RegionSlowPath {
         VfioErrorCode.INVALID_ARGUMENT,
         `writeBytes data ${describeArg(data)} at ${Number.isInteger(offset) ? hex(offset) : describeArg(offset)} in ${this.#where}: expected a Uint8Array (a Buffer is one)`,
       );
+    this.#mayWrite('writeBytes');
     checkSpan('writeBytes', this.#where, offset, data.length, this.#size);
     const a = areaFor(this.#areas, offset, data.length);
     if (a) a.window.u8.set(data, offset - a.start);
     else if (data.length > 0) this.#pwrite(data, data.length, offset);
   }
 
+  #mayRead(method: string): void {
+    if (!this.#access.readable)
+      throw new VfioError(
+        VfioErrorCode.WRITE_ONLY,
+        `${method} of ${this.#where}: the kernel reports this region as not readable (no VFIO_REGION_INFO_FLAG_READ); only writes reach it`,
+      );
+  }
+
+  #mayWrite(method: string): void {
+    if (!this.#access.writable)
+      throw new VfioError(
+        VfioErrorCode.READ_ONLY,
+        `${method} of ${this.#where}: the kernel reports this region as read-only (no VFIO_REGION_INFO_FLAG_WRITE); nothing was written`,
+      );
+  }
+
   #pread(into: Uint8Array, length: number, offset: number): void {
-    const n = sysPread(this.#fd, into, length, this.#base + BigInt(offset), this.#name);
+    const n = this.#refusedWidth(length, offset, () =>
+      sysPread(this.#fd, into, length, this.#base + BigInt(offset), this.#name),
+    );
     if (n !== length)
       throw new VfioError(
         VfioErrorCode.UNSUPPORTED,
@@ -85,11 +118,32 @@ export class RegionSlowPath {
   }
 
   #pwrite(from: Uint8Array, length: number, offset: number): void {
-    const n = sysPwrite(this.#fd, from, length, this.#base + BigInt(offset), this.#name);
+    const n = this.#refusedWidth(length, offset, () =>
+      sysPwrite(this.#fd, from, length, this.#base + BigInt(offset), this.#name),
+    );
     if (n !== length)
       throw new VfioError(
         VfioErrorCode.UNSUPPORTED,
         `${this.#name}: short write of ${n}/${length} bytes at 0x${offset.toString(16)}`,
       );
   }
+
+  /** Runs a pread/pwrite; the kernel's EINVAL there means the region does not take that access. */
+  #refusedWidth(length: number, offset: number, call: () => number): number {
+    try {
+      return call();
+    } catch (e) {
+      if (!(e instanceof SysError && e.errnoName === 'EINVAL')) throw e;
+      throw e.withHint(
+        `${this.#name} does not take a ${length}-byte access at 0x${offset.toString(16)} (the kernel refused it): use another width (most registers take 4-byte accesses) or check the device's documentation`,
+        { code: VfioErrorCode.UNSUPPORTED },
+      );
+    }
+  }
+}
+
+/** Which directions a region allows. */
+export interface RegionAccess {
+  readable: boolean;
+  writable: boolean;
 }

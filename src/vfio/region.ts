@@ -36,8 +36,12 @@ export class Region extends Resource {
   /** The region for messages: `BAR0 of 0000:00:03.0`. */
   readonly name: string;
   readonly #areas: MappedArea[];
-  /** Set when one mapping covers the whole region: the fast path. */
-  #whole: MmioWindow | undefined;
+  /**
+   * Set when one mapping covers the whole region and the region allows the direction: the fast
+   * paths. A read-only region's mapping is PROT_READ, so a store through it would kill the process.
+   */
+  #wholeRead: MmioWindow | undefined;
+  #wholeWrite: MmioWindow | undefined;
   readonly #slow: RegionSlowPath;
   /** The region with its size, for argument errors: `BAR0 of 0000:00:03.0 (0x100000 bytes)`. */
   readonly #where: string;
@@ -51,8 +55,11 @@ export class Region extends Resource {
     this.#where = `${name} (0x${this.size.toString(16)} bytes)`;
     const mmap = options.mmap !== false && (info.flags & VFIO_REGION_INFO_FLAG_MMAP) !== 0;
     this.#areas = mmap ? mapAreas(fd, info, name, options.exclude ?? []) : [];
-    this.#whole = wholeWindow(this.#areas, this.size);
-    this.#slow = new RegionSlowPath(fd, info.offset, this.size, name, this.#where, this.#areas);
+    const whole = wholeWindow(this.#areas, this.size);
+    this.#wholeRead = this.readable ? whole : undefined;
+    this.#wholeWrite = this.writable ? whole : undefined;
+    const access = { readable: this.readable, writable: this.writable };
+    this.#slow = new RegionSlowPath(fd, info.offset, this.size, name, this.#where, this.#areas, access);
   }
 
   protected override describe(): string {
@@ -85,7 +92,7 @@ export class Region extends Resource {
   }
 
   // Fast path: one mapping covers the region, the offset is a small aligned integer in bounds
-  // and a written value fits the width; `#whole` is cleared on close, so a closed region always
+  // and a written value fits the width; `#wholeRead`/`#wholeWrite` are cleared on close, so a closed region always
   // takes the checked path. The typeof tests keep `>>>` from throwing on a bigint; the JIT
   // folds them for the number it sees. For write64, asUintN is the cheapest range test measured
   // (two bigint comparisons cost several ns more). Everything else (checks and their errors,
@@ -95,14 +102,14 @@ export class Region extends Resource {
   // caller's loop; a shared helper taking the width would put a polymorphic call on every access.
 
   read8(offset: number): number {
-    const w = this.#whole;
+    const w = this.#wholeRead;
     if (w !== undefined && typeof offset === 'number' && offset >>> 0 === offset && offset < this.size)
       return w.read8(offset);
     return this.#read(offset, W8);
   }
 
   read16(offset: number): number {
-    const w = this.#whole;
+    const w = this.#wholeRead;
     if (
       w !== undefined &&
       typeof offset === 'number' &&
@@ -115,7 +122,7 @@ export class Region extends Resource {
   }
 
   read32(offset: number): number {
-    const w = this.#whole;
+    const w = this.#wholeRead;
     if (
       w !== undefined &&
       typeof offset === 'number' &&
@@ -128,7 +135,7 @@ export class Region extends Resource {
   }
 
   read64(offset: number): bigint {
-    const w = this.#whole;
+    const w = this.#wholeRead;
     if (
       w !== undefined &&
       typeof offset === 'number' &&
@@ -141,7 +148,7 @@ export class Region extends Resource {
   }
 
   write8(offset: number, value: number): void {
-    const w = this.#whole;
+    const w = this.#wholeWrite;
     if (
       w !== undefined &&
       typeof offset === 'number' &&
@@ -155,7 +162,7 @@ export class Region extends Resource {
   }
 
   write16(offset: number, value: number): void {
-    const w = this.#whole;
+    const w = this.#wholeWrite;
     if (
       w !== undefined &&
       typeof offset === 'number' &&
@@ -170,7 +177,7 @@ export class Region extends Resource {
   }
 
   write32(offset: number, value: number): void {
-    const w = this.#whole;
+    const w = this.#wholeWrite;
     if (
       w !== undefined &&
       typeof offset === 'number' &&
@@ -185,7 +192,7 @@ export class Region extends Resource {
   }
 
   write64(offset: number, value: bigint): void {
-    const w = this.#whole;
+    const w = this.#wholeWrite;
     if (
       w !== undefined &&
       typeof offset === 'number' &&
@@ -224,7 +231,8 @@ export class Region extends Resource {
   }
 
   protected release(): void {
-    this.#whole = undefined;
+    this.#wholeRead = undefined;
+    this.#wholeWrite = undefined;
     unmapAreas(this.#areas);
   }
 }

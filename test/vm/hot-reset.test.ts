@@ -14,7 +14,8 @@ describe(`PCI hot reset (${backend})`, () => {
       err = e as SysError;
     }
     expect(err).toBeInstanceOf(SysError);
-    expect(err!.code).toBe('ENODEV');
+    expect(err!.code).toBe('ERR_VFIO_SYSCALL');
+    expect(err!.errnoName).toBe('ENODEV');
     expect(err!.message).toMatch(/no bus or slot reset can reach .*: it has no slot reset and no parent bridge/);
   });
 
