@@ -18,7 +18,7 @@
  */
 import repl, { type REPLEval, type REPLServer } from 'node:repl';
 import { createInterface } from 'node:readline';
-import { homedir } from 'node:os';
+import { constants, homedir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import * as structs from '../../structs/index.js';
@@ -26,6 +26,7 @@ import * as vfio from '../index.js';
 import { parseAddress } from './args.js';
 import { formatSize } from './format.js';
 import { HELPER_DOCS, replHelpers } from './repl-helpers.js';
+import { closeOnSignals } from './repl-signals.js';
 
 export interface ReplOptions {
   /** The device to open as `dev`; none: the library only. */
@@ -38,6 +39,11 @@ export interface ReplOptions {
   output?: NodeJS.WritableStream;
   /** Called once the REPL closed and the device is closed (default `process.exit`, as Node's own REPL). */
   exit?: (code: number) => void;
+  /**
+   * Close the device and exit on SIGTERM, SIGHUP (and SIGINT without a terminal): default true
+   * when `exit` is the default, as for the `vfio repl` command.
+   */
+  handleSignals?: boolean;
 }
 
 /** The implemented BARs of `dev` (0-5 with a non-zero size). */
@@ -270,13 +276,20 @@ export function startRepl(options: ReplOptions = {}): REPLServer {
     if (history) server.setupHistory(history, () => {});
   }
 
+  const signals = closeOnSignals(server, interactive, options.handleSignals ?? options.exit === undefined);
   server.on('exit', () => {
+    const signalled = signals.stop();
     let code = 0;
     try {
       dev?.close();
     } catch (e) {
       process.stderr.write(`error: closing ${dev?.name}: ${e instanceof Error ? e.message : String(e)}\n`);
       code = 1;
+    }
+    if (signalled) {
+      process.stderr.write(`vfio repl: ${signalled}: ${dev ? `closed ${dev.name}` : 'closed'}\n`);
+      exit(128 + constants.signals[signalled]);
+      return;
     }
     // feedLines has counted the last line by now: its 'exit' listener came first.
     exit(lines && lines.threw() > 0 ? 1 : code);
