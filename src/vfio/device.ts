@@ -20,6 +20,7 @@ import type { Group } from './group.js';
 import type { IommuContext } from './context.js';
 import { Interrupts } from './interrupts.js';
 import type { Dma } from '../dma/index.js';
+import { checkInteger } from '../sys/args.js';
 import { VfioError, VfioErrorCode, VfioRangeError } from '../../structs/errors.js';
 
 /** Options of a device as it is opened. */
@@ -85,7 +86,8 @@ export class Device extends Resource {
     this.iommu = opening.context;
     this.group = opening.group;
     this.iommuGroup = opening.iommuGroup;
-    this.dmaBits = opening.dmaBits ?? 64;
+    // Checked before anything is read, so a wrong width fails at open, not at the first DMA.
+    this.dmaBits = checkInteger('dmaBits', `of ${opening.address}`, opening.dmaBits ?? 64, 12, 64);
     this.#forget = opening.forget;
     this.address = address;
     this.fd = fd;

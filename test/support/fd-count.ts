@@ -1,4 +1,4 @@
-import { readdirSync, readlinkSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 
 /** Open file descriptors of this process (from /proc/self/fd). */
 export function openFdCount(): number {
@@ -16,4 +16,20 @@ export function openEventfdCount(): number {
     }
   }
   return n;
+}
+
+/**
+ * What a failed or finished call must leave as it found: open fds, mappings of device memory
+ * (V8 maps and unmaps heap pages of its own, so only the lines naming VFIO count), and locked
+ * memory (VmLck: pinned DMA memory).
+ */
+export function resourceFootprint(): { fds: number; deviceMaps: number; locked: string } {
+  const status = readFileSync('/proc/self/status', 'utf8');
+  return {
+    fds: readdirSync('/proc/self/fd').length,
+    deviceMaps: readFileSync('/proc/self/maps', 'utf8')
+      .split('\n')
+      .filter((l) => l.includes('vfio')).length,
+    locked: /^VmLck:\s*(.*)$/m.exec(status)?.[1] ?? '',
+  };
 }

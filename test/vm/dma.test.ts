@@ -314,6 +314,7 @@ if (runsOn('type1', 'iommufd'))
         );
         expect(r.large).toMatch(/ulimit -l/);
         expect(r.large).not.toMatch(/^ENOMEM/);
+        expect(r.largeCode).toBe('ERR_VFIO_MEMLOCK');
       } finally {
         files.forEach((f, i) => chownSync(f, owners[i].uid, owners[i].gid));
       }
