@@ -168,7 +168,8 @@ export class Device extends Resource {
     if (open && !open.closed) return open;
     this.regionInfo(index); // range and size errors before config space is touched
     const exclude = options.mapMsix ? [] : msixRanges(this.config, n);
-    return this.region(index, { exclude });
+    const portIo = this.config.bars().some((b) => b.index === n && b.io);
+    return this.region(index, { exclude, portIo });
   }
 
   /** The expansion ROM region (a method: opening it may map it). */

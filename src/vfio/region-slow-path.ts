@@ -47,6 +47,7 @@ export class RegionSlowPath {
   /** The checked read of `width.bytes` bytes at `offset`. */
   read<V extends number | bigint>(offset: number, width: Width<V>): V {
     this.#mayRead(width.read);
+    this.#takesWidth(width.read, width.bytes);
     checkAccess(width.read, this.#where, offset, width.bytes, this.#size, true);
     const a = areaFor(this.#areas, offset, width.bytes);
     if (a) return width.load(a.window, offset - a.start);
@@ -57,6 +58,7 @@ export class RegionSlowPath {
   /** The checked write of `value` in `width.bytes` bytes at `offset`. */
   write<V extends number | bigint>(offset: number, width: Width<V>, value: unknown): void {
     this.#mayWrite(width.write);
+    this.#takesWidth(width.write, width.bytes);
     checkAccess(width.write, this.#where, offset, width.bytes, this.#size, true);
     const v = width.check(this.#where, offset, value);
     const a = areaFor(this.#areas, offset, width.bytes);
@@ -95,6 +97,14 @@ export class RegionSlowPath {
       throw new VfioError(
         VfioErrorCode.WRITE_ONLY,
         `${method} of ${this.#where}: the kernel reports this region as not readable (no VFIO_REGION_INFO_FLAG_READ); only writes reach it`,
+      );
+  }
+
+  #takesWidth(method: string, bytes: number): void {
+    if (bytes === 8 && this.#access.portIo)
+      throw new VfioError(
+        VfioErrorCode.UNSUPPORTED,
+        `${method} of ${this.#where}: an I/O-port BAR takes 1-, 2- and 4-byte accesses only (port I/O has no 8-byte access; the kernel would split it in two): use two 4-byte accesses`,
       );
   }
 
@@ -146,4 +156,6 @@ export class RegionSlowPath {
 export interface RegionAccess {
   readable: boolean;
   writable: boolean;
+  /** An I/O-port BAR: no 8-byte accesses. */
+  portIo: boolean;
 }

@@ -27,6 +27,11 @@ export interface RegionOptions {
   mmap?: boolean;
   /** Byte ranges `[start, end)` not to map (rounded out to pages); reached through pread/pwrite. */
   exclude?: Array<{ start: number; end: number }>;
+  /**
+   * An I/O-port BAR (`device.bar(n)` sets it from config space): port I/O has no 8-byte access
+   * (the kernel would make it two 4-byte ones), so `read64`/`write64` are refused.
+   */
+  portIo?: boolean;
 }
 
 export class Region extends Resource {
@@ -58,7 +63,7 @@ export class Region extends Resource {
     const whole = wholeWindow(this.#areas, this.size);
     this.#wholeRead = this.readable ? whole : undefined;
     this.#wholeWrite = this.writable ? whole : undefined;
-    const access = { readable: this.readable, writable: this.writable };
+    const access = { readable: this.readable, writable: this.writable, portIo: options.portIo === true };
     this.#slow = new RegionSlowPath(fd, info.offset, this.size, name, this.#where, this.#areas, access);
   }
 

@@ -49,6 +49,8 @@ describe(`the fault table: codes, messages and nothing left behind (${backend})`
     dev.interrupts.disable();
     dev.bar(0); // regions are mapped on first use, and stay until the device closes
     nic.bar(0);
+    nic.bar(2);
+    nic.rom();
   });
   afterAll(() => {
     nic?.close();
@@ -151,6 +153,20 @@ describe(`the fault table: codes, messages and nothing left behind (${backend})`
       code: code.INVALID_ARGUMENT,
       resource: EDU_BAR0,
       fix: /pass 4096n/,
+    },
+    {
+      name: "write to a read-only region (the NIC's expansion ROM)",
+      call: () => nic.rom().write32(0, 1),
+      code: code.READ_ONLY,
+      resource: () => `ROM of ${e1000e.bdf}`,
+      fix: /nothing was written/,
+    },
+    {
+      name: 'a width the region refuses (8 bytes on an I/O-port BAR)',
+      call: () => nic.bar(2).read64(0),
+      code: code.UNSUPPORTED,
+      resource: () => `BAR2 of ${e1000e.bdf}`,
+      fix: /use two 4-byte accesses/,
     },
     {
       name: 'BAR index out of range',
