@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDevice, type DmaBuffer, type OpenedDevice } from '../../src/index.js';
 import { lockedBytes, Mapping } from '../../src/sys/index.js';
 import { MAP_ANONYMOUS, MAP_POPULATE, MAP_PRIVATE, PROT_READ, PROT_WRITE } from '../../structs/index.js';
+import { expectThrown } from '../support/thrown.js';
 import { testDevice } from './manifest.js';
 import { backend, on, runsOn } from './backend.js';
 import { physicalAddressOf } from '../../src/iommu/index.js';
@@ -124,12 +125,11 @@ describe('DMA with edu', () => {
             new TypeError(`mapDma request undefined ${at}: expected { vaddr, iova, size, readable, writable }`),
           ],
         ];
-        for (const [call, error] of refused) expect(call).toThrow(error); // class and exact message
+        for (const [call, error] of refused) expectThrown(call, error); // kind, exact message, a code
         container.mapDma(req);
-        expect(() => js.unmapDma(iova, 4096n)).toThrow(
-          new TypeError(`unmapDma size 4096n ${at}: ${NUMBERS}: pass 4096`),
-        );
-        expect(() => js.unmapDma(iova, 4096.5)).toThrow(
+        expectThrown(() => js.unmapDma(iova, 4096n), new TypeError(`unmapDma size 4096n ${at}: ${NUMBERS}: pass 4096`));
+        expectThrown(
+          () => js.unmapDma(iova, 4096.5),
           new RangeError(
             `unmapDma size 4096.5 ${at} is not an integer: expected an integer from 1 to 9007199254740991`,
           ),
@@ -156,7 +156,8 @@ describe('DMA with edu', () => {
       using buf = dev.dma.alloc(4096);
       // An independent reading of /proc/self/pagemap for the same memory.
       expect(buf.iova).toBe(physicalAddressOf(buf.vaddr, 4096));
-      expect(() => physicalAddressOf(buf.vaddr, 4096n as unknown as number)).toThrow(
+      expectThrown(
+        () => physicalAddressOf(buf.vaddr, 4096n as unknown as number),
         new TypeError(`physicalAddressOf size 4096n at 0x${buf.vaddr.toString(16)}: ${NUMBERS}: pass 4096`),
       );
       expect(buf.iova).toBeLessThan(6n << 30n); // inside the guest's RAM
