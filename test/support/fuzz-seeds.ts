@@ -1,0 +1,97 @@
+/**
+ * Valid inputs the fuzz tests mutate (test/support/fuzz.ts), built with the real koffi layouts
+ * of structs/: each comes with the positions of its offsets and counts.
+ */
+import {
+  VFIO_IOMMU_INFO_CAPS,
+  VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE,
+  VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL,
+  VFIO_REGION_INFO_CAP_MSIX_MAPPABLE,
+  VFIO_REGION_INFO_CAP_SPARSE_MMAP,
+  VFIO_REGION_INFO_CAP_TYPE,
+  VFIO_REGION_INFO_FLAG_CAPS,
+  VFIO_REGION_INFO_FLAG_MMAP,
+  VFIO_REGION_INFO_FLAG_READ,
+  encodeStruct,
+  vfio_info_cap_header,
+  vfio_iommu_type1_info,
+  vfio_iommu_type1_info_cap_iova_range,
+  vfio_iommu_type1_info_dma_avail,
+  vfio_iova_range,
+  vfio_region_info,
+  vfio_region_info_cap_sparse_mmap,
+  vfio_region_info_cap_type,
+  vfio_region_sparse_mmap_area,
+  type TypeObject,
+} from '../../structs/index.js';
+import type { Seed } from './fuzz.js';
+
+export interface Cap {
+  id: number;
+  type: TypeObject;
+  fields: Record<string, unknown>;
+  items?: { type: TypeObject; values: Array<Record<string, unknown>> };
+}
+
+/**
+ * An info buffer: the fixed struct, then each capability linked to the next, as the kernel lays
+ * them out; hot are the positions of cap_offset, each `next` and each count.
+ */
+export function infoBuffer(fixed: TypeObject, head: Record<string, unknown>, caps: Cap[]): Seed {
+  const sizes = caps.map((c) => c.type.size + (c.items ? c.items.type.size * c.items.values.length : 0));
+  const total = fixed.size + sizes.reduce((a, b) => a + ((b + 3) & ~3), 0);
+  const buf = Buffer.alloc(total);
+  encodeStruct(buf, fixed, { ...head, argsz: total, cap_offset: caps.length ? fixed.size : 0 });
+  let at = fixed.size;
+  const hot = [fixed.members!.cap_offset.offset];
+  caps.forEach((c, i) => {
+    hot.push(at + 4, ...(c.items ? [at + 8] : []));
+    const next = i + 1 < caps.length ? at + ((sizes[i] + 3) & ~3) : 0;
+    encodeStruct(buf, c.type, c.fields, at);
+    encodeStruct(buf, vfio_info_cap_header, { id: c.id, version: 1, next }, at);
+    c.items?.values.forEach((v, j) => encodeStruct(buf, c.items!.type, v, at + c.type.size + j * c.items!.type.size));
+    at = next;
+  });
+  return { bytes: new Uint8Array(buf), hot };
+}
+
+export const REGION_SEED = infoBuffer(
+  vfio_region_info,
+  { flags: VFIO_REGION_INFO_FLAG_CAPS | VFIO_REGION_INFO_FLAG_MMAP | VFIO_REGION_INFO_FLAG_READ, index: 0 },
+  [
+    {
+      id: VFIO_REGION_INFO_CAP_SPARSE_MMAP,
+      type: vfio_region_info_cap_sparse_mmap,
+      fields: { nr_areas: 2 },
+      items: {
+        type: vfio_region_sparse_mmap_area,
+        values: [
+          { offset: 0n, size: 0x1000n },
+          { offset: 0x3000n, size: 0x1000n },
+        ],
+      },
+    },
+    { id: VFIO_REGION_INFO_CAP_TYPE, type: vfio_region_info_cap_type, fields: { type: 1, subtype: 3 } },
+    { id: VFIO_REGION_INFO_CAP_MSIX_MAPPABLE, type: vfio_info_cap_header, fields: {} },
+  ],
+);
+
+export const TYPE1_SEED = infoBuffer(
+  vfio_iommu_type1_info,
+  { flags: VFIO_IOMMU_INFO_CAPS, iova_pgsizes: 0x40201000n },
+  [
+    {
+      id: VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE,
+      type: vfio_iommu_type1_info_cap_iova_range,
+      fields: { nr_iovas: 2 },
+      items: {
+        type: vfio_iova_range,
+        values: [
+          { start: 0n, end: 0xfedfffffn },
+          { start: 0xfef00000n, end: 0xffffffffffffn },
+        ],
+      },
+    },
+    { id: VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL, type: vfio_iommu_type1_info_dma_avail, fields: { avail: 65535 } },
+  ],
+);

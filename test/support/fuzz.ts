@@ -1,0 +1,138 @@
+/**
+ * Shared pieces of the fuzz tests (test/host/fuzz/): how many inputs, random and mutated byte
+ * buffers, and the check every input passes (returns or throws within a time bound, and throws
+ * only the library's own coded errors).
+ *
+ * Size: VFIO_TS_FUZZ_RUNS=100000 runs that many inputs per property instead of the default.
+ * Replay: a failure prints fast-check's seed and path with the counterexample; run again with
+ * VFIO_TS_FUZZ_SEED=<seed> VFIO_TS_FUZZ_PATH=<path> to get the same input first.
+ */
+import fc from 'fast-check';
+import { isVfioError } from '../../structs/errors.js';
+
+/** Inputs per property: VFIO_TS_FUZZ_RUNS when set, else `defaultRuns` (a few seconds for all files). */
+export function fuzzRuns(defaultRuns: number): number {
+  const env = process.env.VFIO_TS_FUZZ_RUNS;
+  if (env === undefined || env === '') return defaultRuns;
+  const n = Number(env);
+  if (!Number.isSafeInteger(n) || n < 1) throw new Error(`VFIO_TS_FUZZ_RUNS must be a positive integer, got '${env}'`);
+  return n;
+}
+
+/**
+ * fast-check parameters: the run count, the seed and path of a failure to replay, and
+ * `examples` run first every time (inputs that once found a bug).
+ */
+export function fuzzParams<T>(defaultRuns: number, examples: T[] = []): fc.Parameters<T> {
+  const seed = process.env.VFIO_TS_FUZZ_SEED;
+  const path = process.env.VFIO_TS_FUZZ_PATH;
+  return {
+    numRuns: fuzzRuns(defaultRuns),
+    ...(seed ? { seed: Number(seed) } : {}),
+    ...(path ? { path } : {}),
+    examples,
+  };
+}
+
+/** An input that takes longer than this is a hang (a loop the parser does not bound). */
+export const TIME_LIMIT_MS = 100;
+
+/**
+ * Runs `fn` on one input: returns its value, or undefined when it threw a coded error. Throws
+ * (failing the property, which prints the input) on any other error or when it took longer
+ * than TIME_LIMIT_MS twice in a row (once can be a GC pause on a busy machine).
+ */
+export function outcome<T>(fn: () => T): T | undefined {
+  for (let attempt = 0; ; attempt++) {
+    const t0 = performance.now();
+    let value: T | undefined;
+    let error: unknown;
+    let threw = false;
+    try {
+      value = fn();
+    } catch (e) {
+      error = e;
+      threw = true;
+    }
+    const ms = performance.now() - t0;
+    if (ms > TIME_LIMIT_MS && attempt === 0) continue;
+    if (ms > TIME_LIMIT_MS) throw new Error(`took ${ms.toFixed(1)} ms (limit ${TIME_LIMIT_MS} ms): a hang`);
+    if (threw && !isVfioError(error)) {
+      const what = error instanceof Error ? `${error.constructor.name}: ${error.message}` : String(error);
+      throw new Error(`threw an error without an ERR_VFIO_* code: ${what}`, { cause: error });
+    }
+    return value;
+  }
+}
+
+/** One edit of a byte buffer; positions are taken modulo the length at the time of the edit. */
+type Mutation =
+  | { op: 'flip'; at: number; bit: number }
+  | { op: 'byte'; at: number; value: number }
+  | { op: 'u32'; at: number; value: number; rel: 'abs' | 'pos' | 'len' }
+  | { op: 'truncate'; cut: number }
+  | { op: 'extend'; bytes: Uint8Array };
+
+/** Values that make offsets and counts interesting: zero, small, aligned edges, the top of a u32. */
+const EDGE_U32 = [0, 1, 2, 3, 4, 7, 8, 12, 16, 24, 32, 40, 0xff, 0x100, 0xffff, 0x7fffffff, 0x80000000, 0xffffffff];
+
+/** A mutation; `hot` are positions of offsets and counts in the seed, aimed at half the time. */
+function mutation(hot: readonly number[]): fc.Arbitrary<Mutation> {
+  const at = hot.length ? fc.oneof(fc.nat(), fc.constantFrom(...hot)) : fc.nat();
+  return fc.oneof(
+    fc.record({ op: fc.constant('flip' as const), at, bit: fc.integer({ min: 0, max: 7 }) }),
+    fc.record({
+      op: fc.constant('byte' as const),
+      at,
+      value: fc.oneof(fc.constantFrom(0, 1, 3, 0x3c, 0x40, 0xfc, 0xfe, 0xff), fc.integer({ min: 0, max: 255 })),
+    }),
+    // A 32-bit word set to an edge value, to its own position (a self-loop) or to the buffer's
+    // length (the end), each give or take a header: what breaks offset and count checks.
+    fc.record({
+      op: fc.constant('u32' as const),
+      at,
+      value: fc.oneof(fc.constantFrom(...EDGE_U32), fc.integer({ min: -16, max: 16 }), fc.nat({ max: 0xffffffff })),
+      rel: fc.constantFrom('abs' as const, 'pos' as const, 'len' as const),
+    }),
+    // Mostly the last few bytes (a cut-short tail), sometimes anything.
+    fc.record({ op: fc.constant('truncate' as const), cut: fc.oneof(fc.integer({ min: 1, max: 16 }), fc.nat()) }),
+    fc.record({ op: fc.constant('extend' as const), bytes: fc.uint8Array({ maxLength: 64 }) }),
+  );
+}
+
+function applyMutation(buf: Uint8Array, m: Mutation): Uint8Array {
+  if (m.op === 'truncate') return buf.subarray(0, buf.length - (m.cut % (buf.length + 1)));
+  if (m.op === 'extend') return Uint8Array.from([...buf, ...m.bytes]);
+  if (buf.length === 0) return buf;
+  const out = Uint8Array.from(buf);
+  if (m.op === 'flip') out[m.at % out.length] ^= 1 << m.bit;
+  else if (m.op === 'byte') out[m.at % out.length] = m.value;
+  else if (out.length >= 4) {
+    // Hot positions are aligned as given; others land aligned half the time.
+    const at = m.at < out.length - 3 ? m.at : (m.at % (out.length - 3)) & ~(m.at % 2 === 0 ? 3 : 0);
+    const base = m.rel === 'pos' ? at : m.rel === 'len' ? out.length : 0;
+    new DataView(out.buffer).setUint32(at, (base + m.value) >>> 0, true);
+  }
+  return out;
+}
+
+/** A seed to mutate, with the positions of its offsets and counts (where mutations matter most). */
+export interface Seed {
+  bytes: Uint8Array;
+  hot?: readonly number[];
+}
+
+/** `seed` with one to eight mutations applied. */
+export function mutated({ bytes: seed, hot = [] }: Seed): fc.Arbitrary<Uint8Array> {
+  return fc
+    .array(mutation(hot), { minLength: 1, maxLength: 8 })
+    .map((ms) => ms.reduce<Uint8Array>((b, m) => applyMutation(b, m), Uint8Array.from(seed)));
+}
+
+/** Random bytes (a third of them) or one of `seeds` mutated (the rest). */
+export function fuzzBytes(seeds: readonly Seed[], maxLength = 256): fc.Arbitrary<Uint8Array> {
+  return fc.oneof(
+    { arbitrary: fc.uint8Array({ maxLength, size: 'max' }), weight: 1 },
+    { arbitrary: fc.oneof(...seeds.map(mutated)), weight: 2 },
+  );
+}
