@@ -22,6 +22,8 @@ import {
   vfio_region_info_cap_sparse_mmap,
   vfio_region_info_cap_type,
   vfio_region_sparse_mmap_area,
+  vfio_pci_dependent_device,
+  vfio_pci_hot_reset_info,
   type TypeObject,
 } from '../../structs/index.js';
 import type { Seed } from './fuzz.js';
@@ -95,3 +97,19 @@ export const TYPE1_SEED = infoBuffer(
     { id: VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL, type: vfio_iommu_type1_info_dma_avail, fields: { avail: 65535 } },
   ],
 );
+
+/** A hot-reset info buffer with `devices` (group or devid, segment, bus, devfn), hot: argsz and count. */
+export function hotResetSeed(flags: number, devices: Array<[number, number, number, number]>): Seed {
+  const size = vfio_pci_hot_reset_info.size + devices.length * vfio_pci_dependent_device.size;
+  const buf = Buffer.alloc(size);
+  encodeStruct(buf, vfio_pci_hot_reset_info, { argsz: size, flags, count: devices.length });
+  devices.forEach(([group_id, segment, bus, devfn], i) =>
+    encodeStruct(
+      buf,
+      vfio_pci_dependent_device,
+      { group_id, segment, bus, devfn },
+      vfio_pci_hot_reset_info.size + i * vfio_pci_dependent_device.size,
+    ),
+  );
+  return { bytes: new Uint8Array(buf), hot: [0, 8] };
+}
