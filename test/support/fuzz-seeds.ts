@@ -3,6 +3,19 @@
  * of structs/: each comes with the positions of its offsets and counts.
  */
 import {
+  PCI_CAPABILITY_LIST,
+  PCI_CAP_ID_EXP,
+  PCI_CAP_ID_MSI,
+  PCI_CAP_ID_MSIX,
+  PCI_CAP_ID_PM,
+  PCI_COMMAND,
+  PCI_DEVICE_ID,
+  PCI_EXT_CAP_ID_ERR,
+  PCI_EXT_CAP_ID_VNDR,
+  PCI_HEADER_TYPE,
+  PCI_STATUS,
+  PCI_STATUS_CAP_LIST,
+  PCI_VENDOR_ID,
   VFIO_IOMMU_INFO_CAPS,
   VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE,
   VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL,
@@ -112,4 +125,42 @@ export function hotResetSeed(flags: number, devices: Array<[number, number, numb
     ),
   );
   return { bytes: new Uint8Array(buf), hot: [0, 8] };
+}
+
+/**
+ * A type 0 config space of `size` bytes (256: conventional, 4096: PCIe) with BARs (32-bit,
+ * 64-bit prefetchable, I/O), the capabilities PM, MSI, PCIe and MSI-X, and for 4096 bytes two
+ * extended capabilities (AER, vendor-specific). Hot: status, header type, the capability
+ * pointer, every next pointer, the BARs and the MSI-X table and PBA words.
+ */
+export function configSeed(size: 256 | 4096): Seed {
+  const b = Buffer.alloc(size);
+  b.writeUInt16LE(0x1234, PCI_VENDOR_ID);
+  b.writeUInt16LE(0x11e8, PCI_DEVICE_ID);
+  b.writeUInt16LE(0x0006, PCI_COMMAND);
+  b.writeUInt16LE(PCI_STATUS_CAP_LIST, PCI_STATUS);
+  b.writeUInt32LE(0xfe000000, 0x10); // BAR0 mem32
+  b.writeUInt32LE(0xc000000c, 0x14); // BAR1-2 mem64 prefetchable
+  b.writeUInt32LE(0x00000001, 0x18);
+  b.writeUInt32LE(0x0000c001, 0x1c); // BAR3 I/O
+  b[PCI_CAPABILITY_LIST] = 0x40;
+  const caps: Array<[number, number, number]> = [
+    [0x40, PCI_CAP_ID_PM, 0x50],
+    [0x50, PCI_CAP_ID_MSI, 0x70],
+    [0x70, PCI_CAP_ID_EXP, 0xb0],
+    [0xb0, PCI_CAP_ID_MSIX, 0],
+  ];
+  for (const [at, id, next] of caps) [b[at], b[at + 1]] = [id, next];
+  b.writeUInt16LE(0x0081, 0x52); // MSI: 64-bit, 1 vector
+  b.writeUInt16LE(0x0042, 0x72); // PCIe: endpoint, version 2
+  b.writeUInt16LE(0x001f, 0xb2); // MSI-X: 32 vectors
+  b.writeUInt32LE(0x00002000, 0xb4); // table in BAR0 at 0x2000
+  b.writeUInt32LE(0x00003000, 0xb8); // PBA in BAR0 at 0x3000
+  const hot = [PCI_STATUS, PCI_HEADER_TYPE, PCI_CAPABILITY_LIST, ...caps.map(([at]) => at + 1), 0x10, 0x14, 0x18, 0xb4];
+  if (size === 4096) {
+    b.writeUInt32LE(PCI_EXT_CAP_ID_ERR | (1 << 16) | (0x140 << 20), 0x100);
+    b.writeUInt32LE(PCI_EXT_CAP_ID_VNDR | (1 << 16), 0x140);
+    hot.push(0x100, 0x140);
+  }
+  return { bytes: new Uint8Array(b), hot };
 }
