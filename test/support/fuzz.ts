@@ -6,9 +6,52 @@
  * Size: VFIO_TS_FUZZ_RUNS=100000 runs that many inputs per property instead of the default.
  * Replay: a failure prints fast-check's seed and path with the counterexample; run again with
  * VFIO_TS_FUZZ_SEED=<seed> VFIO_TS_FUZZ_PATH=<path> to get the same input first.
+ * Hangs: an input that never returns blocks the thread, so no timer in it can fire; a watchdog
+ * thread prints the seed and path of an input still running after HANG_MS and kills the process.
  */
+import { Worker } from 'node:worker_threads';
 import fc from 'fast-check';
 import { isVfioError } from '../../structs/errors.js';
+
+/** An input still running after this long is stuck for good: the watchdog ends the process. */
+export const HANG_MS = 10_000;
+
+// Shared with the watchdog: [0] executions of the predicate so far, [1] 1 while one runs, [2] the seed.
+const shared = new Int32Array(new SharedArrayBuffer(12));
+
+const WATCHDOG = `
+const { workerData } = require('node:worker_threads');
+const s = new Int32Array(workerData.sab);
+let last = -1, since = Date.now();
+setInterval(() => {
+  const run = Atomics.load(s, 0);
+  if (Atomics.load(s, 1) === 0 || run !== last) { last = run; since = Date.now(); return; }
+  if (Date.now() - since < workerData.hangMs) return;
+  const path = workerData.replay || run - 1;
+  require('node:fs').writeSync(2, '\\nfuzz: an input has run for over ' + workerData.hangMs + ' ms: a hang.' +
+    ' Replay: VFIO_TS_FUZZ_SEED=' + Atomics.load(s, 2) + ' VFIO_TS_FUZZ_PATH=' + path + '\\n');
+  process.kill(process.pid, 'SIGKILL');
+}, 200);
+`;
+
+// At load, before any property exists: fast-check reads the global hooks when one is made.
+new Worker(WATCHDOG, {
+  eval: true,
+  workerData: { sab: shared.buffer, hangMs: HANG_MS, replay: process.env.VFIO_TS_FUZZ_PATH },
+}).unref();
+fc.configureGlobal({
+  beforeEach: () => {
+    Atomics.add(shared, 0, 1);
+    Atomics.store(shared, 1, 1);
+  },
+  afterEach: () => Atomics.store(shared, 1, 0),
+});
+
+/** Tells the watchdog a property starts: its runs count from 0 (examples included, as fast-check's path does). */
+function watch(seed: number): void {
+  Atomics.store(shared, 0, 0);
+  Atomics.store(shared, 2, seed);
+}
 
 /** Inputs per property: VFIO_TS_FUZZ_RUNS when set, else `defaultRuns` (a few seconds for all files). */
 export function fuzzRuns(defaultRuns: number): number {
@@ -24,11 +67,13 @@ export function fuzzRuns(defaultRuns: number): number {
  * `examples` run first every time (inputs that once found a bug).
  */
 export function fuzzParams<T>(defaultRuns: number, examples: T[] = []): fc.Parameters<T> {
-  const seed = process.env.VFIO_TS_FUZZ_SEED;
+  // The seed is chosen here, not by fast-check, so the watchdog can print it.
+  const seed = process.env.VFIO_TS_FUZZ_SEED ? Number(process.env.VFIO_TS_FUZZ_SEED) : (Math.random() * 2 ** 32) | 0;
   const path = process.env.VFIO_TS_FUZZ_PATH;
+  watch(seed);
   return {
     numRuns: fuzzRuns(defaultRuns),
-    ...(seed ? { seed: Number(seed) } : {}),
+    seed,
     ...(path ? { path } : {}),
     examples,
   };
