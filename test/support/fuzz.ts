@@ -11,6 +11,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import fc from 'fast-check';
+import { vi } from 'vitest';
 import { isVfioError } from '../../structs/errors.js';
 
 /** An input still running after this long is stuck for good: the watchdog ends the process. */
@@ -46,6 +47,10 @@ fc.configureGlobal({
   },
   afterEach: () => Atomics.store(shared, 1, 0),
 });
+
+// A large run takes minutes a property, past the suite's test timeout; the watchdog is what
+// catches a hang then.
+if (process.env.VFIO_TS_FUZZ_RUNS) vi.setConfig({ testTimeout: 24 * 3600_000 });
 
 /** Tells the watchdog a property starts: its runs count from 0 (examples included, as fast-check's path does). */
 function watch(seed: number): void {

@@ -9,7 +9,7 @@ import { VfioErrorCode } from '../../../structs/index.js';
 import { parsePciAddress, pciAddressOf } from '../../../src/pci/index.js';
 import { fuzzParams, outcome } from '../../support/fuzz.js';
 
-const RUNS = 3000;
+const RUNS = 2000;
 const NORMAL = /^[0-9a-f]{4}:[0-9a-f]{2}:[01][0-9a-f]\.[0-7]$/;
 const VALID = ['0000:00:03.0', '00:03.0', 'ffff:ff:1f.7', ' 0000:3A:00.1\n', 'DEAD:be:0f.2'];
 

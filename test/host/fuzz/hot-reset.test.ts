@@ -19,7 +19,7 @@ import { pciAddressOf } from '../../../src/pci/index.js';
 import { hotResetSeed } from '../../support/fuzz-seeds.js';
 import { fuzzBytes, fuzzParams, outcome } from '../../support/fuzz.js';
 
-const RUNS = 3000;
+const RUNS = 2000;
 const FIXED = vfio_pci_hot_reset_info.size;
 const ITEM = vfio_pci_dependent_device.size;
 

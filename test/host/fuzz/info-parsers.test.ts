@@ -30,7 +30,7 @@ import {
 import { REGION_SEED, TYPE1_SEED } from '../../support/fuzz-seeds.js';
 import { fuzzBytes, fuzzParams, outcome } from '../../support/fuzz.js';
 
-const RUNS = 3000;
+const RUNS = 2000;
 
 /** Found by this test: a capability at 28 links to 32, inside its own header (now a CapChainError). */
 const OVERLAP = Uint8Array.from([
