@@ -90,7 +90,8 @@ export const TIME_LIMIT_MS = 100;
 /**
  * Runs `fn` on one input: returns its value, or undefined when it threw a coded error. Throws
  * (failing the property, which prints the input) on any other error or when it took longer
- * than TIME_LIMIT_MS twice in a row (once can be a GC pause on a busy machine).
+ * than TIME_LIMIT_MS twice in a row (once can be a GC pause on a busy machine), so `fn` must
+ * give the same result when run again.
  */
 export function outcome<T>(fn: () => T): T | undefined {
   for (let attempt = 0; ; attempt++) {

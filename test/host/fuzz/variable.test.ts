@@ -54,7 +54,11 @@ describe('fuzz: variable-size info buffers', () => {
           buf.writeUInt32LE(a.argsz, 0);
           wanted = a.argsz;
         };
-        const buf = outcome(() => queryVariable(type, {}, call, 'fuzz'));
+        // outcome() runs a slow input twice: each run starts from no calls.
+        const buf = outcome(() => {
+          sizes.length = 0;
+          return queryVariable(type, {}, call, 'fuzz');
+        });
         expect(sizes.length).toBeLessThanOrEqual(4);
         for (const n of sizes) {
           expect(n).toBeGreaterThanOrEqual(type.size);
