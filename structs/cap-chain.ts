@@ -56,6 +56,12 @@ export function walkCapChain(buf: Uint8Array, first: number, fixedSize: number, 
     if (next !== 0 && next <= offset) {
       throw new CapChainError(`${what}: capability ${id} at offset ${offset} links back to offset ${next}: a loop`);
     }
+    // Else the next capability would overlap this one's header and the two would share bytes.
+    if (next !== 0 && next < offset + HEADER) {
+      throw new CapChainError(
+        `${what}: capability ${id} at offset ${offset} links to offset ${next}, inside its own ${HEADER}-byte header`,
+      );
+    }
     if (next > buf.length) {
       throw new CapChainError(
         `${what}: capability ${id} at offset ${offset} links to offset ${next}, past the ${buf.length}-byte buffer`,

@@ -2,6 +2,7 @@
 import { decodeStruct, structBuffer } from './koffi.js';
 import { vfio_pci_dependent_device, vfio_pci_hot_reset, vfio_pci_hot_reset_info } from './vfio-structs.js';
 import { VfioErrorCode, VfioRangeError } from './errors.js';
+import { MAX_INFO_SIZE } from './variable.js';
 
 /** A device a bus or slot reset would also reset. */
 export interface DependentDevice {
@@ -42,14 +43,28 @@ export function parseHotResetInfo(buf: Uint8Array): { flags: number; count: numb
   return { flags, count, devices };
 }
 
-/** A `vfio_pci_hot_reset_info` buffer with room for `count` devices. */
+/**
+ * A `vfio_pci_hot_reset_info` buffer with room for `count` devices (the count the kernel asked
+ * for): a count past MAX_INFO_SIZE is not trusted, as for the other variable-size buffers.
+ */
 export function hotResetInfoBuffer(count: number): Buffer {
+  const most = Math.floor((MAX_INFO_SIZE - vfio_pci_hot_reset_info.size) / vfio_pci_dependent_device.size);
+  if (!Number.isInteger(count) || count < 0 || count > most)
+    throw new VfioRangeError(
+      VfioErrorCode.MALFORMED,
+      `vfio_pci_hot_reset_info: room for ${count} devices asked for, more than the ${most} that fit in ${MAX_INFO_SIZE} bytes`,
+    );
   const argsz = vfio_pci_hot_reset_info.size + count * vfio_pci_dependent_device.size;
   return structBuffer(vfio_pci_hot_reset_info, { argsz }, argsz);
 }
 
 /** A `vfio_pci_hot_reset` request carrying the fds of every affected group. */
 export function buildHotReset(groupFds: readonly number[]): Buffer {
+  groupFds.forEach((fd, i) => {
+    // An fd is an int32 >= 0: writeInt32LE would truncate a fraction or throw Node's RangeError.
+    if (!Number.isInteger(fd) || fd < 0 || fd > 0x7fff_ffff)
+      throw new VfioRangeError(VfioErrorCode.INVALID_ARGUMENT, `vfio_pci_hot_reset: group fd ${i} is ${fd}, not an fd`);
+  });
   const argsz = vfio_pci_hot_reset.size + 4 * groupFds.length;
   const buf = structBuffer(vfio_pci_hot_reset, { argsz, flags: 0, count: groupFds.length }, argsz);
   groupFds.forEach((fd, i) => buf.writeInt32LE(fd, vfio_pci_hot_reset.size + 4 * i));

@@ -42,7 +42,9 @@ export function buildIrqSet(req: IrqSetRequest): Buffer {
     if (!Number.isInteger(v) || v < 0 || v > U32_MAX)
       throw new VfioRangeError(VfioErrorCode.OUT_OF_RANGE, `vfio_irq_set.${name} must be a u32, got ${v}`);
   }
-  if ((action & ~VFIO_IRQ_SET_ACTION_TYPE_MASK) !== 0 || popcount(action) !== 1) {
+  // A u32 first: the bit tests below would truncate a fraction or a value past 32 bits.
+  const u32 = Number.isInteger(action) && action >= 0 && action <= U32_MAX;
+  if (!u32 || (action & ~VFIO_IRQ_SET_ACTION_TYPE_MASK) !== 0 || popcount(action) !== 1) {
     throw new VfioRangeError(
       VfioErrorCode.INVALID_ARGUMENT,
       `vfio_irq_set needs exactly one ACTION flag, got 0x${action.toString(16)}`,
@@ -62,7 +64,8 @@ export function buildIrqSet(req: IrqSetRequest): Buffer {
     dataFlag = VFIO_IRQ_SET_DATA_EVENTFD;
     data = Buffer.alloc(4 * count);
     req.eventfds.forEach((fd, i) => {
-      if (!Number.isInteger(fd) || fd < -1)
+      // An fd is an int32: past that, writeInt32LE would throw Node's own RangeError.
+      if (!Number.isInteger(fd) || fd < -1 || fd > 0x7fff_ffff)
         throw new VfioRangeError(
           VfioErrorCode.INVALID_ARGUMENT,
           `vfio_irq_set: eventfd ${i} is ${fd}, not an fd or -1`,

@@ -98,3 +98,17 @@ export function checkUnmap(where: string, iova: unknown, size: unknown): void {
   checkAddress('unmapDma iova', where, iova);
   checkInteger('unmapDma size', where, size, 1, Number.MAX_SAFE_INTEGER);
 }
+
+/**
+ * The smallest IOMMU page of a page-size bitmap the kernel reported, as a number; throws when
+ * there is none or it is past 2^52 (every mapping is aligned to it, so 0 cannot stand).
+ */
+export function minPageSizeOf(what: string, pageSizes: bigint): number {
+  const lowest = pageSizes & -pageSizes;
+  if (lowest === 0n || lowest > 1n << 52n)
+    throw new VfioRangeError(
+      VfioErrorCode.MALFORMED,
+      `${what}: the kernel reports IOMMU page sizes 0x${pageSizes.toString(16)}, which hold no usable page size`,
+    );
+  return Number(lowest);
+}

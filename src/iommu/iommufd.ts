@@ -6,6 +6,7 @@ import {
   IOMMU_IOAS_MAP_FIXED_IOVA,
   IOMMU_IOAS_MAP_READABLE,
   IOMMU_IOAS_MAP_WRITEABLE,
+  MAX_INFO_SIZE,
   O_RDWR,
   decodeStruct,
   iommu_destroy,
@@ -19,8 +20,8 @@ import {
 } from '../../structs/index.js';
 import { Resource, SysError, bufferAddress, closeAll, sysClose, sysIoctl, sysOpen } from '../sys/index.js';
 import type { DmaMapRequest, Iommu, IommuInfo, IommuKind } from './iommu.js';
-import { checkMapRequest, checkUnmap } from './iommu.js';
-import { VfioError, VfioErrorCode } from '../../structs/errors.js';
+import { checkMapRequest, checkUnmap, minPageSizeOf } from './iommu.js';
+import { VfioError, VfioErrorCode, VfioRangeError } from '../../structs/errors.js';
 
 export const IOMMUFD_PATH = '/dev/iommu';
 
@@ -61,7 +62,14 @@ export class IommufdIoas extends Resource implements Iommu {
   info(): IommuInfo {
     this.check();
     const { ranges, alignment } = this.#queryRanges();
-    return { pageSizes: alignment, minPageSize: Number(alignment), iovaRanges: ranges };
+    // The alignment is one page size: a power of two, so its lowest bit is itself.
+    const minPageSize = minPageSizeOf(`${this.name}: IOMMU_IOAS_IOVA_RANGES alignment`, alignment);
+    if (BigInt(minPageSize) !== alignment)
+      throw new VfioRangeError(
+        VfioErrorCode.MALFORMED,
+        `${this.name}: IOMMU_IOAS_IOVA_RANGES reports an IOVA alignment of 0x${alignment.toString(16)}, not a power of two`,
+      );
+    return { pageSizes: alignment, minPageSize, iovaRanges: ranges };
   }
 
   #queryRanges(): { ranges: IovaRange[]; alignment: bigint } {
@@ -80,9 +88,20 @@ export class IommufdIoas extends Resource implements Iommu {
         // EMSGSIZE: the array was too short; num_iovas now says how long it must be.
         if (!(e instanceof SysError && e.errnoName === 'EMSGSIZE')) throw e;
         room = decodeStruct<{ num_iovas: number }>(buf, iommu_ioas_iova_ranges).num_iovas;
+        if (room * iommu_iova_range.size > MAX_INFO_SIZE)
+          throw new VfioError(
+            VfioErrorCode.MALFORMED,
+            `${this.name}: IOMMU_IOAS_IOVA_RANGES asks room for ${room} ranges, more than fit in ${MAX_INFO_SIZE} bytes`,
+          );
         continue;
       }
       const out = decodeStruct<{ num_iovas: number; out_iova_alignment: bigint }>(buf, iommu_ioas_iova_ranges);
+      // More ranges than the array holds would be read from past its end.
+      if (out.num_iovas > room)
+        throw new VfioError(
+          VfioErrorCode.MALFORMED,
+          `${this.name}: IOMMU_IOAS_IOVA_RANGES reports ${out.num_iovas} ranges in an array of ${room}`,
+        );
       const ranges = Array.from({ length: out.num_iovas }, (_, i) => {
         const r = decodeStruct<{ start: bigint; last: bigint }>(array, iommu_iova_range, i * iommu_iova_range.size);
         return { start: r.start, end: r.last };

@@ -20,7 +20,7 @@ import {
 } from '../../structs/index.js';
 import { Resource, pageSize, sysClose, sysIoctl, sysOpen } from '../sys/index.js';
 import type { DmaMapRequest, Iommu, IommuInfo, IommuKind } from './iommu.js';
-import { checkMapRequest, checkUnmap } from './iommu.js';
+import { checkMapRequest, checkUnmap, minPageSizeOf } from './iommu.js';
 import { physicalAddressOf } from './pagemap.js';
 import { VfioError, VfioErrorCode } from '../../structs/errors.js';
 
@@ -133,7 +133,7 @@ export class Type1Iommu extends Resource implements Iommu {
     const pageSizes = raw.iovaPgsizes;
     return {
       pageSizes,
-      minPageSize: Number(pageSizes & -pageSizes),
+      minPageSize: minPageSizeOf(`${this.path}: VFIO_IOMMU_GET_INFO`, pageSizes),
       // Without the capability the kernel puts no limit but the address width.
       iovaRanges: raw.iovaRanges ?? [{ start: 0n, end: 0xffff_ffff_ffff_ffffn }],
       dmaAvail: raw.dmaAvail,

@@ -42,8 +42,22 @@ export class PciSysfs {
     }
   }
 
-  #readHex(addr: PciAddress, file: string): number {
-    return parseInt(readFileSync(join(this.devicePath(addr), file), 'utf8').trim(), 16);
+  /** A hex id file (`0x8086`) whose value fits `max`: anything else is malformed, not NaN. */
+  #readHex(addr: PciAddress, file: string, max: number): number {
+    const path = join(this.devicePath(addr), file);
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8').trim();
+    } catch (e) {
+      throw sysfsError(e, path);
+    }
+    const value = /^(0x)?[0-9a-f]{1,8}$/i.test(text) ? parseInt(text, 16) : NaN;
+    if (!(value <= max))
+      throw new VfioError(
+        VfioErrorCode.MALFORMED,
+        `sysfs: ${path} holds '${text}', not a hex number up to 0x${max.toString(16)}`,
+      );
+    return value;
   }
 
   /** The bound driver's name, or null. */
@@ -57,11 +71,17 @@ export class PciSysfs {
 
   /** The IOMMU group number, or null when the device is in none. */
   iommuGroup(addr: PciAddress): number | null {
+    const path = join(this.devicePath(addr), 'iommu_group');
+    let name: string;
     try {
-      return Number(basename(readlinkSync(join(this.devicePath(addr), 'iommu_group'))));
+      name = basename(readlinkSync(path));
     } catch {
       return null;
     }
+    // Number() would take '1e3', '0x5' or 'abc' (NaN) as well.
+    if (!/^\d{1,10}$/.test(name))
+      throw new VfioError(VfioErrorCode.MALFORMED, `sysfs: ${path} links to '${name}', not an IOMMU group number`);
+    return Number(name);
   }
 
   /**
@@ -91,9 +111,9 @@ export class PciSysfs {
     this.requireDevice(addr);
     return {
       address: addr,
-      vendor: this.#readHex(addr, 'vendor'),
-      device: this.#readHex(addr, 'device'),
-      class: this.#readHex(addr, 'class'),
+      vendor: this.#readHex(addr, 'vendor', 0xffff),
+      device: this.#readHex(addr, 'device', 0xffff),
+      class: this.#readHex(addr, 'class', 0xffffff),
       driver: this.driver(addr),
       iommuGroup: this.iommuGroup(addr),
     };
@@ -101,13 +121,26 @@ export class PciSysfs {
 
   /** Every device address on the bus, sorted. */
   list(): PciAddress[] {
-    return readdirSync(join(this.root, 'bus/pci/devices')).map(parsePciAddress).sort();
+    const dir = join(this.root, 'bus/pci/devices');
+    let names: string[];
+    try {
+      names = readdirSync(dir);
+    } catch (e) {
+      throw sysfsError(e, dir, VfioErrorCode.NO_DEVICE);
+    }
+    return names.map(parsePciAddress).sort();
   }
 
   /** The addresses of every device in IOMMU group `group`, sorted. */
   groupMembers(group: number): PciAddress[] {
     const dir = join(this.root, 'kernel/iommu_groups', String(group), 'devices');
-    return readdirSync(dir)
+    let names: string[];
+    try {
+      names = readdirSync(dir);
+    } catch (e) {
+      throw sysfsError(e, dir, VfioErrorCode.NO_IOMMU);
+    }
+    return names
       .filter((n) => /^[0-9a-f]{4}:/i.test(n))
       .map(parsePciAddress)
       .sort();
@@ -132,6 +165,22 @@ export class PciSysfs {
       );
     }
   }
+}
+
+/**
+ * A sysfs file or directory that could not be read, as a coded error naming it: `missing` for
+ * ENOENT (what its absence means), PERMISSION for EACCES and EPERM, MALFORMED otherwise.
+ */
+function sysfsError(e: unknown, path: string, missing: VfioErrorCode = VfioErrorCode.MALFORMED): VfioError {
+  const errno = (e as NodeJS.ErrnoException).code;
+  const code =
+    errno === 'ENOENT'
+      ? missing
+      : errno === 'EACCES' || errno === 'EPERM'
+        ? VfioErrorCode.PERMISSION
+        : VfioErrorCode.MALFORMED;
+  const what = errno === 'ENOENT' ? `${path} does not exist` : `cannot read ${path}`;
+  return new VfioError(code, `sysfs: ${what} (${errno ?? String(e)})`, { cause: e });
 }
 
 /** The shell commands that bind `addr` to vfio-pci, for error messages. */
