@@ -66,7 +66,7 @@ export const RUNS = [
     // The slowest row (an emulated SMMUv3 is slow to map and unmap): more than the default 900 s
     // before scripts/vm/run gives up, for a machine busy with other work.
     rig: ['--arch', 'arm64', '--kernel', 'debian', '--memory', '6G', '--timeout', '1800'],
-    seconds: 250,
+    seconds: 400,
   },
   {
     name: 'vfio-noiommu',
