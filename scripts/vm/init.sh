@@ -46,11 +46,19 @@ cfgdir=$(sed -n 's/.*vfiots\.dir=\([^ ]*\).*/\1/p' /proc/cmdline)
 mkdir -p /lower /upper /merged
 mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose,msize=512000 host /lower \
   || fail "mount 9p"
-mount -t tmpfs -o mode=755 upper /upper && mkdir /upper/u /upper/w
-mount -t overlay -o lowerdir=/lower,upperdir=/upper/u,workdir=/upper/w overlay /merged \
-  || fail "mount overlay"
 [ -f "/lower$cfgdir/cmd.sh" ] || fail "no $cfgdir/cmd.sh on the host share"
-. "/lower$cfgdir/guest.conf"   # sets NONCE, CWD, REPO (the checkout) and FLAVOUR
+. "/lower$cfgdir/guest.conf"   # sets NONCE, CWD, REPO (the checkout), FLAVOUR and LAYER
+lower=/lower
+# An arm64 guest: the layer of arm64 node, libraries and npm twins (scripts/vm/arch.mjs) on its
+# own share, above the host's x86-64 tree.
+if [ "$LAYER" = 1 ]; then
+  mkdir -p /arch
+  mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose,msize=512000 arch /arch || fail "mount 9p arch"
+  lower=/arch:/lower
+fi
+mount -t tmpfs -o mode=755 upper /upper && mkdir /upper/u /upper/w
+mount -t overlay -o lowerdir=$lower,upperdir=/upper/u,workdir=/upper/w overlay /merged \
+  || fail "mount overlay"
 
 m=/merged
 mount -t proc proc $m/proc
@@ -77,8 +85,10 @@ find_bdf() { # vendor device place -> first unused BDF that matches
     b=${d##*/}
     case "$used" in *" $b "*) continue ;; esac
     [ "$(cat $d/vendor)" = "0x$1" ] && [ "$(cat $d/device)" = "0x$2" ] || continue
-    path=$(readlink -f $d)
-    depth=$(echo "${path#/sys/devices/pci*/}" | tr / '\n' | grep -c .)
+    # Path components below the host bridge (x86: /sys/devices/pci0000:00/; arm64:
+    # /sys/devices/platform/4010000000.pcie/pci0000:00/): 1 on the root bus.
+    path=$(readlink -f $d | sed 's#^.*/pci[0-9a-f]*:[0-9a-f]*/##')
+    depth=$(echo "$path" | tr / '\n' | grep -c .)
     if [ "$3" = root ] && [ "$depth" = 1 ]; then echo $b; return; fi
     if [ "$3" = bridge ] && [ "$depth" -gt 1 ]; then echo $b; return; fi
   done
@@ -112,11 +122,15 @@ group_viable() {
   return 0
 }
 jstr() { [ -n "$1" ] && printf '"%s"' "$1" || printf null; }
-# The IOMMU: emulated VT-d registers as /sys/class/iommu/dmar0.
+# The IOMMU: emulated VT-d registers as /sys/class/iommu/dmar0, an SMMUv3 as smmu3.0x<base>.
 iommu=none
 for i in /sys/class/iommu/*; do
   [ -e "$i" ] || continue
-  case "${i##*/}" in dmar*) iommu=intel-vtd ;; *) [ "$iommu" = none ] && iommu=${i##*/} ;; esac
+  case "${i##*/}" in
+    dmar*) iommu=intel-vtd ;;
+    smmu3.*) iommu=arm-smmuv3 ;;
+    *) [ "$iommu" = none ] && iommu=${i##*/} ;;
+  esac
 done
 noiommu=N
 [ -r /sys/module/vfio/parameters/enable_unsafe_noiommu_mode ] \

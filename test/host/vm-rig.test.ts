@@ -80,10 +80,21 @@ describe('scripts/vm/run command line', () => {
     expect(o.stderr).toContain('unknown option --bogus');
   });
 
+  it("refuses an unknown architecture, and arm64 with a kernel other than Debian's, with exit 2", async () => {
+    const a = await run(['--arch', 'sparc', '--', 'true']);
+    expect(a.code).toBe(2);
+    expect(a.stderr).toContain('--arch must be x86_64 or arm64, not "sparc"');
+    const k = await run(['--arch', 'arm64', '--kernel', 'vfio', '--', 'true']);
+    expect(k.code).toBe(2);
+    expect(k.stderr).toContain("--arch arm64 boots Debian's arm64 kernel only");
+  });
+
   it('--help lists every option, the devices and the manifest, exit 0', async () => {
     const r = await run(['--help']);
     expect(r.code).toBe(0);
     for (const word of [
+      '--arch',
+      'arm-smmuv3',
       '--kernel',
       '--no-iommu',
       '--devices',

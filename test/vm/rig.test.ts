@@ -21,14 +21,15 @@ describe('test VM rig', () => {
     expect(manifestPath).toBeTruthy();
     const release = readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim();
     expect(release).toBe(manifest.kernel);
-    // Debian's kernel ends in -amd64, ours (scripts/vm/build-kernel) in -vfiots.
-    expect(release).toMatch(manifest.flavour === 'debian' ? /-amd64$/ : /-vfiots$/);
-    expect(manifest.arch).toBe(process.arch === 'x64' ? 'x86_64' : process.arch);
+    // Debian's kernel ends in -amd64 or -arm64, ours (scripts/vm/build-kernel) in -vfiots.
+    expect(release).toMatch(manifest.flavour === 'debian' ? /-(amd64|arm64)$/ : /-vfiots$/);
+    expect(manifest.arch).toBe({ x64: 'x86_64', arm64: 'aarch64' }[process.arch as string] ?? process.arch);
   });
 
   it('has the IOMMU the manifest names', () => {
     const units = existsSync('/sys/class/iommu') ? readdirSync('/sys/class/iommu') : [];
     if (manifest.iommu === 'intel-vtd') expect(units.some((u) => u.startsWith('dmar'))).toBe(true);
+    else if (manifest.iommu === 'arm-smmuv3') expect(units.some((u) => u.startsWith('smmu3.'))).toBe(true);
     else expect(units).toEqual([]);
   });
 
