@@ -18,7 +18,6 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { manifestDevice } from '../scripts/vm/manifest.js';
 import { installedForVm } from '../test/support/packed-install.js';
-import { backend } from '../test/vm/backend.js';
 import { arg } from './common.js';
 
 const HERE = join(dirname(fileURLToPath(import.meta.url)), 'first-register');
@@ -27,6 +26,8 @@ const EXPECTED = '0x010000ed';
 
 const reps = Number(arg('reps', '5'));
 const edu = manifestDevice('edu', 'npm run bench:start');
+// After the check above: test/vm/backend.ts reads the manifest as it loads, with the tests' message.
+const { backend } = await import('../test/vm/backend.js');
 
 /** What C and Python are told: the way into VFIO, then the group node and address, or the cdev. */
 function rawArgs(): string[] {
@@ -94,6 +95,12 @@ const VARIANTS: Variant[] = [
     prints: '',
   },
   { name: 'reference: python3 -c "" (no library)', command: python, args: ['-c', ''], prints: '' },
+  {
+    name: 'reference: python3, ctypes and mmap imported, no device',
+    command: python,
+    args: ['-c', 'import ctypes, mmap; ctypes.CDLL(None, use_errno=True)'],
+    prints: '',
+  },
 ];
 
 /** Spawns `v` and resolves with the ms from the spawn to its first line (to its exit when it prints nothing). */
