@@ -104,10 +104,10 @@ export class DmaBuffer {
   view(offset: number, length: number): Uint8Array {
     this.#check('view()');
     checkSpan('view', this.#name, offset, length, this.#size);
-    // A slice of the one typed array costs ~20 ns; a new external ArrayBuffer from koffi ~1 us.
+    // A view of the buffer's one ArrayBuffer: a new external ArrayBuffer from koffi cost ~1 us.
     if (this.#size <= MAX_VIEW) {
-      this.#bytes ??= new Uint8Array(this.#memory.buffer);
-      return this.#bytes.subarray(offset, offset + length);
+      const bytes = (this.#bytes ??= new Uint8Array(this.#memory.buffer));
+      return new Uint8Array(bytes.buffer, bytes.byteOffset + offset, length);
     }
     if (length > MAX_VIEW)
       throw new RangeError(
