@@ -67,12 +67,19 @@ const python = execFileSync('python3', ['-c', 'import sys; print(sys.executable)
 const VARIANTS: Variant[] = [
   { name: 'C (ioctl + mmap)', command: exe, args: rawArgs(), prints: EXPECTED },
   {
-    name: 'TypeScript, node --import tsx (sources)',
-    command: process.execPath,
-    args: ['--import', 'tsx', join(HERE, 'first-register.ts'), edu.bdf],
-    cwd: ROOT,
+    name: 'Python 3 (ctypes + mmap)',
+    command: 'python3',
+    args: [join(HERE, 'first-register.py'), ...rawArgs()],
     prints: EXPECTED,
   },
+  { name: 'reference: python3 -c "" (no library)', command: python, args: ['-c', ''], prints: '' },
+  {
+    name: 'reference: python3, ctypes and mmap imported, no device',
+    command: python,
+    args: ['-c', 'import ctypes, mmap; ctypes.CDLL(None, use_errno=True)'],
+    prints: '',
+  },
+  { name: 'reference: node -e "" (no library)', command: process.execPath, args: ['-e', ''], prints: '' },
   {
     name: 'TypeScript, node (installed package, dist/)',
     command: process.execPath,
@@ -81,25 +88,18 @@ const VARIANTS: Variant[] = [
     prints: EXPECTED,
   },
   {
-    name: 'Python 3 (ctypes + mmap)',
-    command: 'python3',
-    args: [join(HERE, 'first-register.py'), ...rawArgs()],
-    prints: EXPECTED,
-  },
-  { name: 'reference: node -e "" (no library)', command: process.execPath, args: ['-e', ''], prints: '' },
-  {
     name: 'reference: node --import tsx -e "" (no library)',
     command: process.execPath,
     args: ['--import', 'tsx', '-e', ''],
     cwd: ROOT,
     prints: '',
   },
-  { name: 'reference: python3 -c "" (no library)', command: python, args: ['-c', ''], prints: '' },
   {
-    name: 'reference: python3, ctypes and mmap imported, no device',
-    command: python,
-    args: ['-c', 'import ctypes, mmap; ctypes.CDLL(None, use_errno=True)'],
-    prints: '',
+    name: 'TypeScript, node --import tsx (sources)',
+    command: process.execPath,
+    args: ['--import', 'tsx', join(HERE, 'first-register.ts'), edu.bdf],
+    cwd: ROOT,
+    prints: EXPECTED,
   },
 ];
 
@@ -130,9 +130,10 @@ function timeOnce(v: Variant): Promise<number> {
   });
 }
 
-// One variant's runs back to back, the first dropped. Under TCG a program starts much faster
-// when QEMU still holds the translation of its code: interleaving the variants (as bench:host
-// does) let a node run evict Python's and made Python's start-up vary from 2 to 18 s.
+// One variant's runs back to back, the first dropped, the smallest programs first. Under TCG a
+// program starts much faster when QEMU still holds the translation of its code: interleaving the
+// variants (as bench:host does) let node runs evict Python's, whose start-up then varied from 2
+// to 18 s; after the node variants it was 10-26 s, in a fresh guest 2.4-4.8 s.
 const times = VARIANTS.map(() => [] as number[]);
 for (const [i, v] of VARIANTS.entries()) {
   await timeOnce(v); // warms the page cache, tsx's transform cache and QEMU's translations
