@@ -52,6 +52,15 @@ export class Epoll extends Resource {
     return decodeEvents(buf, sysEpollWait(this.fd, buf, maxEvents, timeoutMs));
   }
 
+  /**
+   * Like `wait`, but returns only how many fds are ready, decoding nothing: for a caller that
+   * watches one fd, where any event is that fd's (no array or object per wait).
+   */
+  waitCount(timeoutMs: number): number {
+    this.check();
+    return sysEpollWait(this.fd, this.#events, 1, timeoutMs);
+  }
+
   protected release(): void {
     sysClose(this.fd, this.name);
   }

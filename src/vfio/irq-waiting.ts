@@ -127,9 +127,9 @@ export class IrqWaiting extends Resource implements IrqWatch {
     // The clock is read once before the first wait; again only when a wait must be repeated.
     const start = timeoutMs > 0 ? performance.now() : 0;
     for (let left = timeoutMs < 0 ? -1 : Math.ceil(timeoutMs); ;) {
-      const ready = this.#open().sync.wait(left);
+      const sync = this.#open().sync;
       const only = this.#only; // the one eventfd: any event is its
-      const requests = only ? (ready.length > 0 ? this.#readOne(only) : 0) : this.#read(ready);
+      const requests = only ? (sync.waitCount(left) > 0 ? this.#readOne(only) : 0) : this.#read(sync.wait(left));
       if (requests > 0) this.#hooks.requested(requests);
       if (this.#pending.size > 0) return this.#take();
       if (left === 0 || !this.#watchesVectors()) return [];
