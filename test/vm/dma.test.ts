@@ -242,7 +242,7 @@ describe('DMA with edu', () => {
     expect(lockedBytes()).toBe(before.locked);
     expect(dev.dma.allocator.freeBytes).toBe(before.free);
     expect(seen.size).toBeGreaterThan(0);
-  }, 300_000); // about 10 s under VT-d; 26-124 s through the emulated SMMUv3
+  }, 300_000); // about 10 s under VT-d; 18-124 s through the emulated SMMUv3
 
   // Without an IOMMU a buffer must be physically contiguous: no 4 GiB one.
   if (runsOn('type1', 'iommufd'))
