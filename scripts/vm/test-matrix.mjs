@@ -14,9 +14,8 @@ const VITEST = ['node', 'node_modules/vitest/vitest.mjs', 'run', '--project', 'v
 // variables into the guest).
 // The front ends (the vfio command, vfio repl, the README's blocks, the example drivers) call
 // the library as any script does; they start node processes, which costs seconds each under
-// TCG. They run with the container on 6.1 (in the arm64 guest) and with iommufd on 7.x (x86-64),
-// not again with the container on x86-64's 6.1 or 7.x, where the library's own suite covers what
-// differs between kernels and architectures.
+// TCG. They run with the container on 6.1 and with iommufd on 7.x, not again with the container
+// on 7.x, where the library's own suite covers what differs between kernels.
 const FRONT_ENDS = [
   'test/vm/cli.test.ts',
   'test/vm/repl.test.ts',
@@ -42,8 +41,9 @@ export const RUNS = [
     kernel: 'debian',
     backend: 'type1',
     rig: ['--kernel', 'debian', '--memory', '6G'],
-    exclude: [...FRONT_ENDS, ...ARM64_ONLY],
-    seconds: 200,
+    // The front ends too: the arm64 row, which also runs them on 6.1, is not in the default matrix.
+    exclude: ARM64_ONLY,
+    seconds: 330,
   },
   {
     name: 'vfio-type1',
@@ -71,6 +71,9 @@ export const RUNS = [
     // The slowest row (an emulated SMMUv3 is slow to map and unmap): more than the default 900 s
     // before scripts/vm/run gives up, for a machine busy with other work.
     rig: ['--arch', 'arm64', '--kernel', 'debian', '--memory', '6G', '--timeout', '1800'],
+    // Not in the default matrix (npm test): node, the vitest worker itself, was seen to die of
+    // SIGSEGV in this guest under QEMU 7.2's TCG, ending the row. Run with --only arm64-type1.
+    optIn: true,
     seconds: 450,
   },
   {
@@ -107,6 +110,7 @@ function usage(msg, code = 2) {
       RUNS.map(
         (r) =>
           `  ${r.name.padEnd(14)} scripts/vm/run ${r.rig.join(' ')}, VFIO_TS_IOMMU=${r.backend}` +
+          (r.optIn ? ' (only with --only: not in the default matrix)' : '') +
           (r.files ? `, only ${r.files.join(' ')}` : '') +
           (r.exclude ? `, not ${r.exclude.map((f) => f.replace('test/vm/', '')).join(' ')}` : '') +
           '\n',
@@ -220,7 +224,7 @@ async function runLanes(runs, extra, lanes) {
 
 export async function main(argv) {
   const o = parseArgs(argv);
-  const runs = o.only ? RUNS.filter((r) => o.only.includes(r.name)) : RUNS;
+  const runs = o.only ? RUNS.filter((r) => o.only.includes(r.name)) : RUNS.filter((r) => !r.optIn);
   // The README blocks import the package by name, which resolves to dist/: build it first.
   const build = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], {
     cwd: join(HERE, '..', '..'),
