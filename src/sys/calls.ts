@@ -12,12 +12,17 @@ export const MAP_FAILED_ADDRESS = 0xffff_ffff_ffff_ffffn;
 /** Memory the kernel reads or writes: a JS buffer, or a raw address (from mmap). */
 export type Memory = Uint8Array | bigint;
 
-/** What to tell the user: one hint for any errno, or hints by errno symbol (`{ EBUSY: '...' }`). */
-export type Hint = string | Readonly<Partial<Record<string, string>>>;
+/**
+ * What to tell the user: one hint for any errno, or hints by errno symbol (`{ EBUSY: '...' }`).
+ * A hint by errno may be a function, called only when the call failed with that errno (for a
+ * hint that costs work to write, such as who holds a busy file).
+ */
+export type Hint = string | Readonly<Partial<Record<string, string | (() => string)>>>;
 
 function fail(syscall: string, target?: string, hint?: Hint): never {
   const e = errno();
-  const text = typeof hint === 'object' ? hint[errnoName(e)] : hint;
+  const byErrno = typeof hint === 'object' ? hint[errnoName(e)] : hint;
+  const text = typeof byErrno === 'function' ? byErrno() : byErrno;
   throw new SysError({ syscall, errno: e, target, hint: text });
 }
 

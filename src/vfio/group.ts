@@ -26,7 +26,12 @@ export class Group extends Resource {
     this.number = number;
     // A no-IOMMU group's node carries the prefix, so a Type1 container can never open one by mistake.
     this.path = container.kind === 'noiommu' ? `/dev/vfio/noiommu-${number}` : `/dev/vfio/${number}`;
-    this.fd = openGroupNode(this.path, number);
+    const path = this.path;
+    // The error's code is ERR_VFIO_GROUP_BUSY (the errno on a group node); the hint names the holder.
+    this.fd = sysOpen(path, O_RDWR, 0, {
+      EBUSY: () =>
+        `IOMMU group ${number} is already open, held by ${describeHolders(path)}: a group is open in one place at a time; close it there first (in this process: close the other Container or device)`,
+    });
     try {
       const status = structBuffer(vfio_group_status, { argsz: vfio_group_status.size });
       sysIoctl(this.fd, 'VFIO_GROUP_GET_STATUS', status, this.path);
@@ -102,18 +107,5 @@ export class Group extends Resource {
       () => this.container.detached(this),
     ]);
     this.#devices.clear();
-  }
-}
-
-/** Opens `/dev/vfio/N`; when it is busy, the error names who holds it (another process, or this one). */
-function openGroupNode(path: string, number: number): number {
-  try {
-    return sysOpen(path, O_RDWR);
-  } catch (e) {
-    if (!(e instanceof SysError && e.errnoName === 'EBUSY')) throw e;
-    throw e.withHint(
-      `IOMMU group ${number} is already open, held by ${describeHolders(path)}: a group is open in one place at a time; close it there first (in this process: close the other Container or device)`,
-      { code: VfioErrorCode.GROUP_BUSY },
-    );
   }
 }

@@ -66,7 +66,12 @@ export class IommufdContext extends IommufdIoas {
     // The kernel refuses the bind of a device whose group has a member on a host driver; say why first.
     if (viabilityBlockers(this.sysfs, loc.group).length > 0)
       throw new VfioError(VfioErrorCode.GROUP_NOT_VIABLE, notViableMessage(this.sysfs, loc.group));
-    const fd = openCdev(path, loc.address, loc.group);
+    const groupPath = `/dev/vfio/${loc.group}`;
+    // The error's code is ERR_VFIO_DEVICE_BUSY (the errno on a cdev); the hint names the holders.
+    const fd = sysOpen(path, O_RDWR, 0, {
+      EBUSY: () =>
+        `${loc.address} is already open: ${path} is held by ${describeHolders(path)}, and its group ${groupPath} by ${describeHolders(groupPath)}; a device is open in one place at a time: close it there first`,
+    });
     let dev: Device;
     try {
       const bind = structBuffer(vfio_device_bind_iommufd, {
@@ -105,20 +110,6 @@ export class IommufdContext extends IommufdIoas {
   protected override release(): void {
     closeAll([...[...this.#devices.values()].reverse().map((d) => () => d.close()), () => super.release()]);
     this.#devices.clear();
-  }
-}
-
-/** Opens a device's cdev; when it is busy, the error names who holds the cdev or the group. */
-function openCdev(path: string, address: string, group: number): number {
-  try {
-    return sysOpen(path, O_RDWR);
-  } catch (e) {
-    if (!(e instanceof SysError && e.errnoName === 'EBUSY')) throw e;
-    const groupPath = `/dev/vfio/${group}`;
-    throw e.withHint(
-      `${address} is already open: ${path} is held by ${describeHolders(path)}, and its group ${groupPath} by ${describeHolders(groupPath)}; a device is open in one place at a time: close it there first`,
-      { code: VfioErrorCode.DEVICE_BUSY },
-    );
   }
 }
 

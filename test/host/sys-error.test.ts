@@ -24,6 +24,16 @@ describe('SysError from real failing system calls', () => {
     expect(err.hint).toMatch(/does not exist/);
   });
 
+  it('a hint given as a function is written only for the errno that happened', () => {
+    const asked: string[] = [];
+    const hint = {
+      ENOENT: () => (asked.push('ENOENT'), 'written on failure'),
+      EBUSY: () => (asked.push('EBUSY'), 'never'),
+    };
+    expect(() => sysOpen('/nonexistent/vfio-ts-hint', O_RDWR, 0, hint)).toThrow(/ENOENT .*\. written on failure$/);
+    expect(asked).toEqual(['ENOENT']);
+  });
+
   it('a missing /dev/vfio group says how to bind the device', () => {
     expect(() => sysOpen('/dev/vfio/987654', O_RDWR)).toThrow(
       /ENOENT.*does not exist: load VFIO \(modprobe vfio-pci\).*vfio list shows/,
