@@ -1,4 +1,4 @@
-import { isVfioError } from '../../structs/errors.js';
+import { expectThrown } from '../support/thrown.js';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { IovaAllocator } from '../../src/iommu/iova-allocator.js';
@@ -103,18 +103,7 @@ describe('IovaAllocator', () => {
         new TypeError(`IovaAllocator option minAlign 4096n in the IOVA allocator: ${NUMBERS}: pass 4096`),
       ],
     ];
-    for (const [call, error] of rows) {
-      let got: unknown;
-      try {
-        call();
-      } catch (e) {
-        got = e;
-      }
-      // The kind (TypeError for a wrong type, RangeError for a wrong value), the exact message, a code.
-      expect(got).toBeInstanceOf(error.constructor);
-      expect((got as Error).message).toBe(error.message);
-      expect(isVfioError(got)).toBe(true);
-    }
+    for (const [call, error] of rows) expectThrown(call, error); // kind, exact message, a code
     expect(a.count).toBe(0); // nothing was allocated by the refused calls
     expect(a.minAlign).toBe(PAGE);
     expect(a.freeBytes).toBe(a.totalBytes);

@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { lockedBytes } from '../../src/sys/index.js';
 
 /** Open file descriptors of this process (from /proc/self/fd). */
 export function openFdCount(): number {
@@ -23,13 +24,12 @@ export function openEventfdCount(): number {
  * (V8 maps and unmaps heap pages of its own, so only the lines naming VFIO count), and locked
  * memory (VmLck: pinned DMA memory).
  */
-export function resourceFootprint(): { fds: number; deviceMaps: number; locked: string } {
-  const status = readFileSync('/proc/self/status', 'utf8');
+export function resourceFootprint(): { fds: number; deviceMaps: number; locked: bigint } {
   return {
-    fds: readdirSync('/proc/self/fd').length,
+    fds: openFdCount(),
     deviceMaps: readFileSync('/proc/self/maps', 'utf8')
       .split('\n')
       .filter((l) => l.includes('vfio')).length,
-    locked: /^VmLck:\s*(.*)$/m.exec(status)?.[1] ?? '',
+    locked: lockedBytes(),
   };
 }
