@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import {
+  chmodSync,
   existsSync,
   linkSync,
   copyFileSync,
@@ -57,7 +58,14 @@ export const arm64Busybox = () => join(ARM64_CACHE, 'root', 'bin', 'busybox');
  * remapping and VFIO_SET_IOMMU fails (EPERM). `pauth=off`: emulating pointer authentication
  * makes TCG 4-5 times slower. No firmware: QEMU loads the Image and builds the device tree.
  */
-export const ARM64_MACHINE = ['-machine', 'virt,iommu=smmuv3,gic-version=3', '-accel', 'tcg', '-cpu', 'max,pauth=off'];
+export const ARM64_MACHINE = [
+  '-machine',
+  'virt,iommu=smmuv3,gic-version=3',
+  '-accel',
+  'tcg',
+  '-cpu',
+  process.env.VFIO_TS_ARM64_CPU || 'max,pauth=off',
+];
 
 /**
  * The non-viable group on arm64. Behind a conventional pci-bridge every device has the same
@@ -149,6 +157,27 @@ function place(src, dest) {
   }
 }
 
+/**
+ * Gives each directory of the layer that the host also has the host's mode. In an overlay the
+ * upper layer's directory hides the lower one's mode: a checkout under /tmp would otherwise
+ * make the guest's /tmp 0755, and an unprivileged process could not create files there.
+ */
+function keepHostModes(layerDir, hostDir) {
+  for (const e of readdirSync(layerDir, { withFileTypes: true })) {
+    if (!e.isDirectory()) continue;
+    const host = join(hostDir, e.name);
+    let st;
+    try {
+      st = lstatSync(host);
+    } catch {
+      continue;
+    }
+    if (!st.isDirectory()) continue;
+    chmodSync(join(layerDir, e.name), st.mode & 0o7777);
+    keepHostModes(join(layerDir, e.name), host);
+  }
+}
+
 /** Copies a tree; symlinks stay symlinks. */
 function copyTree(src, dest) {
   const st = lstatSync(src);
@@ -178,7 +207,7 @@ export function ensureArm64Layer({ nodeModules, hostNode, hostBusybox }) {
     .filter((d) => existsSync(d))
     .map((d) => realpathSync(d))
     .flatMap((nm) => x64Packages(nm).map(([dir, name, version]) => ({ nm, name: twinOf(name), version, dir })));
-  const FORMAT = 1;
+  const FORMAT = 2;
   const key = createHash('sha256')
     .update(JSON.stringify({ FORMAT, nodeVersion, hostNode, root: readFileSync(join(root, '.complete'), 'utf8') }))
     .update(JSON.stringify(twins.map((t) => [t.nm, t.name, t.version])))
@@ -207,6 +236,7 @@ export function ensureArm64Layer({ nodeModules, hostNode, hostBusybox }) {
   rmSync(nodeDest, { force: true });
   place(join(nodeDir, 'node'), nodeDest);
   for (const t of twins) untar(fetchTgz(t.name, t.version), join(tmp, t.nm, t.name));
+  keepHostModes(tmp, '/');
   writeFileSync(join(tmp, '.complete'), `${key}\n`);
   rmSync(out, { recursive: true, force: true });
   renameSync(tmp, out);
