@@ -17,11 +17,17 @@ const say = (msg) => process.stderr.write(`${msg}\n`);
 
 /** The test files named on the command line (not those after --exclude): filters to replace. */
 function withoutFileFilters(args) {
-  return args.filter((a, i) => !(/\.test\.ts$/.test(a) && args[i - 1] !== '--exclude'));
+  return args.filter((a, i) => !(/\.test\.[cm]?[jt]s$/.test(a) && args[i - 1] !== '--exclude'));
 }
 
+/** Ours beside the caller's reporters, or beside vitest's default when the caller names none. */
+const reporters = (args) => [
+  ...(args.some((a) => a.startsWith('--reporter')) ? [] : ['--reporter=default']),
+  `--reporter=${REPORTER}`,
+];
+
 function vitest(args, finished) {
-  return spawnSync(process.execPath, [VITEST, 'run', '--reporter=default', `--reporter=${REPORTER}`, ...args], {
+  return spawnSync(process.execPath, [VITEST, 'run', ...reporters(args), ...args], {
     stdio: 'inherit',
     env: { ...process.env, VFIO_TS_FINISHED_FILES: finished },
   });

@@ -43,7 +43,7 @@ const crash = (once: boolean) => `
 let dir = '';
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-function suite(files: Record<string, string>) {
+function suite(files: Record<string, string>, args: string[] = []) {
   dir = mkdtempSync(join(tmpdir(), 'vfiots-guest-vitest-'));
   writeFileSync(join(dir, 'vitest.config.mjs'), CONFIG);
   for (const [name, body] of Object.entries(files))
@@ -51,7 +51,7 @@ function suite(files: Record<string, string>) {
       join(dir, `${name}.test.mjs`),
       testFile(name, body).replaceAll('RUNS', join(dir, 'runs.log')).replaceAll('MARK', join(dir, 'crashed')),
     );
-  const r = spawnSync(process.execPath, [WRAPPER, '--config', join(dir, 'vitest.config.mjs'), '--root', dir], {
+  const r = spawnSync(process.execPath, [WRAPPER, '--config', join(dir, 'vitest.config.mjs'), '--root', dir, ...args], {
     encoding: 'utf8',
     env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' },
   });
@@ -65,6 +65,14 @@ describe('scripts/vm/guest-vitest.mjs', () => {
     expect(r.out).toContain('vitest died of SIGSEGV under the emulator after 1 of 3 test files');
     expect(r.out).toContain('running the 2 that had not ended once more');
     // a ended before the crash and is not run again; b crashed and runs again; c runs once.
+    expect(r.runs).toEqual(['a', 'b', 'b', 'c']);
+    expect(r.code, r.out).toBe(0);
+  });
+
+  it('keeps to the files named on the command line, minus those that ended', () => {
+    const files = { a: 'expect(1).toBe(1);', b: crash(true), c: 'expect(3).toBe(3);', d: 'expect(4).toBe(4);' };
+    const r = suite(files, ['a.test.mjs', 'b.test.mjs', 'c.test.mjs']);
+    expect(r.out).toContain('after 1 of 3 test files');
     expect(r.runs).toEqual(['a', 'b', 'b', 'c']);
     expect(r.code, r.out).toBe(0);
   });
