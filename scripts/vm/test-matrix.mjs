@@ -45,7 +45,7 @@ export const RUNS = [
     backend: 'type1',
     rig: ['--kernel', 'debian', '--memory', '6G'],
     exclude: [...FRONT_ENDS, ...ARM64_ONLY],
-    seconds: 330,
+    seconds: 200,
   },
   {
     name: 'vfio-type1',
@@ -63,7 +63,7 @@ export const RUNS = [
     backend: 'iommufd',
     rig: ['--kernel', 'vfio', '--memory', '6G'],
     exclude: ARM64_ONLY,
-    seconds: 380,
+    seconds: 500,
   },
   {
     name: 'arm64-type1',
@@ -74,14 +74,14 @@ export const RUNS = [
     // before scripts/vm/run gives up, for a machine busy with other work.
     rig: ['--arch', 'arm64', '--kernel', 'debian', '--memory', '6G', '--timeout', '1800'],
     // The whole suite, front ends included.
-    seconds: 450,
+    seconds: 600,
   },
   {
     name: 'vfio-noiommu',
     arch: 'x86_64',
     kernel: 'vfio',
     backend: 'noiommu',
-    seconds: 60,
+    seconds: 80,
     rig: ['--kernel', 'vfio', '--no-iommu', '--memory', '6G'],
     // Without an IOMMU only DMA, interrupts, the argument checks (whose DMA rows name the
     // no-IOMMU context) and a device with no group mean anything (no groups to share, no IOVA
