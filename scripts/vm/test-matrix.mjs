@@ -70,10 +70,9 @@ export const RUNS = [
     arch: 'arm64',
     kernel: 'debian',
     backend: 'type1',
-    // The slowest row (an emulated SMMUv3 is slow to map and unmap): more than the default 900 s
-    // before scripts/vm/run gives up, for a machine busy with other work.
+    // The slowest row (the front ends, and an emulated SMMUv3 slow to map and unmap): more than
+    // the default 900 s before scripts/vm/run gives up, for a machine busy with other work.
     rig: ['--arch', 'arm64', '--kernel', 'debian', '--memory', '6G', '--timeout', '1800'],
-    // The whole suite, front ends included.
     seconds: 600,
   },
   {
