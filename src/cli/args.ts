@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { VfioErrorCode } from '../../structs/errors.js';
 import { parsePciAddress, type PciAddress } from '../pci/index.js';
 
-/** A mistake on the command line: printed as `error: <message>` with a pointer to `--help`. */
+/** A mistake on the command line: printed as `error: <message>` (no code) with a pointer to `--help`. */
 export class UsageError extends Error {
   override readonly name = 'UsageError';
   readonly code = VfioErrorCode.USAGE;

@@ -3,7 +3,7 @@
  * runs one subcommand and returns the exit code. Output goes through `io`, so tests capture it
  * and nothing here calls `process.exit`.
  */
-import { openDevice, type IommuChoice, type OpenedDevice } from '../index.js';
+import { isVfioError, openDevice, type IommuChoice, type OpenedDevice } from '../index.js';
 import { DEFAULT_SYSFS, PciSysfs } from '../pci/index.js';
 import {
   UsageError,
@@ -253,8 +253,19 @@ function errorMessage(e: unknown): string {
 }
 
 /**
+ * How the command prints what it caught: `error [ERR_VFIO_...]: message` for the library's errors,
+ * so that a script can tell them apart and a user can look the code up in the README's table;
+ * a mistake on the command line (or anything without a code) as `error: message`.
+ */
+function errorLine(e: unknown): string {
+  if (isVfioError(e) && !(e instanceof UsageError)) return `error [${e.code}]: ${errorMessage(e)}`;
+  return `error: ${errorMessage(e)}`;
+}
+
+/**
  * Runs the `vfio` command line `argv` (without `node` and the script) and returns the exit
- * code: 0 on success, 1 on any error (printed as `error: <message>` on `io.err`).
+ * code: 0 on success, 1 on any error (printed on `io.err` as `error [CODE]: <message>`, or as
+ * `error: <message>` for a mistake on the command line).
  */
 export function runCli(argv: string[], io: CliIo = processIo): number {
   const [name, ...rest] = argv;
@@ -286,7 +297,7 @@ export function runCli(argv: string[], io: CliIo = processIo): number {
     command.run(args, io);
     return 0;
   } catch (e) {
-    io.err(`error: ${errorMessage(e)}`);
+    io.err(errorLine(e));
     if (e instanceof UsageError) io.err(`(vfio ${command.name} --help shows the usage)`);
     return 1;
   }

@@ -112,7 +112,9 @@ describe('vfio command line', () => {
     ]) {
       const r = cli(...argv);
       expect(r.code).toBe(1);
-      expect(r.err).toMatch(/^error: '.*' is not a PCI address: expected domain:bus:device\.function/);
+      expect(r.err).toMatch(
+        /^error \[ERR_VFIO_INVALID_ADDRESS\]: '.*' is not a PCI address: expected domain:bus:device\.function/,
+      );
       expect(r.out).toBe('');
     }
   });
@@ -268,7 +270,9 @@ describe('vfio list over a fake sysfs', () => {
   it('fails clearly when the sysfs root has no PCI bus', () => {
     const r = cli('list', '--sysfs', join(root, 'nowhere'));
     expect(r.code).toBe(1);
-    expect(r.err).toMatch(/^error: sysfs: .*nowhere\/bus\/pci\/devices does not exist \(ENOENT\)/);
+    expect(r.err).toMatch(
+      /^error \[ERR_VFIO_NO_DEVICE\]: sysfs: .*nowhere\/bus\/pci\/devices does not exist \(ENOENT\)/,
+    );
   });
 
   it('without IOMMU groups: list says so once at the top; info blames the device, never /dev/vfio', () => {
@@ -290,12 +294,12 @@ describe('vfio list over a fake sysfs', () => {
       const missing = cli('info', '0000:09:00.0', '--sysfs', root);
       expect(missing.code).toBe(1);
       expect(missing.err).toMatch(
-        /^error: PCI device 0000:09:00\.0 not found \(.*\/bus\/pci\/devices\/0000:09:00\.0 does not exist\)/,
+        /^error \[ERR_VFIO_NO_DEVICE\]: PCI device 0000:09:00\.0 not found \(.*\/bus\/pci\/devices\/0000:09:00\.0 does not exist\)/,
       );
       const noGroup = cli('info', '0000:00:1f.6', '--sysfs', root);
       expect(noGroup.code).toBe(1);
       expect(noGroup.err).toMatch(
-        /^error: 0000:00:1f\.6 has no IOMMU group and is bound to e1000e: the IOMMU is off or does not cover it\. Turn it on \(intel_iommu=on .*vfio bind 0000:00:1f\.6/,
+        /^error \[ERR_VFIO_NO_IOMMU\]: 0000:00:1f\.6 has no IOMMU group and is bound to e1000e: the IOMMU is off or does not cover it\. Turn it on \(intel_iommu=on .*vfio bind 0000:00:1f\.6/,
       );
       for (const r of [missing, noGroup]) expect(r.err).not.toMatch(/\/dev\/vfio|BDF/);
     } finally {
@@ -315,12 +319,12 @@ describe('vfio list over a fake sysfs', () => {
     const r = cli('bind', '0000:00:04.0', '--sysfs', root);
     expect(r.code).toBe(1);
     expect(r.err).toMatch(
-      /^error: binding 0000:00:04\.0 to vfio-pci failed: it is bound to nvme; is the vfio-pci module loaded/,
+      /^error \[ERR_VFIO_NOT_VFIO_BOUND\]: binding 0000:00:04\.0 to vfio-pci failed: it is bound to nvme; is the vfio-pci module loaded/,
     );
     expect(readFileSync(join(dir, 'driver_override'), 'utf8')).toBe('vfio-pci');
     expect(readFileSync(join(root, 'bus/pci/drivers_probe'), 'utf8')).toBe('0000:00:04.0');
     const absent = cli('bind', '05:00.0', '--sysfs', root);
-    expect(absent.err).toMatch(/^error: PCI device 0000:05:00\.0 not found/);
+    expect(absent.err).toMatch(/^error \[ERR_VFIO_NO_DEVICE\]: PCI device 0000:05:00\.0 not found/);
   });
 });
 

@@ -19,7 +19,7 @@ describe('vfio read/write --map', () => {
 
   it('names a wrong map, register or field before opening the device', () => {
     expect(cli('read', '00:05.0', '--map', 'e1000', 'STATUS').err).toMatch(
-      /^error: no register map 'e1000': the shipped maps are e1000e, nvme/,
+      /^error \[ERR_VFIO_REGISTER_MAP\]: no register map 'e1000': the shipped maps are e1000e, nvme/,
     );
     expect(cli('read', '00:05.0', '--map', 'e1000e', 'STATUZ').err).toMatch(
       /^error: register map e1000e has no register 'STATUZ' \(its registers: CTRL, STATUS,/,

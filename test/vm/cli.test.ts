@@ -99,7 +99,7 @@ describe('vfio command in the VM', () => {
       code: 1,
       stdout: '',
       stderr:
-        "error: '00:3.0' is not a PCI address: expected domain:bus:device.function in hex, such as 0000:00:03.0 or 00:03.0 (device 00-1f, function 0-7); lspci -D lists them\n",
+        "error [ERR_VFIO_INVALID_ADDRESS]: '00:3.0' is not a PCI address: expected domain:bus:device.function in hex, such as 0000:00:03.0 or 00:03.0 (device 00-1f, function 0-7); lspci -D lists them\n",
     });
   });
 
@@ -109,7 +109,7 @@ describe('vfio command in the VM', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(
       new RegExp(
-        `^error: ${rng.bdf} is bound to virtio-pci, not vfio-pci: bind it first \\(as root\\) with: vfio bind ${rng.bdf}  \\(or: echo vfio-pci > `,
+        `^error \\[ERR_VFIO_NOT_VFIO_BOUND\\]: ${rng.bdf} is bound to virtio-pci, not vfio-pci: bind it first \\(as root\\) with: vfio bind ${rng.bdf}  \\(or: echo vfio-pci > `,
       ),
     );
   });
@@ -118,7 +118,9 @@ describe('vfio command in the VM', () => {
     const stuck = testDevice('edu-nonviable');
     const r = await vfio('read', stuck.bdf, '0', '0');
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(new RegExp(`^error: IOMMU group ${stuck.group} is not viable`));
+    expect(r.stderr).toMatch(
+      new RegExp(`^error \\[ERR_VFIO_GROUP_NOT_VIABLE\\]: IOMMU group ${stuck.group} is not viable`),
+    );
     expect(r.stderr).toMatch(/virtio-pci/);
   });
 });

@@ -17,7 +17,7 @@ describe('a device that is not there, or has no IOMMU group', () => {
     const r = vfio('info', '0000:09:00.0');
     expect(r.code).toBe(1);
     expect(r.err).toMatch(
-      /^error: PCI device 0000:09:00\.0 not found \(\/sys\/bus\/pci\/devices\/0000:09:00\.0 does not exist\)/,
+      /^error \[ERR_VFIO_NO_DEVICE\]: PCI device 0000:09:00\.0 not found \(\/sys\/bus\/pci\/devices\/0000:09:00\.0 does not exist\)/,
     );
     expect(r.err).not.toMatch(/\/dev\/vfio/);
     expect(() => openDevice('09:00.0')).toThrow(/^PCI device 0000:09:00\.0 not found/);
@@ -33,7 +33,7 @@ describe('a device that is not there, or has no IOMMU group', () => {
       expect(r.code).toBe(1);
       expect(r.err).toMatch(
         new RegExp(
-          `^error: ${rng!.bdf.replace(/\./g, '\\.')} has no IOMMU group and is bound to virtio-pci: the IOMMU is off or does not cover it\\. Turn it on \\(intel_iommu=on or amd_iommu=on`,
+          `^error \\[ERR_VFIO_NO_IOMMU\\]: ${rng!.bdf.replace(/\./g, '\\.')} has no IOMMU group and is bound to virtio-pci: the IOMMU is off or does not cover it\\. Turn it on \\(intel_iommu=on or amd_iommu=on`,
         ),
       );
       expect(r.err).toMatch(/vfio\.enable_unsafe_noiommu_mode=1/);

@@ -37,7 +37,11 @@ describe('vfio read/write --map', () => {
 
   it('a write by fields is one modify; a read-only field is refused before any access', async () => {
     const bad = await runCompiled(CLI, ['write', nvme.bdf, '--map', 'nvme', 'CSTS', 'RDY=1']);
-    expect(bad).toEqual({ code: 1, stdout: '', stderr: 'error: nvme.CSTS modify: nvme.CSTS.RDY is read-only\n' });
+    expect(bad).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: 'error [ERR_VFIO_REGISTER_MAP]: nvme.CSTS modify: nvme.CSTS.RDY is read-only\n',
+    });
     // edu keeps its registers from one open to the next (it has no reset to run on open).
     const map = join(import.meta.dirname, 'fixtures/facto.ipxact.xml');
     const w = await runCompiled(CLI, ['write', edu.bdf, '--map', map, 'STATUS', 'IRQ_ON_DONE=1']);
