@@ -232,6 +232,6 @@ describe('the installed vfio command (compiled, --omit=dev, outside the checkout
   it('vfio repl with a bad address: error, exit status 1, no REPL', async () => {
     const r = await vfio(['repl', 'nope'], '1\n');
     expect(r).toMatchObject({ code: 1, stdout: '' });
-    expect(r.stderr).toMatch(/^error: 'nope' is not a PCI address/);
+    expect(r.stderr).toMatch(/^error \[ERR_VFIO_INVALID_ADDRESS\]: 'nope' is not a PCI address/);
   });
 });
