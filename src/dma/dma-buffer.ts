@@ -6,7 +6,7 @@
  * buffer's.
  */
 import { formatSize, rawView, type Mapping } from '../sys/index.js';
-import { checkInteger, checkSpan } from '../sys/args.js';
+import { checkInteger, checkSpan, isSpan } from '../sys/args.js';
 import { VfioError, VfioErrorCode, VfioRangeError } from '../../structs/errors.js';
 
 /** Largest typed-array view this Node allows at once (4 GiB on Node 20). */
@@ -146,19 +146,6 @@ export class DmaBuffer {
       : `iova 0x${this.#iova.toString(16)}, ${this.#size} bytes${this.#deviceWritable ? '' : ', device read-only'}`;
     return `DmaBuffer { ${state} }`;
   }
-}
-
-/** Whether `[offset, offset + length)` is a span of integers inside `[0, size)` (what `checkSpan` checks). */
-function isSpan(offset: number, length: number, size: number): boolean {
-  return (
-    typeof offset === 'number' &&
-    typeof length === 'number' &&
-    Number.isInteger(offset) &&
-    Number.isInteger(length) &&
-    offset >= 0 &&
-    length >= 0 &&
-    offset <= size - length
-  );
 }
 
 /**

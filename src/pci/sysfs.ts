@@ -45,12 +45,7 @@ export class PciSysfs {
   /** A hex id file (`0x8086`) whose value fits `max`: anything else is malformed, not NaN. */
   #readHex(addr: PciAddress, file: string, max: number): number {
     const path = join(this.devicePath(addr), file);
-    let text: string;
-    try {
-      text = readFileSync(path, 'utf8').trim();
-    } catch (e) {
-      throw sysfsError(e, path);
-    }
+    const text = fromSysfs(path, (p) => readFileSync(p, 'utf8')).trim();
     const value = /^(0x)?[0-9a-f]{1,8}$/i.test(text) ? parseInt(text, 16) : NaN;
     if (!(value <= max))
       throw new VfioError(
@@ -122,25 +117,15 @@ export class PciSysfs {
   /** Every device address on the bus, sorted. */
   list(): PciAddress[] {
     const dir = join(this.root, 'bus/pci/devices');
-    let names: string[];
-    try {
-      names = readdirSync(dir);
-    } catch (e) {
-      throw sysfsError(e, dir, VfioErrorCode.NO_DEVICE);
-    }
-    return names.map(parsePciAddress).sort();
+    return fromSysfs(dir, (d) => readdirSync(d), VfioErrorCode.NO_DEVICE)
+      .map(parsePciAddress)
+      .sort();
   }
 
   /** The addresses of every device in IOMMU group `group`, sorted. */
   groupMembers(group: number): PciAddress[] {
     const dir = join(this.root, 'kernel/iommu_groups', String(group), 'devices');
-    let names: string[];
-    try {
-      names = readdirSync(dir);
-    } catch (e) {
-      throw sysfsError(e, dir, VfioErrorCode.NO_IOMMU);
-    }
-    return names
+    return fromSysfs(dir, (d) => readdirSync(d), VfioErrorCode.NO_IOMMU)
       .filter((n) => /^[0-9a-f]{4}:/i.test(n))
       .map(parsePciAddress)
       .sort();
@@ -164,6 +149,15 @@ export class PciSysfs {
         `binding ${addr} to ${driver} failed: it is bound to ${now ?? 'no driver'}; is the ${driver} module loaded (modprobe ${driver})?`,
       );
     }
+  }
+}
+
+/** `read(path)`; a failure becomes the coded error of `sysfsError`, with `missing` for ENOENT. */
+function fromSysfs<T>(path: string, read: (path: string) => T, missing?: VfioErrorCode): T {
+  try {
+    return read(path);
+  } catch (e) {
+    throw sysfsError(e, path, missing);
   }
 }
 

@@ -135,6 +135,7 @@ export function checkAccess(
  * `[0, size)`: bulk copies and views (`readBytes`, `view`). `length` is named as given.
  */
 export function checkSpan(method: string, where: string, offset: unknown, length: unknown, size: number): void {
+  if (isSpan(offset, length, size)) return;
   if (typeof length === 'number' && Number.isInteger(length) && length >= 0) {
     checkAccess(method, where, offset, length, size, false);
     return;
@@ -147,6 +148,22 @@ export function checkSpan(method: string, where: string, offset: unknown, length
   if (!Number.isInteger(length))
     throw new VfioRangeError(VfioErrorCode.INVALID_ARGUMENT, `${head} is not an integer: expected a byte count`);
   throw new VfioRangeError(VfioErrorCode.OUT_OF_RANGE, `${head} is negative: expected a byte count from 0`);
+}
+
+/**
+ * Whether `checkSpan` would accept the span: integers with `[offset, offset + length)` inside
+ * `[0, size)`. For a hot caller that builds `where` only when the span is wrong.
+ */
+export function isSpan(offset: unknown, length: unknown, size: number): boolean {
+  return (
+    typeof offset === 'number' &&
+    typeof length === 'number' &&
+    Number.isInteger(offset) &&
+    Number.isInteger(length) &&
+    offset >= 0 &&
+    length >= 0 &&
+    offset <= size - length
+  );
 }
 
 const LIMIT: Record<1 | 2 | 4, number> = { 1: 0xff, 2: 0xffff, 4: 0xffff_ffff };
