@@ -11,7 +11,7 @@ import {
   VFIO_REGION_INFO_FLAG_WRITE,
   type RegionInfo,
 } from '../../structs/index.js';
-import { Region } from '../../src/vfio/region.js';
+import { Region } from '../../src/vfio/region/region.js';
 import {
   cProgram,
   interleave,

@@ -17,7 +17,7 @@ import { closeSync, openSync } from 'node:fs';
 import { koffi, MAP_SHARED, PROT_READ, PROT_WRITE } from '../../structs/index.js';
 import { DmaBuffer, DmaPool, type DmaPoolEntry } from '../../src/dma/index.js';
 import { Mapping } from '../../src/sys/index.js';
-import { Region } from '../../src/vfio/region.js';
+import { Region } from '../../src/vfio/region/region.js';
 import { PAGE_REGION } from './accessor.js';
 import {
   cProgram,

@@ -14,7 +14,7 @@ import {
 } from '../../structs/index.js';
 import { isVfioError } from '../../structs/errors.js';
 import { checkInteger, checkValue, checkValue64, describeArg } from '../../src/sys/args.js';
-import { Region } from '../../src/vfio/region.js';
+import { Region } from '../../src/vfio/region/region.js';
 import { Dma, type DmaBuffer, type DmaPool, type DmaPoolEntry } from '../../src/dma/index.js';
 import { ConfigSpace } from '../../src/pci/index.js';
 import type { Iommu } from '../../src/iommu/index.js';

@@ -1,7 +1,7 @@
 // INTx auto-unmask: an unmask is owed after interrupts were handed out, and paid when the
 // consumer comes back (settle), only while armed.
 import { describe, expect, it, vi } from 'vitest';
-import { IntxAutoUnmask } from '../../src/vfio/irq-intx-unmask.js';
+import { IntxAutoUnmask } from '../../src/vfio/irq/intx-unmask.js';
 
 const fired = [{ vector: 0, count: 1 }];
 

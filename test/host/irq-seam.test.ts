@@ -10,8 +10,8 @@ import { join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { EventFd } from '../../src/sys/index.js';
-import { IrqWaitAbortedError, type IrqFired } from '../../src/vfio/irq-wait-queue.js';
-import { EventfdInterrupts } from '../../src/vfio/irq-waiting.js';
+import { IrqWaitAbortedError, type IrqFired } from '../../src/vfio/irq/wait-queue.js';
+import { EventfdInterrupts } from '../../src/vfio/irq/waiting.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const dir = mkdtempSync(join(tmpdir(), 'vfio-irq-seam-'));

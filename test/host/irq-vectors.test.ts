@@ -7,7 +7,7 @@ import {
   encodeIrqTag,
   eventfdVectors,
   type IrqType,
-} from '../../src/vfio/irq-vectors.js';
+} from '../../src/vfio/irq/vectors.js';
 
 describe('chooseIrqType', () => {
   const caps = (c: Partial<Record<IrqType, [number, boolean]>>) => (t: IrqType) => {

@@ -7,7 +7,7 @@ import {
   PendingIrqs,
   oneByOne,
   type IrqFired,
-} from '../../src/vfio/irq-wait-queue.js';
+} from '../../src/vfio/irq/wait-queue.js';
 
 describe('PendingIrqs', () => {
   it('adds up counts per vector and hands them out sorted by vector, once', () => {

@@ -2,8 +2,8 @@
 // ranges are rounded out to pages (subtractRanges), over a config space in a buffer.
 import { describe, expect, it } from 'vitest';
 import { ConfigSpace, type ConfigAccessor } from '../../src/pci/index.js';
-import { msixRanges } from '../../src/vfio/msix-ranges.js';
-import { subtractRanges } from '../../src/vfio/region-areas.js';
+import { msixRanges } from '../../src/vfio/device/msix-ranges.js';
+import { subtractRanges } from '../../src/vfio/region/areas.js';
 
 /**
  * A type 0 config space whose only capability is MSI-X at 0x40, with `vectors` vectors, the

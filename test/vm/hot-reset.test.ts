@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PciSysfs, SysError, openDevice, parsePciAddress } from '../../src/index.js';
-import { hotReset } from '../../src/vfio/hot-reset.js';
+import { hotReset } from '../../src/vfio/device/hot-reset.js';
 import { testDevice } from './manifest.js';
 import { backend } from './backend.js';
 

@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { PCI_STATUS, PCI_STATUS_CAP_LIST } from '../../../structs/index.js';
 import { ConfigSpace, type ConfigAccessor } from '../../../src/pci/index.js';
-import { msixRanges } from '../../../src/vfio/msix-ranges.js';
+import { msixRanges } from '../../../src/vfio/device/msix-ranges.js';
 import { capabilityDetails } from '../../../src/cli/capability-details.js';
 import { decodeConfig } from '../../../src/cli/repl-helpers.js';
 import type { Device } from '../../../src/index.js';

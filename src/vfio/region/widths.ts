@@ -4,8 +4,8 @@
  * for messages, the value check (src/sys/args.ts: a number up to 32 bits, a bigint at 64), and
  * the one access of that width through a mapped window or in the buffer of a pread/pwrite.
  */
-import type { MmioWindow } from '../sys/index.js';
-import { checkValue, checkValue64 } from '../sys/args.js';
+import type { MmioWindow } from '../../sys/index.js';
+import { checkValue, checkValue64 } from '../../sys/args.js';
 
 export interface Width<V extends number | bigint> {
   /** Bytes per access. */

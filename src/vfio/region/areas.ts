@@ -11,8 +11,8 @@ import {
   VFIO_REGION_INFO_FLAG_READ,
   VFIO_REGION_INFO_FLAG_WRITE,
   type RegionInfo,
-} from '../../structs/index.js';
-import { closeAll, Mapping, MmioWindow, pageSize } from '../sys/index.js';
+} from '../../../structs/index.js';
+import { closeAll, Mapping, MmioWindow, pageSize } from '../../sys/index.js';
 
 /** One mmapped part of a region: the byte range `[start, end)` of the region. */
 export interface MappedArea {

@@ -4,7 +4,7 @@
  * device's condition while handling the interrupt; when it comes back for the next one, the
  * line can be unmasked. No system call of its own, so it is unit-tested on the host.
  */
-import type { IrqFired } from './irq-wait-queue.js';
+import type { IrqFired } from './wait-queue.js';
 
 /** Whether an unmask is owed, and paying it when the consumer comes back. */
 export class IntxAutoUnmask {

@@ -1,11 +1,17 @@
 /** A VFIO group (`/dev/vfio/N`): the unit of isolation the IOMMU gives, attached to a container. */
-import { O_RDWR, VFIO_GROUP_FLAGS_VIABLE, decodeStruct, structBuffer, vfio_group_status } from '../../structs/index.js';
-import { parsePciAddress } from '../pci/index.js';
-import { closeAll, describeHolders, Resource, sysClose, SysError, sysIoctl, sysOpen } from '../sys/index.js';
+import {
+  O_RDWR,
+  VFIO_GROUP_FLAGS_VIABLE,
+  decodeStruct,
+  structBuffer,
+  vfio_group_status,
+} from '../../../structs/index.js';
+import { parsePciAddress } from '../../pci/index.js';
+import { closeAll, describeHolders, Resource, sysClose, SysError, sysIoctl, sysOpen } from '../../sys/index.js';
 import type { Container } from './container.js';
-import { Device, openAgain, type DeviceOptions } from './device.js';
+import { Device, openAgain, type DeviceOptions } from '../device/device.js';
 import { notViableMessage } from './viability.js';
-import { VfioError, VfioErrorCode, VfioRangeError } from '../../structs/errors.js';
+import { VfioError, VfioErrorCode, VfioRangeError } from '../../../structs/errors.js';
 
 export class Group extends Resource {
   readonly number: number;

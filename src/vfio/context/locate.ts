@@ -3,8 +3,8 @@
  * person reasons: the device exists, it has an IOMMU group, it is on vfio-pci. Each failure
  * says what to do, with the real address.
  */
-import { bindCommand, type PciAddress, type PciSysfs } from '../pci/index.js';
-import { VfioError, VfioErrorCode } from '../../structs/errors.js';
+import { bindCommand, type PciAddress, type PciSysfs } from '../../pci/index.js';
+import { VfioError, VfioErrorCode } from '../../../structs/errors.js';
 
 export interface DeviceLocation {
   address: PciAddress;

@@ -4,9 +4,9 @@
  * for `waitAsync()` (a libuv poll handle through koffi, `FdWatcher`), so no thread is needed
  * however many vectors or waits there are.
  */
-import { closeAll, Epoll, FdWatcher, Resource, type EpollReady, type EventFd } from '../sys/index.js';
-import { encodeIrqTag, type IrqTag } from './irq-vectors.js';
-import { IrqWaiterQueue, oneByOne, PendingIrqs, type IrqAbortReason, type IrqFired } from './irq-wait-queue.js';
+import { closeAll, Epoll, FdWatcher, Resource, type EpollReady, type EventFd } from '../../sys/index.js';
+import { encodeIrqTag, type IrqTag } from './vectors.js';
+import { IrqWaiterQueue, oneByOne, PendingIrqs, type IrqAbortReason, type IrqFired } from './wait-queue.js';
 
 /** What the waiting tells, and asks of, the interrupts it serves. */
 export interface IrqWaitingHooks {

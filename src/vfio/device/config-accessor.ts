@@ -1,6 +1,6 @@
 /** Config space reached through the VFIO config region. */
-import type { ConfigAccessor } from '../pci/index.js';
-import type { Region } from './region.js';
+import type { ConfigAccessor } from '../../pci/index.js';
+import type { Region } from '../region/region.js';
 
 export function regionConfigAccessor(region: Region): ConfigAccessor {
   return {

@@ -7,13 +7,13 @@ import {
   VFIO_IRQ_SET_ACTION_MASK,
   VFIO_IRQ_SET_ACTION_TRIGGER,
   VFIO_IRQ_SET_ACTION_UNMASK,
-} from '../../structs/index.js';
-import { closeAll, EventFd, Resource } from '../sys/index.js';
-import { disableIrqIndex, setIrqs } from './irq-set.js';
-import { IRQ_INDEX, IRQ_NAME, checkVectorRange, type IrqTag, type IrqType } from './irq-vectors.js';
-import type { IrqWatch } from './irq-waiting.js';
-import type { Device } from './device.js';
-import { VfioError, VfioErrorCode, VfioRangeError } from '../../structs/errors.js';
+} from '../../../structs/index.js';
+import { closeAll, EventFd, Resource } from '../../sys/index.js';
+import { disableIrqIndex, setIrqs } from './set.js';
+import { IRQ_INDEX, IRQ_NAME, checkVectorRange, type IrqTag, type IrqType } from './vectors.js';
+import type { IrqWatch } from './waiting.js';
+import type { Device } from '../device/device.js';
+import { VfioError, VfioErrorCode, VfioRangeError } from '../../../structs/errors.js';
 
 /** What `VFIO_DEVICE_SET_IRQS` does to one vector from software. */
 export type IrqVectorAction = 'trigger' | 'mask' | 'unmask';

@@ -3,7 +3,7 @@
  * unit-tested on the host): the counts read from the eventfds and not yet handed out, the
  * queue of pending asynchronous waits, and the one-at-a-time iteration over their results.
  */
-import { VfioErrorCode } from '../../structs/errors.js';
+import { VfioErrorCode } from '../../../structs/errors.js';
 
 /** Interrupts of one vector since the last wait: `count` is how often it fired (eventfd counter). */
 export interface IrqFired {

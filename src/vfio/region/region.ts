@@ -15,12 +15,12 @@ import {
   VFIO_REGION_INFO_FLAG_READ,
   VFIO_REGION_INFO_FLAG_WRITE,
   type RegionInfo,
-} from '../../structs/index.js';
-import { MmioWindow, Resource } from '../sys/index.js';
-import { checkInteger } from '../sys/args.js';
-import { areaFor, mapAreas, unmapAreas, wholeWindow, type MappedArea } from './region-areas.js';
-import { RegionSlowPath } from './region-slow-path.js';
-import { W16, W32, W64, W8, type Width } from './region-widths.js';
+} from '../../../structs/index.js';
+import { MmioWindow, Resource } from '../../sys/index.js';
+import { checkInteger } from '../../sys/args.js';
+import { areaFor, mapAreas, unmapAreas, wholeWindow, type MappedArea } from './areas.js';
+import { RegionSlowPath } from './slow-path.js';
+import { W16, W32, W64, W8, type Width } from './widths.js';
 
 export interface RegionOptions {
   /** Map the mmap-able parts (default true). With false every access is a pread/pwrite. */

@@ -2,7 +2,7 @@
  * A group is viable when no member is on a host driver: only then may VFIO hand any of its
  * devices to user space (the kernel checks the same, through the group or the iommufd bind).
  */
-import { bindCommand, type PciAddress, type PciSysfs } from '../pci/index.js';
+import { bindCommand, type PciAddress, type PciSysfs } from '../../pci/index.js';
 
 /** Drivers that may stay bound to other members of a group in use by VFIO. */
 export const VFIO_SAFE_DRIVERS: ReadonlySet<string> = new Set(['vfio-pci', 'pci-stub', 'pcieport']);

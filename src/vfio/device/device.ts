@@ -7,21 +7,21 @@ import {
   VFIO_PCI_CONFIG_REGION_INDEX,
   VFIO_PCI_ROM_REGION_INDEX,
   type RegionInfo,
-} from '../../structs/index.js';
-import { readDeviceInfo, readIrqInfo, readRegionInfo, type DeviceInfo, type IrqInfo } from './device-info.js';
-import { ConfigSpace, type PciAddress } from '../pci/index.js';
-import { closeAll, formatSize, Resource, sysClose, sysIoctl } from '../sys/index.js';
-import { Region, type RegionOptions } from './region.js';
-import { irqIndexName, regionName } from './index-names.js';
+} from '../../../structs/index.js';
+import { readDeviceInfo, readIrqInfo, readRegionInfo, type DeviceInfo, type IrqInfo } from './info.js';
+import { ConfigSpace, type PciAddress } from '../../pci/index.js';
+import { closeAll, formatSize, Resource, sysClose, sysIoctl } from '../../sys/index.js';
+import { Region, type RegionOptions } from '../region/region.js';
+import { irqIndexName, regionName } from '../names.js';
 import { regionConfigAccessor } from './config-accessor.js';
 import { msixRanges } from './msix-ranges.js';
 import { hotReset, hotResetPeers, type HotResetPeer } from './hot-reset.js';
-import type { Group } from './group.js';
-import type { IommuContext } from './context.js';
-import { Interrupts } from './interrupts.js';
-import type { Dma } from '../dma/index.js';
-import { checkInteger } from '../sys/args.js';
-import { VfioError, VfioErrorCode, VfioRangeError } from '../../structs/errors.js';
+import type { Group } from '../context/group.js';
+import type { IommuContext } from '../context/choose.js';
+import { Interrupts } from '../irq/interrupts.js';
+import type { Dma } from '../../dma/index.js';
+import { checkInteger } from '../../sys/args.js';
+import { VfioError, VfioErrorCode, VfioRangeError } from '../../../structs/errors.js';
 
 /** Options of a device as it is opened. */
 export interface DeviceOptions {

@@ -2,14 +2,14 @@
  * A VFIO container (`/dev/vfio/vfio`) with its groups: the legacy way into VFIO. The IOMMU
  * side (Type1 mappings, or no-IOMMU) is `Type1Iommu`; this adds the groups and devices.
  */
-import { PciSysfs, parsePciAddress } from '../pci/index.js';
-import { closeAll } from '../sys/index.js';
-import { Type1Iommu, type Type1Options } from '../iommu/index.js';
-import { dmaFor, type Dma } from '../dma/index.js';
+import { PciSysfs, parsePciAddress } from '../../pci/index.js';
+import { closeAll } from '../../sys/index.js';
+import { Type1Iommu, type Type1Options } from '../../iommu/index.js';
+import { dmaFor, type Dma } from '../../dma/index.js';
 import { Group } from './group.js';
-import type { Device, DeviceOptions } from './device.js';
+import type { Device, DeviceOptions } from '../device/device.js';
 import { locateDevice } from './locate.js';
-import { VfioError, VfioErrorCode } from '../../structs/errors.js';
+import { VfioError, VfioErrorCode } from '../../../structs/errors.js';
 
 export interface ContainerOptions extends Type1Options {
   /** Root of sysfs, for finding groups (default `/sys`). */

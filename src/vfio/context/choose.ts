@@ -1,11 +1,11 @@
 /** The IOMMU contexts a device can be opened in, and choosing one for `openDevice`. */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { IOMMUFD_PATH, type IommuKind } from '../iommu/index.js';
+import { IOMMUFD_PATH, type IommuKind } from '../../iommu/index.js';
 import type { Container } from './container.js';
 import type { IommufdContext } from './iommufd-context.js';
 import type { DeviceLocation } from './locate.js';
-import { VfioError, VfioErrorCode, VfioRangeError } from '../../structs/errors.js';
+import { VfioError, VfioErrorCode, VfioRangeError } from '../../../structs/errors.js';
 
 /** A container (Type1 or no-IOMMU) or an iommufd IOAS, with the devices opened in it. */
 export type IommuContext = Container | IommufdContext;

@@ -18,8 +18,8 @@ import {
   vfio_irq_info,
   vfio_region_info,
   type RegionInfo,
-} from '../../structs/index.js';
-import { SysError, sysIoctl } from '../sys/index.js';
+} from '../../../structs/index.js';
+import { SysError, sysIoctl } from '../../sys/index.js';
 
 export interface DeviceInfo {
   flags: number;

@@ -2,10 +2,10 @@
  * `VFIO_DEVICE_SET_IRQS`, the one call that arms, fires, masks and disables a device's
  * interrupts, with the advice every caller shares.
  */
-import { VFIO_IRQ_SET_ACTION_TRIGGER, buildIrqSet, type IrqSetRequest } from '../../structs/index.js';
-import { SysError, sysIoctl } from '../sys/index.js';
-import { irqIndexName } from './index-names.js';
-import type { Device } from './device.js';
+import { VFIO_IRQ_SET_ACTION_TRIGGER, buildIrqSet, type IrqSetRequest } from '../../../structs/index.js';
+import { SysError, sysIoctl } from '../../sys/index.js';
+import { irqIndexName } from '../names.js';
+import type { Device } from '../device/device.js';
 
 /** What the call needs of a device: its fd, and its address for messages. */
 export type IrqDevice = Pick<Device, 'fd' | 'address'>;

@@ -2,16 +2,21 @@
  * An iommufd IOAS with the devices opened in it through their cdevs (`/dev/vfio/devices/vfioN`):
  * the kernel's current way into VFIO. Each device is bound to the iommufd and attached to the IOAS.
  */
-import { O_RDWR, structBuffer, vfio_device_attach_iommufd_pt, vfio_device_bind_iommufd } from '../../structs/index.js';
-import { PciSysfs, parsePciAddress } from '../pci/index.js';
-import { closeAll, describeHolders, sysClose, SysError, sysIoctl, sysOpen } from '../sys/index.js';
-import { IommufdIoas, type IommufdOptions } from '../iommu/index.js';
-import { dmaFor, type Dma } from '../dma/index.js';
-import { Device, openAgain, type DeviceOptions } from './device.js';
+import {
+  O_RDWR,
+  structBuffer,
+  vfio_device_attach_iommufd_pt,
+  vfio_device_bind_iommufd,
+} from '../../../structs/index.js';
+import { PciSysfs, parsePciAddress } from '../../pci/index.js';
+import { closeAll, describeHolders, sysClose, SysError, sysIoctl, sysOpen } from '../../sys/index.js';
+import { IommufdIoas, type IommufdOptions } from '../../iommu/index.js';
+import { dmaFor, type Dma } from '../../dma/index.js';
+import { Device, openAgain, type DeviceOptions } from '../device/device.js';
 import { locateDevice } from './locate.js';
-import { CDEV_DIR, cdevNode } from './context.js';
+import { CDEV_DIR, cdevNode } from './choose.js';
 import { notViableMessage, viabilityBlockers } from './viability.js';
-import { VfioError, VfioErrorCode } from '../../structs/errors.js';
+import { VfioError, VfioErrorCode } from '../../../structs/errors.js';
 
 export interface IommufdContextOptions extends IommufdOptions {
   /** Root of sysfs, for finding devices (default `/sys`). */

@@ -3,13 +3,13 @@
  * back when someone unbinds vfio-pci or the device is being removed. The kernel blocks that
  * unbind until the device is closed, and repeats the request meanwhile.
  */
-import { VFIO_IRQ_SET_ACTION_TRIGGER, VFIO_PCI_REQ_IRQ_INDEX } from '../../structs/index.js';
-import { closeAll, EventFd, Resource } from '../sys/index.js';
-import { setIrqs } from './irq-set.js';
-import type { IrqTag } from './irq-vectors.js';
-import type { IrqWatch } from './irq-waiting.js';
-import type { Device } from './device.js';
-import { VfioError, VfioErrorCode } from '../../structs/errors.js';
+import { VFIO_IRQ_SET_ACTION_TRIGGER, VFIO_PCI_REQ_IRQ_INDEX } from '../../../structs/index.js';
+import { closeAll, EventFd, Resource } from '../../sys/index.js';
+import { setIrqs } from './set.js';
+import type { IrqTag } from './vectors.js';
+import type { IrqWatch } from './waiting.js';
+import type { Device } from '../device/device.js';
+import { VfioError, VfioErrorCode } from '../../../structs/errors.js';
 
 /** The kernel asks for the device back (a driver unbind or a hot-unplug is waiting). */
 export interface IrqRequest {

@@ -10,11 +10,11 @@ import {
   hotResetInfoBuffer,
   parseHotResetInfo,
   type DependentDevice,
-} from '../../structs/index.js';
-import { pciAddressOf, type PciAddress } from '../pci/index.js';
-import { SysError, sysIoctl } from '../sys/index.js';
+} from '../../../structs/index.js';
+import { pciAddressOf, type PciAddress } from '../../pci/index.js';
+import { SysError, sysIoctl } from '../../sys/index.js';
 import type { Device } from './device.js';
-import { VfioError, VfioErrorCode } from '../../structs/errors.js';
+import { VfioError, VfioErrorCode } from '../../../structs/errors.js';
 
 /** A device a hot reset of another would also reset. */
 export interface HotResetPeer {

@@ -10,8 +10,8 @@ import {
   PCI_MSIX_TABLE_BIR,
   PCI_MSIX_TABLE_OFFSET,
   PCI_MSIX_ENTRY_SIZE,
-} from '../../structs/index.js';
-import type { ConfigSpace } from '../pci/index.js';
+} from '../../../structs/index.js';
+import type { ConfigSpace } from '../../pci/index.js';
 
 /** The byte ranges of BAR `bar` that hold the MSI-X table or PBA (empty without MSI-X). */
 export function msixRanges(config: ConfigSpace, bar: number): Array<{ start: number; end: number }> {

@@ -4,15 +4,15 @@
  * irq-wait-queue.ts), INTx auto-unmask (irq-intx-unmask.ts) and the kernel's request to give
  * the device back (irq-request.ts).
  */
-import { closeAll, Resource } from '../sys/index.js';
-import { IntxAutoUnmask } from './irq-intx-unmask.js';
-import { RequestInterrupt, type IrqRequest } from './irq-request.js';
-import { IrqVectorSet } from './irq-vector-set.js';
-import { chooseIrqType, eventfdVectors, IRQ_INDEX, isIrqType, type IrqType } from './irq-vectors.js';
-import { oneByOne, type IrqFired } from './irq-wait-queue.js';
-import { IrqWaiting } from './irq-waiting.js';
-import type { Device } from './device.js';
-import { VfioError, VfioErrorCode, VfioRangeError } from '../../structs/errors.js';
+import { closeAll, Resource } from '../../sys/index.js';
+import { IntxAutoUnmask } from './intx-unmask.js';
+import { RequestInterrupt, type IrqRequest } from './request.js';
+import { IrqVectorSet } from './vector-set.js';
+import { chooseIrqType, eventfdVectors, IRQ_INDEX, isIrqType, type IrqType } from './vectors.js';
+import { oneByOne, type IrqFired } from './wait-queue.js';
+import { IrqWaiting } from './waiting.js';
+import type { Device } from '../device/device.js';
+import { VfioError, VfioErrorCode, VfioRangeError } from '../../../structs/errors.js';
 
 /** Options of {@link Interrupts.enable}. */
 export interface EnableIrqOptions {
