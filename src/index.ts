@@ -109,28 +109,32 @@ export {
   type PciBar,
   type PciCapability,
 } from './pci/index.js';
-export { SysError } from './sys/index.js';
-export { VfioErrorCode, VfioError, VfioRangeError, VfioTypeError, isVfioError } from '../structs/errors.js';
+export {
+  VfioErrorCode,
+  VfioError,
+  VfioRangeError,
+  VfioTypeError,
+  SysError,
+  CapChainError,
+  IrqWaitAbortedError,
+  RegisterMapError,
+  UsageError,
+  ERROR_CLASSES,
+  isVfioError,
+  type IrqAbortReason,
+  type SysErrorDetails,
+} from '../structs/index.js';
 export {
   Dma,
   DmaBuffer,
   DmaPool,
   DmaPoolEntry,
-  dmaFor,
   type DmaAllocOptions,
   type DmaOptions,
   type HugePageSize,
 } from './dma/index.js';
 export type { RegionInfo, IovaRange, SparseArea } from '../structs/index.js';
-export {
-  Interrupts,
-  IrqWaitAbortedError,
-  type EnableIrqOptions,
-  type IrqFired,
-  type IrqRequest,
-  type IrqAbortReason,
-  type IrqType,
-} from './vfio/index.js';
+export { Interrupts, type EnableIrqOptions, type IrqFired, type IrqRequest, type IrqType } from './vfio/index.js';
 export {
   defineRegisterMap,
   RegisterMap,
@@ -139,7 +143,6 @@ export {
   RegisterDef,
   RegisterArray,
   RegisterDump,
-  RegisterMapError,
   builtinMaps,
   e1000eMap,
   nvmeMap,

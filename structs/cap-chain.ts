@@ -6,7 +6,7 @@
  * reading past the buffer or looping.
  */
 import { vfio_info_cap_header } from './vfio-structs.js';
-import { VfioError, VfioErrorCode } from './errors.js';
+import { CapChainError } from './errors.js';
 
 /** One capability of a chain: its id, version, and where it starts and ends in the buffer. */
 export interface CapEntry {
@@ -15,14 +15,6 @@ export interface CapEntry {
   offset: number;
   /** End of this capability: the next one's offset, or the end of the buffer. */
   end: number;
-}
-
-/** A capability chain that cannot be trusted: out of bounds, backwards, looping or truncated. */
-export class CapChainError extends VfioError {
-  override name = 'CapChainError';
-  constructor(message: string) {
-    super(VfioErrorCode.MALFORMED, message);
-  }
 }
 
 const HEADER = vfio_info_cap_header.size;

@@ -1,85 +1,43 @@
 /**
- * The library's stable error codes and the error classes that carry them. They live in the lowest
- * layer because the parsers here (capability chains, irq sets, hot-reset info) throw them too.
- *
- * Every error the library throws has one of these codes on `code`, Node style. A code is part of
- * the API: renaming or removing one is a breaking change (test/host/error-codes.test.ts pins the
- * list, and the README lists each with its meaning).
+ * Every error class the library throws, each with its `name` and a stable `code`
+ * ({@link VfioErrorCode}, error-codes.ts). They live in the lowest layer because the parsers here
+ * (capability chains, irq sets, hot-reset info) throw them too.
  */
-export const VfioErrorCode = {
-  /** An argument of the wrong type, or a value that is not allowed (not about ranges). */
-  INVALID_ARGUMENT: 'ERR_VFIO_INVALID_ARGUMENT',
-  /** A string that is not a PCI address. */
-  INVALID_ADDRESS: 'ERR_VFIO_INVALID_ADDRESS',
-  /** No PCI device at that address. */
-  NO_DEVICE: 'ERR_VFIO_NO_DEVICE',
-  /** The device is not bound to vfio-pci (or binding it failed). */
-  NOT_VFIO_BOUND: 'ERR_VFIO_NOT_VFIO_BOUND',
-  /** The device has no IOMMU group, or no-IOMMU mode was asked for where it is off. */
-  NO_IOMMU: 'ERR_VFIO_NO_IOMMU',
-  /** The way into VFIO asked for is missing on this kernel (no iommufd, no cdev, no Type1). */
-  UNAVAILABLE: 'ERR_VFIO_UNAVAILABLE',
-  /** A device of the IOMMU group is bound to a host driver, so the group cannot be used. */
-  GROUP_NOT_VIABLE: 'ERR_VFIO_GROUP_NOT_VIABLE',
-  /** The IOMMU group is open elsewhere (another process, or a leaked fd in this one). */
-  GROUP_BUSY: 'ERR_VFIO_GROUP_BUSY',
-  /** The device's VFIO cdev is open elsewhere. */
-  DEVICE_BUSY: 'ERR_VFIO_DEVICE_BUSY',
-  /** The process may not do that (file permissions, capabilities). */
-  PERMISSION: 'ERR_VFIO_PERMISSION',
-  /** An offset, length, index, count or value outside what is allowed. */
-  OUT_OF_RANGE: 'ERR_VFIO_OUT_OF_RANGE',
-  /** An access or address not aligned as required. */
-  MISALIGNED: 'ERR_VFIO_MISALIGNED',
-  /** The device, region or kernel lacks that feature (an access width, an irq type, reset, mmap). */
-  UNSUPPORTED: 'ERR_VFIO_UNSUPPORTED',
-  /** A write to a region the kernel reports as not writable. */
-  READ_ONLY: 'ERR_VFIO_READ_ONLY',
-  /** A read of a region the kernel reports as not readable. */
-  WRITE_ONLY: 'ERR_VFIO_WRITE_ONLY',
-  /** The object was closed (or its parent was) before this use. */
-  CLOSED: 'ERR_VFIO_CLOSED',
-  /** A call out of order: something else must be done (or undone) first. */
-  INVALID_STATE: 'ERR_VFIO_INVALID_STATE',
-  /** The locked-memory limit (RLIMIT_MEMLOCK) is too low for the DMA memory asked for. */
-  MEMLOCK: 'ERR_VFIO_MEMLOCK',
-  /** The IOMMU has no DMA mapping left (vfio_iommu_type1 dma_entry_limit). */
-  DMA_LIMIT: 'ERR_VFIO_DMA_LIMIT',
-  /** No free IOVA range of that size below the device's DMA limit. */
-  IOVA_EXHAUSTED: 'ERR_VFIO_IOVA_EXHAUSTED',
-  /** A fixed IOVA that cannot be used: outside the IOMMU's ranges, above the device's limit, or taken. */
-  IOVA_UNAVAILABLE: 'ERR_VFIO_IOVA_UNAVAILABLE',
-  /** No-IOMMU DMA memory that is not physically contiguous, or not resident. */
-  NOT_CONTIGUOUS: 'ERR_VFIO_NOT_CONTIGUOUS',
-  /** Not enough memory or hugepages for the allocation. */
-  NO_MEMORY: 'ERR_VFIO_NO_MEMORY',
-  /** Data from the kernel, sysfs or a file that does not parse (a broken capability chain, say). */
-  MALFORMED: 'ERR_VFIO_MALFORMED',
-  /** A register map that is wrong, or a register or field name it does not have. */
-  REGISTER_MAP: 'ERR_VFIO_REGISTER_MAP',
-  /** An interrupt wait ended because the interrupts were disabled or closed. */
-  ABORTED: 'ERR_VFIO_ABORTED',
-  /** A system call failed for a reason no other code names: see `errno` and `syscall`. */
-  SYSCALL: 'ERR_VFIO_SYSCALL',
-  /** The `vfio` command was given arguments it does not take. */
-  USAGE: 'ERR_VFIO_USAGE',
-  /** A broken invariant inside the library: a bug, please report it. */
-  INTERNAL: 'ERR_VFIO_INTERNAL',
-} as const;
+import { VfioErrorCode } from './error-codes.js';
+import { defaultCode, defaultHint, errnoDescription, errnoName } from './errno.js';
 
-export type VfioErrorCode = (typeof VfioErrorCode)[keyof typeof VfioErrorCode];
-
-/** An error the library raised itself, for a reason `code` names. */
+/**
+ * An error the library raised itself, for a reason `code` names; the base of every error class
+ * here. `instanceof VfioError` holds for every error the library throws, the
+ * {@link VfioRangeError} and {@link VfioTypeError} included (they extend Node's `RangeError` and
+ * `TypeError`, so it is answered by {@link isVfioError}).
+ *
+ * ```ts
+ * try {
+ *   openDevice('00:03.0');
+ * } catch (e) {
+ *   if (e instanceof VfioError && e.code === VfioErrorCode.GROUP_BUSY) console.error('close it elsewhere');
+ *   else throw e;
+ * }
+ * ```
+ */
 export class VfioError extends Error {
+  override name = 'VfioError';
   readonly code: VfioErrorCode;
   constructor(code: VfioErrorCode, message: string, options?: ErrorOptions) {
     super(message, options);
     this.code = code;
   }
+
+  /** `x instanceof VfioError` is {@link isVfioError}; for a subclass, the ordinary prototype check. */
+  static override [Symbol.hasInstance](x: unknown): boolean {
+    return this === VfioError ? isVfioError(x) : Function.prototype[Symbol.hasInstance].call(this, x);
+  }
 }
 
 /** A value outside its allowed range; `instanceof RangeError` holds, as for Node's own. */
 export class VfioRangeError extends RangeError {
+  override name = 'VfioRangeError';
   readonly code: VfioErrorCode;
   constructor(code: VfioErrorCode, message: string, options?: ErrorOptions) {
     super(message, options);
@@ -89,12 +47,142 @@ export class VfioRangeError extends RangeError {
 
 /** A value of the wrong type; `instanceof TypeError` holds, as for Node's own. */
 export class VfioTypeError extends TypeError {
+  override name = 'VfioTypeError';
   readonly code: VfioErrorCode;
   constructor(code: VfioErrorCode, message: string, options?: ErrorOptions) {
     super(message, options);
     this.code = code;
   }
 }
+
+/** What a failed system call was and what it was about; see {@link SysError}. */
+export interface SysErrorDetails {
+  /** The system call (`open`, `ioctl(VFIO_GROUP_GET_STATUS)`, ...). */
+  syscall: string;
+  errno: number;
+  /** The path or object the call was about (`/dev/vfio/12`, `device 0000:00:03.0`). */
+  target?: string;
+  /** What to do about it; when absent a default hint for the errno is used. */
+  hint?: string;
+  /** The library's code for the failure; when absent one is chosen from the errno and the call. */
+  code?: VfioErrorCode;
+  /** The C library's text for the errno (`strerror`); when absent, Node's text for it. */
+  description?: string;
+}
+
+/**
+ * A failed system call. `code` is the library's code ({@link VfioErrorCode}: `ERR_VFIO_MEMLOCK`,
+ * `ERR_VFIO_GROUP_BUSY`, or `ERR_VFIO_SYSCALL` when no other fits); the kernel's answer stays on
+ * `errno` (the number) and `errnoName` (`EBUSY`).
+ */
+export class SysError extends VfioError {
+  override name = 'SysError';
+  /** The system call (`open`, `ioctl(VFIO_GROUP_GET_STATUS)`, ...). */
+  readonly syscall: string;
+  /** The errno number. */
+  readonly errno: number;
+  /** The errno symbol (`EBUSY`). */
+  readonly errnoName: string;
+  /** The C library's text for the errno. */
+  readonly description: string;
+  /** The path or object the call was about. */
+  readonly target?: string;
+  /** What to do about it. */
+  readonly hint?: string;
+
+  constructor(details: SysErrorDetails) {
+    const symbol = errnoName(details.errno);
+    const hint = details.hint ?? defaultHint(symbol, details.syscall, details.target);
+    const text = details.description ?? errnoDescription(details.errno);
+    const on = details.target ? ` on ${details.target}` : '';
+    super(
+      details.code ?? defaultCode(symbol, details.syscall, details.target),
+      `${details.syscall}${on} failed: ${symbol} (errno ${details.errno}, ${text})${hint ? `. ${hint}` : ''}`,
+    );
+    this.syscall = details.syscall;
+    this.errno = details.errno;
+    this.errnoName = symbol;
+    this.description = text;
+    this.target = details.target;
+    this.hint = hint;
+  }
+
+  /**
+   * The same failure told better: for a caller that knows more about the cause than the
+   * system call did (a different hint, and the resource or call named as the user knows it).
+   */
+  withHint(hint: string, rename: { syscall?: string; target?: string; code?: VfioErrorCode } = {}): SysError {
+    const syscall = rename.syscall ?? this.syscall;
+    const target = rename.target ?? this.target;
+    return new SysError({
+      syscall,
+      errno: this.errno,
+      target,
+      hint,
+      description: this.description,
+      code: rename.code ?? defaultCode(this.errnoName, syscall, target),
+    });
+  }
+}
+
+/** A capability chain that cannot be trusted: out of bounds, backwards, looping or truncated. */
+export class CapChainError extends VfioError {
+  override name = 'CapChainError';
+  constructor(message: string) {
+    super(VfioErrorCode.MALFORMED, message);
+  }
+}
+
+/** Why a pending interrupt wait ended early. */
+export type IrqAbortReason = 'stopped' | 'disabled' | 'closed';
+
+/** A pending `waitAsync()` ended because of `stop()`, `disable()` or `close()` (of the interrupts or the device). */
+export class IrqWaitAbortedError extends VfioError {
+  override name = 'IrqWaitAbortedError';
+  /** What ended the wait. */
+  readonly reason: IrqAbortReason;
+  constructor(reason: IrqAbortReason, device: string) {
+    const why =
+      reason === 'closed'
+        ? 'the device (or its interrupts) was closed'
+        : reason === 'disabled'
+          ? 'interrupts were disabled'
+          : 'stop() was called';
+    super(VfioErrorCode.ABORTED, `interrupt wait on ${device} ended: ${why}`);
+    this.reason = reason;
+  }
+}
+
+/** A map that does not hold together, or a wrong name or value given to one of its registers. */
+export class RegisterMapError extends VfioError {
+  override name = 'RegisterMapError';
+  constructor(message: string, options?: ErrorOptions) {
+    super(VfioErrorCode.REGISTER_MAP, message, options);
+  }
+}
+
+/** A mistake on the `vfio` command line: printed as `error: <message>` with a pointer to `--help`. */
+export class UsageError extends VfioError {
+  override name = 'UsageError';
+  /** The command whose usage was wrong, when one was recognised. */
+  readonly command?: string;
+  constructor(message: string, command?: string) {
+    super(VfioErrorCode.USAGE, message);
+    this.command = command;
+  }
+}
+
+/** Every error class the library throws, for tools that list or check them. */
+export const ERROR_CLASSES = [
+  VfioError,
+  VfioRangeError,
+  VfioTypeError,
+  SysError,
+  CapChainError,
+  IrqWaitAbortedError,
+  RegisterMapError,
+  UsageError,
+] as const;
 
 const CODES: ReadonlySet<string> = new Set(Object.values(VfioErrorCode));
 

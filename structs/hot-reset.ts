@@ -1,8 +1,9 @@
 /** Parser and builder of the PCI hot-reset buffers (`vfio_pci_hot_reset_info`, `vfio_pci_hot_reset`). */
 import { decodeStruct, structBuffer } from './koffi.js';
 import { vfio_pci_dependent_device, vfio_pci_hot_reset, vfio_pci_hot_reset_info } from './vfio-structs.js';
-import { VfioErrorCode, VfioRangeError } from './errors.js';
+import { VfioRangeError } from './errors.js';
 import { MAX_INFO_SIZE } from './variable.js';
+import { VfioErrorCode } from './error-codes.js';
 
 /** A device a bus or slot reset would also reset. */
 export interface DependentDevice {

@@ -5,7 +5,9 @@
  * under their macro names, flags and PCI constants, and the parsers and builders of the
  * variable-size buffers. Knows nothing of `src/`.
  */
+export * from './error-codes.js';
 export * from './errors.js';
+export * from './errno.js';
 export * from './ioctl.js';
 export { koffi, cStruct, decodeStruct, encodeStruct, structBuffer, type TypeObject } from './koffi.js';
 export * from './vfio-structs.js';

@@ -1,6 +1,6 @@
 /** Parsers of the variable-size info buffers into plain objects (64-bit values as bigint). */
 import { decodeStruct, type TypeObject } from './koffi.js';
-import { type CapEntry, requireCapSize, walkCapChain, CapChainError } from './cap-chain.js';
+import { type CapEntry, requireCapSize, walkCapChain } from './cap-chain.js';
 import {
   vfio_iommu_type1_info,
   vfio_iommu_type1_info_cap_iova_range,
@@ -20,6 +20,7 @@ import {
   VFIO_REGION_INFO_CAP_TYPE,
   VFIO_REGION_INFO_FLAG_CAPS,
 } from './vfio-constants.js';
+import { CapChainError } from './errors.js';
 
 /** A byte range `[offset, offset + size)` inside a region. */
 export interface SparseArea {

@@ -3,7 +3,8 @@
  * Request codes are always computed with these encoders, never typed in as numbers.
  */
 import type { TypeObject } from './koffi.js';
-import { VfioErrorCode, VfioRangeError } from './errors.js';
+import { VfioRangeError } from './errors.js';
+import { VfioErrorCode } from './error-codes.js';
 
 export const _IOC_NRBITS = 8;
 export const _IOC_TYPEBITS = 8;

@@ -8,7 +8,8 @@ import {
   VFIO_IRQ_SET_DATA_NONE,
   VFIO_IRQ_SET_DATA_TYPE_MASK,
 } from './vfio-constants.js';
-import { VfioError, VfioErrorCode, VfioRangeError } from './errors.js';
+import { VfioError, VfioRangeError } from './errors.js';
+import { VfioErrorCode } from './error-codes.js';
 
 export interface IrqSetRequest {
   index: number;

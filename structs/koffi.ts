@@ -3,7 +3,8 @@
  * struct module uses (declaration that survives module re-evaluation, bigint-exact decode).
  */
 import koffi from 'koffi';
-import { VfioError, VfioErrorCode } from './errors.js';
+import { VfioError } from './errors.js';
+import { VfioErrorCode } from './error-codes.js';
 
 export { koffi };
 export type TypeObject = ReturnType<typeof koffi.type>;

@@ -3,7 +3,8 @@
  * `argsz` the kernel needs for the capabilities, grow the buffer and call again.
  */
 import { structBuffer, type TypeObject } from './koffi.js';
-import { VfioErrorCode, VfioRangeError } from './errors.js';
+import { VfioRangeError } from './errors.js';
+import { VfioErrorCode } from './error-codes.js';
 
 /** Upper bound on a variable info buffer: a kernel that asks for more is not trusted. */
 export const MAX_INFO_SIZE = 1 << 20;

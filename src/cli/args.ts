@@ -3,20 +3,8 @@
  * and the number, width and address operands with messages that say what was expected.
  */
 import { parseArgs } from 'node:util';
-import { VfioErrorCode } from '../../structs/errors.js';
 import { parsePciAddress, type PciAddress } from '../pci/index.js';
-
-/** A mistake on the command line: printed as `error: <message>` (no code) with a pointer to `--help`. */
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
-  readonly code = VfioErrorCode.USAGE;
-  constructor(
-    message: string,
-    readonly command?: string,
-  ) {
-    super(message);
-  }
-}
+import { UsageError } from '../../structs/index.js';
 
 /** An option a subcommand takes. */
 export interface OptionSpec {

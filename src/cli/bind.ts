@@ -1,6 +1,6 @@
 /** `vfio bind`: bind a device to vfio-pci (or another driver) through sysfs `driver_override`. */
 import type { PciAddress, PciSysfs } from '../pci/index.js';
-import { VfioError, VfioErrorCode } from '../../structs/errors.js';
+import { VfioError, VfioErrorCode } from '../../structs/index.js';
 
 /** Binds `addr` to `driver` and returns the line to print: what it was bound to before and now. */
 export function bindDevice(sysfs: PciSysfs, addr: PciAddress, driver: string): string {

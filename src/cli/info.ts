@@ -23,11 +23,11 @@ import {
   VFIO_TYPE1_IOMMU,
 } from '../../structs/index.js';
 import {
+  Container,
   IommufdContext,
   irqIndexName,
   regionName,
   type Device,
-  type IommuContext,
   type IommuKind,
   type IovaRange,
 } from '../index.js';
@@ -136,8 +136,9 @@ export interface DeviceReport {
 }
 
 /** What kind of IOMMU context it is, for people. */
-function describeIommu(iommu: IommuContext): string {
+function describeIommu(iommu: Device['iommu']): string {
   if (iommu instanceof IommufdContext) return `${iommu.path}, IOAS ${iommu.ioasId}`;
+  if (!(iommu instanceof Container)) return iommu.name;
   if (iommu.kind === 'noiommu') return `container ${iommu.path}, no translation: physical addresses`;
   const t = iommu.iommuType;
   return `container ${iommu.path}, ${t === VFIO_TYPE1v2_IOMMU ? 'Type1v2' : t === VFIO_TYPE1_IOMMU ? 'Type1' : `type ${t}`}`;

@@ -6,7 +6,6 @@
 import { isVfioError, openDevice, type IommuChoice, type OpenedDevice } from '../index.js';
 import { DEFAULT_SYSFS, PciSysfs } from '../pci/index.js';
 import {
-  UsageError,
   parseAddress,
   parseCommandArgs,
   parseSmallInteger,
@@ -23,6 +22,7 @@ import { toJson } from './format.js';
 import { deviceReport, formatDeviceReport } from './info.js';
 import { formatDeviceList, listDevices } from './list.js';
 import { startRepl } from './repl.js';
+import { UsageError } from '../../structs/index.js';
 
 /** Where the command writes. Each call is one chunk of text; a newline is added. */
 export interface CliIo {

@@ -9,7 +9,7 @@ import { inspect, types } from 'node:util';
 import type { ConfigSpace, Device, DmaBuffer, DmaPoolEntry, Region } from '../index.js';
 import { hex, hexDump } from './format.js';
 import { deviceReport, formatDeviceReport, type DeviceReport } from './info.js';
-import { VfioError, VfioErrorCode, VfioRangeError, VfioTypeError } from '../../structs/errors.js';
+import { VfioError, VfioErrorCode, VfioRangeError, VfioTypeError } from '../../structs/index.js';
 
 /** Text the REPL (and `console.log`) prints as it is; `String(x)` and `x.text` give it too. */
 export class Printed {

@@ -7,7 +7,7 @@
  */
 import { formatSize, rawView, type Mapping } from '../sys/index.js';
 import { checkInteger, checkSpan, isSpan } from '../sys/args.js';
-import { VfioError, VfioErrorCode, VfioRangeError } from '../../structs/errors.js';
+import { VfioError, VfioErrorCode, VfioRangeError } from '../../structs/index.js';
 
 /** Largest typed-array view this Node allows at once (4 GiB on Node 20). */
 const MAX_VIEW = 2 ** 32;

@@ -6,7 +6,7 @@
  */
 import { checkInteger, describeArg } from '../sys/args.js';
 import { closedMessage, type DmaBuffer } from './dma-buffer.js';
-import { VfioError, VfioErrorCode, VfioTypeError } from '../../structs/errors.js';
+import { VfioError, VfioErrorCode, VfioTypeError } from '../../structs/index.js';
 
 /** One buffer of a pool: its index, its IOVA and a view of its bytes. */
 export class DmaPoolEntry {

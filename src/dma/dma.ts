@@ -3,25 +3,14 @@
  * checks the locked-memory limit first, and names the mapping limit when the kernel runs out.
  * Without an IOMMU (no-IOMMU mode) it locks the memory and hands out its physical address.
  */
-import { RLIMIT_MEMLOCK, RLIM_INFINITY } from '../../structs/index.js';
-import {
-  CAP_IPC_LOCK,
-  SysError,
-  closeAll,
-  formatSize,
-  getRlimit,
-  hasCapability,
-  lockedBytes,
-  sysMlock,
-  sysMunlock,
-  type Mapping,
-} from '../sys/index.js';
+import { SysError, VfioError, VfioErrorCode, VfioRangeError, VfioTypeError } from '../../structs/index.js';
+import { closeAll, formatSize, sysMlock, sysMunlock, type Mapping } from '../sys/index.js';
 import { IovaAllocator, formatRanges, type Iommu, type IommuInfo } from '../iommu/index.js';
 import { checkChoice, checkInteger, describeArg } from '../sys/args.js';
 import { DmaBuffer } from './dma-buffer.js';
 import { DmaPool } from './dma-pool.js';
 import { backingPageSize, mapDmaMemory, type HugePageSize } from './memory.js';
-import { VfioError, VfioErrorCode, VfioRangeError, VfioTypeError } from '../../structs/errors.js';
+import { checkMemlock, memlockMessage } from './memlock.js';
 
 export interface DmaAllocOptions {
   /** Back the buffer with hugepages of this size (they must be reserved). */
@@ -30,7 +19,7 @@ export interface DmaAllocOptions {
   deviceReadOnly?: boolean;
   /**
    * `'allocate'` (default): an IOVA from the allocator. `'identity'`: IOVA = virtual address,
-   * as the C seed did; refused with the reason when that address is not a valid IOVA.
+   * as the simplest drivers use; refused with the reason when that address is not a valid IOVA.
    */
   iova?: 'allocate' | 'identity';
   /** The device's DMA address width in bits (default: the context's). */
@@ -42,10 +31,13 @@ export interface DmaOptions {
   addressBits?: number;
 }
 
-/** What every `Dma` of one IOMMU context shares: the IOVA space and the live buffers. */
+/**
+ * What every `Dma` of one IOMMU context shares: the IOVA space and the live buffers. The IOVA
+ * space is read from the IOMMU at the first allocation (a container has no IOMMU to ask before
+ * its first group is in), so making a `Dma` makes no system call.
+ */
 interface DmaSpace {
-  info: IommuInfo;
-  allocator: IovaAllocator;
+  iovas?: { info: IommuInfo; allocator: IovaAllocator };
   live: Set<DmaBuffer>;
   closed: boolean;
 }
@@ -58,21 +50,31 @@ export class Dma {
 
   constructor(iommu: Iommu, options: DmaOptions = {}, space?: DmaSpace) {
     this.iommu = iommu;
-    this.addressBits = options.addressBits ?? 64;
-    if (!Number.isInteger(this.addressBits) || this.addressBits < 12 || this.addressBits > 64) {
-      throw new VfioRangeError(
-        VfioErrorCode.OUT_OF_RANGE,
-        `DMA address width must be an integer from 12 to 64 bits, got ${options.addressBits}`,
-      );
-    }
+    this.addressBits = checkInteger(
+      'addressBits',
+      `of the DMA context of ${iommu.name}`,
+      options.addressBits ?? 64,
+      12,
+      64,
+    );
     if (space) {
       this.#space = space;
     } else {
-      const info = iommu.info();
-      const allocator = new IovaAllocator({ ranges: info.iovaRanges, minAlign: info.minPageSize });
-      this.#space = { info, allocator, live: new Set(), closed: false };
+      this.#space = { live: new Set(), closed: false };
       iommu.onClose(() => this.close(), 'before');
     }
+  }
+
+  /** The IOVA space, read from the IOMMU on first use. */
+  #iovas(): { info: IommuInfo; allocator: IovaAllocator } {
+    if (!this.#space.iovas) {
+      const info = this.iommu.info();
+      this.#space.iovas = {
+        info,
+        allocator: new IovaAllocator({ ranges: info.iovaRanges, minAlign: info.minPageSize }),
+      };
+    }
+    return this.#space.iovas;
   }
 
   /**
@@ -83,9 +85,10 @@ export class Dma {
     return bits === this.addressBits ? this : new Dma(this.iommu, { addressBits: bits }, this.#space);
   }
 
-  /** The IOVA allocator of the context (shared by every `Dma` of it). */
-  get allocator(): IovaAllocator {
-    return this.#space.allocator;
+  /** The IOVA allocator of the context (shared by every `Dma` of it); the first call asks the IOMMU for its ranges. */
+  allocator(): IovaAllocator {
+    this.#check();
+    return this.#iovas().allocator;
   }
 
   get closed(): boolean {
@@ -105,15 +108,6 @@ export class Dma {
   #check(): void {
     if (this.#space.closed || this.iommu.closed)
       throw new VfioError(VfioErrorCode.CLOSED, `DMA context of ${this.iommu.name} is closed`);
-  }
-
-  /** Throws a clear error when pinning `bytes` more would pass RLIMIT_MEMLOCK. */
-  #checkMemlock(bytes: number): void {
-    if (hasCapability(CAP_IPC_LOCK)) return; // exempt from the limit
-    const { soft } = getRlimit(RLIMIT_MEMLOCK);
-    if (soft === RLIM_INFINITY) return;
-    const locked = lockedBytes();
-    if (locked + BigInt(bytes) > soft) throw new VfioError(VfioErrorCode.MEMLOCK, memlockMessage(bytes, locked, soft));
   }
 
   /** This context for messages: `the DMA context of container /dev/vfio/vfio (fd 5)`. */
@@ -152,7 +146,7 @@ export class Dma {
     if (this.iommu.physicalAddress) return this.#allocPhysical(want, options);
     const page = backingPageSize(options.hugepages);
     const bytes = roundUp(want, page);
-    this.#checkMemlock(bytes);
+    checkMemlock(bytes);
     const memory = mapDmaMemory(bytes, options.hugepages);
     let iova: bigint;
     try {
@@ -162,7 +156,7 @@ export class Dma {
       throw e;
     }
     const writable = !options.deviceReadOnly;
-    const { allocator } = this.#space;
+    const { allocator } = this.#iovas();
     try {
       this.iommu.mapDma({ vaddr: memory.address, iova, size: bytes, readable: true, writable });
     } catch (e) {
@@ -209,7 +203,7 @@ export class Dma {
     const huge = options.hugepages ?? (want > small ? '2M' : undefined);
     const page = backingPageSize(huge);
     const bytes = roundUp(want, page);
-    this.#checkMemlock(bytes);
+    checkMemlock(bytes);
     const memory = mapDmaMemory(bytes, huge);
     let pa: bigint;
     try {
@@ -231,7 +225,7 @@ export class Dma {
 
   #iovaFor(memory: Mapping, bytes: number, page: number, options: DmaAllocOptions): bigint {
     const bits = options.addressBits ?? this.addressBits;
-    const { allocator } = this.#space;
+    const { allocator, info } = this.#iovas();
     const below = bits >= 64 ? allocator.limit : 1n << BigInt(bits);
     if (options.iova === 'identity') {
       try {
@@ -239,7 +233,7 @@ export class Dma {
           throw new VfioRangeError(VfioErrorCode.IOVA_UNAVAILABLE, `it ends above the device's ${bits}-bit DMA limit`);
         return allocator.reserve(memory.address, bytes);
       } catch (e) {
-        const ranges = formatRanges(this.#space.info.iovaRanges);
+        const ranges = formatRanges(info.iovaRanges);
         throw new VfioRangeError(
           VfioErrorCode.IOVA_UNAVAILABLE,
           `identity IOVA impossible: the buffer's virtual address 0x${memory.address.toString(16)}+0x${bytes.toString(16)} is not a valid IOVA here (${(e as Error).message}; IOMMU ranges: ${ranges}). Use the default iova: 'allocate'.`,
@@ -258,10 +252,7 @@ export class Dma {
         `the container has no DMA mapping left (dma_avail ${avail ?? 'unknown'}; the vfio_iommu_type1 dma_entry_limit, 65535 by default, counts mappings; this context holds ${this.#space.live.size}): use pools or hugepages to need fewer mappings, or raise the limit (modprobe vfio_iommu_type1 dma_entry_limit=N)`,
       );
     }
-    if (e.errnoName === 'ENOMEM') {
-      const { soft } = getRlimit(RLIMIT_MEMLOCK);
-      return e.withHint(memlockMessage(bytes, lockedBytes(), soft));
-    }
+    if (e.errnoName === 'ENOMEM') return e.withHint(memlockMessage(bytes));
     return e;
   }
 
@@ -296,12 +287,4 @@ export class Dma {
 /** `n` rounded up to a multiple of `page` (a power of two; exact for sizes up to 2^53). */
 function roundUp(n: number, page: number): number {
   return Math.ceil(n / page) * page;
-}
-
-function memlockMessage(bytes: number, locked: bigint, limit: bigint): string {
-  return [
-    `pinning ${formatSize(bytes)} for DMA would pass the locked-memory limit: RLIMIT_MEMLOCK is ${formatSize(limit)} and ${formatSize(locked)} are already locked.`,
-    'Raise it for this shell (ulimit -l unlimited, as root or within the hard limit), for a user (memlock in /etc/security/limits.conf),',
-    'for a service (LimitMEMLOCK= in its systemd unit), or run with CAP_IPC_LOCK.',
-  ].join(' ');
 }

@@ -4,4 +4,3 @@ export { DmaBuffer } from './dma-buffer.js';
 export { DmaPool, DmaPoolEntry } from './dma-pool.js';
 
 export type { HugePageSize } from './memory.js';
-export { dmaFor } from './dma-for.js';

@@ -10,8 +10,9 @@ import {
   MAP_PRIVATE,
   PROT_READ,
   PROT_WRITE,
+  SysError,
 } from '../../structs/index.js';
-import { Mapping, SysError, pageSize, sysMadvise } from '../sys/index.js';
+import { Mapping, pageSize, sysMadvise } from '../sys/index.js';
 
 export type HugePageSize = '2M' | '1G';
 

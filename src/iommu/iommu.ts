@@ -4,7 +4,7 @@
  */
 import type { IovaRange } from '../../structs/index.js';
 import { checkInteger, describeArg } from '../sys/args.js';
-import { VfioErrorCode, VfioRangeError, VfioTypeError } from '../../structs/errors.js';
+import { VfioErrorCode, VfioRangeError, VfioTypeError } from '../../structs/index.js';
 
 /** The three ways a device's DMA is set up: `type1` (container), `iommufd`, `noiommu`. */
 export type IommuKind = 'type1' | 'iommufd' | 'noiommu';

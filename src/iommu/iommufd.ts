@@ -17,11 +17,14 @@ import {
   iommu_iova_range,
   structBuffer,
   type IovaRange,
+  SysError,
+  VfioError,
+  VfioErrorCode,
+  VfioRangeError,
 } from '../../structs/index.js';
-import { Resource, SysError, bufferAddress, closeAll, sysClose, sysIoctl, sysOpen } from '../sys/index.js';
+import { Resource, bufferAddress, closeAll, sysClose, sysIoctl, sysOpen } from '../sys/index.js';
 import type { DmaMapRequest, Iommu, IommuInfo, IommuKind } from './iommu.js';
 import { checkMapRequest, checkUnmap, minPageSizeOf } from './iommu.js';
-import { VfioError, VfioErrorCode, VfioRangeError } from '../../structs/errors.js';
 
 export const IOMMUFD_PATH = '/dev/iommu';
 

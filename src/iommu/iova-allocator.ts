@@ -9,7 +9,7 @@
  */
 import type { IovaRange } from '../../structs/index.js';
 import { checkInteger, describeArg } from '../sys/args.js';
-import { VfioError, VfioErrorCode, VfioRangeError, VfioTypeError } from '../../structs/errors.js';
+import { VfioError, VfioErrorCode, VfioRangeError, VfioTypeError } from '../../structs/index.js';
 
 /** A half-open range `[start, end)`. */
 interface Span {

@@ -7,7 +7,7 @@ import { closeSync, openSync, readSync } from 'node:fs';
 import { pageSize } from '../sys/index.js';
 import { checkInteger } from '../sys/args.js';
 import { checkAddress } from './iommu.js';
-import { VfioError, VfioErrorCode, VfioRangeError } from '../../structs/errors.js';
+import { VfioError, VfioErrorCode, VfioRangeError } from '../../structs/index.js';
 
 const PRESENT = 1n << 63n;
 const PFN_MASK = (1n << 55n) - 1n;

@@ -1,7 +1,7 @@
 /**
  * The legacy VFIO container (`/dev/vfio/vfio`) as an IOMMU context: Type1v2 (or Type1) with
  * `VFIO_IOMMU_MAP_DMA`, or the no-IOMMU type, where nothing is translated and the device uses
- * physical addresses. Groups attach to it in the VFIO layer (`Container`).
+ * physical addresses. The VFIO layer's `Container` holds one and adds the groups.
  */
 import {
   O_RDWR,
@@ -17,12 +17,13 @@ import {
   vfio_iommu_type1_dma_map,
   vfio_iommu_type1_dma_unmap,
   vfio_iommu_type1_info,
+  VfioError,
+  VfioErrorCode,
 } from '../../structs/index.js';
 import { Resource, pageSize, sysClose, sysIoctl, sysOpen } from '../sys/index.js';
 import type { DmaMapRequest, Iommu, IommuInfo, IommuKind } from './iommu.js';
 import { checkMapRequest, checkUnmap, minPageSizeOf } from './iommu.js';
 import { physicalAddressOf } from './pagemap.js';
-import { VfioError, VfioErrorCode } from '../../structs/errors.js';
 
 export const CONTAINER_PATH = '/dev/vfio/vfio';
 
@@ -94,15 +95,15 @@ export class Type1Iommu extends Resource implements Iommu {
     return this.#hasExtension(ext);
   }
 
-  /** Called once a group is in the container: `VFIO_SET_IOMMU` is only valid from then on. */
-  protected setIommu(): void {
+  /** @internal Called once a group is in the container: `VFIO_SET_IOMMU` is only valid from then on. */
+  setIommu(): void {
     if (this.#iommuSet) return;
     sysIoctl(this.fd, 'VFIO_SET_IOMMU', this.iommuType, this.path);
     this.#iommuSet = true;
   }
 
-  /** Called when the last group left: the kernel dropped the IOMMU with it. */
-  protected iommuDropped(): void {
+  /** @internal Called when the last group left: the kernel dropped the IOMMU with it. */
+  iommuDropped(): void {
     this.#iommuSet = false;
   }
 

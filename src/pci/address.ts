@@ -1,5 +1,5 @@
+import { VfioErrorCode, VfioRangeError, VfioTypeError } from '../../structs/index.js';
 /** PCI addresses (`domain:bus:device.function`), validated before any file is touched. */
-import { VfioErrorCode, VfioRangeError, VfioTypeError } from '../../structs/errors.js';
 
 /** A normalised PCI address: `0000:00:03.0`. */
 export type PciAddress = string & { readonly __pci: unique symbol };

@@ -25,9 +25,10 @@ import {
   PCI_STATUS,
   PCI_STATUS_CAP_LIST,
   PCI_VENDOR_ID,
+  VfioError,
+  VfioErrorCode,
 } from '../../structs/index.js';
 import { checkAccess, checkValue } from '../sys/args.js';
-import { VfioError, VfioErrorCode } from '../../structs/errors.js';
 
 /** Raw config-space access of 1, 2 or 4 bytes, little-endian. */
 export interface ConfigAccessor {

@@ -5,7 +5,7 @@
 import { existsSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parsePciAddress, type PciAddress } from './address.js';
-import { VfioError, VfioErrorCode } from '../../structs/errors.js';
+import { VfioError, VfioErrorCode } from '../../structs/index.js';
 
 export const DEFAULT_SYSFS = '/sys';
 

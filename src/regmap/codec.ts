@@ -6,8 +6,8 @@
  */
 import { describeArg } from '../sys/args.js';
 import type { FieldModel, RegisterModel } from './model.js';
-import { RegisterMapError, hexOf, hexPadded, ones } from './values.js';
-import { VfioErrorCode, VfioRangeError, VfioTypeError } from '../../structs/errors.js';
+import { hexOf, hexPadded, ones } from './values.js';
+import { RegisterMapError, VfioErrorCode, VfioRangeError, VfioTypeError } from '../../structs/index.js';
 
 const INSPECT = Symbol.for('nodejs.util.inspect.custom');
 /** Where a decoded value's prototype keeps its register's name and width, out of `Object.keys`. */

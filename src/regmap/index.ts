@@ -22,7 +22,6 @@ export type {
   RegisterValue,
   WritableField,
 } from './types.js';
-export { RegisterMapError } from './values.js';
 export {
   Register,
   RegisterDef,

@@ -9,7 +9,7 @@
  */
 import { defineRegisterMap, type RegisterMap } from './map.js';
 import type { Access, FieldSpec, MapSpec, RegisterSpec, RegisterWidth } from './spec.js';
-import { RegisterMapError, hexOf } from './values.js';
+import { hexOf } from './values.js';
 import {
   children,
   parseXml,
@@ -21,6 +21,7 @@ import {
   xmlWriteEffect,
   type XmlNode,
 } from './xml.js';
+import { RegisterMapError } from '../../structs/index.js';
 
 /** Which part of the IP-XACT file to take, and what to call the map. */
 export interface IpXactOptions {

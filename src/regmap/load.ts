@@ -8,7 +8,7 @@ import { defineRegisterMap, type RegisterMap } from './map.js';
 import { builtinMaps } from './maps/index.js';
 import type { MapSpec } from './spec.js';
 import { fromSvd, type SvdOptions } from './svd.js';
-import { RegisterMapError } from './values.js';
+import { RegisterMapError } from '../../structs/index.js';
 
 /** Which part of an XML file to take (IP-XACT's memory map, SVD's peripheral). */
 export type LoadOptions = IpXactOptions & SvdOptions;

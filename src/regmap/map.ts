@@ -7,8 +7,8 @@ import type { MapSpec, RegisterSpec } from './spec.js';
 import { mapModel, registerEnd, type MapModel, type RegisterModel } from './model.js';
 import { Register, RegisterDef, type RegisterAccess } from './register.js';
 import type { ArrayName, Decoded, IsArray, RegisterName } from './types.js';
-import { RegisterMapError, hexOf, specNumber } from './values.js';
-import { VfioErrorCode, VfioRangeError } from '../../structs/errors.js';
+import { hexOf, specNumber } from './values.js';
+import { RegisterMapError, VfioErrorCode, VfioRangeError } from '../../structs/index.js';
 
 const INSPECT = Symbol.for('nodejs.util.inspect.custom');
 

@@ -6,17 +6,8 @@
  * past the map's size.
  */
 import type { Access, FieldSpec, MapSpec, ReadEffect, RegisterSpec, RegisterWidth, WriteEffect } from './spec.js';
-import {
-  RegisterMapError,
-  checkKeys,
-  checkName,
-  checkObject,
-  checkOneOf,
-  hexOf,
-  ones,
-  specNumber,
-  specValue,
-} from './values.js';
+import { checkKeys, checkName, checkObject, checkOneOf, hexOf, ones, specNumber, specValue } from './values.js';
+import { RegisterMapError } from '../../structs/index.js';
 
 /** A field of a checked map (public as `FieldInfo`). */
 export interface FieldModel {

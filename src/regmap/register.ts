@@ -15,8 +15,8 @@ import type { Access, ReadEffect, RegisterSpec, RegisterWidth } from './spec.js'
 import type { FieldModel, RegisterModel } from './model.js';
 import type { ClearInput, ClearableField, Decoded, FieldInput, IfWritable, RegisterValue } from './types.js';
 import { decode, decodedPrototype, encode, fieldIn, fieldNamed, outward, rawIn } from './codec.js';
-import { RegisterMapError, hexOf, ones } from './values.js';
-import { VfioErrorCode, VfioTypeError } from '../../structs/errors.js';
+import { hexOf, ones } from './values.js';
+import { RegisterMapError, VfioErrorCode, VfioTypeError } from '../../structs/index.js';
 
 /** What a register map drives: a `Region`, or anything with its accessors (a test's recorder). */
 export interface RegisterAccess {

@@ -8,9 +8,10 @@
  */
 import { defineRegisterMap, type RegisterMap } from './map.js';
 import type { Access, FieldSpec, MapSpec, RegisterSpec, RegisterWidth } from './spec.js';
-import { RegisterMapError, hexOf } from './values.js';
+import { hexOf } from './values.js';
 import * as xml from './xml.js';
 import type { XmlNode } from './xml.js';
+import { RegisterMapError } from '../../structs/index.js';
 
 /** Which peripheral to take, and what to call the map. */
 export interface SvdOptions {

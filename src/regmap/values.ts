@@ -3,14 +3,8 @@
  * read into bigints for the bit arithmetic; and the one error class of a map that does not hold
  * together, whose message names the map, the register and the field.
  */
-import { VfioErrorCode } from '../../structs/errors.js';
 import { describeArg } from '../sys/args.js';
-
-/** A map that does not hold together, or a wrong name or value given to one of its registers. */
-export class RegisterMapError extends Error {
-  override readonly name = 'RegisterMapError';
-  readonly code = VfioErrorCode.REGISTER_MAP;
-}
+import { RegisterMapError } from '../../structs/index.js';
 
 /** `0x1f` */
 export function hexOf(v: bigint | number): string {

@@ -5,7 +5,7 @@
  */
 import { XMLParser } from 'fast-xml-parser';
 import type { Access, ReadEffect, WriteEffect } from './spec.js';
-import { RegisterMapError } from './values.js';
+import { RegisterMapError } from '../../structs/index.js';
 
 /** A parsed element: child elements by name (repeated ones in `REPEATED` as arrays), text as strings. */
 export type XmlNode = { readonly [name: string]: unknown };

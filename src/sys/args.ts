@@ -1,3 +1,4 @@
+import { VfioErrorCode, VfioRangeError, VfioTypeError } from '../../structs/index.js';
 /**
  * Argument checks at the public API edge. Plain JavaScript is a first-class caller, so a wrong
  * type, a fraction, a negative, an access outside its region or a value wider than its access
@@ -12,7 +13,6 @@
  * Hot callers (MMIO accessors) keep their own cheap comparisons and come here only when those
  * fail: everything here builds messages, so it belongs on the failing path.
  */
-import { VfioErrorCode, VfioRangeError, VfioTypeError } from '../../structs/errors.js';
 
 /** How an argument looks in a message: `1.5`, `-2`, `4096n`, `"4" (a string)`, `null`. */
 export function describeArg(v: unknown): string {

@@ -2,9 +2,8 @@
  * Checked system calls: each returns its result or throws a `SysError` naming the call, the
  * errno and the resource. EINTR is retried where the call is safe to repeat.
  */
-import { EAGAIN, EINTR, IOCTLS, O_CLOEXEC, type IoctlName } from '../../structs/index.js';
+import { EAGAIN, EINTR, IOCTLS, O_CLOEXEC, type IoctlName, SysError, errnoName } from '../../structs/index.js';
 import { errno, libc, _SC_PAGESIZE } from './libc.js';
-import { SysError, errnoName } from './errors.js';
 
 /** `MAP_FAILED` is `(void *)-1`; koffi returns pointers as unsigned bigints. */
 export const MAP_FAILED_ADDRESS = 0xffff_ffff_ffff_ffffn;
@@ -23,7 +22,8 @@ function fail(syscall: string, target?: string, hint?: Hint): never {
   const e = errno();
   const byErrno = typeof hint === 'object' ? hint[errnoName(e)] : hint;
   const text = typeof byErrno === 'function' ? byErrno() : byErrno;
-  throw new SysError({ syscall, errno: e, target, hint: text });
+  const description = String(libc.strerror(e) ?? 'unknown error');
+  throw new SysError({ syscall, errno: e, target, hint: text, description });
 }
 
 /** `open(path, flags | O_CLOEXEC)`: the new fd. */

@@ -1,5 +1,4 @@
 /** The system-call layer: libc through koffi, `SysError`, mappings and views, eventfd, epoll. */
-export { SysError, errnoName, defaultHint, type SysErrorDetails } from './errors.js';
 export {
   sysOpen,
   sysClose,

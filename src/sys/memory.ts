@@ -1,10 +1,9 @@
 /**
  * Memory mappings (`mmap`) as owned objects, and typed views over raw memory without copies.
  */
-import { koffi } from '../../structs/index.js';
+import { koffi, VfioErrorCode, VfioRangeError } from '../../structs/index.js';
 import { MAP_FAILED_ADDRESS, sysMmap, sysMunmap } from './calls.js';
 import { Resource } from './resource.js';
-import { VfioErrorCode, VfioRangeError } from '../../structs/errors.js';
 
 export { MAP_FAILED_ADDRESS };
 

@@ -1,6 +1,6 @@
 /** Facts about this process from /proc/self/status: locked memory and effective capabilities. */
 import { readFileSync } from 'node:fs';
-import { VfioError, VfioErrorCode } from '../../structs/errors.js';
+import { VfioError, VfioErrorCode } from '../../structs/index.js';
 
 export const CAP_IPC_LOCK = 14;
 

@@ -1,6 +1,6 @@
 /** The close-once, no-use-after-close discipline every kernel resource owner follows. */
 import { closeAll } from './close-all.js';
-import { VfioError, VfioErrorCode } from '../../structs/errors.js';
+import { VfioError, VfioErrorCode } from '../../structs/index.js';
 
 export abstract class Resource {
   #closed = false;

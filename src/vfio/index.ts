@@ -7,10 +7,11 @@ export { VFIO_SAFE_DRIVERS, blocks as blocksViability, notViableMessage } from '
 export { Group } from './context/group.js';
 export { regionName, irqIndexName } from './names.js';
 export { type DeviceInfo, type IrqInfo } from './device/info.js';
-export { Device, type DeviceOptions } from './device/device.js';
+export { Device } from './device/device.js';
+export type { DeviceContext, DeviceGroup, DeviceOptions } from './device/opening.js';
 export { Region, type RegionOptions } from './region/region.js';
 export { Interrupts, type EnableIrqOptions } from './irq/interrupts.js';
-export { IrqWaitAbortedError, type IrqFired, type IrqAbortReason } from './irq/wait-queue.js';
+export type { IrqFired } from './irq/wait-queue.js';
 export type { IrqRequest } from './irq/request.js';
 export { chooseIrqType, checkVectorRange, IRQ_INDEX, type IrqType } from './irq/vectors.js';
 export type { HotResetPeer } from './device/hot-reset.js';

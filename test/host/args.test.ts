@@ -11,15 +11,15 @@ import {
   VFIO_REGION_INFO_FLAG_READ,
   VFIO_REGION_INFO_FLAG_WRITE,
   type RegionInfo,
+  isVfioError,
 } from '../../structs/index.js';
-import { isVfioError } from '../../structs/errors.js';
 import { checkInteger, checkValue, checkValue64, describeArg } from '../../src/sys/args.js';
 import { Region } from '../../src/vfio/region/region.js';
 import { Dma, type DmaBuffer, type DmaPool, type DmaPoolEntry } from '../../src/dma/index.js';
 import { ConfigSpace } from '../../src/pci/index.js';
 import type { Iommu } from '../../src/iommu/index.js';
 
-/** `TypeError: message` of what `fn` throws (marked when it lacks an ERR_VFIO_ code), or `no throw`. */
+/** `VfioTypeError: message` of what `fn` throws (marked when it lacks an ERR_VFIO_ code), or `no throw`. */
 function thrown(fn: () => unknown): string {
   try {
     fn();
@@ -89,93 +89,93 @@ describe('Region arguments (a tmpfs file as a 4 KiB region)', () => {
     [
       'write32(4, 2 ** 33)',
       (r) => r.write32(4, 2 ** 33),
-      `RangeError: write32 value 8589934592 (0x200000000) at 0x4 in ${BAR} does not fit in 32 bits: expected an integer from 0 to 0xffffffff; nothing is truncated`,
+      `VfioRangeError: write32 value 8589934592 (0x200000000) at 0x4 in ${BAR} does not fit in 32 bits: expected an integer from 0 to 0xffffffff; nothing is truncated`,
     ],
     [
       'write32(4, ~0)',
       (r) => r.write32(4, ~0),
-      `RangeError: write32 value -1 at 0x4 in ${BAR} does not fit in 32 bits: expected an integer from 0 to 0xffffffff; nothing is truncated; a negative from ~, | or << is made unsigned with (x >>> 0)`,
+      `VfioRangeError: write32 value -1 at 0x4 in ${BAR} does not fit in 32 bits: expected an integer from 0 to 0xffffffff; nothing is truncated; a negative from ~, | or << is made unsigned with (x >>> 0)`,
     ],
     [
       'write16(2, 0x10000)',
       (r) => r.write16(2, 0x10000),
-      `RangeError: write16 value 65536 (0x10000) at 0x2 in ${BAR} does not fit in 16 bits: expected an integer from 0 to 0xffff; nothing is truncated`,
+      `VfioRangeError: write16 value 65536 (0x10000) at 0x2 in ${BAR} does not fit in 16 bits: expected an integer from 0 to 0xffff; nothing is truncated`,
     ],
     [
       'write8(1, 256)',
       (r) => r.write8(1, 256),
-      `RangeError: write8 value 256 (0x100) at 0x1 in ${BAR} does not fit in 8 bits: expected an integer from 0 to 0xff; nothing is truncated`,
+      `VfioRangeError: write8 value 256 (0x100) at 0x1 in ${BAR} does not fit in 8 bits: expected an integer from 0 to 0xff; nothing is truncated`,
     ],
     [
       'write32(4, 0.5)',
       (r) => r.write32(4, 0.5),
-      `RangeError: write32 value 0.5 at 0x4 in ${BAR} is not an integer: expected an integer from 0 to 0xffffffff`,
+      `VfioRangeError: write32 value 0.5 at 0x4 in ${BAR} is not an integer: expected an integer from 0 to 0xffffffff`,
     ],
     [
       'write32(4, 5n)',
       (r) => r.write32(4, 5n),
-      `TypeError: write32 value 5n at 0x4 in ${BAR}: 32-bit values are numbers (only 64-bit values are bigints): pass 5`,
+      `VfioTypeError: write32 value 5n at 0x4 in ${BAR}: 32-bit values are numbers (only 64-bit values are bigints): pass 5`,
     ],
     [
       'write32(4, "5")',
       (r) => r.write32(4, '5'),
-      `TypeError: write32 value "5" (a string) at 0x4 in ${BAR}: expected an integer from 0 to 0xffffffff (a number)`,
+      `VfioTypeError: write32 value "5" (a string) at 0x4 in ${BAR}: expected an integer from 0 to 0xffffffff (a number)`,
     ],
     [
       'read32(1.5)',
       (r) => r.read32(1.5),
-      `RangeError: read32 offset 1.5 in ${BAR} is not an integer: expected a multiple of 4 from 0 to 0xffc`,
+      `VfioRangeError: read32 offset 1.5 in ${BAR} is not an integer: expected a multiple of 4 from 0 to 0xffc`,
     ],
     [
       'read32("4")',
       (r) => r.read32('4'),
-      `TypeError: read32 offset "4" (a string) in ${BAR}: expected a multiple of 4 from 0 to 0xffc (a number)`,
+      `VfioTypeError: read32 offset "4" (a string) in ${BAR}: expected a multiple of 4 from 0 to 0xffc (a number)`,
     ],
-    ['read32(4n)', (r) => r.read32(4n), `TypeError: read32 offset 4n in ${BAR}: ${NUMBERS}: pass 4`],
+    ['read32(4n)', (r) => r.read32(4n), `VfioTypeError: read32 offset 4n in ${BAR}: ${NUMBERS}: pass 4`],
     [
       'read16(-2)',
       (r) => r.read16(-2),
-      `RangeError: read16 of 2 bytes at -0x2 is outside ${BAR}: expected a multiple of 2 from 0 to 0xffe`,
+      `VfioRangeError: read16 of 2 bytes at -0x2 is outside ${BAR}: expected a multiple of 2 from 0 to 0xffe`,
     ],
     [
       'read64(0x1000)',
       (r) => r.read64(0x1000),
-      `RangeError: read64 of 8 bytes at 0x1000 is outside ${BAR}: expected a multiple of 8 from 0 to 0xff8`,
+      `VfioRangeError: read64 of 8 bytes at 0x1000 is outside ${BAR}: expected a multiple of 8 from 0 to 0xff8`,
     ],
     [
       'read32(2)',
       (r) => r.read32(2),
-      `RangeError: read32 of 4 bytes at 0x2 in ${BAR} is not 4-byte aligned: device registers take aligned accesses only (expected a multiple of 4)`,
+      `VfioRangeError: read32 of 4 bytes at 0x2 in ${BAR} is not 4-byte aligned: device registers take aligned accesses only (expected a multiple of 4)`,
     ],
     [
       'write64(0x80, 4096)',
       (r) => r.write64(0x80, 4096),
-      `TypeError: write64 value 4096 at 0x80 in ${BAR}: 64-bit values are bigints, not numbers: pass 4096n, or BigInt(x)`,
+      `VfioTypeError: write64 value 4096 at 0x80 in ${BAR}: 64-bit values are bigints, not numbers: pass 4096n, or BigInt(x)`,
     ],
     [
       'write64(0x80, -1n)',
       (r) => r.write64(0x80, -1n),
-      `RangeError: write64 value -1n at 0x80 in ${BAR} does not fit in 64 bits: expected a bigint from 0n to 0xffffffffffffffffn; nothing is truncated; a negative is made unsigned with BigInt.asUintN(64, x)`,
+      `VfioRangeError: write64 value -1n at 0x80 in ${BAR} does not fit in 64 bits: expected a bigint from 0n to 0xffffffffffffffffn; nothing is truncated; a negative is made unsigned with BigInt.asUintN(64, x)`,
     ],
     [
       'readBytes(0xff0, 32)',
       (r) => r.readBytes(0xff0, 32),
-      `RangeError: readBytes of 32 bytes at 0xff0 is outside ${BAR}: expected a byte offset from 0 to 0xfe0`,
+      `VfioRangeError: readBytes of 32 bytes at 0xff0 is outside ${BAR}: expected a byte offset from 0 to 0xfe0`,
     ],
     [
       'readBytes(0, -1)',
       (r) => r.readBytes(0, -1),
-      `RangeError: readBytes length -1 in ${BAR} is negative: expected a byte count from 0`,
+      `VfioRangeError: readBytes length -1 in ${BAR} is negative: expected a byte count from 0`,
     ],
     [
       'writeBytes(0, [1, 2])',
       (r) => r.writeBytes(0, [1, 2]),
-      `TypeError: writeBytes data an array of 2 at 0x0 in ${BAR}: expected a Uint8Array (a Buffer is one)`,
+      `VfioTypeError: writeBytes data an array of 2 at 0x0 in ${BAR}: expected a Uint8Array (a Buffer is one)`,
     ],
     [
       'isMapped(-1)',
       (r) => r.isMapped(-1),
-      `RangeError: isMapped offset -1 in ${BAR} is too small: expected an integer from 0 to 9007199254740991`,
+      `VfioRangeError: isMapped offset -1 in ${BAR} is too small: expected an integer from 0 to 9007199254740991`,
     ],
   ];
 
@@ -215,7 +215,7 @@ describe('Region arguments (a tmpfs file as a 4 KiB region)', () => {
     const region = new Region(fd, info(), 'BAR0 of 0000:00:03.0');
     region.close();
     expect(thrown(() => (region as unknown as Js).read32('x'))).toBe(
-      'Error: BAR0 of 0000:00:03.0 is closed: open it again to use it',
+      'VfioError: BAR0 of 0000:00:03.0 is closed: open it again to use it',
     );
   });
 });
@@ -249,25 +249,25 @@ describe('DMA arguments (a stand-in IOMMU: mapping is a no-op)', () => {
     [
       'alloc(1.5)',
       () => js(dma).alloc(1.5),
-      `RangeError: alloc size 1.5 ${CTX} is not an integer: expected an integer from 1 to 9007199254740991`,
+      `VfioRangeError: alloc size 1.5 ${CTX} is not an integer: expected an integer from 1 to 9007199254740991`,
     ],
-    ['alloc(4096n)', () => js(dma).alloc(4096n), `TypeError: alloc size 4096n ${CTX}: ${NUMBERS}: pass 4096`],
+    ['alloc(4096n)', () => js(dma).alloc(4096n), `VfioTypeError: alloc size 4096n ${CTX}: ${NUMBERS}: pass 4096`],
     [
       'alloc(0)',
       () => js(dma).alloc(0),
-      `RangeError: alloc size 0 ${CTX} is too small: expected an integer from 1 to 9007199254740991`,
+      `VfioRangeError: alloc size 0 ${CTX} is too small: expected an integer from 1 to 9007199254740991`,
     ],
     [
       "alloc(4096, { hugepages: '2MB' })",
       () => js(dma).alloc(4096, { hugepages: '2MB' }),
-      `TypeError: alloc option hugepages "2MB" (a string) ${CTX}: expected one of '2M', '1G' (or leave it out)`,
+      `VfioTypeError: alloc option hugepages "2MB" (a string) ${CTX}: expected one of '2M', '1G' (or leave it out)`,
     ],
     [
       'pool(0, 64)',
       () => js(dma).pool(0, 64),
-      `RangeError: pool count 0 ${CTX} is too small: expected an integer from 1 to 4294967296`,
+      `VfioRangeError: pool count 0 ${CTX} is too small: expected an integer from 1 to 4294967296`,
     ],
-    ['pool(4, 64n)', () => js(dma).pool(4, 64n), `TypeError: pool entrySize 64n ${CTX}: ${NUMBERS}: pass 64`],
+    ['pool(4, 64n)', () => js(dma).pool(4, 64n), `VfioTypeError: pool entrySize 64n ${CTX}: ${NUMBERS}: pass 64`],
   ])('%s', (_call, call, message) => {
     expect(thrown(call)).toBe(message);
     expect(dma.buffers).toBe(0); // nothing was left behind
@@ -280,19 +280,19 @@ describe('DMA arguments (a stand-in IOMMU: mapping is a no-op)', () => {
     const B = `DMA buffer at IOVA 0x${buf.iova.toString(16)} (8 KiB)`;
     const P = 'DMA pool of 4 x 1024 bytes';
     expect(thrown(() => buf.view(8000, 400))).toBe(
-      `RangeError: view of 400 bytes at 0x1f40 is outside ${B}: expected a byte offset from 0 to 0x1e70`,
+      `VfioRangeError: view of 400 bytes at 0x1f40 is outside ${B}: expected a byte offset from 0 to 0x1e70`,
     );
     expect(thrown(() => js(buf).view(0, 1.5))).toBe(
-      `RangeError: view length 1.5 in ${B} is not an integer: expected a byte count`,
+      `VfioRangeError: view length 1.5 in ${B} is not an integer: expected a byte count`,
     );
     expect(thrown(() => buf.iovaAt(8192))).toBe(
-      `RangeError: iovaAt offset 8192 of ${B} is too large: expected an integer from 0 to 8191`,
+      `VfioRangeError: iovaAt offset 8192 of ${B} is too large: expected an integer from 0 to 8191`,
     );
     expect(thrown(() => js(pool).entry('1'))).toBe(
-      `TypeError: entry index "1" (a string) of ${P}: expected an integer from 0 to 3 (a number)`,
+      `VfioTypeError: entry index "1" (a string) of ${P}: expected an integer from 0 to 3 (a number)`,
     );
     expect(thrown(() => js(pool).free({}))).toBe(
-      `TypeError: free() of ${P} takes one of its entries, not an object (Object)`,
+      `VfioTypeError: free() of ${P} takes one of its entries, not an object (Object)`,
     );
     expect(buf.iovaAt(8191)).toBe(buf.iova + 8191n);
     expect(pool.entry(3).index).toBe(3);
@@ -303,25 +303,25 @@ describe('DMA arguments (a stand-in IOMMU: mapping is a no-op)', () => {
     const stale = ': the IOVA is unmapped and may already belong to other memory; never give it to a device';
     const gone = `DMA buffer at IOVA 0x${iova.toString(16)} (8 KiB) was closed, so`;
     const rows: Array<[() => unknown, string]> = [
-      [() => buf.iova, `Error: ${gone} iova cannot be used${stale}; allocate a new one`],
-      [() => buf.iovaAt(0), `Error: ${gone} iovaAt() cannot be used${stale}; allocate a new one`],
-      [() => buf.size, `Error: ${gone} size cannot be used; allocate a new one`],
-      [() => buf.vaddr, `Error: ${gone} vaddr cannot be used; allocate a new one`],
-      [() => buf.deviceWritable, `Error: ${gone} deviceWritable cannot be used; allocate a new one`],
-      [() => buf.bytes, `Error: ${gone} bytes cannot be used; allocate a new one`],
-      [() => buf.u32, `Error: ${gone} u32 cannot be used; allocate a new one`],
-      [() => buf.u64, `Error: ${gone} u64 cannot be used; allocate a new one`],
-      [() => buf.view(0, 1), `Error: ${gone} view() cannot be used; allocate a new one`],
+      [() => buf.iova, `VfioError: ${gone} iova cannot be used${stale}; allocate a new one`],
+      [() => buf.iovaAt(0), `VfioError: ${gone} iovaAt() cannot be used${stale}; allocate a new one`],
+      [() => buf.size, `VfioError: ${gone} size cannot be used; allocate a new one`],
+      [() => buf.vaddr, `VfioError: ${gone} vaddr cannot be used; allocate a new one`],
+      [() => buf.deviceWritable, `VfioError: ${gone} deviceWritable cannot be used; allocate a new one`],
+      [() => buf.bytes, `VfioError: ${gone} bytes cannot be used; allocate a new one`],
+      [() => buf.u32, `VfioError: ${gone} u32 cannot be used; allocate a new one`],
+      [() => buf.u64, `VfioError: ${gone} u64 cannot be used; allocate a new one`],
+      [() => buf.view(0, 1), `VfioError: ${gone} view() cannot be used; allocate a new one`],
     ];
     const entryGone = `the pool of DMA pool entry 0 at IOVA 0x${(iova + 0x2000n).toString(16)} was closed, so`;
     rows.push(
-      [() => e.iova, `Error: ${entryGone} iova cannot be used${stale}; allocate a new one`],
-      [() => e.bytes, `Error: ${entryGone} bytes cannot be used; allocate a new one`],
-      [() => e.index, `Error: ${entryGone} index cannot be used; allocate a new one`],
-      [() => e.pool, `Error: ${entryGone} pool cannot be used; allocate a new one`],
-      [() => e.free(), `Error: ${entryGone} free() cannot be used; allocate a new one`],
-      [() => pool.alloc(), `Error: ${P} was closed, so alloc() cannot be used; allocate a new pool`],
-      [() => pool.entry(0), `Error: ${P} was closed, so entry() cannot be used; allocate a new pool`],
+      [() => e.iova, `VfioError: ${entryGone} iova cannot be used${stale}; allocate a new one`],
+      [() => e.bytes, `VfioError: ${entryGone} bytes cannot be used; allocate a new one`],
+      [() => e.index, `VfioError: ${entryGone} index cannot be used; allocate a new one`],
+      [() => e.pool, `VfioError: ${entryGone} pool cannot be used; allocate a new one`],
+      [() => e.free(), `VfioError: ${entryGone} free() cannot be used; allocate a new one`],
+      [() => pool.alloc(), `VfioError: ${P} was closed, so alloc() cannot be used; allocate a new pool`],
+      [() => pool.entry(0), `VfioError: ${P} was closed, so entry() cannot be used; allocate a new pool`],
     );
     expect(rows.map(([f]) => thrown(f))).toEqual(rows.map(([, m]) => m));
     expect(buf.closed).toBe(true);
@@ -344,37 +344,37 @@ describe('ConfigSpace arguments (a 256-byte buffer)', () => {
     [
       'write16(4, 0x10000)',
       () => cfg.write16(4, 0x10000),
-      'RangeError: write16 value 65536 (0x10000) at 0x4 in the 256-byte config space does not fit in 16 bits: expected an integer from 0 to 0xffff; nothing is truncated',
+      'VfioRangeError: write16 value 65536 (0x10000) at 0x4 in the 256-byte config space does not fit in 16 bits: expected an integer from 0 to 0xffff; nothing is truncated',
     ],
     [
       'write8(0x3c, -1)',
       () => cfg.write8(0x3c, -1),
-      'RangeError: write8 value -1 at 0x3c in the 256-byte config space does not fit in 8 bits: expected an integer from 0 to 0xff; nothing is truncated; keep the low bits with (x & 0xff)',
+      'VfioRangeError: write8 value -1 at 0x3c in the 256-byte config space does not fit in 8 bits: expected an integer from 0 to 0xff; nothing is truncated; keep the low bits with (x & 0xff)',
     ],
     [
       'read32(254)',
       () => cfg.read32(254),
-      'RangeError: read32 of 4 bytes at 0xfe is outside the 256-byte config space: expected a multiple of 4 from 0 to 0xfc',
+      'VfioRangeError: read32 of 4 bytes at 0xfe is outside the 256-byte config space: expected a multiple of 4 from 0 to 0xfc',
     ],
     [
       'read16("4")',
       () => js(cfg).read16('4'),
-      'TypeError: read16 offset "4" (a string) in the 256-byte config space: expected a multiple of 2 from 0 to 0xfe (a number)',
+      'VfioTypeError: read16 offset "4" (a string) in the 256-byte config space: expected a multiple of 2 from 0 to 0xfe (a number)',
     ],
     [
       'setCommand(0x10004)',
       () => cfg.setCommand(0x10004),
-      'RangeError: setCommand value 65540 (0x10004) at 0x4 in the 256-byte config space does not fit in 16 bits: expected an integer from 0 to 0xffff; nothing is truncated',
+      'VfioRangeError: setCommand value 65540 (0x10004) at 0x4 in the 256-byte config space does not fit in 16 bits: expected an integer from 0 to 0xffff; nothing is truncated',
     ],
     [
       'setCommandBits(0x10000, true)',
       () => cfg.setCommandBits(0x10000, true),
-      'RangeError: setCommandBits value 65536 (0x10000) at 0x4 in the 256-byte config space does not fit in 16 bits: expected an integer from 0 to 0xffff; nothing is truncated',
+      'VfioRangeError: setCommandBits value 65536 (0x10000) at 0x4 in the 256-byte config space does not fit in 16 bits: expected an integer from 0 to 0xffff; nothing is truncated',
     ],
     [
       'named read32(1.5)',
       () => named.read32(1.5),
-      'RangeError: read32 offset 1.5 in config of 0000:00:03.0 (0x100 bytes) is not an integer: expected a multiple of 4 from 0 to 0xfc',
+      'VfioRangeError: read32 offset 1.5 in config of 0000:00:03.0 (0x100 bytes) is not an integer: expected a multiple of 4 from 0 to 0xfc',
     ],
   ])('%s', (_call, call, message) => {
     buf.fill(0);

@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  UsageError,
   parseCommandArgs,
   parseInteger,
   parseSmallInteger,
@@ -14,6 +13,7 @@ import {
 import { formatSize, hexDump, toJson } from '../../src/cli/format.js';
 import { runCliCaptured } from '../support/run-cli.js';
 import type { ListedDevice } from '../../src/cli/list.js';
+import { UsageError } from '../../structs/index.js';
 
 /** Runs the CLI in-process and captures what it prints. */
 const cli = runCliCaptured;

@@ -72,7 +72,8 @@ describe('error codes', () => {
   it('keep instanceof RangeError/TypeError and the class name in String(e)', () => {
     const e = new lib.VfioRangeError(lib.VfioErrorCode.OUT_OF_RANGE, 'x');
     expect(e).toBeInstanceOf(RangeError);
-    expect(String(e)).toBe('RangeError: x');
+    expect(e).toBeInstanceOf(lib.VfioError);
+    expect(String(e)).toBe('VfioRangeError: x');
     expect(lib.isVfioError(e)).toBe(true);
     expect(lib.isVfioError(Object.assign(new Error('y'), { code: 'ENOENT' }))).toBe(false);
     let parsed: unknown;

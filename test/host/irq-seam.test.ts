@@ -10,8 +10,9 @@ import { join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { EventFd } from '../../src/sys/index.js';
-import { IrqWaitAbortedError, type IrqFired } from '../../src/vfio/irq/wait-queue.js';
+import { type IrqFired } from '../../src/vfio/irq/wait-queue.js';
 import { EventfdInterrupts } from '../../src/vfio/irq/waiting.js';
+import { IrqWaitAbortedError } from '../../structs/index.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const dir = mkdtempSync(join(tmpdir(), 'vfio-irq-seam-'));
@@ -188,7 +189,7 @@ describe('EventfdInterrupts: asynchronous waits', () => {
     writeFileSync(
       script,
       `import { EventFd } from ${JSON.stringify(join(ROOT, 'src/sys/index.ts'))};
-       import { EventfdInterrupts } from ${JSON.stringify(join(ROOT, 'src/vfio/irq-waiting.ts'))};
+       import { EventfdInterrupts } from ${JSON.stringify(join(ROOT, 'src/vfio/irq/waiting.ts'))};
        const fd = new EventFd();
        const irqs = new EventfdInterrupts('exit test', [fd]);
        for (let i = 0; i < 3; i++) {

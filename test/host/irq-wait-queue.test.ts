@@ -1,13 +1,8 @@
 // The pure half of interrupt waiting: the counts read and not yet handed out (PendingIrqs) and the
 // queue of asynchronous waits (IrqWaiterQueue), with fake timers for the timeouts.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import {
-  IrqWaitAbortedError,
-  IrqWaiterQueue,
-  PendingIrqs,
-  oneByOne,
-  type IrqFired,
-} from '../../src/vfio/irq/wait-queue.js';
+import { IrqWaiterQueue, PendingIrqs, oneByOne, type IrqFired } from '../../src/vfio/irq/wait-queue.js';
+import { IrqWaitAbortedError } from '../../structs/index.js';
 
 describe('PendingIrqs', () => {
   it('adds up counts per vector and hands them out sorted by vector, once', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { O_RDWR, structBuffer, vfio_group_status } from '../../structs/index.js';
-import { SysError, sysClose, sysIoctl, sysOpen } from '../../src/sys/index.js';
+import { O_RDWR, structBuffer, vfio_group_status, SysError } from '../../structs/index.js';
+import { sysClose, sysIoctl, sysOpen } from '../../src/sys/index.js';
 import { openFdCount } from '../support/fd-count.js';
 
 describe('SysError from real failing system calls', () => {

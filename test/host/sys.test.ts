@@ -6,8 +6,9 @@ import {
   PROT_WRITE,
   RLIMIT_MEMLOCK,
   RLIMIT_NOFILE,
+  SysError,
 } from '../../structs/index.js';
-import { Epoll, EventFd, FdWatcher, Mapping, MmioWindow, SysError, getRlimit, pageSize } from '../../src/sys/index.js';
+import { Epoll, EventFd, FdWatcher, Mapping, MmioWindow, getRlimit, pageSize } from '../../src/sys/index.js';
 import { openFdCount } from '../support/fd-count.js';
 
 describe('memory mappings and views', () => {

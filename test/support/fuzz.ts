@@ -12,7 +12,7 @@
 import { Worker } from 'node:worker_threads';
 import fc from 'fast-check';
 import { vi } from 'vitest';
-import { isVfioError } from '../../structs/errors.js';
+import { isVfioError } from '../../structs/index.js';
 
 /** An input still running after this long is stuck for good: the watchdog ends the process. */
 export const HANG_MS = 10_000;

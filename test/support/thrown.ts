@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import { isVfioError } from '../../structs/errors.js';
+import { isVfioError } from '../../structs/index.js';
 
 /**
  * Asserts that `call` throws an error of `expected`'s kind (TypeError for a wrong type,

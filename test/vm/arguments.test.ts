@@ -78,262 +78,271 @@ describe(`wrong arguments from plain JavaScript (${backend})`, () => {
       'bar0.write32(0x04, 2 ** 33)',
       () => bar().write32(0x04, 2 ** 33),
       () =>
-        `RangeError: write32 value 8589934592 (0x200000000) at 0x4 in ${B()} does not fit in 32 bits: expected an integer from 0 to 0xffffffff; nothing is truncated`,
+        `VfioRangeError: write32 value 8589934592 (0x200000000) at 0x4 in ${B()} does not fit in 32 bits: expected an integer from 0 to 0xffffffff; nothing is truncated`,
     ],
     [
       'bar0.write32(0x04, ~0x12345678)',
       () => bar().write32(0x04, ~0x12345678),
       () =>
-        `RangeError: write32 value -305419897 (-0x12345679) at 0x4 in ${B()} does not fit in 32 bits: expected an integer from 0 to 0xffffffff; nothing is truncated; a negative from ~, | or << is made unsigned with (x >>> 0)`,
+        `VfioRangeError: write32 value -305419897 (-0x12345679) at 0x4 in ${B()} does not fit in 32 bits: expected an integer from 0 to 0xffffffff; nothing is truncated; a negative from ~, | or << is made unsigned with (x >>> 0)`,
     ],
     [
       'bar0.write32(0x04, 1.5)',
       () => bar().write32(0x04, 1.5),
       () =>
-        `RangeError: write32 value 1.5 at 0x4 in ${B()} is not an integer: expected an integer from 0 to 0xffffffff`,
+        `VfioRangeError: write32 value 1.5 at 0x4 in ${B()} is not an integer: expected an integer from 0 to 0xffffffff`,
     ],
     [
       "bar0.write32(0x04, '5')",
       () => bar().write32(0x04, '5'),
       () =>
-        `TypeError: write32 value "5" (a string) at 0x4 in ${B()}: expected an integer from 0 to 0xffffffff (a number)`,
+        `VfioTypeError: write32 value "5" (a string) at 0x4 in ${B()}: expected an integer from 0 to 0xffffffff (a number)`,
     ],
     [
       'bar0.write32(0x04, 5n)',
       () => bar().write32(0x04, 5n),
       () =>
-        `TypeError: write32 value 5n at 0x4 in ${B()}: 32-bit values are numbers (only 64-bit values are bigints): pass 5`,
+        `VfioTypeError: write32 value 5n at 0x4 in ${B()}: 32-bit values are numbers (only 64-bit values are bigints): pass 5`,
     ],
     [
       'bar0.write32(0x04)',
       () => bar().write32(0x04),
-      () => `TypeError: write32 value undefined at 0x4 in ${B()}: expected an integer from 0 to 0xffffffff (a number)`,
+      () =>
+        `VfioTypeError: write32 value undefined at 0x4 in ${B()}: expected an integer from 0 to 0xffffffff (a number)`,
     ],
     [
       'bar0.write64(0x80, 4096)',
       () => bar().write64(0x80, 4096),
       () =>
-        `TypeError: write64 value 4096 at 0x80 in ${B()}: 64-bit values are bigints, not numbers: pass 4096n, or BigInt(x)`,
+        `VfioTypeError: write64 value 4096 at 0x80 in ${B()}: 64-bit values are bigints, not numbers: pass 4096n, or BigInt(x)`,
     ],
     [
       'bar0.write64(0x80, -1n)',
       () => bar().write64(0x80, -1n),
       () =>
-        `RangeError: write64 value -1n at 0x80 in ${B()} does not fit in 64 bits: expected a bigint from 0n to 0xffffffffffffffffn; nothing is truncated; a negative is made unsigned with BigInt.asUintN(64, x)`,
+        `VfioRangeError: write64 value -1n at 0x80 in ${B()} does not fit in 64 bits: expected a bigint from 0n to 0xffffffffffffffffn; nothing is truncated; a negative is made unsigned with BigInt.asUintN(64, x)`,
     ],
     [
       'bar0.write64(0x80, 2n ** 64n)',
       () => bar().write64(0x80, 2n ** 64n),
       () =>
-        `RangeError: write64 value 18446744073709551616n at 0x80 in ${B()} does not fit in 64 bits: expected a bigint from 0n to 0xffffffffffffffffn; nothing is truncated`,
+        `VfioRangeError: write64 value 18446744073709551616n at 0x80 in ${B()} does not fit in 64 bits: expected a bigint from 0n to 0xffffffffffffffffn; nothing is truncated`,
     ],
     [
       'bar0.write8(0, 0x100)',
       () => bar().write8(0, 0x100),
       () =>
-        `RangeError: write8 value 256 (0x100) at 0x0 in ${B()} does not fit in 8 bits: expected an integer from 0 to 0xff; nothing is truncated`,
+        `VfioRangeError: write8 value 256 (0x100) at 0x0 in ${B()} does not fit in 8 bits: expected an integer from 0 to 0xff; nothing is truncated`,
     ],
     // Offsets: wrong type, fraction, negative, out of range, misaligned.
     [
       'bar0.read32(1.5)',
       () => bar().read32(1.5),
-      () => `RangeError: read32 offset 1.5 in ${B()} is not an integer: expected a multiple of 4 from 0 to 0xffffc`,
+      () => `VfioRangeError: read32 offset 1.5 in ${B()} is not an integer: expected a multiple of 4 from 0 to 0xffffc`,
     ],
     [
       "bar0.read32('4')",
       () => bar().read32('4'),
-      () => `TypeError: read32 offset "4" (a string) in ${B()}: expected a multiple of 4 from 0 to 0xffffc (a number)`,
+      () =>
+        `VfioTypeError: read32 offset "4" (a string) in ${B()}: expected a multiple of 4 from 0 to 0xffffc (a number)`,
     ],
-    ['bar0.read32(4n)', () => bar().read32(4n), () => `TypeError: read32 offset 4n in ${B()}: ${NUMBERS}: pass 4`],
+    ['bar0.read32(4n)', () => bar().read32(4n), () => `VfioTypeError: read32 offset 4n in ${B()}: ${NUMBERS}: pass 4`],
     [
       'bar0.read32(NaN)',
       () => bar().read32(NaN),
-      () => `RangeError: read32 offset NaN in ${B()} is not an integer: expected a multiple of 4 from 0 to 0xffffc`,
+      () => `VfioRangeError: read32 offset NaN in ${B()} is not an integer: expected a multiple of 4 from 0 to 0xffffc`,
     ],
     [
       'bar0.read32(-4)',
       () => bar().read32(-4),
-      () => `RangeError: read32 of 4 bytes at -0x4 is outside ${B()}: expected a multiple of 4 from 0 to 0xffffc`,
+      () => `VfioRangeError: read32 of 4 bytes at -0x4 is outside ${B()}: expected a multiple of 4 from 0 to 0xffffc`,
     ],
     [
       'bar0.read32(0x100000)',
       () => bar().read32(BAR0_SIZE),
-      () => `RangeError: read32 of 4 bytes at 0x100000 is outside ${B()}: expected a multiple of 4 from 0 to 0xffffc`,
+      () =>
+        `VfioRangeError: read32 of 4 bytes at 0x100000 is outside ${B()}: expected a multiple of 4 from 0 to 0xffffc`,
     ],
     [
       'bar0.write8(0x100000, 0)',
       () => bar().write8(BAR0_SIZE, 0),
-      () => `RangeError: write8 of 1 bytes at 0x100000 is outside ${B()}: expected a byte offset from 0 to 0xfffff`,
+      () => `VfioRangeError: write8 of 1 bytes at 0x100000 is outside ${B()}: expected a byte offset from 0 to 0xfffff`,
     ],
     [
       'bar0.read32(2)',
       () => bar().read32(2),
       () =>
-        `RangeError: read32 of 4 bytes at 0x2 in ${B()} is not 4-byte aligned: device registers take aligned accesses only (expected a multiple of 4)`,
+        `VfioRangeError: read32 of 4 bytes at 0x2 in ${B()} is not 4-byte aligned: device registers take aligned accesses only (expected a multiple of 4)`,
     ],
     [
       'bar0.read64(0x84)',
       () => bar().read64(0x84),
       () =>
-        `RangeError: read64 of 8 bytes at 0x84 in ${B()} is not 8-byte aligned: device registers take aligned accesses only (expected a multiple of 8)`,
+        `VfioRangeError: read64 of 8 bytes at 0x84 in ${B()} is not 8-byte aligned: device registers take aligned accesses only (expected a multiple of 8)`,
     ],
     // Bulk copies and queries.
     [
       'bar0.readBytes(0xffff0, 32)',
       () => bar().readBytes(0xffff0, 32),
-      () => `RangeError: readBytes of 32 bytes at 0xffff0 is outside ${B()}: expected a byte offset from 0 to 0xfffe0`,
+      () =>
+        `VfioRangeError: readBytes of 32 bytes at 0xffff0 is outside ${B()}: expected a byte offset from 0 to 0xfffe0`,
     ],
     [
       'bar0.readBytes(0, -1)',
       () => bar().readBytes(0, -1),
-      () => `RangeError: readBytes length -1 in ${B()} is negative: expected a byte count from 0`,
+      () => `VfioRangeError: readBytes length -1 in ${B()} is negative: expected a byte count from 0`,
     ],
     [
       'bar0.writeBytes(0, [1, 2, 3])',
       () => bar().writeBytes(0, [1, 2, 3]),
-      () => `TypeError: writeBytes data an array of 3 at 0x0 in ${B()}: expected a Uint8Array (a Buffer is one)`,
+      () => `VfioTypeError: writeBytes data an array of 3 at 0x0 in ${B()}: expected a Uint8Array (a Buffer is one)`,
     ],
     [
       "bar0.isMapped('0')",
       () => bar().isMapped('0'),
       () =>
-        `TypeError: isMapped offset "0" (a string) in ${B()}: expected an integer from 0 to 9007199254740991 (a number)`,
+        `VfioTypeError: isMapped offset "0" (a string) in ${B()}: expected an integer from 0 to 9007199254740991 (a number)`,
     ],
     // The config region goes through pwrite: the same checks before the system call.
     [
       'config region write16(0x04, 0x10000)',
       () => cfgRegion().write16(0x04, 0x10000),
       () =>
-        `RangeError: write16 value 65536 (0x10000) at 0x4 in ${C()} does not fit in 16 bits: expected an integer from 0 to 0xffff; nothing is truncated`,
+        `VfioRangeError: write16 value 65536 (0x10000) at 0x4 in ${C()} does not fit in 16 bits: expected an integer from 0 to 0xffff; nothing is truncated`,
     ],
     [
       'dev.config.setCommand(0x10004)',
       () => dev.config.setCommand(0x10004),
       () =>
-        `RangeError: setCommand value 65540 (0x10004) at 0x4 in ${C()} does not fit in 16 bits: expected an integer from 0 to 0xffff; nothing is truncated`,
+        `VfioRangeError: setCommand value 65540 (0x10004) at 0x4 in ${C()} does not fit in 16 bits: expected an integer from 0 to 0xffff; nothing is truncated`,
     ],
     [
       'dev.config.read32(0x3e)',
       () => dev.config.read32(0x3e),
       () =>
-        `RangeError: read32 of 4 bytes at 0x3e in ${C()} is not 4-byte aligned: device registers take aligned accesses only (expected a multiple of 4)`,
+        `VfioRangeError: read32 of 4 bytes at 0x3e in ${C()} is not 4-byte aligned: device registers take aligned accesses only (expected a multiple of 4)`,
     ],
     // DMA sizes and counts are numbers.
     [
       'dev.dma.alloc(1.5)',
       () => js(dev.dma).alloc(1.5),
-      () => `RangeError: alloc size 1.5 ${CTX()} is not an integer: expected an integer from 1 to 9007199254740991`,
+      () => `VfioRangeError: alloc size 1.5 ${CTX()} is not an integer: expected an integer from 1 to 9007199254740991`,
     ],
     [
       'dev.dma.alloc(4096n)',
       () => js(dev.dma).alloc(4096n),
-      () => `TypeError: alloc size 4096n ${CTX()}: ${NUMBERS}: pass 4096`,
+      () => `VfioTypeError: alloc size 4096n ${CTX()}: ${NUMBERS}: pass 4096`,
     ],
     [
       'dev.dma.alloc(-4096)',
       () => js(dev.dma).alloc(-4096),
-      () => `RangeError: alloc size -4096 ${CTX()} is too small: expected an integer from 1 to 9007199254740991`,
+      () => `VfioRangeError: alloc size -4096 ${CTX()} is too small: expected an integer from 1 to 9007199254740991`,
     ],
     [
       "dev.dma.alloc('4096')",
       () => js(dev.dma).alloc('4096'),
       () =>
-        `TypeError: alloc size "4096" (a string) ${CTX()}: expected an integer from 1 to 9007199254740991 (a number)`,
+        `VfioTypeError: alloc size "4096" (a string) ${CTX()}: expected an integer from 1 to 9007199254740991 (a number)`,
     ],
     [
       "dev.dma.alloc(4096, { hugepages: '2MB' })",
       () => js(dev.dma).alloc(4096, { hugepages: '2MB' }),
-      () => `TypeError: alloc option hugepages "2MB" (a string) ${CTX()}: expected one of '2M', '1G' (or leave it out)`,
+      () =>
+        `VfioTypeError: alloc option hugepages "2MB" (a string) ${CTX()}: expected one of '2M', '1G' (or leave it out)`,
     ],
     [
       'dev.dma.pool(8, 2048n)',
       () => js(dev.dma).pool(8, 2048n),
-      () => `TypeError: pool entrySize 2048n ${CTX()}: ${NUMBERS}: pass 2048`,
+      () => `VfioTypeError: pool entrySize 2048n ${CTX()}: ${NUMBERS}: pass 2048`,
     ],
     [
       'dev.dma.pool(0.5, 64)',
       () => js(dev.dma).pool(0.5, 64),
-      () => `RangeError: pool count 0.5 ${CTX()} is not an integer: expected an integer from 1 to 4294967296`,
+      () => `VfioRangeError: pool count 0.5 ${CTX()} is not an integer: expected an integer from 1 to 4294967296`,
     ],
     // Buffers and pools: offsets and indexes.
     [
       'buf.view(4000, 200)',
       () => buf.view(4000, 200),
-      () => `RangeError: view of 200 bytes at 0xfa0 is outside ${BUF()}: expected a byte offset from 0 to 0xf38`,
+      () => `VfioRangeError: view of 200 bytes at 0xfa0 is outside ${BUF()}: expected a byte offset from 0 to 0xf38`,
     ],
     [
       'buf.iovaAt(4096)',
       () => buf.iovaAt(4096),
-      () => `RangeError: iovaAt offset 4096 of ${BUF()} is too large: expected an integer from 0 to 4095`,
+      () => `VfioRangeError: iovaAt offset 4096 of ${BUF()} is too large: expected an integer from 0 to 4095`,
     ],
     [
       'buf.iovaAt(-1)',
       () => buf.iovaAt(-1),
-      () => `RangeError: iovaAt offset -1 of ${BUF()} is too small: expected an integer from 0 to 4095`,
+      () => `VfioRangeError: iovaAt offset -1 of ${BUF()} is too small: expected an integer from 0 to 4095`,
     ],
-    ['buf.iovaAt(8n)', () => js(buf).iovaAt(8n), () => `TypeError: iovaAt offset 8n of ${BUF()}: ${NUMBERS}: pass 8`],
+    [
+      'buf.iovaAt(8n)',
+      () => js(buf).iovaAt(8n),
+      () => `VfioTypeError: iovaAt offset 8n of ${BUF()}: ${NUMBERS}: pass 8`,
+    ],
     [
       'pool.entry(8)',
       () => pool.entry(8),
-      () => `RangeError: entry index 8 of ${POOL} is too large: expected an integer from 0 to 7`,
+      () => `VfioRangeError: entry index 8 of ${POOL} is too large: expected an integer from 0 to 7`,
     ],
     [
       "pool.entry('0')",
       () => js(pool).entry('0'),
-      () => `TypeError: entry index "0" (a string) of ${POOL}: expected an integer from 0 to 7 (a number)`,
+      () => `VfioTypeError: entry index "0" (a string) of ${POOL}: expected an integer from 0 to 7 (a number)`,
     ],
     // Use after close: the IOVA above all.
     [
       'closed buffer .iova',
       () => closedBuf.iova,
       () =>
-        `Error: DMA buffer at IOVA 0x${closedIova.toString(16)} (4 KiB) was closed, so iova cannot be used${STALE}; allocate a new one`,
+        `VfioError: DMA buffer at IOVA 0x${closedIova.toString(16)} (4 KiB) was closed, so iova cannot be used${STALE}; allocate a new one`,
     ],
     [
       'closed buffer .iovaAt(0)',
       () => closedBuf.iovaAt(0),
       () =>
-        `Error: DMA buffer at IOVA 0x${closedIova.toString(16)} (4 KiB) was closed, so iovaAt() cannot be used${STALE}; allocate a new one`,
+        `VfioError: DMA buffer at IOVA 0x${closedIova.toString(16)} (4 KiB) was closed, so iovaAt() cannot be used${STALE}; allocate a new one`,
     ],
     [
       'closed buffer .bytes',
       () => closedBuf.bytes,
       () =>
-        `Error: DMA buffer at IOVA 0x${closedIova.toString(16)} (4 KiB) was closed, so bytes cannot be used; allocate a new one`,
+        `VfioError: DMA buffer at IOVA 0x${closedIova.toString(16)} (4 KiB) was closed, so bytes cannot be used; allocate a new one`,
     ],
     [
       'closed buffer .size',
       () => closedBuf.size,
       () =>
-        `Error: DMA buffer at IOVA 0x${closedIova.toString(16)} (4 KiB) was closed, so size cannot be used; allocate a new one`,
+        `VfioError: DMA buffer at IOVA 0x${closedIova.toString(16)} (4 KiB) was closed, so size cannot be used; allocate a new one`,
     ],
     [
       'entry of a closed pool .iova',
       () => closedEntry.iova,
       () =>
-        `Error: the pool of DMA pool entry 0 at IOVA 0x${closedEntryIova.toString(16)} was closed, so iova cannot be used${STALE}; allocate a new one`,
+        `VfioError: the pool of DMA pool entry 0 at IOVA 0x${closedEntryIova.toString(16)} was closed, so iova cannot be used${STALE}; allocate a new one`,
     ],
     [
       'entry of a closed pool .free()',
       () => closedEntry.free(),
       () =>
-        `Error: the pool of DMA pool entry 0 at IOVA 0x${closedEntryIova.toString(16)} was closed, so free() cannot be used; allocate a new one`,
+        `VfioError: the pool of DMA pool entry 0 at IOVA 0x${closedEntryIova.toString(16)} was closed, so free() cannot be used; allocate a new one`,
     ],
     [
       'closed pool .alloc()',
       () => closedPool.alloc(),
-      () => 'Error: DMA pool of 4 x 1024 bytes was closed, so alloc() cannot be used; allocate a new pool',
+      () => 'VfioError: DMA pool of 4 x 1024 bytes was closed, so alloc() cannot be used; allocate a new pool',
     ],
     [
       'region of a closed device .read32(0)',
       () => closedRegion.read32(0),
-      () => `Error: BAR0 of ${edu.bdf} is closed: open it again to use it`,
+      () => `VfioError: BAR0 of ${edu.bdf} is closed: open it again to use it`,
     ],
   ];
 
   for (const [call, fn, expected] of ROWS) {
     it(call, () => {
-      // A row reads `TypeError: message`: the class, then the exact message (or a regex of both).
+      // A row reads `VfioTypeError: message`: the class, then the exact message (or a regex of both).
       const want = expected();
       const [, kind, message] = /^(\w+): ([^]*)$/.exec(typeof want === 'string' ? want : want.source.slice(1))!;
       expect(fn).toThrow(ERRORS[kind]);

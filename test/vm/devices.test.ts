@@ -179,7 +179,7 @@ describe(`IOMMU contexts and groups (${backend})`, () => {
     // One IOVA space, each device below its own DMA limit.
     const wide = a.dma.alloc(4096);
     const narrow = b.dma.alloc(4096);
-    expect(a.dma.allocator).toBe(b.dma.allocator);
+    expect(a.dma.allocator()).toBe(b.dma.allocator());
     expect(narrow.iova + 4096n).toBeLessThanOrEqual(1n << 32n);
     expect(wide.iova).not.toBe(narrow.iova);
     a.close();

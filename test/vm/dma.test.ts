@@ -230,7 +230,7 @@ describe('DMA with edu', () => {
     });
 
   it('10,000 map/unmap cycles leave dma_avail, locked memory and the IOVA space where they started', () => {
-    const before = { avail: dev.dma.info().dmaAvail, locked: lockedBytes(), free: dev.dma.allocator.freeBytes };
+    const before = { avail: dev.dma.info().dmaAvail, locked: lockedBytes(), free: dev.dma.allocator().freeBytes };
     expect(typeof before.free).toBe('number'); // a size
     const seen = new Set<bigint>();
     for (let i = 0; i < 10_000; i++) {
@@ -240,7 +240,7 @@ describe('DMA with edu', () => {
     }
     expect(dev.dma.info().dmaAvail).toBe(before.avail);
     expect(lockedBytes()).toBe(before.locked);
-    expect(dev.dma.allocator.freeBytes).toBe(before.free);
+    expect(dev.dma.allocator().freeBytes).toBe(before.free);
     expect(seen.size).toBeGreaterThan(0);
   }, 300_000); // about 10 s under VT-d; 18-124 s through the emulated SMMUv3
 

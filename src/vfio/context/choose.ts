@@ -1,11 +1,10 @@
 /** The IOMMU contexts a device can be opened in, and choosing one for `openDevice`. */
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { IOMMUFD_PATH, type IommuKind } from '../../iommu/index.js';
 import type { Container } from './container.js';
 import type { IommufdContext } from './iommufd-context.js';
-import type { DeviceLocation } from './locate.js';
-import { VfioError, VfioErrorCode, VfioRangeError } from '../../../structs/errors.js';
+import { CDEV_DIR, cdevNode, type DeviceLocation } from './locate.js';
+import { VfioError, VfioErrorCode, VfioRangeError } from '../../../structs/index.js';
 
 /** A container (Type1 or no-IOMMU) or an iommufd IOAS, with the devices opened in it. */
 export type IommuContext = Container | IommufdContext;
@@ -14,19 +13,6 @@ export type IommuContext = Container | IommufdContext;
 export type IommuChoice = 'auto' | IommuKind;
 
 const CHOICES: readonly IommuChoice[] = ['auto', 'type1', 'iommufd', 'noiommu'];
-
-/** Where the kernel puts VFIO device cdevs. */
-export const CDEV_DIR = '/dev/vfio/devices';
-
-/**
- * The path of the device's VFIO cdev, or null when there is none. 6.1 already lists
- * `vfio-dev/vfioN` in sysfs with no node behind it: the node decides.
- */
-export function cdevNode(loc: DeviceLocation, cdevDir = CDEV_DIR): string | null {
-  if (loc.cdev === null) return null;
-  const path = join(cdevDir, loc.cdev);
-  return existsSync(path) ? path : null;
-}
 
 /**
  * The backend for a device: `auto` takes iommufd where `/dev/iommu` and the device's cdev exist,

@@ -1,15 +1,23 @@
 /**
- * A VFIO container (`/dev/vfio/vfio`) with its groups: the legacy way into VFIO. The IOMMU
- * side (Type1 mappings, or no-IOMMU) is `Type1Iommu`; this adds the groups and devices.
+ * A VFIO container (`/dev/vfio/vfio`) with its groups: the legacy way into VFIO. It holds its
+ * IOMMU side, a `Type1Iommu` (Type1 mappings, or no-IOMMU), and adds the groups and devices.
  */
 import { PciSysfs, parsePciAddress } from '../../pci/index.js';
-import { closeAll } from '../../sys/index.js';
-import { Type1Iommu, type Type1Options } from '../../iommu/index.js';
-import { dmaFor, type Dma } from '../../dma/index.js';
+import { closeAll, Resource } from '../../sys/index.js';
+import {
+  Type1Iommu,
+  type DmaMapRequest,
+  type Iommu,
+  type IommuInfo,
+  type IommuKind,
+  type Type1Options,
+} from '../../iommu/index.js';
+import { Dma } from '../../dma/index.js';
 import { Group } from './group.js';
-import type { Device, DeviceOptions } from '../device/device.js';
+import type { Device } from '../device/device.js';
+import type { DeviceOptions } from '../device/opening.js';
 import { locateDevice } from './locate.js';
-import { VfioError, VfioErrorCode } from '../../../structs/errors.js';
+import { VfioError, VfioErrorCode } from '../../../structs/index.js';
 
 export interface ContainerOptions extends Type1Options {
   /** Root of sysfs, for finding groups (default `/sys`). */
@@ -18,13 +26,20 @@ export interface ContainerOptions extends Type1Options {
 
 let warnedNoIommu = false;
 
-export class Container extends Type1Iommu {
+export class Container extends Resource implements Iommu {
+  /** The sysfs groups and devices are found in. */
   readonly sysfs: PciSysfs;
+  /** The container's IOMMU side: its fd, the IOMMU type, the mappings. */
+  readonly backend: Type1Iommu;
+  readonly #dma: Dma;
   readonly #groups = new Map<number, Group>();
 
   constructor(options: ContainerOptions = {}) {
-    super(options);
+    super();
+    this.backend = new Type1Iommu(options);
     this.sysfs = new PciSysfs(options.sysfsRoot);
+    // No system call: the DMA context asks the IOMMU for its ranges at the first allocation.
+    this.#dma = new Dma(this);
     if (this.kind === 'noiommu' && !warnedNoIommu) {
       warnedNoIommu = true;
       process.emitWarning(
@@ -34,15 +49,68 @@ export class Container extends Type1Iommu {
     }
   }
 
+  /** `type1`, or `noiommu` for a no-IOMMU container. */
+  get kind(): IommuKind {
+    return this.backend.kind;
+  }
+
+  /** The container's fd. */
+  get fd(): number {
+    return this.backend.fd;
+  }
+
+  /** The container device, `/dev/vfio/vfio`. */
+  get path(): string {
+    return this.backend.path;
+  }
+
+  /** The IOMMU type set on the container: Type1v2 when the kernel has it, else Type1; or no-IOMMU. */
+  get iommuType(): number {
+    return this.backend.iommuType;
+  }
+
+  get name(): string {
+    return this.backend.name;
+  }
+
   /** The DMA context of this container, shared by its devices (each allocates below its own `dmaBits`). */
   get dma(): Dma {
     this.check();
-    return dmaFor(this);
+    return this.#dma;
   }
 
   /** The groups attached to this container. */
   get groups(): Group[] {
     return [...this.#groups.values()];
+  }
+
+  /** Whether the kernel offers an extension (`VFIO_TYPE1v2_IOMMU`, `VFIO_UNMAP_ALL`, ...). */
+  checkExtension(ext: number): boolean {
+    this.check();
+    return this.backend.checkExtension(ext);
+  }
+
+  /** `VFIO_IOMMU_GET_INFO` with its capabilities: page sizes, IOVA ranges, dma_avail. */
+  info(): IommuInfo {
+    this.check();
+    return this.backend.info();
+  }
+
+  /** `VFIO_IOMMU_MAP_DMA`. */
+  mapDma(req: DmaMapRequest): void {
+    this.check();
+    this.backend.mapDma(req);
+  }
+
+  /** `VFIO_IOMMU_UNMAP_DMA` of exactly one earlier mapping. */
+  unmapDma(iova: bigint, size: number): void {
+    this.check();
+    this.backend.unmapDma(iova, size);
+  }
+
+  /** The physical address of locked memory, for a no-IOMMU container only. */
+  get physicalAddress(): ((vaddr: bigint, size: number) => bigint) | undefined {
+    return this.backend.physicalAddress;
   }
 
   /** Opens IOMMU group `number` (or returns it if already attached) and attaches it. */
@@ -76,17 +144,17 @@ export class Container extends Type1Iommu {
 
   /** @internal Called by a group once it has joined the container. */
   attached(): void {
-    this.setIommu();
+    this.backend.setIommu();
   }
 
   /** @internal Called by a group when it leaves; the IOMMU is unset with the last group. */
   detached(group: Group): void {
     if (this.#groups.get(group.number) === group) this.#groups.delete(group.number);
-    if (this.#groups.size === 0) this.iommuDropped();
+    if (this.#groups.size === 0) this.backend.iommuDropped();
   }
 
-  protected override release(): void {
-    closeAll([...[...this.#groups.values()].reverse().map((g) => () => g.close()), () => super.release()]);
+  protected release(): void {
+    closeAll([...[...this.#groups.values()].reverse().map((g) => () => g.close()), () => this.backend.close()]);
     this.#groups.clear();
   }
 }

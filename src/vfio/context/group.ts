@@ -5,23 +5,38 @@ import {
   decodeStruct,
   structBuffer,
   vfio_group_status,
+  SysError,
+  VfioError,
+  VfioErrorCode,
+  VfioRangeError,
 } from '../../../structs/index.js';
 import { parsePciAddress } from '../../pci/index.js';
-import { closeAll, describeHolders, Resource, sysClose, SysError, sysIoctl, sysOpen } from '../../sys/index.js';
-import type { Container } from './container.js';
-import { Device, openAgain, type DeviceOptions } from '../device/device.js';
+import { closeAll, describeHolders, Resource, sysClose, sysIoctl, sysOpen } from '../../sys/index.js';
+import { Device, openAgain } from '../device/device.js';
+import type { DeviceContext, DeviceGroup, DeviceOptions } from '../device/opening.js';
 import { notViableMessage } from './viability.js';
-import { VfioError, VfioErrorCode, VfioRangeError } from '../../../structs/errors.js';
 
-export class Group extends Resource {
+/** What a group needs of its container (a `Container`). */
+export interface GroupContainer extends DeviceContext {
+  readonly fd: number;
+  /** The groups open in the container, for a hot reset's proof of ownership. */
+  readonly groups: readonly DeviceGroup[];
+  /** Called once the group joined: the container sets its IOMMU then. */
+  attached(): void;
+  /** Called when the group leaves. */
+  detached(group: Group): void;
+}
+
+export class Group extends Resource implements DeviceGroup {
   readonly number: number;
   readonly path: string;
   readonly fd: number;
-  readonly container: Container;
+  /** The container the group is attached to (a `Container`). */
+  readonly container: GroupContainer;
   readonly #devices = new Map<string, Device>();
 
   /** Use `container.group(n)`. Opens the group, checks it is viable and attaches it. */
-  constructor(container: Container, number: number) {
+  constructor(container: GroupContainer, number: number) {
     super();
     if (!Number.isInteger(number) || number < 0)
       throw new VfioRangeError(
@@ -78,6 +93,7 @@ export class Group extends Resource {
       dev = new Device({
         context: this.container,
         group: this,
+        openGroups: () => this.container.groups,
         iommuGroup: this.number,
         address: addr,
         fd,
@@ -92,7 +108,7 @@ export class Group extends Resource {
     return dev;
   }
 
-  #forget(dev: Device): void {
+  #forget(dev: { readonly address: string }): void {
     if (this.#devices.get(dev.address) === dev) this.#devices.delete(dev.address);
   }
 

@@ -7,16 +7,25 @@ import {
   structBuffer,
   vfio_device_attach_iommufd_pt,
   vfio_device_bind_iommufd,
+  SysError,
+  VfioError,
+  VfioErrorCode,
 } from '../../../structs/index.js';
 import { PciSysfs, parsePciAddress } from '../../pci/index.js';
-import { closeAll, describeHolders, sysClose, SysError, sysIoctl, sysOpen } from '../../sys/index.js';
-import { IommufdIoas, type IommufdOptions } from '../../iommu/index.js';
-import { dmaFor, type Dma } from '../../dma/index.js';
-import { Device, openAgain, type DeviceOptions } from '../device/device.js';
-import { locateDevice } from './locate.js';
-import { CDEV_DIR, cdevNode } from './choose.js';
+import { closeAll, describeHolders, Resource, sysClose, sysIoctl, sysOpen } from '../../sys/index.js';
+import {
+  IommufdIoas,
+  type DmaMapRequest,
+  type Iommu,
+  type IommuInfo,
+  type IommuKind,
+  type IommufdOptions,
+} from '../../iommu/index.js';
+import { Dma } from '../../dma/index.js';
+import { Device, openAgain } from '../device/device.js';
+import type { DeviceOptions } from '../device/opening.js';
+import { CDEV_DIR, cdevNode, locateDevice } from './locate.js';
 import { notViableMessage, viabilityBlockers } from './viability.js';
-import { VfioError, VfioErrorCode } from '../../../structs/errors.js';
 
 export interface IommufdContextOptions extends IommufdOptions {
   /** Root of sysfs, for finding devices (default `/sys`). */
@@ -25,21 +34,71 @@ export interface IommufdContextOptions extends IommufdOptions {
   cdevDir?: string;
 }
 
-export class IommufdContext extends IommufdIoas {
+export class IommufdContext extends Resource implements Iommu {
+  /** The sysfs devices are found in. */
   readonly sysfs: PciSysfs;
+  /** Where the device cdevs are. */
   readonly cdevDir: string;
+  /** The context's IOMMU side: the iommufd, its IOAS, the mappings. */
+  readonly backend: IommufdIoas;
+  readonly #dma: Dma;
   readonly #devices = new Map<string, Device>();
 
   constructor(options: IommufdContextOptions = {}) {
-    super(options);
+    super();
+    this.backend = new IommufdIoas(options);
     this.sysfs = new PciSysfs(options.sysfsRoot);
     this.cdevDir = options.cdevDir ?? CDEV_DIR;
+    // No system call: the DMA context asks the IOAS for its ranges at the first allocation.
+    this.#dma = new Dma(this);
+  }
+
+  /** Always `iommufd`. */
+  get kind(): IommuKind {
+    return this.backend.kind;
+  }
+
+  /** The fd of `/dev/iommu`. */
+  get fd(): number {
+    return this.backend.fd;
+  }
+
+  /** The iommufd device, `/dev/iommu`. */
+  get path(): string {
+    return this.backend.path;
+  }
+
+  /** The id of this context's IOAS within the iommufd. */
+  get ioasId(): number {
+    return this.backend.ioasId;
+  }
+
+  get name(): string {
+    return this.backend.name;
   }
 
   /** The DMA context of this IOAS, shared by its devices (each allocates below its own `dmaBits`). */
   get dma(): Dma {
     this.check();
-    return dmaFor(this);
+    return this.#dma;
+  }
+
+  /** `IOMMU_IOAS_IOVA_RANGES`: the IOVA ranges the attached devices allow, and the IOVA alignment. */
+  info(): IommuInfo {
+    this.check();
+    return this.backend.info();
+  }
+
+  /** `IOMMU_IOAS_MAP` at a fixed IOVA. */
+  mapDma(req: DmaMapRequest): void {
+    this.check();
+    this.backend.mapDma(req);
+  }
+
+  /** `IOMMU_IOAS_UNMAP` of exactly one earlier mapping. */
+  unmapDma(iova: bigint, size: number): void {
+    this.check();
+    this.backend.unmapDma(iova, size);
   }
 
   /** The devices opened in this context. */
@@ -107,13 +166,13 @@ export class IommufdContext extends IommufdIoas {
     return dev;
   }
 
-  #forget(dev: Device): void {
+  #forget(dev: { readonly address: string }): void {
     if (this.#devices.get(dev.address) === dev) this.#devices.delete(dev.address);
   }
 
   /** Devices first (their BAR mappings keep the attachment alive), then the IOAS and the iommufd. */
-  protected override release(): void {
-    closeAll([...[...this.#devices.values()].reverse().map((d) => () => d.close()), () => super.release()]);
+  protected release(): void {
+    closeAll([...[...this.#devices.values()].reverse().map((d) => () => d.close()), () => this.backend.close()]);
     this.#devices.clear();
   }
 }

@@ -3,8 +3,10 @@
  * person reasons: the device exists, it has an IOMMU group, it is on vfio-pci. Each failure
  * says what to do, with the real address.
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { bindCommand, type PciAddress, type PciSysfs } from '../../pci/index.js';
-import { VfioError, VfioErrorCode } from '../../../structs/errors.js';
+import { VfioError, VfioErrorCode } from '../../../structs/index.js';
 
 export interface DeviceLocation {
   address: PciAddress;
@@ -50,4 +52,17 @@ export function locateDevice(sysfs: PciSysfs, addr: PciAddress): DeviceLocation 
     );
   }
   return { address: addr, group, noIommu: sysfs.isNoIommuGroup(group), cdev: sysfs.vfioCdev(addr), driver };
+}
+
+/** Where the kernel puts VFIO device cdevs. */
+export const CDEV_DIR = '/dev/vfio/devices';
+
+/**
+ * The path of the device's VFIO cdev, or null when there is none. 6.1 already lists
+ * `vfio-dev/vfioN` in sysfs with no node behind it: the node decides.
+ */
+export function cdevNode(loc: DeviceLocation, cdevDir = CDEV_DIR): string | null {
+  if (loc.cdev === null) return null;
+  const path = join(cdevDir, loc.cdev);
+  return existsSync(path) ? path : null;
 }

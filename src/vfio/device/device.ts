@@ -7,6 +7,9 @@ import {
   VFIO_PCI_CONFIG_REGION_INDEX,
   VFIO_PCI_ROM_REGION_INDEX,
   type RegionInfo,
+  VfioError,
+  VfioErrorCode,
+  VfioRangeError,
 } from '../../../structs/index.js';
 import { readDeviceInfo, readIrqInfo, readRegionInfo, type DeviceInfo, type IrqInfo } from './info.js';
 import { ConfigSpace, type PciAddress } from '../../pci/index.js';
@@ -16,32 +19,10 @@ import { irqIndexName, regionName } from '../names.js';
 import { regionConfigAccessor } from './config-accessor.js';
 import { msixRanges } from './msix-ranges.js';
 import { hotReset, hotResetPeers, type HotResetPeer } from './hot-reset.js';
-import type { Group } from '../context/group.js';
-import type { IommuContext } from '../context/choose.js';
+import type { DeviceContext, DeviceGroup, DeviceOpening, DeviceOptions } from './opening.js';
 import { Interrupts } from '../irq/interrupts.js';
 import type { Dma } from '../../dma/index.js';
 import { checkInteger } from '../../sys/args.js';
-import { VfioError, VfioErrorCode, VfioRangeError } from '../../../structs/errors.js';
-
-/** Options of a device as it is opened. */
-export interface DeviceOptions {
-  /**
-   * The device's DMA address width in bits: `dev.dma` hands out IOVAs below 2^dmaBits, even when
-   * other devices with wider masks share the IOMMU context (default 64).
-   */
-  dmaBits?: number;
-}
-
-/** @internal How a device was opened: by its group (container) or by its cdev (iommufd). */
-export interface DeviceOpening extends DeviceOptions {
-  context: IommuContext;
-  group?: Group;
-  iommuGroup: number;
-  address: PciAddress;
-  fd: number;
-  /** Called when the device closes, so its opener lets go of it. */
-  forget: (dev: Device) => void;
-}
 
 /**
  * @internal A device asked for again while open is the same object (as groups, regions and
@@ -61,9 +42,9 @@ export class Device extends Resource {
   readonly address: PciAddress;
   readonly fd: number;
   /** The IOMMU context the device is in: a `Container` (`kind` 'type1' or 'noiommu') or an `IommufdContext`. */
-  readonly iommu: IommuContext;
-  /** The VFIO group it was opened through; undefined when opened through its cdev (iommufd). */
-  readonly group: Group | undefined;
+  readonly iommu: DeviceContext;
+  /** The VFIO group it was opened through (a `Group`); undefined when opened through its cdev (iommufd). */
+  readonly group: DeviceGroup | undefined;
   /** Its IOMMU group number, however it was opened. */
   readonly iommuGroup: number;
   /** DMA address width in bits (`dev.dma` allocates below 2^dmaBits). */
@@ -74,7 +55,8 @@ export class Device extends Resource {
   /** Every irq index's info (INTx, MSI, MSI-X, ERR, REQ for PCI), read at open. */
   readonly irqs: readonly IrqInfo[];
   readonly #forget: (dev: Device) => void;
-  #dma: Dma | undefined;
+  readonly #openGroups: () => readonly DeviceGroup[];
+  readonly #dma: Dma;
   readonly #regions = new Map<number, Region>();
   #config: ConfigSpace | undefined;
   #interrupts: Interrupts | undefined;
@@ -89,12 +71,15 @@ export class Device extends Resource {
     // Checked before anything is read, so a wrong width fails at open, not at the first DMA.
     this.dmaBits = checkInteger('dmaBits', `of ${opening.address}`, opening.dmaBits ?? 64, 12, 64);
     this.#forget = opening.forget;
+    this.#openGroups = opening.openGroups ?? (() => []);
     this.address = address;
     this.fd = fd;
     // Read once: none of it changes while the device is open, and getters stay free.
     this.info = readDeviceInfo(fd, address);
     this.regions = Array.from({ length: this.info.numRegions }, (_, i) => readRegionInfo(fd, address, i));
     this.irqs = Array.from({ length: this.info.numIrqs }, (_, i) => readIrqInfo(fd, address, i));
+    // The context's DMA seen below this device's width: made here, so reading `dev.dma` asks nothing.
+    this.#dma = this.iommu.dma.withAddressBits(this.dmaBits);
   }
 
   get name(): string {
@@ -104,8 +89,6 @@ export class Device extends Resource {
   /** DMA memory this device can reach: the IOMMU context's, below this device's `dmaBits`. */
   get dma(): Dma {
     this.check();
-    // One view per device; made again only when the context's DMA was closed and replaced.
-    if (!this.#dma || this.#dma.closed) this.#dma = this.iommu.dma.withAddressBits(this.dmaBits);
     return this.#dma;
   }
 
@@ -162,7 +145,7 @@ export class Device extends Resource {
    */
   bar(n: number, options: { mapMsix?: boolean } = {}): Region {
     if (!Number.isInteger(n) || n < 0 || n > VFIO_PCI_BAR5_REGION_INDEX)
-      throw new VfioRangeError(VfioErrorCode.OUT_OF_RANGE, `BAR index must be 0-5, got ${n}`);
+      throw new VfioRangeError(VfioErrorCode.OUT_OF_RANGE, `${this.name} has BARs 0-5, not ${n}`);
     const index = VFIO_PCI_BAR0_REGION_INDEX + n;
     const open = this.#regions.get(index);
     if (open && !open.closed) return open;
@@ -219,11 +202,10 @@ export class Device extends Resource {
    * the kernel checks that the iommufd owns every affected device (or its group). Like
    * `reset()`, it clears bus mastering and interrupt setup.
    */
-  hotReset(groups: readonly Group[] = []): void {
+  hotReset(groups: readonly DeviceGroup[] = []): void {
     this.check();
     const open = new Map<number, number>();
-    const mine = this.group ? this.group.container.groups : [];
-    for (const g of [...mine, ...groups]) if (!g.closed) open.set(g.number, g.fd);
+    for (const g of [...this.#openGroups(), ...groups]) if (!g.closed) open.set(g.number, g.fd);
     hotReset(this, open);
   }
 

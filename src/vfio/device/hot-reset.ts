@@ -10,11 +10,21 @@ import {
   hotResetInfoBuffer,
   parseHotResetInfo,
   type DependentDevice,
+  SysError,
+  VfioError,
+  VfioErrorCode,
 } from '../../../structs/index.js';
 import { pciAddressOf, type PciAddress } from '../../pci/index.js';
-import { SysError, sysIoctl } from '../../sys/index.js';
-import type { Device } from './device.js';
-import { VfioError, VfioErrorCode } from '../../../structs/errors.js';
+import { sysIoctl } from '../../sys/index.js';
+import type { DeviceContext, DeviceGroup } from './opening.js';
+
+/** What a hot reset needs of the device (a `Device`). */
+export interface HotResetTarget {
+  readonly fd: number;
+  readonly address: PciAddress;
+  readonly group: DeviceGroup | undefined;
+  readonly iommu: Pick<DeviceContext, 'sysfs' | 'name'>;
+}
 
 /** A device a hot reset of another would also reset. */
 export interface HotResetPeer {
@@ -26,7 +36,7 @@ const addressOf = (d: DependentDevice): PciAddress =>
   pciAddressOf({ domain: d.segment, bus: d.bus, device: d.device, fn: d.fn });
 
 /** `VFIO_DEVICE_GET_PCI_HOT_RESET_INFO`: every device (and its group) a hot reset of `dev` resets. */
-export function hotResetPeers(dev: Device): HotResetPeer[] {
+export function hotResetPeers(dev: HotResetTarget): HotResetPeer[] {
   const { flags, devices } = hotResetInfo(dev);
   return devices.map((d) => {
     const address = addressOf(d);
@@ -37,7 +47,7 @@ export function hotResetPeers(dev: Device): HotResetPeer[] {
   });
 }
 
-function hotResetInfo(dev: Device): { flags: number; devices: DependentDevice[] } {
+function hotResetInfo(dev: HotResetTarget): { flags: number; devices: DependentDevice[] } {
   let count = 0;
   for (let attempt = 0; attempt < 4; attempt++) {
     const buf = hotResetInfoBuffer(count);
@@ -66,7 +76,7 @@ function hotResetInfo(dev: Device): { flags: number; devices: DependentDevice[] 
  * this process (in any container); the error names the ones that are not. The reset clears
  * bus mastering and interrupt setup of every affected device.
  */
-export function hotReset(dev: Device, openGroups: ReadonlyMap<number, number>): void {
+export function hotReset(dev: HotResetTarget, openGroups: ReadonlyMap<number, number>): void {
   if (!dev.group) {
     // Opened through its cdev: the kernel checks ownership through the iommufd; no group fds.
     const { flags, devices } = hotResetInfo(dev);

@@ -18,8 +18,9 @@ import {
   vfio_irq_info,
   vfio_region_info,
   type RegionInfo,
+  SysError,
 } from '../../../structs/index.js';
-import { SysError, sysIoctl } from '../../sys/index.js';
+import { sysIoctl } from '../../sys/index.js';
 
 export interface DeviceInfo {
   flags: number;

@@ -8,11 +8,11 @@ import { closeAll, Resource } from '../../sys/index.js';
 import { IntxAutoUnmask } from './intx-unmask.js';
 import { RequestInterrupt, type IrqRequest } from './request.js';
 import { IrqVectorSet } from './vector-set.js';
+import type { IrqDevice } from './set.js';
 import { chooseIrqType, eventfdVectors, IRQ_INDEX, isIrqType, type IrqType } from './vectors.js';
 import { oneByOne, type IrqFired } from './wait-queue.js';
 import { IrqWaiting } from './waiting.js';
-import type { Device } from '../device/device.js';
-import { VfioError, VfioErrorCode, VfioRangeError } from '../../../structs/errors.js';
+import { VfioError, VfioErrorCode, VfioRangeError } from '../../../structs/index.js';
 
 /** Options of {@link Interrupts.enable}. */
 export interface EnableIrqOptions {
@@ -58,14 +58,14 @@ export interface EnableIrqOptions {
  * ```
  */
 export class Interrupts extends Resource {
-  readonly device: Device;
+  readonly device: IrqDevice;
   readonly #waiting: IrqWaiting;
   readonly #vectors: IrqVectorSet;
   readonly #request: RequestInterrupt;
   readonly #intx = new IntxAutoUnmask(() => this.unmask(0));
 
   /** @internal Use `device.interrupts`. */
-  constructor(device: Device) {
+  constructor(device: IrqDevice) {
     super();
     this.device = device;
     this.#waiting = new IrqWaiting(device.address, {

@@ -3,17 +3,20 @@
  * back when someone unbinds vfio-pci or the device is being removed. The kernel blocks that
  * unbind until the device is closed, and repeats the request meanwhile.
  */
-import { VFIO_IRQ_SET_ACTION_TRIGGER, VFIO_PCI_REQ_IRQ_INDEX } from '../../../structs/index.js';
+import {
+  VFIO_IRQ_SET_ACTION_TRIGGER,
+  VFIO_PCI_REQ_IRQ_INDEX,
+  VfioError,
+  VfioErrorCode,
+} from '../../../structs/index.js';
 import { closeAll, EventFd, Resource } from '../../sys/index.js';
-import { setIrqs } from './set.js';
+import { setIrqs, type IrqDevice } from './set.js';
 import type { IrqTag } from './vectors.js';
 import type { IrqWatch } from './waiting.js';
-import type { Device } from '../device/device.js';
-import { VfioError, VfioErrorCode } from '../../../structs/errors.js';
 
 /** The kernel asks for the device back (a driver unbind or a hot-unplug is waiting). */
 export interface IrqRequest {
-  device: Device;
+  device: IrqDevice;
   /** Requests since the last one delivered (the kernel repeats it until the device is closed). */
   count: number;
 }
@@ -24,16 +27,17 @@ const REQUEST: IrqTag = { kind: 'request' };
 export class RequestInterrupt extends Resource {
   #eventfd: EventFd | undefined;
   readonly #handlers = new Set<(req: IrqRequest) => void>();
+  readonly #device: IrqDevice;
+  readonly #watch: IrqWatch;
 
-  constructor(
-    private readonly device: Device,
-    private readonly watch: IrqWatch,
-  ) {
+  constructor(device: IrqDevice, watch: IrqWatch) {
     super();
+    this.#device = device;
+    this.#watch = watch;
   }
 
   get name(): string {
-    return `request interrupt of ${this.device.address}`;
+    return `request interrupt of ${this.#device.address}`;
   }
 
   /** Whether a handler listens (then the event loop must watch for the request). */
@@ -58,7 +62,7 @@ export class RequestInterrupt extends Resource {
   deliver(count: number): void {
     for (const handler of [...this.#handlers]) {
       try {
-        handler({ device: this.device, count });
+        handler({ device: this.#device, count });
       } catch (e) {
         // One handler's failure must not keep the others from closing the device.
         queueMicrotask(() => {
@@ -69,18 +73,18 @@ export class RequestInterrupt extends Resource {
   }
 
   #arm(): EventFd {
-    const info = this.device.irqInfo(VFIO_PCI_REQ_IRQ_INDEX);
+    const info = this.#device.irqInfo(VFIO_PCI_REQ_IRQ_INDEX);
     if (info.count < 1 || !info.eventfd)
       throw new VfioError(
         VfioErrorCode.UNSUPPORTED,
-        `${this.device.address} has no request interrupt (irq index ${VFIO_PCI_REQ_IRQ_INDEX} reports count 0): the kernel cannot ask it back`,
+        `${this.#device.address} has no request interrupt (irq index ${VFIO_PCI_REQ_IRQ_INDEX} reports count 0): the kernel cannot ask it back`,
       );
     const fd = new EventFd();
     try {
-      this.watch.add(REQUEST, fd);
+      this.#watch.add(REQUEST, fd);
       this.#setTrigger(fd.fd, 'request interrupt');
     } catch (e) {
-      closeAll([() => this.watch.remove(REQUEST), () => fd.close()]);
+      closeAll([() => this.#watch.remove(REQUEST), () => fd.close()]);
       throw e;
     }
     return fd;
@@ -92,7 +96,7 @@ export class RequestInterrupt extends Resource {
     this.#eventfd = undefined;
     closeAll([
       () => this.#setTrigger(-1, 'disable request interrupt'),
-      () => this.watch.remove(REQUEST),
+      () => this.#watch.remove(REQUEST),
       () => fd.close(),
     ]);
   }
@@ -100,7 +104,7 @@ export class RequestInterrupt extends Resource {
   /** Points the request at eventfd `fd`; -1 removes the trigger. */
   #setTrigger(fd: number, what: string): void {
     setIrqs(
-      this.device,
+      this.#device,
       { index: VFIO_PCI_REQ_IRQ_INDEX, start: 0, count: 1, action: VFIO_IRQ_SET_ACTION_TRIGGER, eventfds: [fd] },
       what,
     );

@@ -2,13 +2,22 @@
  * `VFIO_DEVICE_SET_IRQS`, the one call that arms, fires, masks and disables a device's
  * interrupts, with the advice every caller shares.
  */
-import { VFIO_IRQ_SET_ACTION_TRIGGER, buildIrqSet, type IrqSetRequest } from '../../../structs/index.js';
-import { SysError, sysIoctl } from '../../sys/index.js';
+import { VFIO_IRQ_SET_ACTION_TRIGGER, buildIrqSet, type IrqSetRequest, SysError } from '../../../structs/index.js';
+import { sysIoctl } from '../../sys/index.js';
 import { irqIndexName } from '../names.js';
-import type { Device } from '../device/device.js';
+import type { PciAddress } from '../../pci/index.js';
+import type { IrqInfo } from '../device/info.js';
 
-/** What the call needs of a device: its fd, and its address for messages. */
-export type IrqDevice = Pick<Device, 'fd' | 'address'>;
+/**
+ * What the interrupt code needs of its device (a `Device`): its fd, its address for messages,
+ * what it reports of each irq index, and `close()` for a request handler.
+ */
+export interface IrqDevice {
+  readonly fd: number;
+  readonly address: PciAddress;
+  irqInfo(index: number): IrqInfo;
+  close(): void;
+}
 
 /**
  * Sends one `vfio_irq_set`. `what` names the request in errors (`MSI vectors 0..3`); `hint`

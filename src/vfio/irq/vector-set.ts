@@ -7,13 +7,14 @@ import {
   VFIO_IRQ_SET_ACTION_MASK,
   VFIO_IRQ_SET_ACTION_TRIGGER,
   VFIO_IRQ_SET_ACTION_UNMASK,
+  VfioError,
+  VfioErrorCode,
+  VfioRangeError,
 } from '../../../structs/index.js';
 import { closeAll, EventFd, Resource } from '../../sys/index.js';
-import { disableIrqIndex, setIrqs } from './set.js';
+import { disableIrqIndex, setIrqs, type IrqDevice } from './set.js';
 import { IRQ_INDEX, IRQ_NAME, checkVectorRange, type IrqTag, type IrqType } from './vectors.js';
 import type { IrqWatch } from './waiting.js';
-import type { Device } from '../device/device.js';
-import { VfioError, VfioErrorCode, VfioRangeError } from '../../../structs/errors.js';
 
 /** What `VFIO_DEVICE_SET_IRQS` does to one vector from software. */
 export type IrqVectorAction = 'trigger' | 'mask' | 'unmask';
@@ -31,15 +32,17 @@ export class IrqVectorSet extends Resource {
   #type: IrqType | undefined;
   readonly #eventfds = new Map<number, EventFd>();
 
-  constructor(
-    private readonly device: Device,
-    private readonly watch: IrqWatch,
-  ) {
+  readonly #device: IrqDevice;
+  readonly #watch: IrqWatch;
+
+  constructor(device: IrqDevice, watch: IrqWatch) {
     super();
+    this.#device = device;
+    this.#watch = watch;
   }
 
   get name(): string {
-    return `interrupt vectors of ${this.device.address}`;
+    return `interrupt vectors of ${this.#device.address}`;
   }
 
   /** The enabled type, or undefined. */
@@ -57,7 +60,7 @@ export class IrqVectorSet extends Resource {
     if (this.#type === undefined)
       throw new VfioError(
         VfioErrorCode.INVALID_STATE,
-        `${this.device.address}: cannot ${verb}: no interrupts are enabled; call device.interrupts.enable() first`,
+        `${this.#device.address}: cannot ${verb}: no interrupts are enabled; call device.interrupts.enable() first`,
       );
     return this.#type;
   }
@@ -65,14 +68,14 @@ export class IrqVectorSet extends Resource {
   /** Enables `type` on `count` vectors from `start` (default: all from `start`); the same type again reprograms it. */
   enable(type: IrqType, start: number, count: number | undefined): void {
     this.check();
-    const address = this.device.address;
+    const address = this.#device.address;
     if (this.#type !== undefined && this.#type !== type) {
       throw new VfioError(
         VfioErrorCode.INVALID_STATE,
         `${address}: cannot enable ${IRQ_NAME[type]} while ${IRQ_NAME[this.#type]} is enabled (vfio-pci allows one of INTx, MSI, MSI-X at a time): call interrupts.disable() first`,
       );
     }
-    const info = this.device.irqInfo(IRQ_INDEX[type]);
+    const info = this.#device.irqInfo(IRQ_INDEX[type]);
     if (!info.eventfd && info.count > 0)
       throw new VfioError(
         VfioErrorCode.UNSUPPORTED,
@@ -85,7 +88,7 @@ export class IrqVectorSet extends Resource {
       for (let v = range.start; v < range.start + range.count; v++) {
         const fd = new EventFd();
         armed.set(v, fd);
-        this.watch.add(vectorTag(v), fd);
+        this.#watch.add(vectorTag(v), fd);
       }
       this.#arm(
         type,
@@ -110,7 +113,7 @@ export class IrqVectorSet extends Resource {
   rearm(): void {
     this.check();
     const type = this.requireEnabled('rearm');
-    disableIrqIndex(this.device, IRQ_INDEX[type]);
+    disableIrqIndex(this.#device, IRQ_INDEX[type]);
     this.#arm(type, this.#eventfds);
   }
 
@@ -122,7 +125,7 @@ export class IrqVectorSet extends Resource {
     this.#type = undefined;
     this.#eventfds.clear();
     closeAll([
-      () => disableIrqIndex(this.device, IRQ_INDEX[type]),
+      () => disableIrqIndex(this.#device, IRQ_INDEX[type]),
       ...eventfds.map(
         ([v, fd]) =>
           () =>
@@ -140,17 +143,17 @@ export class IrqVectorSet extends Resource {
       const v = this.vectors;
       throw new VfioRangeError(
         VfioErrorCode.OUT_OF_RANGE,
-        `${this.device.address}: cannot ${action} ${IRQ_NAME[type]} vector ${vector}: enabled vectors are ${v[0]}..${v[v.length - 1]} (irq index ${index})`,
+        `${this.#device.address}: cannot ${action} ${IRQ_NAME[type]} vector ${vector}: enabled vectors are ${v[0]}..${v[v.length - 1]} (irq index ${index})`,
       );
     }
-    if (action !== 'trigger' && !this.device.irqInfo(index).maskable) {
+    if (action !== 'trigger' && !this.#device.irqInfo(index).maskable) {
       throw new VfioError(
         VfioErrorCode.UNSUPPORTED,
-        `${this.device.address}: ${IRQ_NAME[type]} (irq index ${index}) is not maskable through VFIO (no MASKABLE flag): mask it in the device instead (e.g. the MSI-X table's vector control or a device register)`,
+        `${this.#device.address}: ${IRQ_NAME[type]} (irq index ${index}) is not maskable through VFIO (no MASKABLE flag): mask it in the device instead (e.g. the MSI-X table's vector control or a device register)`,
       );
     }
     setIrqs(
-      this.device,
+      this.#device,
       { index, start: vector, count: 1, action: ACTION[action] },
       `${action} ${IRQ_NAME[type]} vector ${vector}`,
     );
@@ -160,7 +163,7 @@ export class IrqVectorSet extends Resource {
   #arm(type: IrqType, eventfds: Map<number, EventFd>, hint?: string): void {
     const vectors = [...eventfds.keys()];
     setIrqs(
-      this.device,
+      this.#device,
       {
         index: IRQ_INDEX[type],
         start: vectors[0],
@@ -175,7 +178,7 @@ export class IrqVectorSet extends Resource {
 
   /** Unwatches and closes a vector's eventfd. */
   #forget(vector: number, fd: EventFd): void {
-    closeAll([() => this.watch.remove(vectorTag(vector)), () => fd.close()]);
+    closeAll([() => this.#watch.remove(vectorTag(vector)), () => fd.close()]);
   }
 
   /** Disables the enabled type, as `disable()`. */

@@ -2,9 +2,15 @@
  * Pure rules for interrupt vectors: which irq type to use, which vector ranges are valid, and
  * how a watched fd is tagged in epoll. No system calls here, so they are unit-tested on the host.
  */
-import { VFIO_PCI_INTX_IRQ_INDEX, VFIO_PCI_MSIX_IRQ_INDEX, VFIO_PCI_MSI_IRQ_INDEX } from '../../../structs/index.js';
+import {
+  VFIO_PCI_INTX_IRQ_INDEX,
+  VFIO_PCI_MSIX_IRQ_INDEX,
+  VFIO_PCI_MSI_IRQ_INDEX,
+  VfioError,
+  VfioErrorCode,
+  VfioRangeError,
+} from '../../../structs/index.js';
 import { irqIndexName } from '../names.js';
-import { VfioError, VfioErrorCode, VfioRangeError } from '../../../structs/errors.js';
 
 /** The three interrupt types of a PCI function; only one can be enabled at a time on vfio-pci. */
 export type IrqType = 'intx' | 'msi' | 'msix';

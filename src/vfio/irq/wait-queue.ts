@@ -3,7 +3,7 @@
  * unit-tested on the host): the counts read from the eventfds and not yet handed out, the
  * queue of pending asynchronous waits, and the one-at-a-time iteration over their results.
  */
-import { VfioErrorCode } from '../../../structs/errors.js';
+import { IrqWaitAbortedError, type IrqAbortReason } from '../../../structs/index.js';
 
 /** Interrupts of one vector since the last wait: `count` is how often it fired (eventfd counter). */
 export interface IrqFired {
@@ -12,26 +12,6 @@ export interface IrqFired {
 }
 
 /** Why a pending asynchronous wait ended without interrupts. */
-export type IrqAbortReason = 'stopped' | 'disabled' | 'closed';
-
-/** A pending `waitAsync()` ended because of `stop()`, `disable()` or `close()` (of the interrupts or the device). */
-export class IrqWaitAbortedError extends Error {
-  override name = 'IrqWaitAbortedError';
-  readonly code = VfioErrorCode.ABORTED;
-  constructor(
-    readonly reason: IrqAbortReason,
-    device: string,
-  ) {
-    const why =
-      reason === 'closed'
-        ? 'the device (or its interrupts) was closed'
-        : reason === 'disabled'
-          ? 'interrupts were disabled'
-          : 'stop() was called';
-    super(`interrupt wait on ${device} ended: ${why}`);
-  }
-}
-
 /** Interrupts read from the eventfds and not yet handed to a consumer: a count per vector. */
 export class PendingIrqs {
   readonly #counts = new Map<number, number>();

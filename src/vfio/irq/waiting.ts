@@ -6,7 +6,8 @@
  */
 import { closeAll, Epoll, FdWatcher, Resource, type EpollReady, type EventFd } from '../../sys/index.js';
 import { encodeIrqTag, type IrqTag } from './vectors.js';
-import { IrqWaiterQueue, oneByOne, PendingIrqs, type IrqAbortReason, type IrqFired } from './wait-queue.js';
+import { IrqWaiterQueue, oneByOne, PendingIrqs, type IrqFired } from './wait-queue.js';
+import { type IrqAbortReason } from '../../../structs/index.js';
 
 /** What the waiting tells, and asks of, the interrupts it serves. */
 export interface IrqWaitingHooks {

@@ -5,11 +5,11 @@
  * mapped area that holds it, or else pread/pwrite on the device fd, whole or an error. The
  * caller checks for use after close first.
  */
-import { SysError, sysPread, sysPwrite } from '../../sys/index.js';
+import { sysPread, sysPwrite } from '../../sys/index.js';
 import { checkAccess, checkSpan, describeArg, hex } from '../../sys/args.js';
 import { areaFor, type MappedArea } from './areas.js';
 import type { Width } from './widths.js';
-import { VfioError, VfioErrorCode, VfioTypeError } from '../../../structs/errors.js';
+import { SysError, VfioError, VfioErrorCode, VfioTypeError } from '../../../structs/index.js';
 
 export class RegionSlowPath {
   readonly #fd: number;

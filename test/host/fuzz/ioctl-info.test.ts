@@ -1,7 +1,7 @@
 // Fuzz: what the library reads back from the kernel through ioctls, with a fake kernel in place
 // of src/sys's system calls (vi.mock): VFIO_IOMMU_GET_INFO through Type1Iommu.info()
 // (src/iommu/type1.ts), IOMMU_IOAS_IOVA_RANGES through IommufdIoas.info() (src/iommu/iommufd.ts,
-// with EMSGSIZE and any count), the device, region and irq info of src/vfio/device-info.ts, and
+// with EMSGSIZE and any count), the device, region and irq info of src/vfio/device/info.ts, and
 // VFIO_DEVICE_GET_PCI_HOT_RESET_INFO through hotResetPeers (with ENOSPC and any count). The fake
 // answers each call from a fuzzed script. Every call returns within the time bound or throws a
 // coded error; what is returned comes from the bytes the kernel wrote, within the room it had.
@@ -9,12 +9,11 @@
 import { constants } from 'node:os';
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
-import { SysError } from '../../../src/sys/index.js';
 import { Type1Iommu, IommufdIoas } from '../../../src/iommu/index.js';
 import { readDeviceInfo, readIrqInfo, readRegionInfo } from '../../../src/vfio/device/info.js';
 import { hotResetPeers } from '../../../src/vfio/device/hot-reset.js';
 import type { Device } from '../../../src/vfio/index.js';
-import { iommu_ioas_iova_ranges, VFIO_API_VERSION, VFIO_DEVICE_FLAGS_RESET } from '../../../structs/index.js';
+import { iommu_ioas_iova_ranges, VFIO_API_VERSION, VFIO_DEVICE_FLAGS_RESET, SysError } from '../../../structs/index.js';
 import { REGION_SEED, TYPE1_SEED, hotResetSeed } from '../../support/fuzz-seeds.js';
 import { fuzzParams, mutated, outcome } from '../../support/fuzz.js';
 

@@ -1,10 +1,9 @@
 /**
- * `SysError`: a failed system call with the call, the errno symbol and number, the resource
- * it was about, and what to do about it.
+ * What an errno means for the library: its symbol, its text, the library's code for a call that
+ * failed with it, and the hint users need most. `SysError` (errors.ts) is built from these.
  */
-import { getSystemErrorName } from 'node:util';
-import { VfioErrorCode } from '../../structs/errors.js';
-import { libc } from './libc.js';
+import { getSystemErrorMap, getSystemErrorName } from 'node:util';
+import { VfioErrorCode } from './error-codes.js';
 
 /** The errno symbol (`EBUSY`) for a number, or `E<n>` when Node does not know it. */
 export function errnoName(errno: number): string {
@@ -15,16 +14,9 @@ export function errnoName(errno: number): string {
   }
 }
 
-export interface SysErrorDetails {
-  /** The system call (`open`, `ioctl(VFIO_GROUP_GET_STATUS)`, ...). */
-  syscall: string;
-  errno: number;
-  /** The path or object the call was about (`/dev/vfio/12`, `device 0000:00:03.0`). */
-  target?: string;
-  /** What to do about it; when absent a default hint for the errno is used. */
-  hint?: string;
-  /** The library's code for the failure; when absent one is chosen from the errno and the call. */
-  code?: VfioErrorCode;
+/** Node's text for an errno (libuv's words), for errors not built by the system-call layer. */
+export function errnoDescription(errno: number): string {
+  return getSystemErrorMap().get(-errno)?.[1] ?? 'unknown error';
 }
 
 /** The library's code for a failed call, from the errno and what the call was about. */
@@ -81,51 +73,5 @@ export function defaultHint(code: string, syscall: string, target = ''): string 
       return 'the process has too many open files: close unused devices or raise RLIMIT_NOFILE (ulimit -n)';
     default:
       return undefined;
-  }
-}
-
-/**
- * A failed system call. `code` is the library's code ({@link VfioErrorCode}: `ERR_VFIO_MEMLOCK`,
- * `ERR_VFIO_GROUP_BUSY`, or `ERR_VFIO_SYSCALL` when no other fits); the kernel's answer stays on
- * `errno` (the number) and `errnoName` (`EBUSY`).
- */
-export class SysError extends Error {
-  override name = 'SysError';
-  readonly syscall: string;
-  readonly errno: number;
-  /** The errno symbol (`EBUSY`). */
-  readonly errnoName: string;
-  readonly code: VfioErrorCode;
-  readonly target?: string;
-  readonly hint?: string;
-
-  constructor(details: SysErrorDetails) {
-    const symbol = errnoName(details.errno);
-    const hint = details.hint ?? defaultHint(symbol, details.syscall, details.target);
-    const text = String(libc.strerror(details.errno) ?? 'unknown error');
-    const on = details.target ? ` on ${details.target}` : '';
-    super(`${details.syscall}${on} failed: ${symbol} (errno ${details.errno}, ${text})${hint ? `. ${hint}` : ''}`);
-    this.syscall = details.syscall;
-    this.errno = details.errno;
-    this.errnoName = symbol;
-    this.code = details.code ?? defaultCode(symbol, details.syscall, details.target);
-    this.target = details.target;
-    this.hint = hint;
-  }
-
-  /**
-   * The same failure told better: for a caller that knows more about the cause than the
-   * system call did (a different hint, and the resource or call named as the user knows it).
-   */
-  withHint(hint: string, rename: { syscall?: string; target?: string; code?: VfioErrorCode } = {}): SysError {
-    const syscall = rename.syscall ?? this.syscall;
-    const target = rename.target ?? this.target;
-    return new SysError({
-      syscall,
-      errno: this.errno,
-      target,
-      hint,
-      code: rename.code ?? defaultCode(this.errnoName, syscall, target),
-    });
   }
 }
