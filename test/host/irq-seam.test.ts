@@ -188,7 +188,7 @@ describe('EventfdInterrupts: asynchronous waits', () => {
     writeFileSync(
       script,
       `import { EventFd } from ${JSON.stringify(join(ROOT, 'src/sys/index.ts'))};
-       import { EventfdInterrupts } from ${JSON.stringify(join(ROOT, 'src/vfio/irq-waiting.ts'))};
+       import { EventfdInterrupts } from ${JSON.stringify(join(ROOT, 'src/vfio/irq/waiting.ts'))};
        const fd = new EventFd();
        const irqs = new EventfdInterrupts('exit test', [fd]);
        for (let i = 0; i < 3; i++) {
