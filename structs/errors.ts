@@ -3,7 +3,7 @@
  * layer because the parsers here (capability chains, irq sets, hot-reset info) throw them too.
  *
  * Every error the library throws has one of these codes on `code`, Node style. A code is part of
- * the API: renaming or removing one is a breaking change (test/host/error-codes.test.ts pins the
+ * the API: renaming or removing one is a breaking change (test/repo/error-codes.test.ts pins the
  * list, and the README lists each with its meaning).
  */
 export const VfioErrorCode = {
