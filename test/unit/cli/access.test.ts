@@ -1,5 +1,6 @@
-// vfio read/write --map on the host: the map, register and field names are checked before any
-// device is opened (so these fail the same with or without VFIO), and --help says how.
+// vfio read/write --map on the host (src/cli/access.ts): the map, register and field names are
+// checked before any device is opened (so these fail the same with or without VFIO), and --help
+// says how.
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../../src/cli/main.js';
 

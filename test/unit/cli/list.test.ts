@@ -1,138 +1,15 @@
+// vfio list (src/cli/list.ts) over a fake sysfs tree, run in-process; with it, what vfio info
+// (src/cli/info.ts) and vfio bind (src/cli/bind.ts) say about the same tree before any device
+// is opened.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  UsageError,
-  parseCommandArgs,
-  parseInteger,
-  parseSmallInteger,
-  parseValue,
-  parseWidth,
-  requireOperands,
-} from '../../../src/cli/args.js';
-import { formatSize, hexDump, toJson } from '../../../src/cli/format.js';
 import { runCliCaptured } from '../../support/run-cli.js';
 import type { ListedDevice } from '../../../src/cli/list.js';
 
 /** Runs the CLI in-process and captures what it prints. */
 const cli = runCliCaptured;
-
-describe('argument parsing', () => {
-  it('parses options and positionals, with short forms', () => {
-    const opts = {
-      width: { type: 'string' as const, short: 'w', description: '' },
-      json: { type: 'boolean' as const, description: '' },
-    };
-    expect(parseCommandArgs('read', ['00:03.0', '0', '0x10', '-w', '64', '--json'], opts)).toEqual({
-      positionals: ['00:03.0', '0', '0x10'],
-      values: { width: '64', json: true },
-    });
-    expect(parseCommandArgs('read', ['--width=8', 'a'], opts).values.width).toBe('8');
-    expect(parseCommandArgs('read', ['-h'], opts).values.help).toBe(true);
-  });
-
-  it('rejects unknown options and values given to flags, naming the command', () => {
-    const opts = { json: { type: 'boolean' as const, description: '' } };
-    expect(() => parseCommandArgs('list', ['--jsn'], opts)).toThrow(UsageError);
-    expect(() => parseCommandArgs('list', ['--jsn'], opts)).toThrow(/Unknown option '--jsn'/);
-    expect(() => parseCommandArgs('list', ['--json=yes'], opts)).toThrow(/--json/);
-    try {
-      parseCommandArgs('list', ['-x'], opts);
-    } catch (e) {
-      expect((e as UsageError).command).toBe('list');
-    }
-  });
-
-  it('reads numbers in hex and decimal, 64-bit exact, and refuses the rest', () => {
-    expect(parseInteger('0x10', 'OFFSET')).toBe(16n);
-    expect(parseInteger('0XfF', 'OFFSET')).toBe(255n);
-    expect(parseInteger('4096', 'OFFSET')).toBe(4096n);
-    expect(parseInteger('0xffff_ffff_ffff_ffff', 'VALUE')).toBe(0xffff_ffff_ffff_ffffn);
-    for (const bad of ['', '-1', '0x', '1.5', '12abc', 'ten', '0b101']) {
-      expect(() => parseInteger(bad, 'OFFSET')).toThrow(
-        /OFFSET must be a non-negative integer in hex \(0x10\) or decimal \(16\)/,
-      );
-    }
-    expect(parseSmallInteger('5', 'BAR', 5)).toBe(5);
-    expect(() => parseSmallInteger('6', 'BAR', 5)).toThrow(/BAR must be at most 5/);
-  });
-
-  it('checks widths and that values fit them', () => {
-    expect(parseWidth(undefined)).toBe(32);
-    expect(parseWidth('8')).toBe(8);
-    expect(parseWidth('64')).toBe(64);
-    expect(() => parseWidth('12')).toThrow(/--width must be 8, 16, 32, 64, got '12'/);
-    expect(() => parseWidth('64', 32, [8, 16, 32])).toThrow(/--width must be 8, 16, 32/);
-    expect(parseValue('0xff', 8)).toBe(0xffn);
-    expect(() => parseValue('0x100', 8)).toThrow(/VALUE 0x100 does not fit in 8 bits \(largest 0xff\)/);
-    expect(parseValue('0xffffffffffffffff', 64)).toBe(2n ** 64n - 1n);
-  });
-
-  it('counts operands', () => {
-    expect(() => requireOperands('read', ['a'], ['ADDRESS', 'BAR', 'OFFSET'])).toThrow(/missing BAR and OFFSET/);
-    expect(() => requireOperands('info', ['a', 'b'], ['ADDRESS'])).toThrow(/unexpected operand 'b'/);
-    expect(() => requireOperands('config', ['a', '0', '1'], ['ADDRESS'], ['OFFSET', 'VALUE'])).not.toThrow();
-  });
-});
-
-describe('vfio command line', () => {
-  it('prints usage on stderr with exit code 1 when no command is given; --help exits 0', () => {
-    const none = cli();
-    expect(none.code).toBe(1);
-    expect(none.err).toMatch(/^usage: vfio COMMAND/);
-    const help = cli('--help');
-    expect(help.code).toBe(0);
-    for (const c of ['list', 'info', 'read', 'write', 'config', 'bind'])
-      expect(help.out).toMatch(new RegExp(`^  ${c}\\b`, 'm'));
-  });
-
-  it('has --help for every command', () => {
-    for (const c of ['list', 'info', 'read', 'write', 'config', 'bind']) {
-      const r = cli(c, '--help');
-      expect(r.code, c).toBe(0);
-      expect(r.out).toMatch(new RegExp(`^usage: vfio ${c}`));
-      expect(r.out).toMatch(/-h, --help/);
-    }
-    expect(cli('help', 'read').out).toMatch(/--width BITS/);
-    expect(cli('read', '-h').out).toMatch(/--count N/);
-  });
-
-  it('rejects an unknown command', () => {
-    const r = cli('frobnicate');
-    expect(r.code).toBe(1);
-    expect(r.err).toMatch(/^error: unknown command 'frobnicate'/);
-  });
-
-  it('reports a bad address with the library message and exit code 1, before touching /dev/vfio', () => {
-    for (const argv of [
-      ['info', 'zz:zz'],
-      ['read', '00:3.0', '0', '0'],
-      ['config', '0000:00:20.0'],
-    ]) {
-      const r = cli(...argv);
-      expect(r.code).toBe(1);
-      expect(r.err).toMatch(
-        /^error \[ERR_VFIO_INVALID_ADDRESS\]: '.*' is not a PCI address: expected domain:bus:device\.function/,
-      );
-      expect(r.out).toBe('');
-    }
-  });
-
-  it('reports usage mistakes with a pointer to --help', () => {
-    const missing = cli('read', '00:03.0', '0');
-    expect(missing.code).toBe(1);
-    expect(missing.err).toBe('error: missing OFFSET\n(vfio read --help shows the usage)');
-    expect(cli('read', '00:03.0', '6', '0').err).toMatch(/^error: BAR must be at most 5/);
-    expect(cli('read', '00:03.0', '0', '0', '--width', '24').err).toMatch(/^error: --width must be 8, 16, 32, 64/);
-    expect(cli('read', '00:03.0', '0', '0', '--count', '0').err).toMatch(/^error: --count must be at least 1/);
-    expect(cli('write', '00:03.0', '0', '4', '0x1ff', '-w', '8').err).toMatch(
-      /^error: VALUE 0x1ff does not fit in 8 bits/,
-    );
-    expect(cli('config', '00:03.0', '0', '--width', '64').err).toMatch(/^error: --width must be 8, 16, 32/);
-    expect(cli('list', 'extra').err).toMatch(/^error: unexpected operand 'extra'/);
-  });
-});
 
 describe('vfio list over a fake sysfs', () => {
   let root: string;
@@ -325,23 +202,5 @@ describe('vfio list over a fake sysfs', () => {
     expect(readFileSync(join(root, 'bus/pci/drivers_probe'), 'utf8')).toBe('0000:00:04.0');
     const absent = cli('bind', '05:00.0', '--sysfs', root);
     expect(absent.err).toMatch(/^error \[ERR_VFIO_NO_DEVICE\]: PCI device 0000:05:00\.0 not found/);
-  });
-});
-
-describe('output formatting', () => {
-  it('dumps bytes like lspci -xxx', () => {
-    const bytes = Uint8Array.from({ length: 32 }, (_, i) => i);
-    expect(hexDump(bytes)).toBe(
-      '00: 00 01 02 03 04 05 06 07 08 09 0a 0b 0c 0d 0e 0f\n10: 10 11 12 13 14 15 16 17 18 19 1a 1b 1c 1d 1e 1f',
-    );
-    expect(hexDump(new Uint8Array(4096)).split('\n')[255]).toMatch(/^ff0: 00/);
-  });
-
-  it('formats sizes and bigints', () => {
-    expect(formatSize(1n << 20n)).toBe('1 MiB');
-    expect(formatSize(16384)).toBe('16 KiB');
-    expect(formatSize(256)).toBe('256 B');
-    expect(formatSize(1536)).toBe('1.5 KiB');
-    expect(toJson({ iova: 0xfef00000n })).toBe('{\n  "iova": "0xfef00000"\n}');
   });
 });

@@ -1,6 +1,6 @@
 // Fuzz: PCI config space as the device (or sysfs's `config` file) gives it, through everything
 // that walks or decodes it: ConfigSpace's capability lists and BARs (src/pci/config-space.ts),
-// the MSI-X table and PBA ranges (src/vfio/msix-ranges.ts), the capability one-liners and the
+// the MSI-X table and PBA ranges (src/vfio/device/msix-ranges.ts), the capability one-liners and the
 // report `vfio info` and the REPL's decodeConfig print (src/cli). Spaces of any size, random and
 // mutated from valid conventional and PCIe ones. Every walk stays inside the space, returns
 // within the time bound or throws a coded error. VFIO_TS_FUZZ_RUNS=100000 runs 100,000 inputs

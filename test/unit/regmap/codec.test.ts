@@ -1,4 +1,5 @@
-// Property tests: for any register layout, encoding fields and decoding the result gives the
+// Property tests of a register's encode and decode (src/regmap/codec.ts, through a map's
+// registers): for any register layout, encoding fields and decoding the result gives the
 // fields back, decoding a raw value and encoding its fields gives the raw value's field bits
 // back, and fields with a write effect that were not given are always written neutral.
 import fc from 'fast-check';

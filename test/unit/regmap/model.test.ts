@@ -1,6 +1,6 @@
-// A map from JSON is checked when it is loaded, and every error names the map, the register and
-// the field: overlapping fields, bits past the width, an enum value that does not fit, offsets
-// past the region or the map's size, misspelled keys, misaligned offsets.
+// A map from JSON is checked when it is loaded (src/regmap/model.ts), and every error names the
+// map, the register and the field: overlapping fields, bits past the width, an enum value that
+// does not fit, offsets past the region or the map's size, misspelled keys, misaligned offsets.
 import { describe, expect, it } from 'vitest';
 import { defineRegisterMap, type MapSpec } from '../../../src/index.js';
 

@@ -1,6 +1,7 @@
-// Register maps against a recording fake region: the exact device accesses of every operation
-// (split 64-bit registers lowest address first, refused implicit reads, one write for a
-// write-1-to-clear), and that printing, inspecting and dumping read only what they may.
+// Register maps against a recording fake region: the exact device accesses of every operation of
+// a register (src/regmap/register.ts; split 64-bit registers lowest address first, refused
+// implicit reads, one write for a write-1-to-clear), and that printing, inspecting and dumping
+// read only what they may (the bound map and dump() of src/regmap/map.ts).
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { defineRegisterMap, RegisterMapError, type RegisterAccess } from '../../../src/index.js';

@@ -1,17 +1,13 @@
+// Capability chains (structs/cap-chain.ts), walked through the region info parser
+// (structs/info-parsers.ts) as a kernel's vfio_region_info reaches them.
 import { describe, expect, it } from 'vitest';
 import {
   CapChainError,
-  VFIO_IOMMU_INFO_CAPS,
-  VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE,
-  VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL,
   VFIO_REGION_INFO_CAP_MSIX_MAPPABLE,
   VFIO_REGION_INFO_CAP_SPARSE_MMAP,
   VFIO_REGION_INFO_FLAG_CAPS,
   encodeStruct,
-  parseIommuType1Info,
   parseRegionInfo,
-  queryVariable,
-  vfio_iommu_type1_info,
   vfio_region_info,
   walkCapChain,
 } from '../../../structs/index.js';
@@ -93,10 +89,6 @@ describe('capability chains', () => {
     expect(() => parseRegionInfo(full)).toThrow(/needs 80 bytes but only 32 are there \(truncated\)/);
   });
 
-  it('rejects a buffer shorter than the fixed struct', () => {
-    expect(() => parseRegionInfo(Buffer.alloc(16))).toThrow(/shorter than the 32-byte struct/);
-  });
-
   it('terminates on adversarial chains of every shape (never hangs)', () => {
     for (let seed = 1; seed < 2000; seed++) {
       const buf = Buffer.alloc(128);
@@ -112,51 +104,5 @@ describe('capability chains', () => {
         expect(e).toBeInstanceOf(CapChainError);
       }
     }
-  });
-
-  it('parses IOMMU info with IOVA ranges and dma_avail', () => {
-    const buf = Buffer.alloc(24 + 16 + 32 + 16);
-    encodeStruct(buf, vfio_iommu_type1_info, {
-      argsz: buf.length,
-      flags: VFIO_IOMMU_INFO_CAPS | 1,
-      iova_pgsizes: 0x40201000n,
-      cap_offset: 24,
-    });
-    buf.writeUInt16LE(VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE, 24);
-    buf.writeUInt32LE(72, 28);
-    buf.writeUInt32LE(2, 32);
-    buf.writeBigUInt64LE(0n, 40);
-    buf.writeBigUInt64LE(0xfedfffffn, 48);
-    buf.writeBigUInt64LE(0xfef00000n, 56);
-    buf.writeBigUInt64LE(0x7fffffffffn, 64);
-    buf.writeUInt16LE(VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL, 72);
-    buf.writeUInt32LE(0, 76);
-    buf.writeUInt32LE(65535, 80);
-    const info = parseIommuType1Info(buf);
-    expect(info.iovaPgsizes).toBe(0x40201000n);
-    expect(info.iovaRanges).toEqual([
-      { start: 0n, end: 0xfedfffffn },
-      { start: 0xfef00000n, end: 0x7fffffffffn },
-    ]);
-    expect(info.dmaAvail).toBe(65535);
-  });
-
-  it('queryVariable grows the buffer to the argsz the kernel asks for', () => {
-    const calls: number[] = [];
-    const out = queryVariable(vfio_region_info, { index: 3 }, (buf) => {
-      calls.push(buf.length);
-      expect(buf.readUInt32LE(8)).toBe(3);
-      buf.writeUInt32LE(80, 0); // the "kernel" wants 80 bytes
-      if (buf.length >= 80) buf.writeUInt32LE(0xabcd, 76);
-    });
-    expect(calls).toEqual([32, 80]);
-    expect(out.length).toBe(80);
-    expect(out.readUInt32LE(76)).toBe(0xabcd);
-  });
-
-  it('queryVariable refuses an absurd argsz', () => {
-    expect(() => queryVariable(vfio_region_info, {}, (buf) => buf.writeUInt32LE(0x7fffffff, 0))).toThrow(
-      /asks for 2147483647 bytes/,
-    );
   });
 });

@@ -1,7 +1,7 @@
 // Fuzz: the hot-reset buffers (structs/hot-reset.ts): vfio_pci_hot_reset_info as the kernel
 // fills it (random and mutated from valid ones, with group numbers and with iommufd device ids),
 // the buffer grown to the count the kernel asks for, the addresses made from the devices (as
-// src/vfio/hot-reset.ts does), and the reset request built from group fds. Each input returns
+// src/vfio/device/hot-reset.ts does), and the reset request built from group fds. Each input returns
 // or throws a coded error within the time bound; devices come only from inside the buffer.
 // VFIO_TS_FUZZ_RUNS=100000 runs 100,000 inputs per property (replay: see test/support/fuzz.ts).
 import fc from 'fast-check';

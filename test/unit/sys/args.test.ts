@@ -1,7 +1,8 @@
 // Argument checks at the public API edge (src/sys/args.ts), as plain JavaScript meets them: a
-// Region over a tmpfs file (mapped, and through pwrite), DMA over a stand-in IOMMU, and config
-// space over a buffer. Each wrong call must throw its exact type and message; right calls near
-// the edges must still work. The same calls on a real device are in test/vm/arguments.test.ts.
+// Region over a tmpfs file (src/vfio/region/region.ts; mapped, and through pwrite), DMA over a
+// stand-in IOMMU (src/dma/), and config space over a buffer (src/pci/config-space.ts). Each
+// wrong call must throw its exact type and message; right calls near the edges must still work.
+// The same calls on a real device are in test/vm/arguments.test.ts.
 import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

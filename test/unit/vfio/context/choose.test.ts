@@ -1,5 +1,6 @@
-// Where a device stands and which way into VFIO it takes, over a fake sysfs and /dev tree:
-// the checks run in the order a person reasons, and each names the fix with the real address.
+// Where a device stands (locateDevice, src/vfio/context/locate.ts) and which way into VFIO it
+// takes (chooseIommu, src/vfio/context/choose.ts), over a fake sysfs and /dev tree: the checks
+// run in the order a person reasons, and each names the fix with the real address.
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -1,11 +1,12 @@
-// Fuzz: what the library reads back from the kernel through ioctls, with a fake kernel in place
-// of src/sys's system calls (vi.mock): VFIO_IOMMU_GET_INFO through Type1Iommu.info()
+// Fuzz: what the library reads back from the kernel through ioctls, with a fake kernel in place of
+// src/sys's system calls (vi.mock): VFIO_IOMMU_GET_INFO through Type1Iommu.info()
 // (src/iommu/type1.ts), IOMMU_IOAS_IOVA_RANGES through IommufdIoas.info() (src/iommu/iommufd.ts,
-// with EMSGSIZE and any count), the device, region and irq info of src/vfio/device-info.ts, and
-// VFIO_DEVICE_GET_PCI_HOT_RESET_INFO through hotResetPeers (with ENOSPC and any count). The fake
-// answers each call from a fuzzed script. Every call returns within the time bound or throws a
-// coded error; what is returned comes from the bytes the kernel wrote, within the room it had.
-// VFIO_TS_FUZZ_RUNS=100000 runs 100,000 scripts per property (replay: see test/support/fuzz.ts).
+// with EMSGSIZE and any count), the device, region and irq info of src/vfio/device/info.ts, and
+// VFIO_DEVICE_GET_PCI_HOT_RESET_INFO through hotResetPeers (src/vfio/device/hot-reset.ts, with
+// ENOSPC and any count). The fake answers each call from a fuzzed script. Every call returns
+// within the time bound or throws a coded error; what is returned comes from the bytes the kernel
+// wrote, within the room it had. VFIO_TS_FUZZ_RUNS=100000 runs 100,000 scripts per property
+// (replay: see test/support/fuzz.ts).
 import { constants } from 'node:os';
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';

@@ -1,5 +1,6 @@
 // Where the MSI-X table and PBA sit in a BAR (msixRanges), and what is left to mmap once those
-// ranges are rounded out to pages (subtractRanges), over a config space in a buffer.
+// ranges are rounded out to pages (subtractRanges, src/vfio/region/areas.ts), over a config
+// space in a buffer.
 import { describe, expect, it } from 'vitest';
 import { ConfigSpace, type ConfigAccessor } from '../../../../src/pci/index.js';
 import { msixRanges } from '../../../../src/vfio/device/msix-ranges.js';
