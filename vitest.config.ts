@@ -1,14 +1,17 @@
 import { defineConfig } from 'vitest/config';
 
-// Two suites: `host` runs anywhere (unit tests, layout conformance, the VM rig's own
-// tests); `vm` needs /dev/vfio and runs inside the QEMU guest started by scripts/vm/run.
+// Two suites: `host` runs anywhere: test/unit/ (laid out like src/ and structs/, fuzz tests
+// beside the unit tests as *.fuzz.test.ts), test/repo/ (checks on the repository: layers, lint
+// configuration, package, README blocks, error codes, structs/ against the C headers),
+// test/rig/ (the VM rig, scripts/vm/) and test/bench/ (the benchmarks, bench/); `vm` needs
+// /dev/vfio and runs inside the QEMU guest started by scripts/vm/run.
 export default defineConfig({
   test: {
     projects: [
       {
         test: {
           name: 'host',
-          include: ['test/host/**/*.test.ts'],
+          include: ['test/{unit,repo,rig,bench}/**/*.test.ts'],
           testTimeout: 120_000,
           hookTimeout: 120_000,
         },

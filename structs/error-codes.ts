@@ -1,7 +1,7 @@
 /**
  * The library's stable error codes. Every error the library throws has one of these on `code`,
  * Node style. A code is part of the API: renaming or removing one is a breaking change
- * (the error-code test pins the list, and docs/errors.md, generated from this file, explains each).
+ * (test/repo/error-codes.test.ts pins the list, and docs/errors.md, generated from this file, explains each).
  */
 export const VfioErrorCode = {
   /** An argument of the wrong type, or a value that is not allowed (not about ranges). */

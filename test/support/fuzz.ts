@@ -1,7 +1,7 @@
 /**
- * Shared pieces of the fuzz tests (test/host/fuzz/): how many inputs, random and mutated byte
- * buffers, and the check every input passes (returns or throws within a time bound, and throws
- * only the library's own coded errors).
+ * Shared pieces of the fuzz tests (the *.fuzz.test.ts files in test/unit/, beside the unit tests
+ * of what they fuzz): how many inputs, random and mutated byte buffers, and the check every input
+ * passes (returns or throws within a time bound, and throws only the library's own coded errors).
  *
  * Size: VFIO_TS_FUZZ_RUNS=100000 runs that many inputs per property instead of the default.
  * Replay: a failure prints fast-check's seed and path with the counterexample; run again with

@@ -2,7 +2,7 @@
  * The package as a user gets it: `npm pack` (which builds dist/ through the prepack script) and
  * `npm install` of the tarball into a project of its own.
  *
- * test/host/package.test.ts checks the tarball and installs it for TypeScript consumers;
+ * test/repo/package.test.ts checks the tarball and installs it for TypeScript consumers;
  * test/vm/repl.test.ts runs the installed `vfio repl` in the guest. The guest has no network, so
  * the host installs the package for it beforehand (`npm run test:vm` runs this file first, as
  * its pretest script; the host test does it too): with `--omit=dev` into

@@ -239,9 +239,10 @@ const NO_DEVICE: IrqWaitingHooks = { delivered: () => {}, requested: () => {}, l
 
 /**
  * @internal Interrupt waits on eventfds no device owns, for bench/host and
- * test/host/irq-seam.test.ts (not exported): vector `i` is `eventfds[i]`, under a device's tag for
- * vector `i`, waited for through the same `IrqWaiting` as `Interrupts`' (without what a device
- * adds: `VFIO_DEVICE_SET_IRQS`, INTx unmask, the request). The eventfds stay the caller's.
+ * test/unit/vfio/irq/waiting.test.ts (not exported): vector `i` is `eventfds[i]`, under a
+ * device's tag for vector `i`, waited for through the same `IrqWaiting` as `Interrupts`' (without
+ * what a device adds: `VFIO_DEVICE_SET_IRQS`, INTx unmask, the request). The eventfds stay the
+ * caller's.
  */
 export class EventfdInterrupts extends Resource {
   readonly #waiting: IrqWaiting;
