@@ -1,6 +1,7 @@
 // The documentation as shipped: the errors page is what scripts/gen-errors-doc.ts writes from the
-// code, the README stays an entry page, and every relative link leads somewhere.
-import { existsSync, readFileSync, statSync } from 'node:fs';
+// code, the README stays an entry page, every relative link leads somewhere, and nothing that
+// ships speaks of how or when the work on it was done.
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -17,6 +18,35 @@ import { DOCUMENTS, REPO } from '../support/markdown-blocks.js';
  * (scripts/vm/README.md is read with the rest of scripts/).
  */
 const PAGES = [...DOCUMENTS, 'bench/README.md', 'CHANGELOG.md'];
+
+/** Trees whose comments and messages ship with the project. */
+const SOURCE_TREES = ['src', 'structs', 'bench', 'examples', 'scripts'];
+
+/**
+ * Phrases that tell of the work rather than of the project: which session, run or issue a change
+ * came from, who made it, what it replaced. Case-insensitive.
+ */
+const DIARY_PHRASES: RegExp[] = [
+  /\b(?:this|last|previous|earlier|next|that) session\b/i,
+  /\bthe session's/i,
+  /\bthe issue's/i,
+  /\bissue \d+/i,
+  /\bhelper engineers?\b/i,
+  /\bin this run we\b/i,
+  /\bthe C seed\b/i,
+  /\b(?:this|that|the last|the previous) round of work\b/i,
+];
+
+function files(dir: string): string[] {
+  return readdirSync(join(REPO, dir), { withFileTypes: true }).flatMap((e) => {
+    const path = `${dir}/${e.name}`;
+    if (e.isDirectory()) return e.name === 'node_modules' ? [] : files(path);
+    return e.isFile() ? [path] : [];
+  });
+}
+
+/** `text` is text, not a binary file: no NUL byte. */
+const isText = (text: string): boolean => !text.includes('\0');
 
 describe('the errors page', () => {
   // The compiler reads the package's sources once for the whole block.
@@ -119,5 +149,30 @@ describe('links between the pages', () => {
     expect(config.out).toBe('docs/api');
     for (const page of ['README.md', 'docs/README.md'])
       expect(readFileSync(join(REPO, page), 'utf8'), page).toMatch(/\]\((?:docs\/)?api\/index\.html\)/);
+  });
+});
+
+describe('what ships', () => {
+  it('speaks of the project as it is, not of how or when the work was done', () => {
+    const hits: string[] = [];
+    const scanned = [...PAGES, ...SOURCE_TREES.flatMap(files)];
+    for (const file of new Set(scanned)) {
+      const text = readFileSync(join(REPO, file), 'utf8');
+      if (!isText(text)) continue;
+      text.split('\n').forEach((line, i) => {
+        for (const phrase of DIARY_PHRASES) if (phrase.test(line)) hits.push(`${file}:${i + 1}: ${line.trim()}`);
+      });
+    }
+    expect(hits).toEqual([]);
+  });
+
+  it('finds such phrases where they are', () => {
+    const found = (line: string): boolean => DIARY_PHRASES.some((p) => p.test(line));
+    expect(found("Before this session's changes the line gave 8.41 us")).toBe(true);
+    expect(found("Of the issue's targets, the accessor is met")).toBe(true);
+    expect(found('as the C seed did')).toBe(true);
+    expect(found('This Session (issue 10)')).toBe(true);
+    expect(found('a REPL session ends with Ctrl-D')).toBe(false);
+    expect(found('the ioctl the library issues')).toBe(false);
   });
 });
