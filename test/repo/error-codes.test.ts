@@ -53,7 +53,7 @@ describe('error codes', () => {
   });
 
   it('are each listed in the README with what it means', () => {
-    const readme = readFileSync('README.md', 'utf8');
+    const readme = readFileSync('docs/errors.md', 'utf8');
     for (const code of PINNED) expect(readme, code).toMatch(new RegExp(`^\\| \`${code}\` \\| \\S.+\\|$`, 'm'));
   });
 

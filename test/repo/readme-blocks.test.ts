@@ -1,6 +1,6 @@
-// The documents' JavaScript and TypeScript blocks: each runs (test/vm/readme-blocks.test.ts
-// runs them in the VM) or says why it cannot; each TypeScript example has a plain JavaScript
-// twin that Node 20 parses as it is.
+// The JavaScript and TypeScript blocks of the README, the pages under docs/ and the examples'
+// README (DOCUMENTS): each runs (test/vm/readme-blocks.test.ts runs them in the VM) or says why it
+// cannot; each TypeScript example has a plain JavaScript twin that Node 20 parses as it is.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,11 +11,19 @@ import { blockName, codeBlocks, DOCUMENTS, programBlocks } from '../support/mark
 const dir = mkdtempSync(join(tmpdir(), 'vfio-readme-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-describe('README code blocks', () => {
+describe('documentation code blocks', () => {
   const blocks = programBlocks();
+
+  it('reads the README, every page under docs/ and the examples README', () => {
+    expect(DOCUMENTS).toContain('README.md');
+    expect(DOCUMENTS).toContain('examples/README.md');
+    expect(DOCUMENTS).toContain('docs/errors.md');
+    expect(DOCUMENTS.filter((f) => f.startsWith('docs/guide/')).length).toBeGreaterThan(0);
+  });
 
   it('finds the examples', () => {
     expect(blocks.filter((b) => !b.fragment).length).toBeGreaterThanOrEqual(6);
+    expect(blocks.some((b) => b.file.startsWith('docs/') && !b.fragment)).toBe(true);
   });
 
   it('marks a block that cannot run alone with its reason', () => {
@@ -35,8 +43,9 @@ describe('README code blocks', () => {
   });
 
   it('writes the JavaScript twins for Node 20 as they are: no using, devices closed in finally', () => {
-    for (const b of blocks.filter((x) => x.lang === 'js')) {
-      const file = join(dir, `block-${b.line}.mjs`);
+    for (const [i, b] of blocks.entries()) {
+      if (b.lang !== 'js') continue;
+      const file = join(dir, `block-${i}.mjs`);
       writeFileSync(file, b.code);
       // node --check parses with the running Node (20 on CI), without running anything.
       expect(() => execFileSync(process.execPath, ['--check', file], { stdio: 'pipe' }), blockName(b)).not.toThrow();

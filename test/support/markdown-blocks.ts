@@ -3,7 +3,7 @@
  * info string is its language (`ts` or `js`), optionally followed by `fragment: REASON` for a
  * block that is part of a larger program and cannot run alone.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface CodeBlock {
@@ -17,10 +17,21 @@ export interface CodeBlock {
   code: string;
 }
 
-/** The documents whose JavaScript and TypeScript blocks must run. */
-export const DOCUMENTS = ['README.md', 'examples/README.md'];
-
 export const REPO = join(import.meta.dirname, '..', '..');
+
+/** Every Markdown page under docs/ (the API reference that `npm run docs` builds left out), sorted. */
+function docsPages(): string[] {
+  return readdirSync(join(REPO, 'docs'), { recursive: true, encoding: 'utf8' })
+    .map((p) => `docs/${p}`)
+    .filter((p) => p.endsWith('.md') && !p.startsWith('docs/api/'))
+    .sort();
+}
+
+/**
+ * The documents whose JavaScript and TypeScript blocks must run: the README, every page under
+ * docs/ (found on disk, so a new page is never left out) and the examples' README.
+ */
+export const DOCUMENTS = ['README.md', ...docsPages(), 'examples/README.md'];
 
 /** Every fenced block of `file` (relative to the repository). */
 export function codeBlocks(file: string): CodeBlock[] {

@@ -1,4 +1,5 @@
-// Runs every runnable JavaScript and TypeScript block of README.md and examples/README.md in
+// Runs every runnable JavaScript and TypeScript block of the documents that
+// test/support/markdown-blocks.ts lists (the README, the pages under docs/, examples/README.md) in
 // the guest, as a user would paste it into a file: `import ... from 'vfio-ts'` resolves to this
 // checkout's built package (scripts/vm/test-matrix builds dist/ first) through a
 // node_modules/vfio-ts link in a scratch project. TypeScript runs through tsx, JavaScript with
@@ -22,8 +23,9 @@ afterAll(() => rmSync(project, { recursive: true, force: true }));
 
 const tsx = pathToFileURL(createRequire(join(REPO, 'package.json')).resolve('tsx')).href;
 
-function run(b: CodeBlock): Promise<{ code: number; stdout: string; stderr: string }> {
-  const file = join(project, `block-${b.line}.${b.lang === 'ts' ? 'ts' : 'mjs'}`);
+// Blocks are named by their place in programBlocks(): two documents may have a block on the same line.
+function run(b: CodeBlock, index: number): Promise<{ code: number; stdout: string; stderr: string }> {
+  const file = join(project, `block-${index}.${b.lang === 'ts' ? 'ts' : 'mjs'}`);
   writeFileSync(file, b.code);
   const args = b.lang === 'ts' ? ['--import', tsx, file] : [file];
   return retryOnSegfault(() => runOnce(process.execPath, args, { cwd: project, timeout: 60_000 }));
@@ -36,14 +38,16 @@ describe(`README blocks (${backend})`, () => {
     expect(existsSync(join(REPO, 'dist/src/index.js'))).toBe(true);
   });
 
-  const printed = new Map<number, string>();
-  for (const b of programBlocks().filter((x) => !x.fragment)) {
+  const printed = new Map<string, string>();
+  for (const [index, b] of programBlocks()
+    .filter((x) => !x.fragment)
+    .entries()) {
     it(`runs ${blockName(b)}`, async () => {
-      const r = await run(b);
+      const r = await run(b, index);
       expect(r.stderr.replace(/^.*ExperimentalWarning.*\n?|^\(Use `node --trace-warnings.*\n?/gm, '')).toBe('');
       expect(r.code).toBe(0);
       expect(r.stdout).not.toBe('');
-      printed.set(b.line, r.stdout);
+      printed.set(blockName(b), r.stdout);
     }, 90_000);
   }
 
@@ -52,7 +56,7 @@ describe(`README blocks (${backend})`, () => {
     blocks.forEach((b, i) => {
       const twin = blocks[i + 1];
       if (b.lang !== 'ts' || twin?.lang !== 'js' || twin.file !== b.file) return;
-      expect(printed.get(twin.line), blockName(twin)).toBe(printed.get(b.line));
+      expect(printed.get(blockName(twin)), blockName(twin)).toBe(printed.get(blockName(b)));
     });
   });
 });
