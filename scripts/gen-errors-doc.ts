@@ -2,7 +2,7 @@
  * Writes docs/errors.md from the code: every member of `VfioErrorCode` as the package exports it
  * (src/index.ts), with its code, the summary of its doc comment (what it means) and its `@fix`
  * block (what to do), read through the TypeScript compiler's type checker, so the page follows
- * the codes wherever they are declared. `npm run docs` runs it; test/host/docs.test.ts checks
+ * the codes wherever they are declared. `npm run docs` runs it; test/repo/docs.test.ts checks
  * that the committed page is what it writes.
  *
  *   node --import tsx scripts/gen-errors-doc.ts            writes docs/errors.md
@@ -31,9 +31,20 @@ export interface ErrorCodeDoc {
   fix?: string;
 }
 
-/** What the page is made from: the codes, in declaration order, and the file declaring them. */
+/** One error class as its declaration describes it. */
+export interface ErrorClassDoc {
+  name: string;
+  /** The class it extends (`VfioError`, `RangeError`). */
+  parent: string;
+  /** The summary of its doc comment. */
+  meaning: string;
+}
+
+/** What the page is made from: the codes, in declaration order, the classes, and the file declaring the codes. */
 export interface ErrorCodes {
   codes: ErrorCodeDoc[];
+  /** `ERROR_CLASSES`, in its order. */
+  classes: ErrorClassDoc[];
   /** Relative to the repository (`structs/errors.ts`). */
   source: string;
 }
@@ -98,7 +109,30 @@ export function readErrorCodes(repo = REPO, entry = ENTRY): ErrorCodes {
     });
   }
   if (codes.length === 0) throw new Error('VfioErrorCode has no string members');
-  return { codes, source: relative(repo, declaration.getSourceFile().fileName) };
+  return {
+    codes,
+    classes: readErrorClasses(checker, checker.getExportsOfModule(moduleSymbol), entry),
+    source: relative(repo, declaration.getSourceFile().fileName),
+  };
+}
+
+/** The classes `ERROR_CLASSES` lists, each with its parent and the summary of its doc comment. */
+function readErrorClasses(checker: ts.TypeChecker, exports: ts.Symbol[], entry: string): ErrorClassDoc[] {
+  let list = exports.find((s) => s.name === 'ERROR_CLASSES');
+  if (!list) throw new Error(`${entry} does not export ERROR_CLASSES`);
+  if (list.flags & ts.SymbolFlags.Alias) list = checker.getAliasedSymbol(list);
+  let init =
+    list.valueDeclaration && ts.isVariableDeclaration(list.valueDeclaration) && list.valueDeclaration.initializer;
+  while (init && (ts.isAsExpression(init) || ts.isParenthesizedExpression(init))) init = init.expression;
+  if (!init || !ts.isArrayLiteralExpression(init)) throw new Error('ERROR_CLASSES is not an array literal');
+  return init.elements.map((element) => {
+    let cls = checker.getSymbolAtLocation(element);
+    if (cls && cls.flags & ts.SymbolFlags.Alias) cls = checker.getAliasedSymbol(cls);
+    const decl = cls?.valueDeclaration;
+    if (!cls || !decl || !ts.isClassDeclaration(decl)) throw new Error(`${element.getText()} is not a class`);
+    const parent = decl.heritageClauses?.[0]?.types[0]?.expression.getText() ?? '';
+    return { name: cls.name, parent, meaning: markdown(cls.getDocumentationComment(checker)).replace(/ ```.*$/, '') };
+  });
 }
 
 /** A table cell: one line, with the characters that would end the cell or the row escaped. */
@@ -118,11 +152,11 @@ export function renderTable(codes: ErrorCodeDoc[]): string {
 }
 
 /** The whole page. */
-export function renderErrorsDoc({ codes, source }: ErrorCodes): string {
+export function renderErrorsDoc({ codes, classes, source }: ErrorCodes): string {
   return `# Error codes
 
 <!-- Written by scripts/gen-errors-doc.ts from the doc comments of VfioErrorCode in ${source}:
-edit those, then run npm run docs. test/host/docs.test.ts fails when this page is out of date. -->
+edit those, then run npm run docs. test/repo/docs.test.ts fails when this page is out of date. -->
 
 Every error the library throws has a stable \`code\`, Node style, from the table below. The codes
 are exported as \`VfioErrorCode\`, each under its name without the prefix
@@ -165,6 +199,16 @@ The \`vfio\` command prints the library's errors as \`error [CODE]: message\` an
 ## The codes
 
 ${renderTable(codes)}
+
+## The classes
+
+Every class is exported from \`vfio-ts\` (and \`vfio-ts/structs\`) and listed in \`ERROR_CLASSES\`.
+\`e instanceof VfioError\` holds for each of them, and each has its own \`name\`, so an error
+prints as \`VfioRangeError: ...\` or \`SysError: ...\`.
+
+| class | extends | what it is |
+| --- | --- | --- |
+${classes.map((c) => `| \`${c.name}\` | \`${c.parent}\` | ${cell(c.meaning)} |`).join('\n')}
 
 ## Failed system calls: \`SysError\`
 

@@ -25,9 +25,6 @@ import {
 } from './vfio/index.js';
 import { PciSysfs, parsePciAddress } from './pci/index.js';
 
-/** A device from `openDevice`. (`Device` itself has `dma` now; the name stays for old code.) */
-export type OpenedDevice = Device;
-
 export interface OpenDeviceOptions extends ContainerOptions, IommufdContextOptions, DeviceOptions {
   /**
    * The way into VFIO: `auto` (default) takes iommufd where `/dev/iommu` and the device's cdev

@@ -1,6 +1,6 @@
 /**
  * The host benchmarks' output: the text table (min / median / p99 per language, ratios of
- * the medians, Mpps for the driver loop), the JSON rows, and the issue's targets, each met or
+ * the medians, Mpps for the driver loop), the JSON rows, and the project's speed targets, each met or
  * missed by how much.
  */
 import type { CaseResult, Line, Stats } from './harness.js';
@@ -87,7 +87,7 @@ export interface Target {
   met: boolean;
 }
 
-/** The issue's targets that the results can answer, in its words. */
+/** The project's speed targets (bench/README.md) that the results can answer. */
 export function targets(results: CaseResult[]): Target[] {
   const by = new Map(results.map((r) => [r.case, r]));
   const line = (c: string, name?: string): Line | undefined => {

@@ -1,8 +1,9 @@
 /** `vfio read`, `vfio write` and `vfio config`: register and config-space access from the shell. */
 import { findRegisterMap, type ConfigSpace, type Device, type Region, type RegisterMap } from '../index.js';
 import { parseInteger, type OptionSpec, type Width } from './args.js';
-import { hex, hexDump } from './format.js';
+import { hexDump } from './format.js';
 import { UsageError } from '../../structs/index.js';
+import { hex } from '../sys/index.js';
 
 /** Reads one register of `width` bits at `offset`. */
 export function readRegister(region: Region, offset: number, width: Width): bigint {

@@ -5,6 +5,7 @@
 import { parseArgs } from 'node:util';
 import { parsePciAddress, type PciAddress } from '../pci/index.js';
 import { UsageError } from '../../structs/index.js';
+import { hex } from '../sys/index.js';
 
 /** An option a subcommand takes. */
 export interface OptionSpec {
@@ -75,7 +76,7 @@ export function parseInteger(text: string, what: string): bigint {
 /** `parseInteger` limited to `[0, max]` and returned as a number. */
 export function parseSmallInteger(text: string, what: string, max = Number.MAX_SAFE_INTEGER): number {
   const v = parseInteger(text, what);
-  if (v > BigInt(max)) throw new UsageError(`${what} must be at most ${max} (0x${max.toString(16)}), got ${text}`);
+  if (v > BigInt(max)) throw new UsageError(`${what} must be at most ${max} (${hex(max)}), got ${text}`);
   return Number(v);
 }
 
@@ -103,6 +104,6 @@ export function parseAddress(text: string): PciAddress {
 export function parseValue(text: string, width: Width): bigint {
   const v = parseInteger(text, 'VALUE');
   const max = (1n << BigInt(width)) - 1n;
-  if (v > max) throw new UsageError(`VALUE ${text} does not fit in ${width} bits (largest 0x${max.toString(16)})`);
+  if (v > max) throw new UsageError(`VALUE ${text} does not fit in ${width} bits (largest ${hex(max)})`);
   return v;
 }

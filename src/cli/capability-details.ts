@@ -16,7 +16,7 @@ import {
   PCI_MSI_FLAGS_QMASK,
 } from '../../structs/index.js';
 import type { ConfigSpace } from '../index.js';
-import { hex } from './format.js';
+import { hex } from '../sys/index.js';
 
 const PCIE_TYPES: Record<number, string> = {
   0: 'Endpoint',

@@ -1,10 +1,6 @@
 /** Formatting for the `vfio` command: hex, sizes, tables, JSON with bigints, PCI names. */
 
-/** `0x` and `digits` hex digits (zero-padded). */
-export function hex(value: number | bigint, digits = 0): string {
-  const v = typeof value === 'bigint' ? BigInt.asUintN(64, value) : value < 0 ? value >>> 0 : value;
-  return `0x${v.toString(16).padStart(digits, '0')}`;
-}
+import { hex } from '../sys/index.js';
 
 export { formatSize } from '../sys/index.js';
 

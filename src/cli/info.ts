@@ -32,7 +32,8 @@ import {
   type IovaRange,
 } from '../index.js';
 import { capabilityDetails } from './capability-details.js';
-import { capabilityName, extendedCapabilityName, formatSize, hex, pciIdentity } from './format.js';
+import { capabilityName, extendedCapabilityName, formatSize, pciIdentity } from './format.js';
+import { hex } from '../sys/index.js';
 
 /** The names of the bits set in `flags`, from a table of `[bit, name]`. */
 function flagNames(flags: number, names: Array<[number, string]>): string[] {

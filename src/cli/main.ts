@@ -3,7 +3,7 @@
  * runs one subcommand and returns the exit code. Output goes through `io`, so tests capture it
  * and nothing here calls `process.exit`.
  */
-import { isVfioError, openDevice, type IommuChoice, type OpenedDevice } from '../index.js';
+import { isVfioError, openDevice, type IommuChoice, type Device } from '../index.js';
 import { DEFAULT_SYSFS, PciSysfs } from '../pci/index.js';
 import {
   parseAddress,
@@ -23,6 +23,7 @@ import { deviceReport, formatDeviceReport } from './info.js';
 import { formatDeviceList, listDevices } from './list.js';
 import { startRepl } from './repl.js';
 import { UsageError } from '../../structs/index.js';
+import { hex } from '../sys/index.js';
 
 /** Where the command writes. Each call is one chunk of text; a newline is added. */
 export interface CliIo {
@@ -65,7 +66,7 @@ const IOMMU: OptionSpec = {
 };
 
 /** Opens a device for inspection, leaving bus mastering as it is. */
-function withDevice<T>(address: string, values: ParsedArgs['values'], fn: (dev: OpenedDevice) => T): T {
+function withDevice<T>(address: string, values: ParsedArgs['values'], fn: (dev: Device) => T): T {
   const iommu = values.iommu as IommuChoice | undefined;
   const sysfsRoot = values.sysfs as string | undefined;
   using dev = openDevice(parseAddress(address), {
@@ -147,7 +148,7 @@ const COMMANDS: Command[] = [
       const width = parseWidth(values.width);
       const value = parseValue(positionals[3], width);
       withDevice(positionals[0], values, (dev) => writeRegister(dev.bar(bar), offset, width, value));
-      io.out(`BAR${bar}+0x${offset.toString(16)} <- ${formatValue(value, width)}`);
+      io.out(`BAR${bar}+${hex(offset)} <- ${formatValue(value, width)}`);
     },
   },
   {
@@ -171,7 +172,7 @@ const COMMANDS: Command[] = [
           if (offset === undefined) return dumpConfig(dev.config, values.all ? dev.config.size : 256);
           if (value === undefined) return formatValue(BigInt(readConfig(dev.config, offset, width)), width);
           writeConfig(dev.config, offset, width, Number(value));
-          return `config+0x${offset.toString(16)} <- ${formatValue(value, width)}`;
+          return `config+${hex(offset)} <- ${formatValue(value, width)}`;
         }),
       );
     },

@@ -7,9 +7,10 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { inspect, types } from 'node:util';
 import type { ConfigSpace, Device, DmaBuffer, DmaPoolEntry, Region } from '../index.js';
-import { hex, hexDump } from './format.js';
+import { hexDump } from './format.js';
 import { deviceReport, formatDeviceReport, type DeviceReport } from './info.js';
 import { VfioError, VfioErrorCode, VfioRangeError, VfioTypeError } from '../../structs/index.js';
+import { hex } from '../sys/index.js';
 
 /** Text the REPL (and `console.log`) prints as it is; `String(x)` and `x.text` give it too. */
 export class Printed {

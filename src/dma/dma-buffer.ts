@@ -5,9 +5,9 @@
  * first of all: a stale IOVA handed to a device would reach memory that is no longer this
  * buffer's.
  */
-import { formatSize, rawView, type Mapping } from '../sys/index.js';
-import { checkInteger, checkSpan, isSpan } from '../sys/args.js';
+import { formatSize, rawView, type Mapping, checkInteger, checkSpan, isSpan, INSPECT } from '../sys/index.js';
 import { VfioError, VfioErrorCode, VfioRangeError } from '../../structs/index.js';
+import { hex } from '../sys/index.js';
 
 /** Largest typed-array view this Node allows at once (4 GiB on Node 20). */
 const MAX_VIEW = 2 ** 32;
@@ -32,7 +32,7 @@ export class DmaBuffer {
 
   /** The buffer for messages: `DMA buffer at IOVA 0x1000 (8 KiB)`. */
   get #name(): string {
-    return `DMA buffer at IOVA 0x${this.#iova.toString(16)} (${formatSize(this.#size)})`;
+    return `DMA buffer at IOVA ${hex(this.#iova)} (${formatSize(this.#size)})`;
   }
 
   /** Throws when the buffer was closed; `what` is the property or method used. */
@@ -140,10 +140,10 @@ export class DmaBuffer {
   }
 
   /** A one-line summary for the REPL and console.log. */
-  [Symbol.for('nodejs.util.inspect.custom')](): string {
+  [INSPECT](): string {
     const state = this.#closed
       ? 'closed'
-      : `iova 0x${this.#iova.toString(16)}, ${this.#size} bytes${this.#deviceWritable ? '' : ', device read-only'}`;
+      : `iova ${hex(this.#iova)}, ${this.#size} bytes${this.#deviceWritable ? '' : ', device read-only'}`;
     return `DmaBuffer { ${state} }`;
   }
 }

@@ -4,9 +4,10 @@
  * When the pool's buffer is closed (by the pool, or by its DMA context or device closing) every
  * entry's properties throw, as the buffer's do.
  */
-import { checkInteger, describeArg } from '../sys/args.js';
 import { closedMessage, type DmaBuffer } from './dma-buffer.js';
 import { VfioError, VfioErrorCode, VfioTypeError } from '../../structs/index.js';
+import { checkInteger, describeArg } from '../sys/index.js';
+import { hex } from '../sys/index.js';
 
 /** One buffer of a pool: its index, its IOVA and a view of its bytes. */
 export class DmaPoolEntry {
@@ -44,7 +45,7 @@ export class DmaPoolEntry {
   }
 
   #closed(what: string): never {
-    const subject = `the pool of DMA pool entry ${this.#index} at IOVA 0x${this.#iova.toString(16)} was closed`;
+    const subject = `the pool of DMA pool entry ${this.#index} at IOVA ${hex(this.#iova)} was closed`;
     throw new VfioError(VfioErrorCode.CLOSED, closedMessage(subject, what));
   }
 

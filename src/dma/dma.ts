@@ -4,13 +4,22 @@
  * Without an IOMMU (no-IOMMU mode) it locks the memory and hands out its physical address.
  */
 import { SysError, VfioError, VfioErrorCode, VfioRangeError, VfioTypeError } from '../../structs/index.js';
-import { closeAll, formatSize, sysMlock, sysMunlock, type Mapping } from '../sys/index.js';
+import {
+  closeAll,
+  formatSize,
+  sysMlock,
+  sysMunlock,
+  type Mapping,
+  checkChoice,
+  checkInteger,
+  describeArg,
+} from '../sys/index.js';
 import { IovaAllocator, formatRanges, type Iommu, type IommuInfo } from '../iommu/index.js';
-import { checkChoice, checkInteger, describeArg } from '../sys/args.js';
 import { DmaBuffer } from './dma-buffer.js';
 import { DmaPool } from './dma-pool.js';
 import { backingPageSize, mapDmaMemory, type HugePageSize } from './memory.js';
 import { checkMemlock, memlockMessage } from './memlock.js';
+import { hex } from '../sys/index.js';
 
 export interface DmaAllocOptions {
   /** Back the buffer with hugepages of this size (they must be reserved). */
@@ -213,7 +222,7 @@ export class Dma {
       if (bits < 64 && pa + BigInt(bytes) > 1n << BigInt(bits)) {
         throw new VfioRangeError(
           VfioErrorCode.OUT_OF_RANGE,
-          `${where}: the memory's physical address 0x${pa.toString(16)}+0x${bytes.toString(16)} is above the device's ${bits}-bit DMA limit, and without an IOMMU nothing can remap it; free memory below that limit or give the device a wider mask`,
+          `${where}: the memory's physical address ${hex(pa)}+${hex(bytes)} is above the device's ${bits}-bit DMA limit, and without an IOMMU nothing can remap it; free memory below that limit or give the device a wider mask`,
         );
       }
     } catch (e) {
@@ -236,7 +245,7 @@ export class Dma {
         const ranges = formatRanges(info.iovaRanges);
         throw new VfioRangeError(
           VfioErrorCode.IOVA_UNAVAILABLE,
-          `identity IOVA impossible: the buffer's virtual address 0x${memory.address.toString(16)}+0x${bytes.toString(16)} is not a valid IOVA here (${(e as Error).message}; IOMMU ranges: ${ranges}). Use the default iova: 'allocate'.`,
+          `identity IOVA impossible: the buffer's virtual address ${hex(memory.address)}+${hex(bytes)} is not a valid IOVA here (${(e as Error).message}; IOMMU ranges: ${ranges}). Use the default iova: 'allocate'.`,
           { cause: e },
         );
       }

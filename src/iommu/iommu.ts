@@ -3,8 +3,9 @@
  * legacy Type1 container, an iommufd IOAS, or a no-IOMMU container (no translation at all).
  */
 import type { IovaRange } from '../../structs/index.js';
-import { checkInteger, describeArg } from '../sys/args.js';
 import { VfioErrorCode, VfioRangeError, VfioTypeError } from '../../structs/index.js';
+import { checkInteger, describeArg, U64_MAX } from '../sys/index.js';
+import { hex } from '../sys/index.js';
 
 /** The three ways a device's DMA is set up: `type1` (container), `iommufd`, `noiommu`. */
 export type IommuKind = 'type1' | 'iommufd' | 'noiommu';
@@ -54,10 +55,8 @@ export interface Iommu {
 
 /** `0x1000-0x1fff, ...` for messages. */
 export function formatRanges(ranges: readonly IovaRange[]): string {
-  return ranges.map((r) => `0x${r.start.toString(16)}-0x${r.end.toString(16)}`).join(', ');
+  return ranges.map((r) => `${hex(r.start)}-${hex(r.end)}`).join(', ');
 }
-
-const U64_MAX = 0xffff_ffff_ffff_ffffn;
 
 /**
  * Throws unless `value` is an address (IOVA, virtual, physical): a bigint from 0n to 2^64 - 1.
@@ -108,7 +107,7 @@ export function minPageSizeOf(what: string, pageSizes: bigint): number {
   if (lowest === 0n || lowest > 1n << 52n)
     throw new VfioRangeError(
       VfioErrorCode.MALFORMED,
-      `${what}: the kernel reports IOMMU page sizes 0x${pageSizes.toString(16)}, which hold no usable page size`,
+      `${what}: the kernel reports IOMMU page sizes ${hex(pageSizes)}, which hold no usable page size`,
     );
   return Number(lowest);
 }

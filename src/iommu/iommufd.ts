@@ -25,6 +25,7 @@ import {
 import { Resource, bufferAddress, closeAll, sysClose, sysIoctl, sysOpen } from '../sys/index.js';
 import type { DmaMapRequest, Iommu, IommuInfo, IommuKind } from './iommu.js';
 import { checkMapRequest, checkUnmap, minPageSizeOf } from './iommu.js';
+import { hex } from '../sys/index.js';
 
 export const IOMMUFD_PATH = '/dev/iommu';
 
@@ -70,7 +71,7 @@ export class IommufdIoas extends Resource implements Iommu {
     if (BigInt(minPageSize) !== alignment)
       throw new VfioRangeError(
         VfioErrorCode.MALFORMED,
-        `${this.name}: IOMMU_IOAS_IOVA_RANGES reports an IOVA alignment of 0x${alignment.toString(16)}, not a power of two`,
+        `${this.name}: IOMMU_IOAS_IOVA_RANGES reports an IOVA alignment of ${hex(alignment)}, not a power of two`,
       );
     return { pageSizes: alignment, minPageSize, iovaRanges: ranges };
   }
@@ -130,17 +131,11 @@ export class IommufdIoas extends Resource implements Iommu {
       length: BigInt(req.size),
       iova: req.iova,
     });
-    sysIoctl(
-      this.fd,
-      'IOMMU_IOAS_MAP',
-      buf,
-      `${this.name}: IOVA 0x${req.iova.toString(16)}+0x${req.size.toString(16)}`,
-      {
-        EEXIST: 'this IOVA range overlaps a mapping that already exists in the IOAS',
-        ENOMEM:
-          'the locked-memory limit (RLIMIT_MEMLOCK; iommufd counts pinned pages per user) is too low for this mapping, or memory is short: raise it (ulimit -l) or run with CAP_IPC_LOCK',
-      },
-    );
+    sysIoctl(this.fd, 'IOMMU_IOAS_MAP', buf, `${this.name}: IOVA ${hex(req.iova)}+${hex(req.size)}`, {
+      EEXIST: 'this IOVA range overlaps a mapping that already exists in the IOAS',
+      ENOMEM:
+        'the locked-memory limit (RLIMIT_MEMLOCK; iommufd counts pinned pages per user) is too low for this mapping, or memory is short: raise it (ulimit -l) or run with CAP_IPC_LOCK',
+    });
   }
 
   /** `IOMMU_IOAS_UNMAP` of exactly one earlier mapping. */
@@ -153,12 +148,12 @@ export class IommufdIoas extends Resource implements Iommu {
       iova,
       length: BigInt(size),
     });
-    sysIoctl(this.fd, 'IOMMU_IOAS_UNMAP', buf, `${this.name}: IOVA 0x${iova.toString(16)}+0x${size.toString(16)}`);
+    sysIoctl(this.fd, 'IOMMU_IOAS_UNMAP', buf, `${this.name}: IOVA ${hex(iova)}+${hex(size)}`);
     const unmapped = decodeStruct<{ length: bigint }>(buf, iommu_ioas_unmap).length;
     if (unmapped !== BigInt(size)) {
       throw new VfioError(
         VfioErrorCode.INVALID_ARGUMENT,
-        `${this.name}: unmapped 0x${unmapped.toString(16)} bytes at IOVA 0x${iova.toString(16)}, expected 0x${size.toString(16)}: unmap whole mappings only`,
+        `${this.name}: unmapped ${hex(unmapped)} bytes at IOVA ${hex(iova)}, expected ${hex(size)}: unmap whole mappings only`,
       );
     }
   }

@@ -8,8 +8,9 @@
  * everywhere in the API. Inside, the arithmetic is on addresses, so it is done in bigint.
  */
 import type { IovaRange } from '../../structs/index.js';
-import { checkInteger, describeArg } from '../sys/args.js';
 import { VfioError, VfioErrorCode, VfioRangeError, VfioTypeError } from '../../structs/index.js';
+import { checkInteger, describeArg } from '../sys/index.js';
+import { hex } from '../sys/index.js';
 
 /** A half-open range `[start, end)`. */
 interface Span {
@@ -135,7 +136,7 @@ export class IovaAllocator {
     }
     throw new VfioRangeError(
       VfioErrorCode.IOVA_EXHAUSTED,
-      `no free IOVA range of 0x${len.toString(16)} bytes aligned to 0x${a.toString(16)}${below < this.limit ? ` below 0x${below.toString(16)}` : ''}: ${this.#live.size} allocations hold 0x${(this.#total - this.#freeTotal()).toString(16)} of 0x${this.#total.toString(16)} bytes; free some buffers or use fewer, larger ones`,
+      `no free IOVA range of ${hex(len)} bytes aligned to ${hex(a)}${below < this.limit ? ` below ${hex(below)}` : ''}: ${this.#live.size} allocations hold ${hex(this.#total - this.#freeTotal())} of ${hex(this.#total)} bytes; free some buffers or use fewer, larger ones`,
     );
   }
 
@@ -150,19 +151,19 @@ export class IovaAllocator {
     if (iova % this.#align !== 0n)
       throw new VfioRangeError(
         VfioErrorCode.MISALIGNED,
-        `IOVA 0x${iova.toString(16)} is not aligned to the IOMMU page size 0x${this.minAlign.toString(16)}`,
+        `IOVA ${hex(iova)} is not aligned to the IOMMU page size ${hex(this.minAlign)}`,
       );
     if (iova + len > this.limit) {
       throw new VfioRangeError(
         VfioErrorCode.IOVA_UNAVAILABLE,
-        `IOVA 0x${iova.toString(16)}+0x${len.toString(16)} is above the device's DMA limit 0x${this.limit.toString(16)}`,
+        `IOVA ${hex(iova)}+${hex(len)} is above the device's DMA limit ${hex(this.limit)}`,
       );
     }
     const i = this.#free.findIndex((s) => s.start <= iova && iova + len <= s.end);
     if (i < 0) {
       throw new VfioRangeError(
         VfioErrorCode.IOVA_UNAVAILABLE,
-        `IOVA range 0x${iova.toString(16)}+0x${len.toString(16)} is not free: it is outside the IOMMU's valid ranges or overlaps a live mapping (free: ${fmtSpans(this.#free)})`,
+        `IOVA range ${hex(iova)}+${hex(len)} is not free: it is outside the IOMMU's valid ranges or overlaps a live mapping (free: ${fmtSpans(this.#free)})`,
       );
     }
     this.#carve(i, iova, iova + len);
@@ -175,10 +176,7 @@ export class IovaAllocator {
     checkIova('free', iova);
     const len = this.#live.get(iova);
     if (len === undefined)
-      throw new VfioRangeError(
-        VfioErrorCode.INVALID_STATE,
-        `IOVA 0x${iova.toString(16)} is not allocated (double free?)`,
-      );
+      throw new VfioRangeError(VfioErrorCode.INVALID_STATE, `IOVA ${hex(iova)} is not allocated (double free?)`);
     this.#live.delete(iova);
     this.#insertFree({ start: iova, end: iova + len });
   }
@@ -203,9 +201,9 @@ export class IovaAllocator {
     const prev = this.#free[lo - 1];
     const next = this.#free[lo];
     if (prev && prev.end > span.start)
-      throw new VfioError(VfioErrorCode.INTERNAL, `IOVA free list corrupt at 0x${span.start.toString(16)}`);
+      throw new VfioError(VfioErrorCode.INTERNAL, `IOVA free list corrupt at ${hex(span.start)}`);
     if (next && span.end > next.start)
-      throw new VfioError(VfioErrorCode.INTERNAL, `IOVA free list corrupt at 0x${span.end.toString(16)}`);
+      throw new VfioError(VfioErrorCode.INTERNAL, `IOVA free list corrupt at ${hex(span.end)}`);
     if (prev && prev.end === span.start && next && span.end === next.start) {
       prev.end = next.end;
       this.#free.splice(lo, 1);
@@ -225,10 +223,10 @@ function checkIova(method: string, iova: unknown): asserts iova is bigint {
 }
 
 function fmtRanges(ranges: readonly IovaRange[]): string {
-  return ranges.map((r) => `[0x${r.start.toString(16)}-0x${r.end.toString(16)}]`).join(' ') || '(none)';
+  return ranges.map((r) => `[${hex(r.start)}-${hex(r.end)}]`).join(' ') || '(none)';
 }
 
 function fmtSpans(spans: readonly Span[]): string {
-  const shown = spans.slice(0, 4).map((s) => `[0x${s.start.toString(16)}, 0x${s.end.toString(16)})`);
+  const shown = spans.slice(0, 4).map((s) => `[${hex(s.start)}, ${hex(s.end)})`);
   return shown.join(' ') + (spans.length > 4 ? ` and ${spans.length - 4} more` : '');
 }

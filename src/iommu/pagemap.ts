@@ -4,10 +4,10 @@
  * the device uses physical addresses. The kernel shows frame numbers to CAP_SYS_ADMIN only.
  */
 import { closeSync, openSync, readSync } from 'node:fs';
-import { pageSize } from '../sys/index.js';
-import { checkInteger } from '../sys/args.js';
+import { pageSize, checkInteger } from '../sys/index.js';
 import { checkAddress } from './iommu.js';
 import { VfioError, VfioErrorCode, VfioRangeError } from '../../structs/index.js';
+import { hex } from '../sys/index.js';
 
 const PRESENT = 1n << 63n;
 const PFN_MASK = (1n << 55n) - 1n;
@@ -19,7 +19,7 @@ const PAGEMAP = '/proc/self/pagemap';
  */
 export function physicalAddressOf(vaddr: bigint, size: number): bigint {
   checkAddress('physicalAddressOf vaddr', `in ${PAGEMAP}`, vaddr);
-  checkInteger('physicalAddressOf size', `at 0x${vaddr.toString(16)}`, size, 1, Number.MAX_SAFE_INTEGER);
+  checkInteger('physicalAddressOf size', `at ${hex(vaddr)}`, size, 1, Number.MAX_SAFE_INTEGER);
   const page = BigInt(pageSize());
   const first = vaddr / page;
   const count = Number((vaddr + BigInt(size) + page - 1n) / page - first);
@@ -30,8 +30,7 @@ export function physicalAddressOf(vaddr: bigint, size: number): bigint {
     let done = 0;
     while (done < bytes.length) {
       const n = readSync(fd, bytes, done, bytes.length - done, Number(first * 8n) + done);
-      if (n <= 0)
-        throw new VfioError(VfioErrorCode.MALFORMED, `${PAGEMAP}: short read at page 0x${first.toString(16)}`);
+      if (n <= 0) throw new VfioError(VfioErrorCode.MALFORMED, `${PAGEMAP}: short read at page ${hex(first)}`);
       done += n;
     }
   } finally {
@@ -41,7 +40,7 @@ export function physicalAddressOf(vaddr: bigint, size: number): bigint {
     if ((e & PRESENT) === 0n)
       throw new VfioError(
         VfioErrorCode.NOT_CONTIGUOUS,
-        `no-IOMMU DMA: the page at 0x${((first + BigInt(i)) * page).toString(16)} is not resident; DMA memory must be locked first`,
+        `no-IOMMU DMA: the page at ${hex((first + BigInt(i)) * page)} is not resident; DMA memory must be locked first`,
       );
     return e & PFN_MASK;
   });
@@ -55,7 +54,7 @@ export function physicalAddressOf(vaddr: bigint, size: number): bigint {
   if (broken >= 0) {
     throw new VfioRangeError(
       VfioErrorCode.NOT_CONTIGUOUS,
-      `no-IOMMU DMA: the ${size}-byte buffer at 0x${vaddr.toString(16)} is not physically contiguous (it breaks after ${broken * Number(page)} bytes), and without an IOMMU the device needs one contiguous range: back it with hugepages ({ hugepages: '2M' } up to 2 MiB, '1G' beyond) or allocate smaller buffers`,
+      `no-IOMMU DMA: the ${size}-byte buffer at ${hex(vaddr)} is not physically contiguous (it breaks after ${broken * Number(page)} bytes), and without an IOMMU the device needs one contiguous range: back it with hugepages ({ hugepages: '2M' } up to 2 MiB, '1G' beyond) or allocate smaller buffers`,
     );
   }
   return pfns[0] * page + (vaddr % page);

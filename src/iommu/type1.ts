@@ -20,10 +20,11 @@ import {
   VfioError,
   VfioErrorCode,
 } from '../../structs/index.js';
-import { Resource, pageSize, sysClose, sysIoctl, sysOpen } from '../sys/index.js';
+import { Resource, pageSize, sysClose, sysIoctl, sysOpen, U64_MAX } from '../sys/index.js';
 import type { DmaMapRequest, Iommu, IommuInfo, IommuKind } from './iommu.js';
 import { checkMapRequest, checkUnmap, minPageSizeOf } from './iommu.js';
 import { physicalAddressOf } from './pagemap.js';
+import { hex } from '../sys/index.js';
 
 export const CONTAINER_PATH = '/dev/vfio/vfio';
 
@@ -122,7 +123,7 @@ export class Type1Iommu extends Resource implements Iommu {
     if (this.kind === 'noiommu') {
       // Nothing translates: any physical address goes, at the CPU's page granularity.
       const page = pageSize();
-      return { pageSizes: BigInt(page), minPageSize: page, iovaRanges: [{ start: 0n, end: 0xffff_ffff_ffff_ffffn }] };
+      return { pageSizes: BigInt(page), minPageSize: page, iovaRanges: [{ start: 0n, end: U64_MAX }] };
     }
     const buf = queryVariable(
       vfio_iommu_type1_info,
@@ -136,7 +137,7 @@ export class Type1Iommu extends Resource implements Iommu {
       pageSizes,
       minPageSize: minPageSizeOf(`${this.path}: VFIO_IOMMU_GET_INFO`, pageSizes),
       // Without the capability the kernel puts no limit but the address width.
-      iovaRanges: raw.iovaRanges ?? [{ start: 0n, end: 0xffff_ffff_ffff_ffffn }],
+      iovaRanges: raw.iovaRanges ?? [{ start: 0n, end: U64_MAX }],
       dmaAvail: raw.dmaAvail,
     };
   }
@@ -162,7 +163,7 @@ export class Type1Iommu extends Resource implements Iommu {
       iova: req.iova,
       size: BigInt(req.size),
     });
-    const what = `${this.path}: IOVA 0x${req.iova.toString(16)}+0x${req.size.toString(16)}`;
+    const what = `${this.path}: IOVA ${hex(req.iova)}+${hex(req.size)}`;
     const hint = 'this IOVA range overlaps a mapping that already exists in the container';
     sysIoctl(this.fd, 'VFIO_IOMMU_MAP_DMA', buf, what, { EEXIST: hint });
   }
@@ -179,12 +180,12 @@ export class Type1Iommu extends Resource implements Iommu {
       iova,
       size: BigInt(size),
     });
-    sysIoctl(this.fd, 'VFIO_IOMMU_UNMAP_DMA', buf, `${this.path}: IOVA 0x${iova.toString(16)}+0x${size.toString(16)}`);
+    sysIoctl(this.fd, 'VFIO_IOMMU_UNMAP_DMA', buf, `${this.path}: IOVA ${hex(iova)}+${hex(size)}`);
     const unmapped = buf.readBigUInt64LE(vfio_iommu_type1_dma_unmap.members!.size.offset);
     if (unmapped !== BigInt(size)) {
       throw new VfioError(
         VfioErrorCode.INVALID_ARGUMENT,
-        `${this.path}: unmapped 0x${unmapped.toString(16)} bytes at IOVA 0x${iova.toString(16)}, expected 0x${size.toString(16)}: unmap whole mappings only`,
+        `${this.path}: unmapped ${hex(unmapped)} bytes at IOVA ${hex(iova)}, expected ${hex(size)}: unmap whole mappings only`,
       );
     }
   }

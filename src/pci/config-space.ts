@@ -28,7 +28,8 @@ import {
   VfioError,
   VfioErrorCode,
 } from '../../structs/index.js';
-import { checkAccess, checkValue } from '../sys/args.js';
+import { checkAccess, checkValue } from '../sys/index.js';
+import { hex } from '../sys/index.js';
 
 /** Raw config-space access of 1, 2 or 4 bytes, little-endian. */
 export interface ConfigAccessor {
@@ -58,16 +59,20 @@ export interface PciBar {
 }
 
 export class ConfigSpace {
-  constructor(private readonly access: ConfigAccessor) {}
+  readonly #access: ConfigAccessor;
+
+  constructor(access: ConfigAccessor) {
+    this.#access = access;
+  }
 
   get size(): number {
-    return this.access.size;
+    return this.#access.size;
   }
 
   /** The space for messages: `config of 0000:00:03.0 (0x100 bytes)`, or `the 256-byte config space`. */
   get #where(): string {
-    const { name, size } = this.access;
-    return (this.#whereText ??= name ? `${name} (0x${size.toString(16)} bytes)` : `the ${size}-byte config space`);
+    const { name, size } = this.#access;
+    return (this.#whereText ??= name ? `${name} (${hex(size)} bytes)` : `the ${size}-byte config space`);
   }
   #whereText: string | undefined;
 
@@ -75,28 +80,28 @@ export class ConfigSpace {
   // refused, not truncated. Config space is not a hot path.
 
   read8(offset: number): number {
-    checkAccess('read8', this.#where, offset, 1, this.access.size, true);
-    return this.access.read(offset, 1);
+    checkAccess('read8', this.#where, offset, 1, this.#access.size, true);
+    return this.#access.read(offset, 1);
   }
   read16(offset: number): number {
-    checkAccess('read16', this.#where, offset, 2, this.access.size, true);
-    return this.access.read(offset, 2);
+    checkAccess('read16', this.#where, offset, 2, this.#access.size, true);
+    return this.#access.read(offset, 2);
   }
   read32(offset: number): number {
-    checkAccess('read32', this.#where, offset, 4, this.access.size, true);
-    return this.access.read(offset, 4);
+    checkAccess('read32', this.#where, offset, 4, this.#access.size, true);
+    return this.#access.read(offset, 4);
   }
   write8(offset: number, value: number): void {
-    checkAccess('write8', this.#where, offset, 1, this.access.size, true);
-    this.access.write(offset, 1, checkValue('write8', this.#where, offset, value, 1));
+    checkAccess('write8', this.#where, offset, 1, this.#access.size, true);
+    this.#access.write(offset, 1, checkValue('write8', this.#where, offset, value, 1));
   }
   write16(offset: number, value: number): void {
-    checkAccess('write16', this.#where, offset, 2, this.access.size, true);
-    this.access.write(offset, 2, checkValue('write16', this.#where, offset, value, 2));
+    checkAccess('write16', this.#where, offset, 2, this.#access.size, true);
+    this.#access.write(offset, 2, checkValue('write16', this.#where, offset, value, 2));
   }
   write32(offset: number, value: number): void {
-    checkAccess('write32', this.#where, offset, 4, this.access.size, true);
-    this.access.write(offset, 4, checkValue('write32', this.#where, offset, value, 4));
+    checkAccess('write32', this.#where, offset, 4, this.#access.size, true);
+    this.#access.write(offset, 4, checkValue('write32', this.#where, offset, value, 4));
   }
 
   // Register reads are methods, not getters: each one reads config space (a pread through VFIO).
@@ -120,7 +125,7 @@ export class ConfigSpace {
   }
   /** Writes the command register. */
   setCommand(value: number): void {
-    this.access.write(PCI_COMMAND, 2, checkValue('setCommand', this.#where, PCI_COMMAND, value, 2));
+    this.#access.write(PCI_COMMAND, 2, checkValue('setCommand', this.#where, PCI_COMMAND, value, 2));
   }
 
   /** Sets (`true`) or clears bits of the command register with one read and one write. */
@@ -142,7 +147,7 @@ export class ConfigSpace {
       if (offset < 0x40 || offset > PCI_CFG_SPACE_SIZE - 2 || seen.has(offset)) {
         throw new VfioError(
           VfioErrorCode.MALFORMED,
-          `config space: capability list is broken at offset 0x${offset.toString(16)} (out of range or a loop)`,
+          `config space: capability list is broken at offset ${hex(offset)} (out of range or a loop)`,
         );
       }
       seen.add(offset);
@@ -155,14 +160,14 @@ export class ConfigSpace {
   /** The PCIe extended capability list (offsets 0x100 and up); empty on conventional PCI. */
   extendedCapabilities(): PciCapability[] {
     const out: PciCapability[] = [];
-    if (this.access.size < PCI_CFG_SPACE_EXP_SIZE) return out;
+    if (this.#access.size < PCI_CFG_SPACE_EXP_SIZE) return out;
     let offset = PCI_CFG_SPACE_SIZE;
     const seen = new Set<number>();
     while (offset !== 0 && out.length < (PCI_CFG_SPACE_EXP_SIZE - PCI_CFG_SPACE_SIZE) / 4) {
       if (offset < PCI_CFG_SPACE_SIZE || offset > PCI_CFG_SPACE_EXP_SIZE - 4 || seen.has(offset)) {
         throw new VfioError(
           VfioErrorCode.MALFORMED,
-          `config space: extended capability list is broken at offset 0x${offset.toString(16)} (out of range or a loop)`,
+          `config space: extended capability list is broken at offset ${hex(offset)} (out of range or a loop)`,
         );
       }
       seen.add(offset);

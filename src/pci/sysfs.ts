@@ -6,6 +6,7 @@ import { existsSync, readFileSync, readdirSync, readlinkSync, writeFileSync } fr
 import { basename, join } from 'node:path';
 import { parsePciAddress, type PciAddress } from './address.js';
 import { VfioError, VfioErrorCode } from '../../structs/index.js';
+import { hex } from '../sys/index.js';
 
 export const DEFAULT_SYSFS = '/sys';
 
@@ -50,7 +51,7 @@ export class PciSysfs {
     if (!(value <= max))
       throw new VfioError(
         VfioErrorCode.MALFORMED,
-        `sysfs: ${path} holds '${text}', not a hex number up to 0x${max.toString(16)}`,
+        `sysfs: ${path} holds '${text}', not a hex number up to ${hex(max)}`,
       );
     return value;
   }

@@ -4,12 +4,11 @@
  * fields onto a base value, and the one-line text of a decoded value. Bit arithmetic is on
  * bigints; values come and go as numbers up to 32 bits and bigints beyond (the project's rule).
  */
-import { describeArg } from '../sys/args.js';
 import type { FieldModel, RegisterModel } from './model.js';
-import { hexOf, hexPadded, ones } from './values.js';
+import { ones } from './values.js';
 import { RegisterMapError, VfioErrorCode, VfioRangeError, VfioTypeError } from '../../structs/index.js';
+import { describeArg, hex, INSPECT } from '../sys/index.js';
 
-const INSPECT = Symbol.for('nodejs.util.inspect.custom');
 /** Where a decoded value's prototype keeps its register's name and width, out of `Object.keys`. */
 const NAME = Symbol('register name');
 const WIDTH = Symbol('register width');
@@ -25,7 +24,7 @@ function line(this: Record<string | symbol, unknown>): string {
     .filter((k) => k !== 'raw')
     .map((k) => `${k}: ${show(this[k])}`);
   const raw = this.raw as number | bigint;
-  return `${String(this[NAME])} = ${hexPadded(raw, this[WIDTH] as number)}${fields.length ? ` { ${fields.join(', ')} }` : ''}`;
+  return `${String(this[NAME])} = ${hex(raw, (this[WIDTH] as number) / 4)}${fields.length ? ` { ${fields.join(', ')} }` : ''}`;
 }
 
 /** The prototype of the values `read()` and `decode()` give for register `name` (one per register). */
@@ -99,7 +98,7 @@ export function fieldIn(r: RegisterModel, f: FieldModel, v: unknown, what: strin
   if (b < 0n || b > ones(f.width))
     throw new VfioRangeError(
       VfioErrorCode.OUT_OF_RANGE,
-      `${where}: ${describeArg(v)} does not fit ${f.width} bits (0 to ${hexOf(ones(f.width))}); nothing is truncated`,
+      `${where}: ${describeArg(v)} does not fit ${f.width} bits (0 to ${hex(ones(f.width))}); nothing is truncated`,
     );
   return b;
 }

@@ -9,7 +9,6 @@
  */
 import { defineRegisterMap, type RegisterMap } from './map.js';
 import type { Access, FieldSpec, MapSpec, RegisterSpec, RegisterWidth } from './spec.js';
-import { hexOf } from './values.js';
 import {
   children,
   parseXml,
@@ -22,6 +21,7 @@ import {
   type XmlNode,
 } from './xml.js';
 import { RegisterMapError } from '../../structs/index.js';
+import { hex } from '../sys/index.js';
 
 /** Which part of the IP-XACT file to take, and what to call the map. */
 export interface IpXactOptions {
@@ -106,7 +106,7 @@ function registerSpec(
       : {}),
     ...(access && access !== 'rw' ? { access } : {}),
     ...(readEffect ? { readEffect } : {}),
-    ...(reset ? { reset: size === 64 ? hexOf(reset) : Number(reset) } : {}),
+    ...(reset ? { reset: size === 64 ? hex(reset) : Number(reset) } : {}),
     ...(Object.keys(fields).length ? { fields } : {}),
     ...(dims.length ? { count: dims.reduce((a, b) => a * b, 1), ...(stride ? { stride } : {}) } : {}),
     ...(text(r, 'description') ? { description: text(r, 'description') } : {}),

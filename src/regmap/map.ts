@@ -7,10 +7,9 @@ import type { MapSpec, RegisterSpec } from './spec.js';
 import { mapModel, registerEnd, type MapModel, type RegisterModel } from './model.js';
 import { Register, RegisterDef, type RegisterAccess } from './register.js';
 import type { ArrayName, Decoded, IsArray, RegisterName } from './types.js';
-import { hexOf, specNumber } from './values.js';
+import { specNumber } from './values.js';
 import { RegisterMapError, VfioErrorCode, VfioRangeError } from '../../structs/index.js';
-
-const INSPECT = Symbol.for('nodejs.util.inspect.custom');
+import { hex, INSPECT } from '../sys/index.js';
 
 /** An array of registers (`count` of them, `stride` bytes apart): `regs.DB[1]`, `regs.DB.at(1)`. */
 export class RegisterArray<R = RegisterSpec> {
@@ -141,12 +140,12 @@ export class BoundMap<S extends MapSpec = MapSpec> {
       const bytes = m.accessWidth / 8;
       if (offset % bytes !== 0 || stride % bytes !== 0 || stride < m.width / 8 || count === 0)
         throw new RegisterMapError(
-          `register map ${model.name} bind: ${m.name} at ${hexOf(offset)}, stride ${stride}, count ${count}: offset and stride must be multiples of ${bytes}, the stride at least ${m.width / 8}, the count at least 1`,
+          `register map ${model.name} bind: ${m.name} at ${hex(offset)}, stride ${stride}, count ${count}: offset and stride must be multiples of ${bytes}, the stride at least ${m.width / 8}, the count at least 1`,
         );
       const end = registerEnd({ ...m, offset }, count ?? 1, stride);
       if (end > region.size)
         throw new RegisterMapError(
-          `register map ${model.name} bind: ${m.name} ends at ${hexOf(end)}, past the end of ${where} (${hexOf(region.size)} bytes)`,
+          `register map ${model.name} bind: ${m.name} ends at ${hex(end)}, past the end of ${where} (${hex(region.size)} bytes)`,
         );
       const value = count === undefined ? new Register(m, region) : new RegisterArray(m, region, offset, count, stride);
       Object.defineProperty(this, m.name, { value, enumerable: true });
@@ -233,7 +232,7 @@ export class RegisterMap<S extends MapSpec = MapSpec> {
 
   /** The spec as JSON takes it: 64-bit values as hex strings. */
   toJSON(): unknown {
-    return JSON.parse(JSON.stringify(this.spec, (_k, v: unknown) => (typeof v === 'bigint' ? hexOf(v) : v)));
+    return JSON.parse(JSON.stringify(this.spec, (_k, v: unknown) => (typeof v === 'bigint' ? hex(v) : v)));
   }
 
   /** One line: name, BAR, how many registers. */

@@ -6,8 +6,9 @@
  * past the map's size.
  */
 import type { Access, FieldSpec, MapSpec, ReadEffect, RegisterSpec, RegisterWidth, WriteEffect } from './spec.js';
-import { checkKeys, checkName, checkObject, checkOneOf, hexOf, ones, specNumber, specValue } from './values.js';
+import { checkKeys, checkName, checkObject, checkOneOf, ones, specNumber, specValue } from './values.js';
 import { RegisterMapError } from '../../structs/index.js';
+import { hex } from '../sys/index.js';
 
 /** A field of a checked map (public as `FieldInfo`). */
 export interface FieldModel {
@@ -113,10 +114,10 @@ function fieldModel(name: string, spec: unknown, reg: RegisterSpec, width: numbe
       const value = specValue(v, `${where} value '${label}'`);
       if (value > ones(fieldWidth))
         throw new RegisterMapError(
-          `${where}: value '${label}' = ${hexOf(value)} does not fit the field's ${fieldWidth} bits`,
+          `${where}: value '${label}' = ${hex(value)} does not fit the field's ${fieldWidth} bits`,
         );
       if (labels.has(value))
-        throw new RegisterMapError(`${where}: values '${labels.get(value)}' and '${label}' are both ${hexOf(value)}`);
+        throw new RegisterMapError(`${where}: values '${labels.get(value)}' and '${label}' are both ${hex(value)}`);
       values.set(label, value);
       labels.set(value, label);
     }
@@ -167,9 +168,9 @@ function registerModel(mapName: string, name: string, spec: unknown): RegisterMo
   const offset = specNumber(r.offset, `${where} offset`);
   const bytes = accessWidth / 8;
   if (offset % bytes !== 0)
-    throw new RegisterMapError(`${where}: offset ${hexOf(offset)} is not a multiple of ${bytes} (its access width)`);
+    throw new RegisterMapError(`${where}: offset ${hex(offset)} is not a multiple of ${bytes} (its access width)`);
   const reset = r.reset === undefined ? 0n : specValue(r.reset, `${where} reset`);
-  if (reset > ones(width)) throw new RegisterMapError(`${where}: reset ${hexOf(reset)} does not fit ${width} bits`);
+  if (reset > ones(width)) throw new RegisterMapError(`${where}: reset ${hex(reset)} does not fit ${width} bits`);
   const fields: FieldModel[] = [];
   if (r.fields !== undefined) {
     checkObject(r.fields, `${where} fields`);
@@ -235,7 +236,7 @@ export function mapModel(spec: unknown): MapModel {
     for (const r of registers)
       if (registerEnd(r) > size)
         throw new RegisterMapError(
-          `${where}: ${r.name} ends at ${hexOf(registerEnd(r))}, past the map's size ${hexOf(size)}`,
+          `${where}: ${r.name} ends at ${hex(registerEnd(r))}, past the map's size ${hex(size)}`,
         );
   return {
     name: s.name,

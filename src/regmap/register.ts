@@ -15,8 +15,9 @@ import type { Access, ReadEffect, RegisterSpec, RegisterWidth } from './spec.js'
 import type { FieldModel, RegisterModel } from './model.js';
 import type { ClearInput, ClearableField, Decoded, FieldInput, IfWritable, RegisterValue } from './types.js';
 import { decode, decodedPrototype, encode, fieldIn, fieldNamed, outward, rawIn } from './codec.js';
-import { hexOf, ones } from './values.js';
+import { ones } from './values.js';
 import { RegisterMapError, VfioErrorCode, VfioTypeError } from '../../structs/index.js';
+import { hex, INSPECT } from '../sys/index.js';
 
 /** What a register map drives: a `Region`, or anything with its accessors (a test's recorder). */
 export interface RegisterAccess {
@@ -46,8 +47,6 @@ export interface ModifyOptions<R> {
   /** The value to start from instead of reading the register (a raw value or a `read()` result). */
   from?: RegisterValue<R> | Decoded<R>;
 }
-
-const INSPECT = Symbol.for('nodejs.util.inspect.custom');
 
 function readOnce(region: RegisterAccess, offset: number, width: RegisterWidth): bigint {
   if (width === 64) return region.read64(offset);
@@ -156,7 +155,7 @@ export class RegisterDef<R = RegisterSpec> {
     const fields = m.fields.map((f) => `${f.name}[${f.msb === f.lsb ? f.msb : `${f.msb}:${f.lsb}`}]`);
     const split = m.accessWidth !== m.width ? ` as ${m.width / m.accessWidth} x ${m.accessWidth}-bit` : '';
     const effect = m.readEffect ? `, reads ${m.readEffect === 'modify' ? 'change' : m.readEffect} it` : '';
-    return `${this.constructor.name} <${this.where} at ${hexOf(this.offset)}> { ${m.width}-bit${split} ${m.access}${effect}${fields.length ? `; ${fields.join(' ')}` : ''} }`;
+    return `${this.constructor.name} <${this.where} at ${hex(this.offset)}> { ${m.width}-bit${split} ${m.access}${effect}${fields.length ? `; ${fields.join(' ')}` : ''} }`;
   }
 }
 

@@ -8,10 +8,10 @@
  */
 import { defineRegisterMap, type RegisterMap } from './map.js';
 import type { Access, FieldSpec, MapSpec, RegisterSpec, RegisterWidth } from './spec.js';
-import { hexOf } from './values.js';
 import * as xml from './xml.js';
 import type { XmlNode } from './xml.js';
 import { RegisterMapError } from '../../structs/index.js';
+import { hex } from '../sys/index.js';
 
 /** Which peripheral to take, and what to call the map. */
 export interface SvdOptions {
@@ -87,7 +87,7 @@ function registerSpec(r: XmlNode, p: XmlNode, device: XmlNode, where: string): [
       width: size as RegisterWidth,
       ...(access && access !== 'rw' ? { access } : {}),
       ...(readEffect ? { readEffect } : {}),
-      ...(reset ? { reset: size === 64 ? hexOf(reset) : Number(reset & 0xffff_ffffn) } : {}),
+      ...(reset ? { reset: size === 64 ? hex(reset) : Number(reset & 0xffff_ffffn) } : {}),
       ...(Object.keys(fields).length ? { fields } : {}),
       ...(dim
         ? { count: dim, stride: xml.xmlSmall(xml.text(r, 'dimIncrement'), `${where} dimIncrement`) ?? size / 8 }

@@ -3,18 +3,8 @@
  * read into bigints for the bit arithmetic; and the one error class of a map that does not hold
  * together, whose message names the map, the register and the field.
  */
-import { describeArg } from '../sys/args.js';
 import { RegisterMapError } from '../../structs/index.js';
-
-/** `0x1f` */
-export function hexOf(v: bigint | number): string {
-  return `0x${v.toString(16)}`;
-}
-
-/** `value` zero-padded to `bits / 4` hex digits: `0x00080783`. */
-export function hexPadded(value: bigint | number, bits: number): string {
-  return `0x${value.toString(16).padStart(bits / 4, '0')}`;
-}
+import { choiceList, describeArg } from '../sys/index.js';
 
 /** All ones in the low `bits` bits. */
 export function ones(bits: number): bigint {
@@ -58,9 +48,7 @@ export function checkObject(v: unknown, where: string): asserts v is Record<stri
 /** Throws unless `v` is undefined or one of `allowed`. */
 export function checkOneOf<T extends string | number>(v: unknown, allowed: readonly T[], where: string): T | undefined {
   if (v === undefined || allowed.includes(v as T)) return v as T | undefined;
-  throw new RegisterMapError(
-    `${where} ${describeArg(v)}: expected one of ${allowed.map((a) => (typeof a === 'string' ? `'${a}'` : a)).join(', ')}`,
-  );
+  throw new RegisterMapError(`${where} ${describeArg(v)}: expected ${choiceList(allowed)}`);
 }
 
 /** Names usable as properties without clashing with what every object has. */

@@ -1,4 +1,5 @@
 import { VfioErrorCode, VfioRangeError, VfioTypeError } from '../../structs/index.js';
+import { hex, U64_MAX } from './format.js';
 /**
  * Argument checks at the public API edge. Plain JavaScript is a first-class caller, so a wrong
  * type, a fraction, a negative, an access outside its region or a value wider than its access
@@ -36,11 +37,6 @@ export function describeArg(v: unknown): string {
       if (Array.isArray(v)) return `an array of ${v.length}`;
       return `an object (${(v as object).constructor?.name ?? 'no prototype'})`;
   }
-}
-
-/** `0x1f`, `-0x2`: an integer offset in hex. */
-export function hex(n: number): string {
-  return n < 0 ? `-0x${(-n).toString(16)}` : `0x${n.toString(16)}`;
 }
 
 /** Why a bigint is refused where a number belongs. */
@@ -82,11 +78,15 @@ export function checkChoice(
   optional = true,
 ): void {
   if ((optional && value === undefined) || allowed.includes(value)) return;
-  const list = allowed.map((a) => (typeof a === 'string' ? `'${a}'` : String(a))).join(', ');
   throw new VfioTypeError(
     VfioErrorCode.INVALID_ARGUMENT,
-    `${what} ${describeArg(value)} ${where}: expected one of ${list}${optional ? ' (or leave it out)' : ''}`,
+    `${what} ${describeArg(value)} ${where}: expected ${choiceList(allowed)}${optional ? ' (or leave it out)' : ''}`,
   );
+}
+
+/** `one of 'rw', 'ro'`: the allowed values of a choice, as a message lists them. */
+export function choiceList(allowed: readonly unknown[]): string {
+  return `one of ${allowed.map((a) => (typeof a === 'string' ? `'${a}'` : String(a))).join(', ')}`;
 }
 
 /**
@@ -176,12 +176,12 @@ export function checkValue(method: string, where: string, offset: number, value:
   const max = LIMIT[width];
   if (typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= max) return value;
   const bits = width * 8;
-  const expected = `expected an integer from 0 to 0x${max.toString(16)}`;
+  const expected = `expected an integer from 0 to ${hex(max)}`;
   const head = `${method} value ${describeArg(value)} at ${hex(offset)} in ${where}`;
   if (typeof value === 'bigint')
     throw new VfioTypeError(
       VfioErrorCode.INVALID_ARGUMENT,
-      `${head}: ${bits}-bit values are numbers (only 64-bit values are bigints): ${value >= 0n && value <= BigInt(max) ? `pass ${value}` : `pass a number from 0 to 0x${max.toString(16)}`}`,
+      `${head}: ${bits}-bit values are numbers (only 64-bit values are bigints): ${value >= 0n && value <= BigInt(max) ? `pass ${value}` : `pass a number from 0 to ${hex(max)}`}`,
     );
   if (typeof value !== 'number')
     throw new VfioTypeError(VfioErrorCode.INVALID_ARGUMENT, `${head}: ${expected} (a number)`);
@@ -191,7 +191,7 @@ export function checkValue(method: string, where: string, offset: number, value:
     value < 0 && value >= -(2 ** 31)
       ? width === 4
         ? '; a negative from ~, | or << is made unsigned with (x >>> 0)'
-        : `; keep the low bits with (x & 0x${max.toString(16)})`
+        : `; keep the low bits with (x & ${hex(max)})`
       : '';
   const shown = Math.abs(value) > 9 && Number.isSafeInteger(value) ? ` (${hex(value)})` : '';
   throw new VfioRangeError(
@@ -199,8 +199,6 @@ export function checkValue(method: string, where: string, offset: number, value:
     `${method} value ${value}${shown} at ${hex(offset)} in ${where} does not fit in ${bits} bits: ${expected}; nothing is truncated${fix}`,
   );
 }
-
-const U64_MAX = 0xffff_ffff_ffff_ffffn;
 
 /** Throws unless `value` is a bigint from 0n to 2^64 - 1: the value of a 64-bit access. */
 export function checkValue64(method: string, where: string, offset: number, value: unknown): bigint {

@@ -4,9 +4,10 @@
  */
 import { EAGAIN, EINTR, IOCTLS, O_CLOEXEC, type IoctlName, SysError, errnoName } from '../../structs/index.js';
 import { errno, libc, _SC_PAGESIZE } from './libc.js';
+import { hex, U64_MAX } from './format.js';
 
 /** `MAP_FAILED` is `(void *)-1`; koffi returns pointers as unsigned bigints. */
-export const MAP_FAILED_ADDRESS = 0xffff_ffff_ffff_ffffn;
+export const MAP_FAILED_ADDRESS = U64_MAX;
 
 /** Memory the kernel reads or writes: a JS buffer, or a raw address (from mmap). */
 export type Memory = Uint8Array | bigint;
@@ -99,12 +100,12 @@ export function sysWrite(fd: number, buf: Uint8Array, length = buf.length, targe
 
 /** `mlock(address, length)`: keeps the pages resident (no-IOMMU DMA needs them where they are). */
 export function sysMlock(address: bigint, length: number | bigint, target?: string): void {
-  if (libc.mlock(address, Number(length)) < 0) fail('mlock', target ?? `0x${address.toString(16)}`);
+  if (libc.mlock(address, Number(length)) < 0) fail('mlock', target ?? `${hex(address)}`);
 }
 
 /** `munlock(address, length)`. */
 export function sysMunlock(address: bigint, length: number | bigint, target?: string): void {
-  if (libc.munlock(address, Number(length)) < 0) fail('munlock', target ?? `0x${address.toString(16)}`);
+  if (libc.munlock(address, Number(length)) < 0) fail('munlock', target ?? `${hex(address)}`);
 }
 
 /** `mmap(NULL, length, prot, flags, fd, offset)`: the address. */

@@ -24,4 +24,15 @@ export { closeAll } from './close-all.js';
 export { holdersOf, describeHolders, type FileHolder } from './holders.js';
 export { Resource } from './resource.js';
 export { FdWatcher } from './fd-watcher.js';
-export { formatSize } from './format.js';
+export { formatSize, hex, INSPECT, U64_MAX } from './format.js';
+export {
+  describeArg,
+  checkInteger,
+  checkChoice,
+  choiceList,
+  checkAccess,
+  checkSpan,
+  isSpan,
+  checkValue,
+  checkValue64,
+} from './args.js';

@@ -1,6 +1,7 @@
 /** The close-once, no-use-after-close discipline every kernel resource owner follows. */
 import { closeAll } from './close-all.js';
 import { VfioError, VfioErrorCode } from '../../structs/index.js';
+import { INSPECT } from './format.js';
 
 export abstract class Resource {
   #closed = false;
@@ -51,7 +52,7 @@ export abstract class Resource {
   }
 
   /** A one-line summary for the REPL and console.log (subclasses add details in `describe`). */
-  [Symbol.for('nodejs.util.inspect.custom')](): string {
+  [INSPECT](): string {
     const details = this.closed ? 'closed' : this.describe();
     return `${this.constructor.name} <${this.name}>${details ? ` { ${details} }` : ''}`;
   }

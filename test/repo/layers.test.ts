@@ -127,6 +127,15 @@ describe('layers', () => {
     expect(bad).toEqual([]);
   });
 
+  it('reaches another layer through its index.ts only: one import path per module', () => {
+    const deep: string[] = [];
+    for (const [f, deps] of graph)
+      for (const target of deps.modules)
+        if (layerOf(target) !== layerOf(f) && !target.endsWith('/index.ts'))
+          deep.push(`${relative(ROOT, f)} imports ${relative(ROOT, target)}`);
+    expect(deep).toEqual([]);
+  });
+
   it('no import circle, type-only imports included', () => {
     const cycles = importCycles(new Map([...graph].map(([f, d]) => [f, d.modules])));
     expect(cycles.map((c) => c.map((f) => relative(ROOT, f)).join(' -> '))).toEqual([]);

@@ -4,7 +4,7 @@
 // throw; nothing may reach the device. The rule and the format: src/sys/args.ts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VFIO_PCI_CONFIG_REGION_INDEX } from '../../structs/index.js';
-import { openDevice, type DmaBuffer, type DmaPool, type DmaPoolEntry, type OpenedDevice } from '../../src/index.js';
+import { openDevice, type DmaBuffer, type DmaPool, type DmaPoolEntry, type Device } from '../../src/index.js';
 import { testDevice } from './manifest.js';
 import { backend } from './backend.js';
 
@@ -25,7 +25,7 @@ const STALE = ': the IOVA is unmapped and may already belong to other memory; ne
 
 describe(`wrong arguments from plain JavaScript (${backend})`, () => {
   const edu = testDevice('edu');
-  let dev: OpenedDevice;
+  let dev: Device;
   let buf: DmaBuffer;
   let pool: DmaPool;
   let closedBuf: DmaBuffer;
@@ -33,7 +33,7 @@ describe(`wrong arguments from plain JavaScript (${backend})`, () => {
   let closedPool: DmaPool;
   let closedEntry: DmaPoolEntry;
   let closedEntryIova: bigint;
-  let closedDevice: OpenedDevice;
+  let closedDevice: Device;
   let closedRegion: Js;
   let dmaSrc: bigint;
 

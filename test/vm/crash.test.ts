@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openDevice, PciSysfs, parsePciAddress, type OpenedDevice } from '../../src/index.js';
+import { openDevice, PciSysfs, parsePciAddress, type Device } from '../../src/index.js';
 import { REPO } from '../support/markdown-blocks.js';
 import { dmaToDevice, dmaToRam } from './edu-dma.js';
 import { testDevice } from './manifest.js';
@@ -48,7 +48,7 @@ async function killHard(h: Held): Promise<void> {
 }
 
 /** edu works: a DMA round trip moves the bytes, and one raised MSI arrives exactly once. */
-function eduWorks(dev: OpenedDevice): void {
+function eduWorks(dev: Device): void {
   const bar0 = dev.bar(0);
   expect(bar0.read32(0)).toBe(0x010000ed);
   const src = dev.dma.alloc(4096);
@@ -190,7 +190,7 @@ describe(`two devices in two IOMMU contexts, one process (${backend})`, () => {
 
 describe(`a child process of one that holds a device (${backend})`, () => {
   const edu = testDevice('edu');
-  let dev: OpenedDevice | undefined;
+  let dev: Device | undefined;
   afterAll(() => dev?.close());
 
   /** The fd links of a fresh node child process (node's own event loop has eventfds of its own). */

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { chownSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { randomFillSync } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDevice, type DmaBuffer, type OpenedDevice } from '../../src/index.js';
+import { openDevice, type DmaBuffer, type Device } from '../../src/index.js';
 import { lockedBytes, Mapping } from '../../src/sys/index.js';
 import { MAP_ANONYMOUS, MAP_POPULATE, MAP_PRIVATE, PROT_READ, PROT_WRITE } from '../../structs/index.js';
 import { expectThrown } from '../support/thrown.js';
@@ -46,7 +46,7 @@ const CASES: Array<[number, number, number, number]> = [
 
 describe('DMA with edu', () => {
   const edu = testDevice('edu');
-  let dev: OpenedDevice;
+  let dev: Device;
 
   beforeAll(() => {
     dev = openDevice(edu.bdf);

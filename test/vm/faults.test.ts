@@ -13,7 +13,7 @@ import {
   isVfioError,
   openDevice,
   VfioErrorCode,
-  type OpenedDevice,
+  type Device,
 } from '../../src/index.js';
 import { REPO } from '../support/markdown-blocks.js';
 import { resourceFootprint } from '../support/fd-count.js';
@@ -38,8 +38,8 @@ const code = VfioErrorCode;
 describe(`the fault table: codes, messages and nothing left behind (${backend})`, () => {
   const edu = testDevice('edu');
   const e1000e = testDevice('e1000e');
-  let dev: OpenedDevice;
-  let nic: OpenedDevice;
+  let dev: Device;
+  let nic: Device;
 
   beforeAll(() => {
     dev = openDevice(edu.bdf);

@@ -13,7 +13,7 @@ import {
 } from '../../../structs/index.js';
 import { readDeviceInfo, readIrqInfo, readRegionInfo, type DeviceInfo, type IrqInfo } from './info.js';
 import { ConfigSpace, type PciAddress } from '../../pci/index.js';
-import { closeAll, formatSize, Resource, sysClose, sysIoctl } from '../../sys/index.js';
+import { closeAll, formatSize, Resource, sysClose, sysIoctl, checkInteger } from '../../sys/index.js';
 import { Region, type RegionOptions } from '../region/region.js';
 import { irqIndexName, regionName } from '../names.js';
 import { regionConfigAccessor } from './config-accessor.js';
@@ -22,7 +22,6 @@ import { hotReset, hotResetPeers, type HotResetPeer } from './hot-reset.js';
 import type { DeviceContext, DeviceGroup, DeviceOpening, DeviceOptions } from './opening.js';
 import { Interrupts } from '../irq/interrupts.js';
 import type { Dma } from '../../dma/index.js';
-import { checkInteger } from '../../sys/args.js';
 
 /**
  * @internal A device asked for again while open is the same object (as groups, regions and

@@ -13,6 +13,7 @@ import {
   type RegionInfo,
 } from '../../../structs/index.js';
 import { closeAll, Mapping, MmioWindow, pageSize } from '../../sys/index.js';
+import { hex } from '../../sys/index.js';
 
 /** One mmapped part of a region: the byte range `[start, end)` of the region. */
 export interface MappedArea {
@@ -72,7 +73,7 @@ export function mapAreas(
         flags: MAP_SHARED,
         fd,
         offset: info.offset + BigInt(start),
-        target: `${name} [0x${start.toString(16)}, 0x${end.toString(16)})`,
+        target: `${name} [${hex(start)}, ${hex(end)})`,
       });
       areas.push({ start, end, mapping, window: new MmioWindow(mapping.buffer) });
     }

@@ -16,11 +16,11 @@ import {
   VFIO_REGION_INFO_FLAG_WRITE,
   type RegionInfo,
 } from '../../../structs/index.js';
-import { MmioWindow, Resource } from '../../sys/index.js';
-import { checkInteger } from '../../sys/args.js';
+import { MmioWindow, Resource, checkInteger } from '../../sys/index.js';
 import { areaFor, mapAreas, unmapAreas, wholeWindow, type MappedArea } from './areas.js';
 import { RegionSlowPath } from './slow-path.js';
 import { W16, W32, W64, W8, type Width } from './widths.js';
+import { hex } from '../../sys/index.js';
 
 export interface RegionOptions {
   /** Map the mmap-able parts (default true). With false every access is a pread/pwrite. */
@@ -57,7 +57,7 @@ export class Region extends Resource {
     this.info = info;
     this.name = name;
     this.size = Number(info.size);
-    this.#where = `${name} (0x${this.size.toString(16)} bytes)`;
+    this.#where = `${name} (${hex(this.size)} bytes)`;
     const mmap = options.mmap !== false && (info.flags & VFIO_REGION_INFO_FLAG_MMAP) !== 0;
     this.#areas = mmap ? mapAreas(fd, info, name, options.exclude ?? []) : [];
     const whole = wholeWindow(this.#areas, this.size);
@@ -68,8 +68,8 @@ export class Region extends Resource {
   }
 
   protected override describe(): string {
-    const mapped = this.#areas.map((a) => `0x${a.start.toString(16)}-0x${a.end.toString(16)}`);
-    return `0x${this.size.toString(16)} bytes, ${mapped.length ? `mapped ${mapped.join(', ')}` : 'not mapped (pread/pwrite)'}`;
+    const mapped = this.#areas.map((a) => `${hex(a.start)}-${hex(a.end)}`);
+    return `${hex(this.size)} bytes, ${mapped.length ? `mapped ${mapped.join(', ')}` : 'not mapped (pread/pwrite)'}`;
   }
 
   get readable(): boolean {

@@ -5,8 +5,7 @@
  * mapped area that holds it, or else pread/pwrite on the device fd, whole or an error. The
  * caller checks for use after close first.
  */
-import { sysPread, sysPwrite } from '../../sys/index.js';
-import { checkAccess, checkSpan, describeArg, hex } from '../../sys/args.js';
+import { sysPread, sysPwrite, checkAccess, checkSpan, describeArg, hex } from '../../sys/index.js';
 import { areaFor, type MappedArea } from './areas.js';
 import type { Width } from './widths.js';
 import { SysError, VfioError, VfioErrorCode, VfioTypeError } from '../../../structs/index.js';
@@ -123,7 +122,7 @@ export class RegionSlowPath {
     if (n !== length)
       throw new VfioError(
         VfioErrorCode.UNSUPPORTED,
-        `${this.#name}: short read of ${n}/${length} bytes at 0x${offset.toString(16)}`,
+        `${this.#name}: short read of ${n}/${length} bytes at ${hex(offset)}`,
       );
   }
 
@@ -134,7 +133,7 @@ export class RegionSlowPath {
     if (n !== length)
       throw new VfioError(
         VfioErrorCode.UNSUPPORTED,
-        `${this.#name}: short write of ${n}/${length} bytes at 0x${offset.toString(16)}`,
+        `${this.#name}: short write of ${n}/${length} bytes at ${hex(offset)}`,
       );
   }
 
@@ -145,7 +144,7 @@ export class RegionSlowPath {
     } catch (e) {
       if (!(e instanceof SysError && e.errnoName === 'EINVAL')) throw e;
       throw e.withHint(
-        `${this.#name} does not take a ${length}-byte access at 0x${offset.toString(16)} (the kernel refused it): use another width (most registers take 4-byte accesses) or check the device's documentation`,
+        `${this.#name} does not take a ${length}-byte access at ${hex(offset)} (the kernel refused it): use another width (most registers take 4-byte accesses) or check the device's documentation`,
         { code: VfioErrorCode.UNSUPPORTED },
       );
     }

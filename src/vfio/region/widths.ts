@@ -5,7 +5,7 @@
  * the one access of that width through a mapped window or in the buffer of a pread/pwrite.
  */
 import type { MmioWindow } from '../../sys/index.js';
-import { checkValue, checkValue64 } from '../../sys/args.js';
+import { checkValue, checkValue64 } from '../../sys/index.js';
 
 export interface Width<V extends number | bigint> {
   /** Bytes per access. */

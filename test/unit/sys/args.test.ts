@@ -14,11 +14,11 @@ import {
   type RegionInfo,
   isVfioError,
 } from '../../../structs/index.js';
-import { checkInteger, checkValue, checkValue64, describeArg } from '../../../src/sys/args.js';
 import { Region } from '../../../src/vfio/region/region.js';
 import { Dma, type DmaBuffer, type DmaPool, type DmaPoolEntry } from '../../../src/dma/index.js';
 import { ConfigSpace } from '../../../src/pci/index.js';
 import type { Iommu } from '../../../src/iommu/index.js';
+import { checkInteger, checkValue, checkValue64, describeArg } from '../../../src/sys/index.js';
 
 /** `VfioTypeError: message` of what `fn` throws (marked when it lacks an ERR_VFIO_ code), or `no throw`. */
 function thrown(fn: () => unknown): string {
