@@ -2,9 +2,10 @@ import { execFileSync } from 'node:child_process';
 import { chownSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { randomFillSync } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDevice, type DmaBuffer, type Device } from '../../src/index.js';
+import { Container, openDevice, type DmaBuffer, type Device } from '../../src/index.js';
+import { libc } from '../../src/sys/libc.js';
 import { lockedBytes, Mapping } from '../../src/sys/index.js';
-import { MAP_ANONYMOUS, MAP_POPULATE, MAP_PRIVATE, PROT_READ, PROT_WRITE } from '../../structs/index.js';
+import { IOCTLS, MAP_ANONYMOUS, MAP_POPULATE, MAP_PRIVATE, PROT_READ, PROT_WRITE } from '../../structs/index.js';
 import { expectThrown } from '../support/thrown.js';
 import { testDevice } from './manifest.js';
 import { backend, on, runsOn } from './backend.js';
@@ -388,4 +389,60 @@ describe(`device lifecycle with DMA (${backend})`, () => {
     for (const a of dmaMemory) expect(mappedAt(a)).toBe(false); // the DMA memory is unmapped
     expect(lockedBytes()).toBe(before.locked);
   });
+});
+
+describe(`reading the DMA context (${backend})`, () => {
+  /** The ioctls `fn` makes, by their C macro names, counted at the one place the library calls libc. */
+  function ioctlsOf(fn: () => void): string[] {
+    const names = new Map(Object.entries(IOCTLS).map(([name, code]) => [code, name]));
+    const calls = libc as unknown as Record<'ioctlPtr' | 'ioctlInt', (...args: unknown[]) => unknown>;
+    const seen: string[] = [];
+    const { ioctlPtr, ioctlInt } = calls;
+    const count =
+      (f: (...args: unknown[]) => unknown) =>
+      (...args: unknown[]): unknown => {
+        seen.push(names.get(Number(args[1])) ?? String(args[1]));
+        return f(...args);
+      };
+    calls.ioctlPtr = count(ioctlPtr);
+    calls.ioctlInt = count(ioctlInt);
+    try {
+      fn();
+    } finally {
+      calls.ioctlPtr = ioctlPtr;
+      calls.ioctlInt = ioctlInt;
+    }
+    return seen;
+  }
+
+  it('makes no system call when dev.dma and its context are read; the first allocation asks the IOMMU', () => {
+    using dev = openDevice(testDevice('edu').bdf);
+    expect(ioctlsOf(() => [dev.dma, dev.iommu.dma, dev.dma.addressBits, dev.dma.buffers])).toEqual([]);
+    const first = ioctlsOf(() => dev.dma.alloc(4096).close());
+    const ranges = { type1: 'VFIO_IOMMU_GET_INFO', iommufd: 'IOMMU_IOAS_IOVA_RANGES', noiommu: undefined }[backend];
+    if (ranges)
+      expect(first[0]).toBe(ranges); // then the map and the unmap
+    else expect(first).toEqual([]); // no IOMMU: nothing to ask, nothing to map
+    expect(ioctlsOf(() => dev.dma.alloc(4096).close())).not.toContain(ranges);
+  });
+
+  it.runIf(runsOn('type1'))(
+    'gives a container its DMA context before a group is in; allocating waits for one' + on('type1'),
+    () => {
+      using container = new Container();
+      const dma = container.dma; // VFIO_IOMMU_GET_INFO would fail here: the container has no IOMMU yet
+      let refused: unknown;
+      try {
+        dma.alloc(4096);
+      } catch (e) {
+        refused = e;
+      }
+      expect(refused).toMatchObject({ code: 'ERR_VFIO_INVALID_STATE' });
+      expect(String(refused)).toMatch(/VFIO_IOMMU_GET_INFO needs a group in the container first/);
+      const dev = container.device(testDevice('edu').bdf);
+      const buf = dma.alloc(4096);
+      expect(dev.dma.allocator()).toBe(dma.allocator());
+      expect(buf.iova).toBeGreaterThan(0n);
+    },
+  );
 });
