@@ -1,0 +1,212 @@
+/**
+ * The subcommands of `vfio`: each with its operands, options, help text and what it runs, and
+ * where the command writes (`CliIo`).
+ */
+import { openDevice, type IommuChoice, type Device } from '../index.js';
+import { DEFAULT_SYSFS, PciSysfs } from '../pci/index.js';
+import {
+  parseAddress,
+  parseSmallInteger,
+  parseValue,
+  parseWidth,
+  requireOperands,
+  type OptionSpec,
+  type ParsedArgs,
+} from './args.js';
+import { dumpConfig, formatValue, readConfig, readRegisters, writeConfig, writeRegister } from './access.js';
+import { MAP_HELP, MAP_OPTION, readMapped, writeMapped } from './access.js';
+import { bindDevice } from './bind.js';
+import { toJson } from './format.js';
+import { deviceReport, formatDeviceReport } from './info.js';
+import { formatDeviceList, listDevices } from './list.js';
+import { startRepl } from './repl.js';
+import { UsageError } from '../../structs/index.js';
+import { hex } from '../sys/index.js';
+
+/** Where the command writes. Each call is one chunk of text; a newline is added. */
+export interface CliIo {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+/** Writes to the process's stdout and stderr. */
+export const processIo: CliIo = {
+  out: (t) => void process.stdout.write(`${t}\n`),
+  err: (t) => void process.stderr.write(`${t}\n`),
+};
+
+/** One subcommand: its name, usage, options and what it runs. */
+export interface Command {
+  name: string;
+  operands: string;
+  summary: string;
+  details?: string;
+  options: Record<string, OptionSpec>;
+  run(args: ParsedArgs, io: CliIo): void;
+}
+
+const WIDTH: OptionSpec = {
+  type: 'string',
+  short: 'w',
+  value: 'BITS',
+  description: 'access width: 8, 16, 32 or 64 (default 32)',
+};
+const JSON_OPT: OptionSpec = { type: 'boolean', description: 'print JSON instead of text' };
+const SYSFS: OptionSpec = {
+  type: 'string',
+  value: 'ROOT',
+  description: `sysfs root (default ${DEFAULT_SYSFS}; for tests and chroots)`,
+};
+
+const IOMMU: OptionSpec = {
+  type: 'string',
+  value: 'WAY',
+  description: 'way into VFIO: auto (default), type1, iommufd or noiommu',
+};
+
+/** Opens a device for inspection, leaving bus mastering as it is. */
+function withDevice<T>(address: string, values: ParsedArgs['values'], fn: (dev: Device) => T): T {
+  const iommu = values.iommu as IommuChoice | undefined;
+  const sysfsRoot = values.sysfs as string | undefined;
+  using dev = openDevice(parseAddress(address), {
+    busMaster: false,
+    ...(iommu ? { iommu } : {}),
+    ...(sysfsRoot ? { sysfsRoot } : {}),
+  });
+  return fn(dev);
+}
+
+function parseBar(text: string): number {
+  return parseSmallInteger(text, 'BAR', 5);
+}
+
+/** Every subcommand, in the order the help lists them. */
+export const COMMANDS: Command[] = [
+  {
+    name: 'list',
+    operands: '',
+    summary: 'list PCI devices with driver, IOMMU group and whether VFIO can use the group',
+    details: 'A group is viable when every member is bound to vfio-pci (or pci-stub, pcieport) or to no driver.',
+    options: { json: JSON_OPT, sysfs: SYSFS },
+    run({ positionals, values }, io) {
+      requireOperands('list', positionals, []);
+      const devices = listDevices(new PciSysfs((values.sysfs as string | undefined) ?? DEFAULT_SYSFS));
+      io.out(values.json ? toJson(devices) : formatDeviceList(devices));
+    },
+  },
+  {
+    name: 'info',
+    operands: 'ADDRESS',
+    summary: 'show regions, irqs, capabilities, BARs and the IOMMU of a device bound to vfio-pci',
+    options: { json: JSON_OPT, iommu: IOMMU, sysfs: SYSFS },
+    run({ positionals, values }, io) {
+      requireOperands('info', positionals, ['ADDRESS']);
+      const report = withDevice(positionals[0], values, deviceReport);
+      io.out(values.json ? toJson(report) : formatDeviceReport(report));
+    },
+  },
+  {
+    name: 'read',
+    operands: 'ADDRESS BAR OFFSET',
+    summary: 'read registers of a BAR',
+    details: `One value prints alone (0x010000ed); with --count, one "offset: value" line each.\n${MAP_HELP.read}`,
+    options: {
+      width: WIDTH,
+      count: { type: 'string', short: 'n', value: 'N', description: 'read N consecutive registers (default 1)' },
+      map: MAP_OPTION,
+      iommu: IOMMU,
+      sysfs: SYSFS,
+    },
+    run({ positionals, values }, io) {
+      if (typeof values.map === 'string') {
+        requireOperands('read', positionals.slice(0, 1), ['ADDRESS']);
+        return io.out(withDevice(positionals[0], values, readMapped(values.map, positionals.slice(1))));
+      }
+      requireOperands('read', positionals, ['ADDRESS', 'BAR', 'OFFSET']);
+      const bar = parseBar(positionals[1]);
+      const offset = parseSmallInteger(positionals[2], 'OFFSET');
+      const width = parseWidth(values.width);
+      const count = values.count === undefined ? 1 : parseSmallInteger(values.count as string, '--count', 1 << 20);
+      if (count < 1) throw new UsageError('--count must be at least 1', 'read');
+      io.out(withDevice(positionals[0], values, (dev) => readRegisters(dev.bar(bar), offset, width, count)));
+    },
+  },
+  {
+    name: 'write',
+    operands: 'ADDRESS BAR OFFSET VALUE',
+    summary: 'write a register of a BAR',
+    details: MAP_HELP.write,
+    options: { width: WIDTH, map: MAP_OPTION, iommu: IOMMU, sysfs: SYSFS },
+    run({ positionals, values }, io) {
+      if (typeof values.map === 'string') {
+        requireOperands('write', positionals.slice(0, 3), ['ADDRESS', 'REGISTER', 'VALUE']);
+        return io.out(withDevice(positionals[0], values, writeMapped(values.map, positionals.slice(1))));
+      }
+      requireOperands('write', positionals, ['ADDRESS', 'BAR', 'OFFSET', 'VALUE']);
+      const bar = parseBar(positionals[1]);
+      const offset = parseSmallInteger(positionals[2], 'OFFSET');
+      const width = parseWidth(values.width);
+      const value = parseValue(positionals[3], width);
+      withDevice(positionals[0], values, (dev) => writeRegister(dev.bar(bar), offset, width, value));
+      io.out(`BAR${bar}+${hex(offset)} <- ${formatValue(value, width)}`);
+    },
+  },
+  {
+    name: 'config',
+    operands: 'ADDRESS [OFFSET [VALUE]]',
+    summary: 'dump config space, or read (write) one value',
+    details: 'Without OFFSET: a hex dump of the first 256 bytes (--all: the whole config region) like lspci -xxx.',
+    options: {
+      width: { ...WIDTH, description: 'access width for OFFSET: 8, 16 or 32 (default 32)' },
+      all: { type: 'boolean', description: 'dump the extended config space too (4 KiB on PCIe)' },
+      iommu: IOMMU,
+      sysfs: SYSFS,
+    },
+    run({ positionals, values }, io) {
+      requireOperands('config', positionals, ['ADDRESS'], ['OFFSET', 'VALUE']);
+      const width = parseWidth(values.width, 32, [8, 16, 32]) as 8 | 16 | 32;
+      const offset = positionals[1] === undefined ? undefined : parseSmallInteger(positionals[1], 'OFFSET', 0xfff);
+      const value = positionals[2] === undefined ? undefined : parseValue(positionals[2], width);
+      io.out(
+        withDevice(positionals[0], values, (dev) => {
+          if (offset === undefined) return dumpConfig(dev.config, values.all ? dev.config.size : 256);
+          if (value === undefined) return formatValue(BigInt(readConfig(dev.config, offset, width)), width);
+          writeConfig(dev.config, offset, width, Number(value));
+          return `config+${hex(offset)} <- ${formatValue(value, width)}`;
+        }),
+      );
+    },
+  },
+  {
+    name: 'repl',
+    operands: '[ADDRESS]',
+    summary: 'the Node REPL with vfio-ts in scope and, given ADDRESS, the device opened as dev',
+    details: [
+      'Its implemented BARs are bar0, bar1, ... (dev.bar(n)); bus mastering is on, for DMA and MSI.',
+      'Helpers: hexdump(x, offset?, length?), decodeConfig(dev), hex(n), sleep(ms); .help lists them.',
+      'Top-level await works. Piped input runs line by line, each after the previous one settled,',
+      'without prompts; the exit status is then 1 if a line threw. .exit or Ctrl-D closes the device.',
+    ].join('\n'),
+    options: { iommu: IOMMU },
+    run({ positionals, values }) {
+      requireOperands('repl', positionals, [], ['ADDRESS']);
+      const iommu = values.iommu as IommuChoice | undefined;
+      startRepl({ ...(positionals[0] === undefined ? {} : { address: positionals[0] }), ...(iommu ? { iommu } : {}) });
+    },
+  },
+  {
+    name: 'bind',
+    operands: 'ADDRESS',
+    summary: 'bind a device to vfio-pci through driver_override (needs root)',
+    options: {
+      driver: { type: 'string', short: 'd', value: 'NAME', description: 'driver to bind to (default vfio-pci)' },
+      sysfs: SYSFS,
+    },
+    run({ positionals, values }, io) {
+      requireOperands('bind', positionals, ['ADDRESS']);
+      const addr = parseAddress(positionals[0]);
+      const driver = (values.driver as string | undefined) ?? 'vfio-pci';
+      io.out(bindDevice(new PciSysfs((values.sysfs as string | undefined) ?? DEFAULT_SYSFS), addr, driver));
+    },
+  },
+];
