@@ -12,6 +12,7 @@ import { DmaPool } from './dma-pool.js';
 import { backingPageSize, mapDmaMemory, type HugePageSize } from './memory.js';
 import { checkMemlock, memlockMessage } from './memlock.js';
 
+/** Options of `Dma.alloc()` and `Dma.pool()`. */
 export interface DmaAllocOptions {
   /** Back the buffer with hugepages of this size (they must be reserved). */
   hugepages?: HugePageSize;
@@ -26,6 +27,7 @@ export interface DmaAllocOptions {
   addressBits?: number;
 }
 
+/** Options of a `Dma`. */
 export interface DmaOptions {
   /** Default DMA address width of the devices using this context, in bits (default 64). */
   addressBits?: number;
@@ -42,13 +44,24 @@ interface DmaSpace {
   closed: boolean;
 }
 
+/**
+ * The DMA memory of one IOMMU context (`dev.dma`, `container.dma`): `alloc()` maps a buffer for
+ * the device at an IOVA, `pool()` many small ones in one mapping. Closing it, or the context,
+ * closes every live buffer.
+ */
 export class Dma {
+  /** The IOMMU context the buffers are mapped in. */
   readonly iommu: Iommu;
   /** The DMA address width in bits of the device(s) this `Dma` allocates for. */
   readonly addressBits: number;
   readonly #space: DmaSpace;
 
-  constructor(iommu: Iommu, options: DmaOptions = {}, space?: DmaSpace) {
+  constructor(
+    iommu: Iommu,
+    options: DmaOptions = {},
+    /** @internal The space of another `Dma` of the same context, for `withAddressBits`. */
+    space?: DmaSpace,
+  ) {
     this.iommu = iommu;
     this.addressBits = checkInteger(
       'addressBits',
@@ -91,6 +104,7 @@ export class Dma {
     return this.#iovas().allocator;
   }
 
+  /** Whether the context's DMA was closed (by `close()`, or by the IOMMU context closing). */
   get closed(): boolean {
     return this.#space.closed;
   }
@@ -279,6 +293,7 @@ export class Dma {
     closeAll([...this.#space.live].reverse().map((b) => () => b.close()));
   }
 
+  /** `close()`, for `using`. */
   [Symbol.dispose](): void {
     this.close();
   }

@@ -14,6 +14,7 @@ import {
 } from '../../structs/index.js';
 import { Mapping, pageSize, sysMadvise } from '../sys/index.js';
 
+/** A hugepage size: 2 MiB or 1 GiB (pages of that size must be reserved in the kernel). */
 export type HugePageSize = '2M' | '1G';
 
 const HUGE = {

@@ -21,7 +21,19 @@ export type {
   RegisterName,
   RegisterValue,
   WritableField,
+  AccessOf,
+  FieldAccess,
+  FieldWriteEffect,
+  FieldsOf,
+  IfWritable,
+  IsArray,
+  Own,
+  OwnOr,
+  Wide,
+  WideRange,
+  Zeros,
 } from './types.js';
+export type { FieldModel } from './model.js';
 export {
   Register,
   RegisterDef,
