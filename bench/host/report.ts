@@ -1,7 +1,7 @@
 /**
  * The host benchmarks' output: the text table (min / median / p99 per language, ratios of
- * the medians, Mpps for the driver loop), the JSON rows, and the issue's targets, each met or
- * missed by how much.
+ * the medians, Mpps for the driver loop), the JSON rows, and the targets `npm run bench:host`
+ * checks, each met or missed by how much.
  */
 import type { CaseResult, Line, Stats } from './harness.js';
 
@@ -87,7 +87,7 @@ export interface Target {
   met: boolean;
 }
 
-/** The issue's targets that the results can answer, in its words. */
+/** The targets the results can answer (those bench/README.md lists), each with its value and whether it was met. */
 export function targets(results: CaseResult[]): Target[] {
   const by = new Map(results.map((r) => [r.case, r]));
   const line = (c: string, name?: string): Line | undefined => {
