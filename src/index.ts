@@ -10,6 +10,8 @@
  * using dev = openDevice('00:03.0');
  * console.log(dev.bar(0).read32(0).toString(16));
  * ```
+ *
+ * @module vfio-ts
  */
 import {
   Container,
@@ -96,15 +98,33 @@ export {
   type ContainerOptions,
   type IommufdContextOptions,
   type HotResetPeer,
+  type DeviceContext,
+  type DeviceGroup,
+  type GroupContainer,
+  type IrqDevice,
 } from './vfio/index.js';
-export { IovaAllocator, type Iommu, type IommuInfo, type IommuKind, type DmaMapRequest } from './iommu/index.js';
+export {
+  IovaAllocator,
+  type Iommu,
+  type IommuInfo,
+  type IommuKind,
+  type DmaMapRequest,
+  type IovaAllocatorOptions,
+  type Span,
+  type Type1Iommu,
+  type Type1Options,
+  type IommufdIoas,
+  type IommufdOptions,
+} from './iommu/index.js';
 export {
   ConfigSpace,
   PciSysfs,
   parsePciAddress,
+  type ConfigAccessor,
   type PciAddress,
   type PciBar,
   type PciCapability,
+  type PciDeviceInfo,
 } from './pci/index.js';
 export {
   VfioErrorCode,
@@ -181,4 +201,16 @@ export {
   type WritableField,
   type WriteEffect,
   type WriteOptions,
+  type AccessOf,
+  type FieldAccess,
+  type FieldModel,
+  type FieldWriteEffect,
+  type FieldsOf,
+  type IfWritable,
+  type IsArray,
+  type Own,
+  type OwnOr,
+  type Wide,
+  type WideRange,
+  type Zeros,
 } from './regmap/index.js';

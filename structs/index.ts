@@ -4,12 +4,14 @@
  * The kernel ABI layer: every structure as a koffi layout under its C name, ioctl request codes
  * under their macro names, flags and PCI constants, and the parsers and builders of the
  * variable-size buffers. Knows nothing of `src/`.
+ *
+ * @module vfio-ts/structs
  */
 export * from './error-codes.js';
 export * from './errors.js';
 export * from './errno.js';
 export * from './ioctl.js';
-export { koffi, cStruct, decodeStruct, encodeStruct, structBuffer, type TypeObject } from './koffi.js';
+export { koffi, cStruct, decodeStruct, encodeStruct, structBuffer, type Fields, type TypeObject } from './koffi.js';
 export * from './vfio-structs.js';
 export * from './vfio-ioctls.js';
 export * from './ioctl-names.js';

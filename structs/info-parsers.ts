@@ -28,6 +28,7 @@ export interface SparseArea {
   size: bigint;
 }
 
+/** A `vfio_region_info` (`VFIO_DEVICE_GET_REGION_INFO`) as a plain object, with its capabilities parsed. */
 export interface RegionInfo {
   index: number;
   flags: number;
@@ -49,6 +50,7 @@ export interface IovaRange {
   end: bigint;
 }
 
+/** A `vfio_iommu_type1_info` (`VFIO_IOMMU_GET_INFO`) as a plain object, with its capabilities parsed. */
 export interface IommuType1Info {
   flags: number;
   /** Bitmap of supported IOMMU page sizes; the lowest set bit is the smallest page. */
@@ -80,6 +82,11 @@ function readCapArray<T>(
   return out;
 }
 
+/**
+ * Parses the buffer `VFIO_DEVICE_GET_REGION_INFO` filled: the `vfio_region_info` struct and its
+ * capability chain (sparse mmap, region type, MSI-X mappable). Throws `CapChainError` when the
+ * buffer is shorter than the struct or the chain is malformed.
+ */
 export function parseRegionInfo(buf: Uint8Array): RegionInfo {
   if (buf.length < vfio_region_info.size)
     throw new CapChainError(
@@ -115,6 +122,11 @@ export function parseRegionInfo(buf: Uint8Array): RegionInfo {
   return info;
 }
 
+/**
+ * Parses the buffer `VFIO_IOMMU_GET_INFO` filled: the `vfio_iommu_type1_info` struct and its
+ * capability chain (IOVA ranges, DMA mappings available). Throws `CapChainError` when the buffer
+ * is shorter than the struct or the chain is malformed.
+ */
 export function parseIommuType1Info(buf: Uint8Array): IommuType1Info {
   if (buf.length < vfio_iommu_type1_info.size)
     throw new CapChainError(

@@ -57,8 +57,12 @@ export function _IOC(dir: number, type: IoctlType, nr: number, size: IoctlSize):
   );
 }
 
+/** `_IO(type, nr)`: the request code of an ioctl that passes no argument. */
 export const _IO = (type: IoctlType, nr: number): number => _IOC(_IOC_NONE, type, nr, 0);
+/** `_IOR(type, nr, size)`: the request code of an ioctl whose argument the kernel writes (user reads). */
 export const _IOR = (type: IoctlType, nr: number, size: IoctlSize): number => _IOC(_IOC_READ, type, nr, size);
+/** `_IOW(type, nr, size)`: the request code of an ioctl whose argument the kernel reads (user writes). */
 export const _IOW = (type: IoctlType, nr: number, size: IoctlSize): number => _IOC(_IOC_WRITE, type, nr, size);
+/** `_IOWR(type, nr, size)`: the request code of an ioctl whose argument goes both ways. */
 export const _IOWR = (type: IoctlType, nr: number, size: IoctlSize): number =>
   _IOC(_IOC_READ | _IOC_WRITE, type, nr, size);

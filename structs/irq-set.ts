@@ -11,8 +11,14 @@ import {
 import { VfioError, VfioRangeError } from './errors.js';
 import { VfioErrorCode } from './error-codes.js';
 
+/**
+ * What a `vfio_irq_set` asks for, before encoding: the irq `index` (`VFIO_PCI_MSIX_IRQ_INDEX`, ...),
+ * the vectors `start..start + count - 1`, the action, and the data for each vector if any.
+ */
 export interface IrqSetRequest {
+  /** The irq index (`VFIO_PCI_INTX_IRQ_INDEX`, `VFIO_PCI_MSI_IRQ_INDEX`, ...). */
   index: number;
+  /** The first vector. */
   start: number;
   /** Number of vectors; with DATA_NONE and 0 the index is disabled. */
   count: number;

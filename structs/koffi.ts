@@ -7,9 +7,14 @@ import { VfioError } from './errors.js';
 import { VfioErrorCode } from './error-codes.js';
 
 export { koffi };
+/** A koffi type: a C struct layout, a primitive or an array, with its `size` and `alignment` in bytes. */
 export type TypeObject = ReturnType<typeof koffi.type>;
 
-type Fields = Record<string, string | TypeObject | [number, string | TypeObject]>;
+/**
+ * The members of a struct for `cStruct`, in declaration order: a koffi type name (`'uint32_t'`) or
+ * type each, or `[alignment, type]` for a member with its own alignment in bytes.
+ */
+export type Fields = Record<string, string | TypeObject | [number, string | TypeObject]>;
 
 /**
  * Declares a C struct under its C name. koffi's type registry lives in the native addon and

@@ -12,6 +12,10 @@ import { hex } from '../sys/index.js';
 /** Largest typed-array view this Node allows at once (4 GiB on Node 20). */
 const MAX_VIEW = 2 ** 32;
 
+/**
+ * DMA memory mapped for a device, from `Dma.alloc()`: the device uses `iova`, JavaScript the
+ * views (`bytes`, `u32`, `view()`). Once it is closed its properties throw, `iova` first of all.
+ */
 export class DmaBuffer {
   readonly #iova: bigint;
   readonly #size: number;
@@ -69,6 +73,7 @@ export class DmaBuffer {
     return this.#memory.address;
   }
 
+  /** Whether the buffer was closed (by `close()`, or by its DMA context or device closing). */
   get closed(): boolean {
     return this.#closed;
   }
@@ -135,6 +140,7 @@ export class DmaBuffer {
     this.#release();
   }
 
+  /** `close()`, for `using`. */
   [Symbol.dispose](): void {
     this.close();
   }

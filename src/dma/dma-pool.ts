@@ -85,6 +85,10 @@ export class DmaPoolEntry {
   }
 }
 
+/**
+ * `count` buffers of `entrySize` bytes carved from one mapping, from `Dma.pool()`: `alloc()` and
+ * `entry.free()` are O(1) and make no system call.
+ */
 export class DmaPool {
   readonly entrySize: number;
   readonly count: number;
@@ -185,6 +189,7 @@ export class DmaPool {
     this.#top = 0;
   }
 
+  /** `close()`, for `using`. */
   [Symbol.dispose](): void {
     this.close();
   }

@@ -3,7 +3,7 @@
  * checks the locked-memory limit first, and names the mapping limit when the kernel runs out.
  * Without an IOMMU (no-IOMMU mode) it locks the memory and hands out its physical address.
  */
-import { SysError, VfioError, VfioErrorCode, VfioRangeError, VfioTypeError } from '../../structs/index.js';
+import { VfioError, VfioErrorCode, VfioRangeError, VfioTypeError } from '../../structs/index.js';
 import {
   closeAll,
   formatSize,
@@ -17,10 +17,11 @@ import {
 import { IovaAllocator, formatRanges, type Iommu, type IommuInfo } from '../iommu/index.js';
 import { DmaBuffer } from './dma-buffer.js';
 import { DmaPool } from './dma-pool.js';
-import { backingPageSize, mapDmaMemory, type HugePageSize } from './memory.js';
-import { checkMemlock, memlockMessage } from './memlock.js';
+import { backingPageSize, mapDmaMemory, roundUp, type HugePageSize } from './memory.js';
+import { checkMemlock, explainMapFailure } from './limits.js';
 import { hex } from '../sys/index.js';
 
+/** Options of `Dma.alloc()` and `Dma.pool()`. */
 export interface DmaAllocOptions {
   /** Back the buffer with hugepages of this size (they must be reserved). */
   hugepages?: HugePageSize;
@@ -35,6 +36,7 @@ export interface DmaAllocOptions {
   addressBits?: number;
 }
 
+/** Options of a `Dma`. */
 export interface DmaOptions {
   /** Default DMA address width of the devices using this context, in bits (default 64). */
   addressBits?: number;
@@ -51,13 +53,24 @@ interface DmaSpace {
   closed: boolean;
 }
 
+/**
+ * The DMA memory of one IOMMU context (`dev.dma`, `container.dma`): `alloc()` maps a buffer for
+ * the device at an IOVA, `pool()` many small ones in one mapping. Closing it, or the context,
+ * closes every live buffer.
+ */
 export class Dma {
+  /** The IOMMU context the buffers are mapped in. */
   readonly iommu: Iommu;
   /** The DMA address width in bits of the device(s) this `Dma` allocates for. */
   readonly addressBits: number;
   readonly #space: DmaSpace;
 
-  constructor(iommu: Iommu, options: DmaOptions = {}, space?: DmaSpace) {
+  constructor(
+    iommu: Iommu,
+    options: DmaOptions = {},
+    /** @internal The space of another `Dma` of the same context, for `withAddressBits`. */
+    space?: DmaSpace,
+  ) {
     this.iommu = iommu;
     this.addressBits = checkInteger(
       'addressBits',
@@ -100,6 +113,7 @@ export class Dma {
     return this.#iovas().allocator;
   }
 
+  /** Whether the context's DMA was closed (by `close()`, or by the IOMMU context closing). */
   get closed(): boolean {
     return this.#space.closed;
   }
@@ -171,7 +185,7 @@ export class Dma {
     } catch (e) {
       allocator.free(iova);
       memory.close();
-      throw this.#explainMapFailure(e, bytes);
+      throw explainMapFailure(e, bytes, this.iommu, this.#space.live.size);
     }
     // The IOMMU mapping goes first: the device must lose access before the memory is reused.
     return this.#track(memory, iova, writable, [
@@ -253,18 +267,6 @@ export class Dma {
     return allocator.alloc(bytes, page, below);
   }
 
-  #explainMapFailure(e: unknown, bytes: number): unknown {
-    if (!(e instanceof SysError)) return e;
-    if (e.errnoName === 'ENOSPC') {
-      const avail = this.iommu.info().dmaAvail;
-      return e.withHint(
-        `the container has no DMA mapping left (dma_avail ${avail ?? 'unknown'}; the vfio_iommu_type1 dma_entry_limit, 65535 by default, counts mappings; this context holds ${this.#space.live.size}): use pools or hugepages to need fewer mappings, or raise the limit (modprobe vfio_iommu_type1 dma_entry_limit=N)`,
-      );
-    }
-    if (e.errnoName === 'ENOMEM') return e.withHint(memlockMessage(bytes));
-    return e;
-  }
-
   /**
    * A pool of `count` buffers of `entrySize` bytes carved from one mapping: `pool.alloc()` and
    * `entry.free()` are O(1) and make no system call.
@@ -288,12 +290,8 @@ export class Dma {
     closeAll([...this.#space.live].reverse().map((b) => () => b.close()));
   }
 
+  /** `close()`, for `using`. */
   [Symbol.dispose](): void {
     this.close();
   }
-}
-
-/** `n` rounded up to a multiple of `page` (a power of two; exact for sizes up to 2^53). */
-function roundUp(n: number, page: number): number {
-  return Math.ceil(n / page) * page;
 }

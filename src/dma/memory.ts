@@ -14,6 +14,7 @@ import {
 } from '../../structs/index.js';
 import { Mapping, pageSize, sysMadvise } from '../sys/index.js';
 
+/** A hugepage size: 2 MiB or 1 GiB (pages of that size must be reserved in the kernel). */
 export type HugePageSize = '2M' | '1G';
 
 const HUGE = {
@@ -68,4 +69,9 @@ export function mapDmaMemory(size: number, huge: HugePageSize | undefined): Mapp
   // A refusal is not fatal: the memory works, and a fork would only share it copy-on-write.
   sysMadvise(m.address, m.length, MADV_DONTFORK);
   return m;
+}
+
+/** `n` rounded up to a multiple of `page` (a power of two; exact for sizes up to 2^53). */
+export function roundUp(n: number, page: number): number {
+  return Math.ceil(n / page) * page;
 }

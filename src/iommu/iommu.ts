@@ -10,6 +10,7 @@ import { hex } from '../sys/index.js';
 /** The three ways a device's DMA is set up: `type1` (container), `iommufd`, `noiommu`. */
 export type IommuKind = 'type1' | 'iommufd' | 'noiommu';
 
+/** One mapping for `mapDma`: memory of this process made visible to the device at an IOVA. */
 export interface DmaMapRequest {
   /** Process virtual address of the memory (page aligned). */
   vaddr: bigint;
@@ -23,6 +24,7 @@ export interface DmaMapRequest {
   writable: boolean;
 }
 
+/** What an IOMMU context reports of itself: page sizes, valid IOVA ranges, mappings left. */
 export interface IommuInfo {
   /** Bitmap of supported IOMMU page sizes, as the kernel's u64 (iommufd reports only the smallest one). */
   pageSizes: bigint;
@@ -34,12 +36,17 @@ export interface IommuInfo {
   dmaAvail?: number;
 }
 
+/**
+ * An IOMMU context as the DMA layer uses it, whichever way into VFIO opened it: a `Container`
+ * (Type1 or no-IOMMU) or an `IommufdContext`, and their backends `Type1Iommu` and `IommufdIoas`.
+ */
 export interface Iommu {
   readonly kind: IommuKind;
   readonly name: string;
   readonly closed: boolean;
   /** Registers cleanup to run before the IOMMU context goes away (DMA buffers unmap there). */
   onClose(fn: () => void, when?: 'before' | 'after'): void;
+  /** The page sizes, IOVA ranges and mappings left, asked of the kernel at each call. */
   info(): IommuInfo;
   /** Maps `req.size` bytes (a number) at `req.vaddr` for the device at `req.iova` (addresses are bigints). */
   mapDma(req: DmaMapRequest): void;

@@ -29,13 +29,20 @@ import { hex } from '../sys/index.js';
 
 export const IOMMUFD_PATH = '/dev/iommu';
 
+/** Options of an iommufd context (`IommufdContext`, `IommufdIoas`). */
 export interface IommufdOptions {
   /** The iommufd device (default `/dev/iommu`). */
   path?: string;
 }
 
+/**
+ * The IOMMU side of an `IommufdContext` (`context.backend`): the `/dev/iommu` fd, one IOAS
+ * allocated in it and its `IOMMU_IOAS_MAP` mappings.
+ */
 export class IommufdIoas extends Resource implements Iommu {
+  /** Always `iommufd`. */
   readonly kind: IommuKind = 'iommufd';
+  /** The iommufd device (default `/dev/iommu`). */
   readonly path: string;
   /** The fd of `/dev/iommu`. */
   readonly fd: number;

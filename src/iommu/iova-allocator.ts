@@ -13,11 +13,12 @@ import { checkInteger, describeArg } from '../sys/index.js';
 import { hex } from '../sys/index.js';
 
 /** A half-open range `[start, end)`. */
-interface Span {
+export interface Span {
   start: bigint;
   end: bigint;
 }
 
+/** What an `IovaAllocator` hands out from. */
 export interface IovaAllocatorOptions {
   /** Valid IOVA ranges with inclusive ends, as `VFIO_IOMMU_GET_INFO` reports them. */
   ranges: readonly IovaRange[];
@@ -46,6 +47,10 @@ function checkAlign(what: string, align: unknown): bigint {
   return a;
 }
 
+/**
+ * First-fit allocator of IOVAs inside the ranges an IOMMU accepts, aligned to its page size; every
+ * `Dma` of a context shares one (`dma.allocator()`). It makes no system call.
+ */
 export class IovaAllocator {
   /** Alignment of every allocation in bytes: the IOMMU's smallest page size. */
   readonly minAlign: number;

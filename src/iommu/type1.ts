@@ -28,6 +28,7 @@ import { hex } from '../sys/index.js';
 
 export const CONTAINER_PATH = '/dev/vfio/vfio';
 
+/** Options of a legacy VFIO container (`Container`, `Type1Iommu`). */
 export interface Type1Options {
   /** The container device (default `/dev/vfio/vfio`). */
   path?: string;
@@ -38,9 +39,16 @@ export interface Type1Options {
   noIommu?: boolean;
 }
 
+/**
+ * The IOMMU side of a `Container` (`container.backend`): the `/dev/vfio/vfio` fd, the IOMMU type
+ * set on it (Type1v2, Type1 or no-IOMMU) and its `VFIO_IOMMU_MAP_DMA` mappings.
+ */
 export class Type1Iommu extends Resource implements Iommu {
+  /** The container's fd. */
   readonly fd: number;
+  /** The container device (default `/dev/vfio/vfio`). */
   readonly path: string;
+  /** `type1`, or `noiommu` for a no-IOMMU container. */
   readonly kind: IommuKind;
   /** The IOMMU type set on the container: Type1v2 when the kernel has it, else Type1; or no-IOMMU. */
   readonly iommuType: number;

@@ -33,10 +33,13 @@ import { hex } from '../sys/index.js';
 
 /** Raw config-space access of 1, 2 or 4 bytes, little-endian. */
 export interface ConfigAccessor {
+  /** Bytes of config space (256, or 4096 for PCIe). */
   readonly size: number;
   /** What the space is, for messages (`config of 0000:00:03.0`); default `the N-byte config space`. */
   readonly name?: string;
+  /** Reads `width` bytes at `offset`; `ConfigSpace` has checked that they lie inside and are aligned. */
   read(offset: number, width: 1 | 2 | 4): number;
+  /** Writes `value` in `width` bytes at `offset`; `ConfigSpace` has checked the offset and that the value fits. */
   write(offset: number, width: 1 | 2 | 4, value: number): void;
 }
 
@@ -58,13 +61,19 @@ export interface PciBar {
   address: bigint;
 }
 
+/**
+ * PCI configuration space over a `ConfigAccessor` (`device.config` reaches it through the VFIO
+ * config region): checked 8/16/32-bit accesses, the command register, capability lists and BARs.
+ */
 export class ConfigSpace {
   readonly #access: ConfigAccessor;
 
+  /** Config space read and written through `access`. */
   constructor(access: ConfigAccessor) {
     this.#access = access;
   }
 
+  /** Bytes of config space, as the accessor has them (256, or 4096 for PCIe). */
   get size(): number {
     return this.#access.size;
   }
@@ -79,26 +88,32 @@ export class ConfigSpace {
   // Offsets and values are checked here (src/sys/args.ts): a value wider than the access is
   // refused, not truncated. Config space is not a hot path.
 
+  /** Reads the byte at `offset`. */
   read8(offset: number): number {
     checkAccess('read8', this.#where, offset, 1, this.#access.size, true);
     return this.#access.read(offset, 1);
   }
+  /** Reads 16 bits at `offset` (a multiple of 2). */
   read16(offset: number): number {
     checkAccess('read16', this.#where, offset, 2, this.#access.size, true);
     return this.#access.read(offset, 2);
   }
+  /** Reads 32 bits at `offset` (a multiple of 4), as an unsigned number. */
   read32(offset: number): number {
     checkAccess('read32', this.#where, offset, 4, this.#access.size, true);
     return this.#access.read(offset, 4);
   }
+  /** Writes the byte `value` (0 to 0xff) at `offset`. */
   write8(offset: number, value: number): void {
     checkAccess('write8', this.#where, offset, 1, this.#access.size, true);
     this.#access.write(offset, 1, checkValue('write8', this.#where, offset, value, 1));
   }
+  /** Writes 16 bits (0 to 0xffff) at `offset` (a multiple of 2). */
   write16(offset: number, value: number): void {
     checkAccess('write16', this.#where, offset, 2, this.#access.size, true);
     this.#access.write(offset, 2, checkValue('write16', this.#where, offset, value, 2));
   }
+  /** Writes 32 bits (0 to 0xffffffff) at `offset` (a multiple of 4). */
   write32(offset: number, value: number): void {
     checkAccess('write32', this.#where, offset, 4, this.#access.size, true);
     this.#access.write(offset, 4, checkValue('write32', this.#where, offset, value, 4));

@@ -12,9 +12,13 @@ export const DEFAULT_SYSFS = '/sys';
 
 /** One device of the PCI bus. */
 export interface PciDeviceInfo {
+  /** Its address, `0000:00:03.0`. */
   address: PciAddress;
+  /** Vendor ID (16 bits). */
   vendor: number;
+  /** Device ID (16 bits). */
   device: number;
+  /** Class code (24 bits: class, subclass, programming interface). */
   class: number;
   /** Bound driver's name, or null when none is bound. */
   driver: string | null;
@@ -22,13 +26,20 @@ export interface PciDeviceInfo {
   iommuGroup: number | null;
 }
 
+/**
+ * The PCI devices sysfs shows under `root` (default `/sys`; tests pass a fake tree): ids, driver,
+ * IOMMU group, VFIO cdev, and binding to a driver.
+ */
 export class PciSysfs {
+  /** Reads sysfs under `root`; nothing is read until a method asks. */
   constructor(readonly root: string = DEFAULT_SYSFS) {}
 
+  /** The device's directory, `<root>/bus/pci/devices/<addr>` (whether it exists or not). */
   devicePath(addr: PciAddress): string {
     return join(this.root, 'bus/pci/devices', addr);
   }
 
+  /** Whether the device is on the bus (its sysfs directory exists). */
   exists(addr: PciAddress): boolean {
     return existsSync(this.devicePath(addr));
   }
@@ -103,6 +114,7 @@ export class PciSysfs {
     }
   }
 
+  /** The device's ids, driver and IOMMU group; throws when it does not exist or a file is malformed. */
   info(addr: PciAddress): PciDeviceInfo {
     this.requireDevice(addr);
     return {

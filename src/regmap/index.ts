@@ -21,15 +21,21 @@ export type {
   RegisterName,
   RegisterValue,
   WritableField,
+  AccessOf,
+  FieldAccess,
+  FieldWriteEffect,
+  FieldsOf,
+  IfWritable,
+  IsArray,
+  Own,
+  OwnOr,
+  Wide,
+  WideRange,
+  Zeros,
 } from './types.js';
-export {
-  Register,
-  RegisterDef,
-  type FieldInfo,
-  type ModifyOptions,
-  type RegisterAccess,
-  type WriteOptions,
-} from './register.js';
+export type { FieldModel } from './model.js';
+export { Register, RegisterDef, type FieldInfo, type ModifyOptions, type WriteOptions } from './register.js';
+export type { RegisterAccess } from './access.js';
 export {
   BoundMap,
   RegisterArray,

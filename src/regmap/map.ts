@@ -5,7 +5,8 @@
  */
 import type { MapSpec, RegisterSpec } from './spec.js';
 import { mapModel, registerEnd, type MapModel, type RegisterModel } from './model.js';
-import { Register, RegisterDef, type RegisterAccess } from './register.js';
+import { Register, RegisterDef } from './register.js';
+import type { RegisterAccess } from './access.js';
 import type { ArrayName, Decoded, IsArray, RegisterName } from './types.js';
 import { specNumber } from './values.js';
 import { RegisterMapError, VfioErrorCode, VfioRangeError } from '../../structs/index.js';

@@ -11,6 +11,7 @@
  * - `write()`, `modify()` and `clear()` write the neutral value to every field with a write
  *   effect (write-1-to-clear, ...) they were not asked to touch; `clear()` is one write.
  */
+import type { RegisterAccess } from './access.js';
 import type { Access, ReadEffect, RegisterSpec, RegisterWidth } from './spec.js';
 import type { FieldModel, RegisterModel } from './model.js';
 import type { ClearInput, ClearableField, Decoded, FieldInput, IfWritable, RegisterValue } from './types.js';
@@ -18,20 +19,6 @@ import { decode, decodedPrototype, encode, fieldIn, fieldNamed, outward, rawIn }
 import { ones } from './values.js';
 import { RegisterMapError, VfioErrorCode, VfioTypeError } from '../../structs/index.js';
 import { hex, INSPECT } from '../sys/index.js';
-
-/** What a register map drives: a `Region`, or anything with its accessors (a test's recorder). */
-export interface RegisterAccess {
-  readonly size: number;
-  readonly name?: string;
-  read8(offset: number): number;
-  read16(offset: number): number;
-  read32(offset: number): number;
-  read64(offset: number): bigint;
-  write8(offset: number, value: number): void;
-  write16(offset: number, value: number): void;
-  write32(offset: number, value: number): void;
-  write64(offset: number, value: bigint): void;
-}
 
 /** A field as the map describes it. */
 export type FieldInfo = FieldModel;

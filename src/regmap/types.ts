@@ -7,10 +7,11 @@
 import type { Access, ClearingEffect, MapSpec } from './spec.js';
 
 /** `T[K]`, or `undefined` when `T` has no `K` (a literal that left it out). */
-type Own<T, K extends PropertyKey> = K extends keyof T ? T[K] : undefined;
+export type Own<T, K extends PropertyKey> = K extends keyof T ? T[K] : undefined;
 
 /** `Own<T, K>` with `undefined` replaced by `fallback`. */
-type OwnOr<T, K extends PropertyKey, D> = Exclude<Own<T, K>, undefined> | (undefined extends Own<T, K> ? D : never);
+export type OwnOr<T, K extends PropertyKey, D> =
+  Exclude<Own<T, K>, undefined> | (undefined extends Own<T, K> ? D : never);
 
 /** The fields of register spec `R` (none: an empty record). */
 export type FieldsOf<R> = [Exclude<Own<R, 'fields'>, undefined>] extends [never]
@@ -21,16 +22,17 @@ export type FieldsOf<R> = [Exclude<Own<R, 'fields'>, undefined>] extends [never]
 export type RegisterValue<R> = OwnOr<R, 'width', 32> extends infer W ? (W extends 64 ? bigint : number) : never;
 
 /** `N` zeros, to compare small numbers at the type level. */
-type Zeros<N extends number, T extends 0[] = []> = T['length'] extends N ? T : Zeros<N, [...T, 0]>;
+export type Zeros<N extends number, T extends 0[] = []> = T['length'] extends N ? T : Zeros<N, [...T, 0]>;
 
 /** Whether bits `msb..lsb` span more than 32 bits (`boolean` when not literal numbers). */
-type WideRange<M extends number, L extends number> = number extends M | L
+export type WideRange<M extends number, L extends number> = number extends M | L
   ? boolean
   : Zeros<M> extends [...Zeros<L>, ...Zeros<32>, ...0[]]
     ? true
     : false;
 
-type Wide<F> = F extends { readonly bits: readonly [infer M extends number, infer L extends number] }
+/** Whether field spec `F` is wider than 32 bits (`boolean` when its bits are not literal numbers). */
+export type Wide<F> = F extends { readonly bits: readonly [infer M extends number, infer L extends number] }
   ? WideRange<M, L>
   : F extends { readonly bits: number }
     ? false
@@ -47,11 +49,18 @@ export type FieldLabel<F> = [Exclude<Own<F, 'values'>, undefined>] extends [neve
 /** A field's value as `read()` gives it and `write()` takes it: its label, or its number. */
 export type FieldValue<F> = FieldLabel<F> | FieldNumber<F>;
 
-type FieldAccess<R, F> = OwnOr<F, 'access', OwnOr<R, 'access', 'rw'>>;
-type FieldWriteEffect<R, F> = OwnOr<F, 'write', Own<R, 'write'>>;
+/** The access of field `F` of register spec `R`: its own, else the register's, else `rw`. */
+export type FieldAccess<R, F> = OwnOr<F, 'access', OwnOr<R, 'access', 'rw'>>;
+
+/** The write effect of field `F` of register spec `R`: its own, else the register's (or `undefined`). */
+export type FieldWriteEffect<R, F> = OwnOr<F, 'write', Own<R, 'write'>>;
 
 /** What `read()` returns: `raw`, the register's value, and every field by name; prints as one line. */
-export type Decoded<R> = { readonly raw: RegisterValue<R>; toString(): string } & {
+export type Decoded<R> = {
+  readonly raw: RegisterValue<R>;
+  /** One line: `STATUS = 0x00080783 { FD: 1, LU: 1, SPEED: '1000Mb/s' }`. */
+  toString(): string;
+} & {
   readonly [K in keyof FieldsOf<R>]: FieldValue<FieldsOf<R>[K]>;
 };
 

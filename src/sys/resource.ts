@@ -11,6 +11,7 @@ export abstract class Resource {
   /** What this is, for messages (`group 12 (/dev/vfio/12)`). */
   abstract get name(): string;
 
+  /** Whether `close()` was called; a closed resource throws `ERR_VFIO_CLOSED` when used. */
   get closed(): boolean {
     return this.#closed;
   }
@@ -47,6 +48,7 @@ export abstract class Resource {
     ]);
   }
 
+  /** `close()`, for `using`: the resource closes when its block ends. */
   [Symbol.dispose](): void {
     this.close();
   }

@@ -4,7 +4,7 @@ export { IommufdContext, type IommufdContextOptions } from './context/iommufd-co
 export { chooseIommu, type IommuContext, type IommuChoice } from './context/choose.js';
 export { locateDevice, isVfioDriver, NOIOMMU_PARAMETER, TURN_IOMMU_ON, type DeviceLocation } from './context/locate.js';
 export { VFIO_SAFE_DRIVERS, blocks as blocksViability, notViableMessage } from './context/viability.js';
-export { Group } from './context/group.js';
+export { Group, type GroupContainer } from './context/group.js';
 export { regionName, irqIndexName } from './names.js';
 export { type DeviceInfo, type IrqInfo } from './device/info.js';
 export { Device } from './device/device.js';
@@ -13,5 +13,6 @@ export { Region, type RegionOptions } from './region/region.js';
 export { Interrupts, type EnableIrqOptions } from './irq/interrupts.js';
 export type { IrqFired } from './irq/wait-queue.js';
 export type { IrqRequest } from './irq/request.js';
+export type { IrqDevice } from './irq/set.js';
 export { chooseIrqType, checkVectorRange, IRQ_INDEX, type IrqType } from './irq/vectors.js';
 export type { HotResetPeer } from './device/hot-reset.js';

@@ -19,6 +19,7 @@ import type { DeviceOptions } from '../device/opening.js';
 import { locateDevice } from './locate.js';
 import { VfioError, VfioErrorCode } from '../../../structs/index.js';
 
+/** Options of a `Container`. */
 export interface ContainerOptions extends Type1Options {
   /** Root of sysfs, for finding groups (default `/sys`). */
   sysfsRoot?: string;
@@ -26,6 +27,10 @@ export interface ContainerOptions extends Type1Options {
 
 let warnedNoIommu = false;
 
+/**
+ * A legacy VFIO container (`/dev/vfio/vfio`) with its groups: the way into VFIO where iommufd is
+ * not available, and the only one for no-IOMMU devices. Closing it closes its groups and devices.
+ */
 export class Container extends Resource implements Iommu {
   /** The sysfs groups and devices are found in. */
   readonly sysfs: PciSysfs;

@@ -18,6 +18,7 @@ import { notViableMessage } from './viability.js';
 
 /** What a group needs of its container (a `Container`). */
 export interface GroupContainer extends DeviceContext {
+  /** The container's fd, which `VFIO_GROUP_SET_CONTAINER` takes. */
   readonly fd: number;
   /** The groups open in the container, for a hot reset's proof of ownership. */
   readonly groups: readonly DeviceGroup[];
@@ -27,9 +28,16 @@ export interface GroupContainer extends DeviceContext {
   detached(group: Group): void;
 }
 
+/**
+ * A VFIO group (`/dev/vfio/N`) attached to a `Container`, from `container.group(n)`: the unit of
+ * isolation the IOMMU gives. Closing it closes its devices and detaches it.
+ */
 export class Group extends Resource implements DeviceGroup {
+  /** The IOMMU group number. */
   readonly number: number;
+  /** Its node: `/dev/vfio/N`, or `/dev/vfio/noiommu-N` in a no-IOMMU container. */
   readonly path: string;
+  /** The group's fd. */
   readonly fd: number;
   /** The container the group is attached to (a `Container`). */
   readonly container: GroupContainer;

@@ -27,6 +27,7 @@ import type { DeviceOptions } from '../device/opening.js';
 import { CDEV_DIR, cdevNode, locateDevice } from './locate.js';
 import { notViableMessage, viabilityBlockers } from './viability.js';
 
+/** Options of an `IommufdContext`. */
 export interface IommufdContextOptions extends IommufdOptions {
   /** Root of sysfs, for finding devices (default `/sys`). */
   sysfsRoot?: string;
@@ -34,6 +35,10 @@ export interface IommufdContextOptions extends IommufdOptions {
   cdevDir?: string;
 }
 
+/**
+ * An iommufd IOAS with the devices opened in it through their cdevs (`/dev/vfio/devices/vfioN`):
+ * the kernel's current way into VFIO. Closing it closes its devices, then the IOAS and the iommufd.
+ */
 export class IommufdContext extends Resource implements Iommu {
   /** The sysfs devices are found in. */
   readonly sysfs: PciSysfs;

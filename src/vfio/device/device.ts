@@ -37,8 +37,14 @@ export function openAgain(open: Device, options: DeviceOptions): Device {
   return open;
 }
 
+/**
+ * An open VFIO PCI device, from `openDevice()` or `context.device(address)`: its regions and BARs,
+ * config space, DMA memory, interrupts and resets. Closing it closes its regions and interrupts.
+ */
 export class Device extends Resource {
+  /** Its PCI address, `0000:00:03.0`. */
   readonly address: PciAddress;
+  /** The device's fd. */
   readonly fd: number;
   /** The IOMMU context the device is in: a `Container` (`kind` 'type1' or 'noiommu') or an `IommufdContext`. */
   readonly iommu: DeviceContext;
@@ -48,6 +54,7 @@ export class Device extends Resource {
   readonly iommuGroup: number;
   /** DMA address width in bits (`dev.dma` allocates below 2^dmaBits). */
   readonly dmaBits: number;
+  /** What `VFIO_DEVICE_GET_INFO` said, read at open. */
   readonly info: DeviceInfo;
   /** Every region's info, read at open (size 0: not implemented). */
   readonly regions: readonly RegionInfo[];

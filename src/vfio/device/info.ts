@@ -22,16 +22,22 @@ import {
 } from '../../../structs/index.js';
 import { sysIoctl } from '../../sys/index.js';
 
+/** A device's `vfio_device_info` (`VFIO_DEVICE_GET_INFO`), flags decoded. */
 export interface DeviceInfo {
+  /** `VFIO_DEVICE_FLAGS_*`. */
   flags: number;
+  /** Regions the device has (`num_regions`), including unimplemented ones of size 0. */
   numRegions: number;
+  /** Irq indexes the device has (`num_irqs`). */
   numIrqs: number;
   /** The device supports VFIO_DEVICE_RESET. */
   canReset: boolean;
   isPci: boolean;
 }
 
+/** One irq index's `vfio_irq_info` (`VFIO_DEVICE_GET_IRQ_INFO`), flags decoded. */
 export interface IrqInfo {
+  /** The irq index (`VFIO_PCI_INTX_IRQ_INDEX`, ...). */
   index: number;
   /** Vectors within this index (0: not available). */
   count: number;

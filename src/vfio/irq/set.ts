@@ -13,9 +13,13 @@ import type { IrqInfo } from '../device/info.js';
  * what it reports of each irq index, and `close()` for a request handler.
  */
 export interface IrqDevice {
+  /** The device's fd, which `VFIO_DEVICE_SET_IRQS` goes to. */
   readonly fd: number;
+  /** Its PCI address, for messages. */
   readonly address: PciAddress;
+  /** What the device reports of irq index `index` (read at open). */
   irqInfo(index: number): IrqInfo;
+  /** Closes the device: what an `onRequest` handler does to give the device back. */
   close(): void;
 }
 

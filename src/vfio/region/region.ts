@@ -22,6 +22,7 @@ import { RegionSlowPath } from './slow-path.js';
 import { W16, W32, W64, W8, type Width } from './widths.js';
 import { hex } from '../../sys/index.js';
 
+/** How `device.region(i)` and `device.bar(n)` open a region. */
 export interface RegionOptions {
   /** Map the mmap-able parts (default true). With false every access is a pread/pwrite. */
   mmap?: boolean;
@@ -34,7 +35,13 @@ export interface RegionOptions {
   portIo?: boolean;
 }
 
+/**
+ * A device region (BAR, ROM, config space) from `device.bar(n)` or `device.region(i)`: accesses of
+ * exactly 1, 2, 4 or 8 bytes through its mmapped parts, or pread/pwrite elsewhere. Offsets are
+ * byte offsets that must be aligned to the access width; a value that does not fit is refused.
+ */
 export class Region extends Resource {
+  /** The region's info as the kernel gave it (`VFIO_DEVICE_GET_REGION_INFO`). */
   readonly info: RegionInfo;
   /** Size in bytes. */
   readonly size: number;
@@ -72,10 +79,12 @@ export class Region extends Resource {
     return `${hex(this.size)} bytes, ${mapped.length ? `mapped ${mapped.join(', ')}` : 'not mapped (pread/pwrite)'}`;
   }
 
+  /** Whether the kernel lets the region be read (`VFIO_REGION_INFO_FLAG_READ`). */
   get readable(): boolean {
     return (this.info.flags & VFIO_REGION_INFO_FLAG_READ) !== 0;
   }
 
+  /** Whether the kernel lets the region be written (`VFIO_REGION_INFO_FLAG_WRITE`). */
   get writable(): boolean {
     return (this.info.flags & VFIO_REGION_INFO_FLAG_WRITE) !== 0;
   }
@@ -106,6 +115,7 @@ export class Region extends Resource {
   // constants and one monomorphic MmioWindow call, which TurboFan inlines whole into the
   // caller's loop; a shared helper taking the width would put a polymorphic call on every access.
 
+  /** Reads the byte at `offset`. */
   read8(offset: number): number {
     const w = this.#wholeRead;
     if (w !== undefined && typeof offset === 'number' && offset >>> 0 === offset && offset < this.size)
@@ -113,6 +123,7 @@ export class Region extends Resource {
     return this.#read(offset, W8);
   }
 
+  /** Reads 16 bits, little-endian, at `offset` (a multiple of 2). */
   read16(offset: number): number {
     const w = this.#wholeRead;
     if (
@@ -126,6 +137,7 @@ export class Region extends Resource {
     return this.#read(offset, W16);
   }
 
+  /** Reads 32 bits, little-endian, at `offset` (a multiple of 4), as an unsigned number. */
   read32(offset: number): number {
     const w = this.#wholeRead;
     if (
@@ -139,6 +151,7 @@ export class Region extends Resource {
     return this.#read(offset, W32);
   }
 
+  /** Reads 64 bits, little-endian, at `offset` (a multiple of 8), as a bigint; refused on port I/O. */
   read64(offset: number): bigint {
     const w = this.#wholeRead;
     if (
@@ -152,6 +165,7 @@ export class Region extends Resource {
     return this.#read(offset, W64);
   }
 
+  /** Writes the byte `value` (0 to 0xff) at `offset`. */
   write8(offset: number, value: number): void {
     const w = this.#wholeWrite;
     if (
@@ -166,6 +180,7 @@ export class Region extends Resource {
     this.#write(offset, W8, value);
   }
 
+  /** Writes 16 bits (0 to 0xffff), little-endian, at `offset` (a multiple of 2). */
   write16(offset: number, value: number): void {
     const w = this.#wholeWrite;
     if (
@@ -181,6 +196,7 @@ export class Region extends Resource {
     this.#write(offset, W16, value);
   }
 
+  /** Writes 32 bits (0 to 0xffffffff), little-endian, at `offset` (a multiple of 4). */
   write32(offset: number, value: number): void {
     const w = this.#wholeWrite;
     if (
@@ -196,6 +212,7 @@ export class Region extends Resource {
     this.#write(offset, W32, value);
   }
 
+  /** Writes 64 bits (a bigint below 2^64), little-endian, at `offset` (a multiple of 8); refused on port I/O. */
   write64(offset: number, value: bigint): void {
     const w = this.#wholeWrite;
     if (

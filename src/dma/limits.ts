@@ -1,5 +1,9 @@
-/** The locked-memory limit, checked before DMA memory is pinned and named when the kernel refuses. */
-import { RLIMIT_MEMLOCK, RLIM_INFINITY, VfioError, VfioErrorCode } from '../../structs/index.js';
+/**
+ * The limits DMA runs into: the locked-memory limit, checked before memory is pinned, and the
+ * kernel's refusals of a mapping (out of mappings, or of locked memory) told with their cause.
+ */
+import { RLIMIT_MEMLOCK, RLIM_INFINITY, SysError, VfioError, VfioErrorCode } from '../../structs/index.js';
+import type { Iommu } from '../iommu/index.js';
 import { CAP_IPC_LOCK, formatSize, getRlimit, hasCapability, lockedBytes } from '../sys/index.js';
 
 /** Throws a clear error when pinning `bytes` more would pass RLIMIT_MEMLOCK. */
@@ -18,4 +22,17 @@ export function memlockMessage(bytes: number, locked = lockedBytes(), limit = ge
     'Raise it for this shell (ulimit -l unlimited, as root or within the hard limit), for a user (memlock in /etc/security/limits.conf),',
     'for a service (LimitMEMLOCK= in its systemd unit), or run with CAP_IPC_LOCK.',
   ].join(' ');
+}
+
+/** A refused DMA mapping told with its cause: the container's mapping limit (ENOSPC) or RLIMIT_MEMLOCK (ENOMEM). */
+export function explainMapFailure(e: unknown, bytes: number, iommu: Iommu, held: number): unknown {
+  if (!(e instanceof SysError)) return e;
+  if (e.errnoName === 'ENOSPC') {
+    const avail = iommu.info().dmaAvail;
+    return e.withHint(
+      `the container has no DMA mapping left (dma_avail ${avail ?? 'unknown'}; the vfio_iommu_type1 dma_entry_limit, 65535 by default, counts mappings; this context holds ${held}): use pools or hugepages to need fewer mappings, or raise the limit (modprobe vfio_iommu_type1 dma_entry_limit=N)`,
+    );
+  }
+  if (e.errnoName === 'ENOMEM') return e.withHint(memlockMessage(bytes));
+  return e;
 }
