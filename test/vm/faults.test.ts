@@ -172,8 +172,8 @@ describe(`the fault table: codes, messages and nothing left behind (${backend})`
       name: 'BAR index out of range',
       call: () => dev.bar(6),
       code: code.OUT_OF_RANGE,
-      resource: () => 'BAR index',
-      fix: /must be 0-5/,
+      resource: () => `device ${edu.bdf}`,
+      fix: /has BARs 0-5, not 6/,
     },
     {
       name: 'region index the device lacks',
