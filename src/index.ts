@@ -101,6 +101,8 @@ export {
   type DeviceContext,
   type DeviceGroup,
   type GroupContainer,
+  type BackedContext,
+  type ContextBackend,
   type IrqDevice,
 } from './vfio/index.js';
 export {

@@ -1,4 +1,5 @@
 /** The VFIO layer: containers and iommufd contexts, groups, devices, regions, interrupts. */
+export type { BackedContext, ContextBackend } from './context/backed.js';
 export { Container, type ContainerOptions } from './context/container.js';
 export { IommufdContext, type IommufdContextOptions } from './context/iommufd-context.js';
 export { chooseIommu, type IommuContext, type IommuChoice } from './context/choose.js';

@@ -2,17 +2,9 @@
  * A VFIO container (`/dev/vfio/vfio`) with its groups: the legacy way into VFIO. It holds its
  * IOMMU side, a `Type1Iommu` (Type1 mappings, or no-IOMMU), and adds the groups and devices.
  */
-import { PciSysfs, parsePciAddress } from '../../pci/index.js';
-import { closeAll, Resource } from '../../sys/index.js';
-import {
-  Type1Iommu,
-  type DmaMapRequest,
-  type Iommu,
-  type IommuInfo,
-  type IommuKind,
-  type Type1Options,
-} from '../../iommu/index.js';
-import { Dma } from '../../dma/index.js';
+import { parsePciAddress } from '../../pci/index.js';
+import { Type1Iommu, type Type1Options } from '../../iommu/index.js';
+import { BackedContext } from './backed.js';
 import { Group } from './group.js';
 import type { Device } from '../device/device.js';
 import type { DeviceOptions } from '../device/opening.js';
@@ -31,20 +23,12 @@ let warnedNoIommu = false;
  * A legacy VFIO container (`/dev/vfio/vfio`) with its groups: the way into VFIO where iommufd is
  * not available, and the only one for no-IOMMU devices. Closing it closes its groups and devices.
  */
-export class Container extends Resource implements Iommu {
-  /** The sysfs groups and devices are found in. */
-  readonly sysfs: PciSysfs;
-  /** The container's IOMMU side: its fd, the IOMMU type, the mappings. */
-  readonly backend: Type1Iommu;
-  readonly #dma: Dma;
+export class Container extends BackedContext<Type1Iommu> {
   readonly #groups = new Map<number, Group>();
 
+  /** Opens `/dev/vfio/vfio` and chooses the IOMMU type; it is set when the first group joins. */
   constructor(options: ContainerOptions = {}) {
-    super();
-    this.backend = new Type1Iommu(options);
-    this.sysfs = new PciSysfs(options.sysfsRoot);
-    // No system call: the DMA context asks the IOMMU for its ranges at the first allocation.
-    this.#dma = new Dma(this);
+    super(new Type1Iommu(options), options.sysfsRoot);
     if (this.kind === 'noiommu' && !warnedNoIommu) {
       warnedNoIommu = true;
       process.emitWarning(
@@ -54,34 +38,9 @@ export class Container extends Resource implements Iommu {
     }
   }
 
-  /** `type1`, or `noiommu` for a no-IOMMU container. */
-  get kind(): IommuKind {
-    return this.backend.kind;
-  }
-
-  /** The container's fd. */
-  get fd(): number {
-    return this.backend.fd;
-  }
-
-  /** The container device, `/dev/vfio/vfio`. */
-  get path(): string {
-    return this.backend.path;
-  }
-
   /** The IOMMU type set on the container: Type1v2 when the kernel has it, else Type1; or no-IOMMU. */
   get iommuType(): number {
     return this.backend.iommuType;
-  }
-
-  get name(): string {
-    return this.backend.name;
-  }
-
-  /** The DMA context of this container, shared by its devices (each allocates below its own `dmaBits`). */
-  get dma(): Dma {
-    this.check();
-    return this.#dma;
   }
 
   /** The groups attached to this container. */
@@ -93,29 +52,6 @@ export class Container extends Resource implements Iommu {
   checkExtension(ext: number): boolean {
     this.check();
     return this.backend.checkExtension(ext);
-  }
-
-  /** `VFIO_IOMMU_GET_INFO` with its capabilities: page sizes, IOVA ranges, dma_avail. */
-  info(): IommuInfo {
-    this.check();
-    return this.backend.info();
-  }
-
-  /** `VFIO_IOMMU_MAP_DMA`. */
-  mapDma(req: DmaMapRequest): void {
-    this.check();
-    this.backend.mapDma(req);
-  }
-
-  /** `VFIO_IOMMU_UNMAP_DMA` of exactly one earlier mapping. */
-  unmapDma(iova: bigint, size: number): void {
-    this.check();
-    this.backend.unmapDma(iova, size);
-  }
-
-  /** The physical address of locked memory, for a no-IOMMU container only. */
-  get physicalAddress(): ((vaddr: bigint, size: number) => bigint) | undefined {
-    return this.backend.physicalAddress;
   }
 
   /** Opens IOMMU group `number` (or returns it if already attached) and attaches it. */
@@ -158,8 +94,12 @@ export class Container extends Resource implements Iommu {
     if (this.#groups.size === 0) this.backend.iommuDropped();
   }
 
-  protected release(): void {
-    closeAll([...[...this.#groups.values()].reverse().map((g) => () => g.close()), () => this.backend.close()]);
+  protected children(): Group[] {
+    return [...this.#groups.values()];
+  }
+
+  protected override release(): void {
+    super.release();
     this.#groups.clear();
   }
 }

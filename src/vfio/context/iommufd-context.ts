@@ -11,17 +11,10 @@ import {
   VfioError,
   VfioErrorCode,
 } from '../../../structs/index.js';
-import { PciSysfs, parsePciAddress } from '../../pci/index.js';
-import { closeAll, describeHolders, Resource, sysClose, sysIoctl, sysOpen } from '../../sys/index.js';
-import {
-  IommufdIoas,
-  type DmaMapRequest,
-  type Iommu,
-  type IommuInfo,
-  type IommuKind,
-  type IommufdOptions,
-} from '../../iommu/index.js';
-import { Dma } from '../../dma/index.js';
+import { parsePciAddress } from '../../pci/index.js';
+import { describeHolders, sysClose, sysIoctl, sysOpen } from '../../sys/index.js';
+import { IommufdIoas, type IommufdOptions } from '../../iommu/index.js';
+import { BackedContext } from './backed.js';
 import { Device, openAgain } from '../device/device.js';
 import type { DeviceOptions } from '../device/opening.js';
 import { CDEV_DIR, cdevNode, locateDevice } from './locate.js';
@@ -39,71 +32,20 @@ export interface IommufdContextOptions extends IommufdOptions {
  * An iommufd IOAS with the devices opened in it through their cdevs (`/dev/vfio/devices/vfioN`):
  * the kernel's current way into VFIO. Closing it closes its devices, then the IOAS and the iommufd.
  */
-export class IommufdContext extends Resource implements Iommu {
-  /** The sysfs devices are found in. */
-  readonly sysfs: PciSysfs;
+export class IommufdContext extends BackedContext<IommufdIoas> {
   /** Where the device cdevs are. */
   readonly cdevDir: string;
-  /** The context's IOMMU side: the iommufd, its IOAS, the mappings. */
-  readonly backend: IommufdIoas;
-  readonly #dma: Dma;
   readonly #devices = new Map<string, Device>();
 
+  /** Opens `/dev/iommu` and allocates the IOAS the devices will be attached to. */
   constructor(options: IommufdContextOptions = {}) {
-    super();
-    this.backend = new IommufdIoas(options);
-    this.sysfs = new PciSysfs(options.sysfsRoot);
+    super(new IommufdIoas(options), options.sysfsRoot);
     this.cdevDir = options.cdevDir ?? CDEV_DIR;
-    // No system call: the DMA context asks the IOAS for its ranges at the first allocation.
-    this.#dma = new Dma(this);
-  }
-
-  /** Always `iommufd`. */
-  get kind(): IommuKind {
-    return this.backend.kind;
-  }
-
-  /** The fd of `/dev/iommu`. */
-  get fd(): number {
-    return this.backend.fd;
-  }
-
-  /** The iommufd device, `/dev/iommu`. */
-  get path(): string {
-    return this.backend.path;
   }
 
   /** The id of this context's IOAS within the iommufd. */
   get ioasId(): number {
     return this.backend.ioasId;
-  }
-
-  get name(): string {
-    return this.backend.name;
-  }
-
-  /** The DMA context of this IOAS, shared by its devices (each allocates below its own `dmaBits`). */
-  get dma(): Dma {
-    this.check();
-    return this.#dma;
-  }
-
-  /** `IOMMU_IOAS_IOVA_RANGES`: the IOVA ranges the attached devices allow, and the IOVA alignment. */
-  info(): IommuInfo {
-    this.check();
-    return this.backend.info();
-  }
-
-  /** `IOMMU_IOAS_MAP` at a fixed IOVA. */
-  mapDma(req: DmaMapRequest): void {
-    this.check();
-    this.backend.mapDma(req);
-  }
-
-  /** `IOMMU_IOAS_UNMAP` of exactly one earlier mapping. */
-  unmapDma(iova: bigint, size: number): void {
-    this.check();
-    this.backend.unmapDma(iova, size);
   }
 
   /** The devices opened in this context. */
@@ -176,8 +118,12 @@ export class IommufdContext extends Resource implements Iommu {
   }
 
   /** Devices first (their BAR mappings keep the attachment alive), then the IOAS and the iommufd. */
-  protected release(): void {
-    closeAll([...[...this.#devices.values()].reverse().map((d) => () => d.close()), () => this.backend.close()]);
+  protected children(): Device[] {
+    return [...this.#devices.values()];
+  }
+
+  protected override release(): void {
+    super.release();
     this.#devices.clear();
   }
 }
