@@ -1,0 +1,86 @@
+// The rows of the VM test matrix (scripts/vm/test-matrix): each is one guest boot of
+// scripts/vm/run running the vm project of vitest, with VFIO_TS_IOMMU (the library's default
+// backend in that run; scripts/vm/run passes VFIO_TS_* variables into the guest).
+// `seconds`: a full run's time as last measured on the 2-core machine, for placing rows in lanes.
+// The front ends (the vfio command, vfio repl, the README's blocks, the example drivers) call
+// the library as any script does; they start node processes, which costs seconds each under
+// TCG. They run on arm64 (6.1, the container) and with iommufd on 7.x (x86-64): once per backend
+// and once per architecture, not again on x86-64's 6.1 or with the container on 7.x, where the
+// library's own suite covers what differs between kernels.
+const FRONT_ENDS = [
+  'test/vm/cli.test.ts',
+  'test/vm/repl.test.ts',
+  'test/vm/regmap-cli.test.ts',
+  'test/vm/regmap-repl.test.ts',
+  'test/vm/readme-blocks.test.ts',
+  'test/vm/examples.test.ts',
+  'test/vm/example-e1000e.test.ts',
+];
+
+// Processes killed, raced and forked, and the soak: about a minute per row under TCG. They run
+// on 6.1 with the container (x86-64 and arm64) and on 7.x with iommufd, not again with the
+// container on 7.x.
+const PROCESS_TESTS = ['test/vm/crash.test.ts', 'test/vm/soak.test.ts'];
+
+// What only an arm64 guest can show (SMMUv3's aperture, the GICv3 ITS): its row alone runs it.
+const ARM64_ONLY = ['test/vm/arm64.test.ts'];
+
+/** Kernels, backends and architectures. */
+const MACHINE_ROWS = [
+  {
+    name: 'debian-type1',
+    arch: 'x86_64',
+    kernel: 'debian',
+    backend: 'type1',
+    rig: ['--kernel', 'debian', '--memory', '6G'],
+    exclude: [...FRONT_ENDS, ...ARM64_ONLY],
+    seconds: 200,
+  },
+  {
+    name: 'vfio-type1',
+    arch: 'x86_64',
+    kernel: 'vfio',
+    backend: 'type1',
+    rig: ['--kernel', 'vfio', '--memory', '6G'],
+    exclude: [...FRONT_ENDS, ...PROCESS_TESTS, ...ARM64_ONLY],
+    seconds: 150,
+  },
+  {
+    name: 'vfio-iommufd',
+    arch: 'x86_64',
+    kernel: 'vfio',
+    backend: 'iommufd',
+    rig: ['--kernel', 'vfio', '--memory', '6G'],
+    exclude: ARM64_ONLY,
+    seconds: 500,
+  },
+  {
+    name: 'arm64-type1',
+    arch: 'arm64',
+    kernel: 'debian',
+    backend: 'type1',
+    // The slowest row (the front ends, and an emulated SMMUv3 slow to map and unmap): more than
+    // the default 900 s before scripts/vm/run gives up, for a machine busy with other work.
+    rig: ['--arch', 'arm64', '--kernel', 'debian', '--memory', '6G', '--timeout', '1800'],
+    seconds: 600,
+  },
+  {
+    name: 'vfio-noiommu',
+    arch: 'x86_64',
+    kernel: 'vfio',
+    backend: 'noiommu',
+    seconds: 80,
+    rig: ['--kernel', 'vfio', '--no-iommu', '--memory', '6G'],
+    // Without an IOMMU only DMA, interrupts, the argument checks (whose DMA rows name the
+    // no-IOMMU context) and a device with no group mean anything (no groups to share, no IOVA
+    // ranges): the rest of the suite is about the IOMMU.
+    files: [
+      'test/vm/dma.test.ts',
+      'test/vm/interrupts.test.ts',
+      'test/vm/arguments.test.ts',
+      'test/vm/device-missing.test.ts',
+    ],
+  },
+];
+
+export const RUNS = MACHINE_ROWS;
