@@ -2,6 +2,8 @@
 // scripts/vm/run running the vm project of vitest, with VFIO_TS_IOMMU (the library's default
 // backend in that run; scripts/vm/run passes VFIO_TS_* variables into the guest).
 // `seconds`: a full run's time as last measured on the 2-core machine, for placing rows in lanes.
+import { major, otherNodes } from './nodes.mjs';
+
 // The front ends (the vfio command, vfio repl, the README's blocks, the example drivers) call
 // the library as any script does; they start node processes, which costs seconds each under
 // TCG. They run on arm64 (6.1, the container) and with iommufd on 7.x (x86-64): once per backend
@@ -25,7 +27,25 @@ const PROCESS_TESTS = ['test/vm/crash.test.ts', 'test/vm/soak.test.ts'];
 // What only an arm64 guest can show (SMMUv3's aperture, the GICv3 ITS): its row alone runs it.
 const ARM64_ONLY = ['test/vm/arm64.test.ts'];
 
-/** Kernels, backends and architectures. */
+/**
+ * The device suite's core, run again under each pinned Node other than the machine's: what
+ * depends on the Node running it. The rig's checks (with: `node` is the row's Node), opening
+ * devices and their regions (koffi's prebuilt binary, `using`), DMA, every interrupt kind and way
+ * of waiting (the libuv poll seam), the REPL (node's repl module, util.inspect), the command, and
+ * the README's blocks (the package imported by name, TypeScript through tsx).
+ */
+export const NODE_CORE = [
+  'test/vm/rig.test.ts',
+  'test/vm/edu.test.ts',
+  'test/vm/devices.test.ts',
+  'test/vm/dma.test.ts',
+  'test/vm/interrupts.test.ts',
+  'test/vm/repl.test.ts',
+  'test/vm/cli.test.ts',
+  'test/vm/readme-blocks.test.ts',
+];
+
+/** The rows on the machine's own Node: kernels, backends and architectures. */
 const MACHINE_ROWS = [
   {
     name: 'debian-type1',
@@ -83,4 +103,25 @@ const MACHINE_ROWS = [
   },
 ];
 
-export const RUNS = MACHINE_ROWS;
+/**
+ * One row per pinned Node other than the machine's (`nodeN`): the core above, on our kernel with
+ * the container (the way into VFIO that every kernel has; the Node-dependent code is the same
+ * for every backend).
+ */
+const nodeRows = (machineNode) =>
+  otherNodes(machineNode).map((n) => ({
+    name: `node${major(n.version)}`,
+    arch: 'x86_64',
+    kernel: 'vfio',
+    backend: 'type1',
+    node: n.version,
+    rig: ['--kernel', 'vfio', '--memory', '6G', '--node', n.version],
+    files: NODE_CORE,
+    seconds: 300,
+  }));
+
+/** Every row, for the machine whose Node is `machineNode`. */
+export const matrixRows = (machineNode = process.versions.node) => [
+  ...MACHINE_ROWS.map((r) => ({ ...r, node: machineNode })),
+  ...nodeRows(machineNode),
+];

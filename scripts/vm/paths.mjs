@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 /** The checkout. */
 export const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-/** In the clone: Debian's guest kernels, the arm64 pieces, the initramfs images. */
+/** In the clone: Debian's guest kernels, the arm64 pieces, Node's builds, the initramfs images. */
 export const VM_CACHE = join(REPO, '.vm-cache');
 
 /**

