@@ -1,7 +1,7 @@
 // The VM rig itself (scripts/vm/run), on the host: exit codes come back from the guest, and a
 // hanging command is killed at --timeout with no QEMU left behind. Each of those tests boots
 // the VM once. The command-line checks boot nothing, nor do those of the Node versions (the
-// pins, and the rows and host runs made of them).
+// pins, the rows and host runs made of them, and package.json's engines).
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -149,8 +149,31 @@ describe('scripts/vm/run command line', () => {
 // which in VFIO_TS_MACHINE_NODE.
 const machineNode = process.env.VFIO_TS_MACHINE_NODE ?? process.versions.node;
 
+/** `X.Y.Z` against a range of `^`, `>=`, `<` comparators and `||` (what package.json's engines uses). */
+function satisfies(version: string, range: string): boolean {
+  const num = (v: string) => {
+    const [a = 0, b = 0, c = 0] = v.split('.').map(Number);
+    return a * 1e8 + b * 1e4 + c;
+  };
+  const v = num(version);
+  return range.split('||').some((alt) =>
+    alt
+      .trim()
+      .split(/\s+/)
+      .every((c) => {
+        const m = /^(\^|>=|<)(\d+(?:\.\d+){0,2})$/.exec(c);
+        if (!m) throw new Error(`engines: cannot read "${c}"`);
+        const bound = num(m[2]);
+        if (m[1] === '>=') return v >= bound;
+        if (m[1] === '<') return v < bound;
+        return v >= bound && v < (Math.floor(bound / 1e8) + 1) * 1e8;
+      }),
+  );
+}
+
 describe('Node versions', () => {
   const pins = NODES.map((n) => n.version);
+  const proven = [...pins, machineNode];
 
   it('pins exact versions of distinct lines, each with the integrity of its tarball', () => {
     expect(NODES.length).toBeGreaterThanOrEqual(3);
@@ -234,6 +257,21 @@ describe('Node versions', () => {
     const bad = spawnSync(join(VM, 'host-nodes'), ['--only', '19'], { encoding: 'utf8' });
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain('no pinned Node "19"');
+  });
+
+  it("package.json's engines admits every proven Node, and no line older than the newest that is not", () => {
+    const { engines } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { engines: { node: string } };
+    for (const v of proven) expect(satisfies(v, engines.node), `${v} in ${engines.node}`).toBe(true);
+    const lines = new Set(proven.map(major));
+    const high = Math.max(...lines);
+    // From long before the oldest: a line the machine no longer runs must leave engines too.
+    for (let m = 10; m <= high; m++) {
+      if (!lines.has(m)) expect(satisfies(`${m}.99.0`, engines.node), `${m} in ${engines.node}`).toBe(false);
+    }
+    // Open above the newest: a new line is not refused before the matrix has it.
+    expect(satisfies(`${high + 1}.0.0`, engines.node)).toBe(true);
+    // Node 20 before 20.4 has no Symbol.dispose, which `using` needs.
+    expect(satisfies('20.3.1', engines.node)).toBe(false);
   });
 
   it.skipIf(skip)('has each pinned Node fetched by scripts/vm/setup, and it is that version', () => {
