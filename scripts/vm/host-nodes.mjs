@@ -101,7 +101,10 @@ export async function main(argv) {
   const { nodes, extra } = parse(argv);
   const missing = nodes.filter((n) => !fetchedNode(n));
   if (missing.length) {
-    say(`host-nodes: Node ${missing.map((n) => n.version).join(', ')} not fetched: run scripts/vm/setup`);
+    say(
+      `host-nodes: Node ${missing.map((n) => n.version).join(', ')} not fetched: run scripts/vm/setup ` +
+        '(or, for these alone, node scripts/vm/nodes.mjs fetch)',
+    );
     process.exit(1);
   }
   const results = [];
