@@ -1,7 +1,8 @@
 // The rows of the VM test matrix (scripts/vm/test-matrix): each is one guest boot of
 // scripts/vm/run running the vm project of vitest, with VFIO_TS_IOMMU (the library's default
 // backend in that run; scripts/vm/run passes VFIO_TS_* variables into the guest).
-// `seconds`: a full run's time as last measured on the 2-core machine, for placing rows in lanes.
+// `seconds`: a full run's time as last measured on the 2-core machine, for placing rows in lanes
+// (a fresh clone's .ci/run, the machine's load 3-4; scripts/vm/README.md).
 import { major, otherNodes } from './nodes.mjs';
 
 // The front ends (the vfio command, vfio repl, the README's blocks, the example drivers) call
@@ -54,7 +55,7 @@ const MACHINE_ROWS = [
     backend: 'type1',
     rig: ['--kernel', 'debian', '--memory', '6G'],
     exclude: [...FRONT_ENDS, ...ARM64_ONLY],
-    seconds: 200,
+    seconds: 260,
   },
   {
     name: 'vfio-type1',
@@ -72,7 +73,7 @@ const MACHINE_ROWS = [
     backend: 'iommufd',
     rig: ['--kernel', 'vfio', '--memory', '6G'],
     exclude: ARM64_ONLY,
-    seconds: 500,
+    seconds: 610,
   },
   {
     name: 'arm64-type1',
@@ -82,14 +83,14 @@ const MACHINE_ROWS = [
     // The slowest row (the front ends, and an emulated SMMUv3 slow to map and unmap): more than
     // the default 900 s before scripts/vm/run gives up, for a machine busy with other work.
     rig: ['--arch', 'arm64', '--kernel', 'debian', '--memory', '6G', '--timeout', '1800'],
-    seconds: 600,
+    seconds: 760,
   },
   {
     name: 'vfio-noiommu',
     arch: 'x86_64',
     kernel: 'vfio',
     backend: 'noiommu',
-    seconds: 80,
+    seconds: 90,
     rig: ['--kernel', 'vfio', '--no-iommu', '--memory', '6G'],
     // Without an IOMMU only DMA, interrupts, the argument checks (whose DMA rows name the
     // no-IOMMU context) and a device with no group mean anything (no groups to share, no IOVA
@@ -117,7 +118,7 @@ const nodeRows = (machineNode) =>
     node: n.version,
     rig: ['--kernel', 'vfio', '--memory', '6G', '--node', n.version],
     files: NODE_CORE,
-    seconds: 300,
+    seconds: 400,
   }));
 
 /** Every row, for the machine whose Node is `machineNode`. */
