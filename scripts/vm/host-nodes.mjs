@@ -17,10 +17,10 @@ import { REPO } from './paths.mjs';
  * that does, runs on every Node in the node rows of the VM matrix (test/vm/repl.test.ts).
  */
 export const MACHINE_NODE_ONLY = [
-  'test/host/vm-rig.test.ts',
-  'test/host/guest-vitest.test.ts',
-  'test/host/lint.test.ts',
-  'test/host/package.test.ts',
+  'test/rig/run.test.ts',
+  'test/rig/guest-vitest.test.ts',
+  'test/repo/lint.test.ts',
+  'test/repo/package.test.ts',
 ];
 
 const say = (msg) => process.stderr.write(`${msg}\n`);
@@ -38,7 +38,7 @@ function usage(msg, code = 2) {
           (otherNodes().includes(n) ? '' : " (the machine's line: not run again)") +
           '\n',
       ).join('') +
-      `not run on them: ${MACHINE_NODE_ONLY.map((f) => f.replace('test/host/', '')).join(' ')}\n`,
+      `not run on them: ${MACHINE_NODE_ONLY.map((f) => f.replace('test/', '')).join(' ')}\n`,
   );
   process.exit(code);
 }

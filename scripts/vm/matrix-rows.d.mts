@@ -1,4 +1,4 @@
-// Types of matrix-rows.mjs, for the tests that read the rows (test/host/vm-rig.test.ts).
+// Types of matrix-rows.mjs, for the tests that read the rows (test/rig/run.test.ts).
 export interface MatrixRow {
   name: string;
   arch: 'x86_64' | 'arm64';

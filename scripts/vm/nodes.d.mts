@@ -1,4 +1,4 @@
-// Types of nodes.mjs, for the tests that read the pins (test/host/vm-rig.test.ts).
+// Types of nodes.mjs, for the tests that read the pins (test/rig/run.test.ts).
 export interface PinnedNode {
   /** Exact: MAJOR.MINOR.PATCH. */
   version: string;
