@@ -1,7 +1,8 @@
 /**
  * The code blocks of the project's Markdown documents, for the test that runs them. A block's
  * info string is its language (`ts` or `js`), optionally followed by `fragment: REASON` for a
- * block that is part of a larger program and cannot run alone.
+ * block that is part of a larger program and cannot run alone, or by `node>=N` for a block that
+ * needs Node N or later (plain JavaScript with `using`: Node 24).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,6 +15,8 @@ export interface CodeBlock {
   lang: string;
   /** Why the block does not run alone; undefined for a runnable block. */
   fragment?: string;
+  /** The oldest Node major that runs the block (`node>=24`); undefined for every Node. */
+  minNode?: number;
   code: string;
 }
 
@@ -44,11 +47,13 @@ export function codeBlocks(file: string): CodeBlock[] {
     const body: string[] = [];
     for (i++; i < lines.length && !/^```\s*$/.test(lines[i]); i++) body.push(lines[i]);
     const fragment = /^fragment:\s*(.*)$/.exec(open[2]);
+    const minNode = /^node>=(\d+)$/.exec(open[2].trim());
     blocks.push({
       file,
       line: start + 1,
       lang: open[1],
       ...(fragment ? { fragment: fragment[1].trim() } : {}),
+      ...(minNode ? { minNode: Number(minNode[1]) } : {}),
       code: `${body.join('\n')}\n`,
     });
   }
@@ -59,6 +64,9 @@ export function codeBlocks(file: string): CodeBlock[] {
 export function programBlocks(): CodeBlock[] {
   return DOCUMENTS.flatMap(codeBlocks).filter((b) => b.lang === 'ts' || b.lang === 'js');
 }
+
+/** The major version of the Node running this. */
+export const NODE_MAJOR = Number(process.versions.node.split('.')[0]);
 
 /** `README.md:13 (ts)`: how a test names a block. */
 export const blockName = (b: CodeBlock): string => `${b.file}:${b.line} (${b.lang})`;
