@@ -11,6 +11,8 @@ export interface MatrixRow {
   /** Only these test files, or all but `exclude`. */
   files?: string[];
   exclude?: string[];
+  /** VFIO_TS_* variables for the guest's tests (scripts/vm/run passes them in). */
+  env?: Record<string, string>;
   seconds: number;
 }
 export const NODE_CORE: string[];

@@ -33,6 +33,11 @@ function usage(msg, code = 2) {
           `  ${r.name.padEnd(14)} scripts/vm/run ${r.rig.join(' ')}, VFIO_TS_IOMMU=${r.backend}, node ${r.node}` +
           (r.files ? `, only ${r.files.join(' ')}` : '') +
           (r.exclude ? `, not ${r.exclude.map((f) => f.replace('test/vm/', '')).join(' ')}` : '') +
+          (r.env
+            ? `, ${Object.entries(r.env)
+                .map(([k, v]) => `${k}=${v}`)
+                .join(' ')}`
+            : '') +
           '\n',
       ).join(''),
   );
@@ -87,7 +92,7 @@ function runOne(r, extra, live) {
     const t0 = performance.now();
     const child = spawn(RUN, args, {
       stdio: live ? 'inherit' : ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, VFIO_TS_IOMMU: r.backend },
+      env: { ...process.env, ...r.env, VFIO_TS_IOMMU: r.backend },
     });
     const output = [];
     if (!live) {

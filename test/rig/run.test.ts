@@ -220,6 +220,21 @@ describe('Node versions', () => {
     expect(on24.filter((n) => n.startsWith('node'))).toHaveLength(NODES.length - 1);
   });
 
+  it('runs the device core on our kernel with the container in the node rows, not again in vfio-type1', () => {
+    const rows = matrixRows('20.20.2');
+    const vfioType1 = rows.find((r) => r.name === 'vfio-type1');
+    const nodeRows = rows.filter((r) => r.name.startsWith('node'));
+    expect(nodeRows.length).toBeGreaterThan(0);
+    for (const f of ['edu', 'devices', 'dma', 'interrupts'].map((n) => `test/vm/${n}.test.ts`)) {
+      expect(vfioType1?.exclude).toContain(f);
+      for (const r of nodeRows) {
+        expect([r.kernel, r.backend]).toEqual(['vfio', 'type1']);
+        expect(r.files).toContain(f);
+      }
+    }
+    for (const r of nodeRows) expect(r.env).toEqual({ VFIO_TS_DOC_BLOCKS: 'README.md' });
+  });
+
   it('the core: open, regions, DMA, interrupts, the REPL, the command and the README blocks, all of them files', () => {
     for (const f of ['devices', 'dma', 'interrupts', 'repl', 'cli', 'readme-blocks'])
       expect(NODE_CORE).toContain(`test/vm/${f}.test.ts`);

@@ -5,6 +5,8 @@
 // node_modules/vfio-ts link in a scratch project. TypeScript runs through tsx, JavaScript with
 // plain node. The TypeScript example and the JavaScript blocks after it must print the same. A
 // block marked `node>=N` runs on Node N and later; an older Node must refuse it as a SyntaxError.
+// VFIO_TS_DOC_BLOCKS (a comma-separated list of documents) narrows the run to those documents:
+// the matrix's rows for other Nodes run the README's alone.
 import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -24,6 +26,10 @@ afterAll(() => rmSync(project, { recursive: true, force: true }));
 
 const tsx = pathToFileURL(createRequire(join(REPO, 'package.json')).resolve('tsx')).href;
 
+const only = process.env.VFIO_TS_DOC_BLOCKS?.split(',').filter(Boolean);
+/** The documents' blocks this run takes, all of them unless VFIO_TS_DOC_BLOCKS names some. */
+const blocks = programBlocks().filter((b) => !only || only.includes(b.file));
+
 // Blocks are named by their place in programBlocks(): two documents may have a block on the same line.
 function run(b: CodeBlock, index: number): Promise<{ code: number; stdout: string; stderr: string }> {
   const file = join(project, `block-${index}.${b.lang === 'ts' ? 'ts' : 'mjs'}`);
@@ -34,15 +40,18 @@ function run(b: CodeBlock, index: number): Promise<{ code: number; stdout: strin
 
 // Every run with an IOMMU (the no-IOMMU run leaves this file out): openDevice takes the run's
 // backend, so the examples are shown to work through the container and through iommufd.
-describe(`README blocks (${backend})`, () => {
+describe(`README blocks (${backend}${only ? `, ${only.join(' ')} only` : ''})`, () => {
   it('has the built package to import', () => {
     expect(existsSync(join(REPO, 'dist/src/index.js'))).toBe(true);
   });
 
+  it('has blocks to run in every document it was given', () => {
+    for (const file of only ?? []) expect(blocks.filter((b) => b.file === file).length, file).toBeGreaterThan(0);
+    expect(blocks.length).toBeGreaterThan(0);
+  });
+
   const printed = new Map<string, string>();
-  for (const [index, b] of programBlocks()
-    .filter((x) => !x.fragment)
-    .entries()) {
+  for (const [index, b] of blocks.filter((x) => !x.fragment).entries()) {
     if (b.minNode !== undefined && NODE_MAJOR < b.minNode) {
       it(`refuses ${blockName(b)} on Node ${NODE_MAJOR}, as its node>=${b.minNode} says`, async () => {
         const r = await run(b, index);
@@ -62,12 +71,12 @@ describe(`README blocks (${backend})`, () => {
   }
 
   it('prints the same from each TypeScript example and the JavaScript blocks after it', () => {
-    const blocks = programBlocks().filter((x) => !x.fragment);
+    const runnable = blocks.filter((x) => !x.fragment);
     let compared = 0;
-    blocks.forEach((b, i) => {
+    runnable.forEach((b, i) => {
       if (b.lang !== 'ts') return;
-      for (let j = i + 1; blocks[j]?.lang === 'js' && blocks[j].file === b.file; j++) {
-        const twin = blocks[j];
+      for (let j = i + 1; runnable[j]?.lang === 'js' && runnable[j].file === b.file; j++) {
+        const twin = runnable[j];
         if (twin.minNode !== undefined && NODE_MAJOR < twin.minNode) continue;
         expect(printed.get(blockName(twin)), blockName(twin)).toBe(printed.get(blockName(b)));
         compared++;
