@@ -49,7 +49,7 @@ describe('npm run bench:host -- --quick --json', () => {
 
   it('exits 0 and prints the table, the targets and, last, one JSON object', () => {
     expect(r.stderr).not.toMatch(/Error/);
-    expect(r.status).toBe(0);
+    expect(r.status, `bench:host failed: ${r.stderr}`).toBe(0);
     expect(r.stdout).toMatch(/^1\. register accessor +Region\.read32 /m);
     expect(r.stdout).toMatch(/^(met {3}|MISSED) {2}wait\(\) within 1\.5x of C/m);
     expect(out).toBeDefined();
