@@ -15,4 +15,4 @@
  */
 import { runCli } from './cli/main.js';
 
-process.exitCode = runCli(process.argv.slice(2));
+process.exitCode = await runCli(process.argv.slice(2));

@@ -2,9 +2,16 @@
  * The one place that imports koffi for layouts: re-exports it and adds the helpers every
  * struct module uses (declaration that survives module re-evaluation, bigint-exact decode).
  */
-import koffi from 'koffi';
+import { createRequire } from 'node:module';
 import { VfioError } from './errors.js';
 import { VfioErrorCode } from './error-codes.js';
+
+/**
+ * koffi, through its CommonJS entry: `import koffi from 'koffi'` takes its ES module wrapper,
+ * which loads the same native addon by way of three more modules and a package-exports
+ * lookup, and costs about twice as long at start-up.
+ */
+const koffi = createRequire(import.meta.url)('koffi') as typeof import('koffi');
 
 export { koffi };
 /** A koffi type: a C struct layout, a primitive or an array, with its `size` and `alignment` in bytes. */

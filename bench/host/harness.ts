@@ -76,6 +76,17 @@ export interface Line {
   py: Stats;
 }
 
+/**
+ * A figure with no counterpart in the other languages (the time of `import('vfio-ts')`, a
+ * reference program): one side's statistics, or none and a note saying why (not installed).
+ */
+export interface Single {
+  name: string;
+  side: 'c' | 'ts' | 'py';
+  stats: Stats | null;
+  note?: string;
+}
+
 /** One case of the benchmark: its main line (the JSON row's figures) and further variants. */
 export interface CaseResult {
   case: string;
@@ -83,6 +94,8 @@ export interface CaseResult {
   variants: Line[];
   /** Frames per second from ns per frame: the driver loop reports Mpps too. */
   perFrame?: boolean;
+  /** Figures of one side alone, listed under the lines. */
+  singles?: Single[];
 }
 
 let scratch: string | undefined;

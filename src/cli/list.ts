@@ -1,6 +1,5 @@
 /** `vfio list`: every PCI device with its ids, class, driver, IOMMU group and whether VFIO can use the group. */
-import { PciSysfs, type PciAddress } from '../pci/index.js';
-import { NOIOMMU_PARAMETER, TURN_IOMMU_ON, blocksViability } from '../vfio/index.js';
+import { NOIOMMU_PARAMETER, TURN_IOMMU_ON, PciSysfs, blocksViability, type PciAddress } from '../pci/index.js';
 import { pciIdentity, table } from './format.js';
 
 /** One row of `vfio list`. */

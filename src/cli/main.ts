@@ -1,12 +1,12 @@
 /**
  * The `vfio` command without the process around it: `runCli(argv, io)` parses the arguments,
- * runs one subcommand and returns the exit code. Output goes through `io`, so tests capture it
- * and nothing here calls `process.exit`.
+ * runs one subcommand and resolves to the exit code. Output goes through `io`, so tests capture
+ * it and nothing here calls `process.exit`. A subcommand loads what it needs when it runs, so
+ * `vfio list` does not load the device, DMA and register-map code the others use.
  */
-import { isVfioError } from '../index.js';
 import { parseCommandArgs } from './args.js';
 import { COMMANDS, processIo, type CliIo } from './commands.js';
-import { UsageError } from '../../structs/index.js';
+import { isVfioError, UsageError } from '../../structs/index.js';
 
 /** The usage text of one command. */
 export function commandHelp(name: string): string {
@@ -61,11 +61,11 @@ function errorLine(e: unknown): string {
 }
 
 /**
- * Runs the `vfio` command line `argv` (without `node` and the script) and returns the exit
+ * Runs the `vfio` command line `argv` (without `node` and the script) and resolves to the exit
  * code: 0 on success, 1 on any error (printed on `io.err` as `error [CODE]: <message>`, or as
  * `error: <message>` for a mistake on the command line).
  */
-export function runCli(argv: string[], io: CliIo = processIo): number {
+export async function runCli(argv: string[], io: CliIo = processIo): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     if (name === 'help' && rest[0]) {
@@ -92,7 +92,7 @@ export function runCli(argv: string[], io: CliIo = processIo): number {
       io.out(commandHelp(command.name));
       return 0;
     }
-    command.run(args, io);
+    await command.run(args, io);
     return 0;
   } catch (e) {
     io.err(errorLine(e));

@@ -3,7 +3,8 @@
  * prefixes dropped, repeated elements always arrays, text kept as text), their number syntax,
  * and their access and write-effect words in this library's terms.
  */
-import { XMLParser } from 'fast-xml-parser';
+import { createRequire } from 'node:module';
+import type { XMLParser } from 'fast-xml-parser';
 import type { Access, ReadEffect, WriteEffect } from './spec.js';
 import { RegisterMapError } from '../../structs/index.js';
 
@@ -24,10 +25,24 @@ const REPEATED = new Set([
   'cluster',
 ]);
 
+let parserClass: typeof XMLParser | undefined;
+
+/**
+ * fast-xml-parser's `XMLParser`, loaded on the first parse rather than when the package is
+ * imported: most programs never read an XML register map. Its CommonJS build is one
+ * self-contained file that `require` loads synchronously (so the importers stay synchronous)
+ * and several times faster than the tree of ES modules its `import` entry loads.
+ */
+function xmlParserClass(): typeof XMLParser {
+  parserClass ??= (createRequire(import.meta.url)('fast-xml-parser') as typeof import('fast-xml-parser')).XMLParser;
+  return parserClass;
+}
+
 /** Parses `xml`; throws naming `what` when it is not well-formed. */
 export function parseXml(xml: string, what: string): XmlNode {
+  const Parser = xmlParserClass();
   try {
-    return new XMLParser({
+    return new Parser({
       removeNSPrefix: true,
       ignoreAttributes: true,
       parseTagValue: false,

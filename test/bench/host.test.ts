@@ -1,6 +1,7 @@
 // The host benchmarks run as the README says (npm run bench:host -- --quick --json) and end with
-// one JSON line: five cases, each with positive C, TypeScript and Python figures and ratios that
-// are the figures' own. Nothing here asserts a timing: --quick is a check that everything runs.
+// one JSON line: six cases, each with positive C, TypeScript and Python figures and ratios that
+// are the figures' own, and start-up's figures of one language alone. Nothing here asserts a
+// timing: --quick is a check that everything runs.
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -12,6 +13,12 @@ interface Figures {
   ts_over_c: number;
   ts_over_py: number;
 }
+interface Single {
+  line: string;
+  side: 'c' | 'ts' | 'py';
+  ns: number | null;
+  note?: string;
+}
 interface Row extends Figures {
   case: string;
   line: string;
@@ -19,6 +26,7 @@ interface Row extends Figures {
   ts_mpps?: number;
   py_mpps?: number;
   variants: Array<Figures & { line: string }>;
+  singles?: Single[];
 }
 interface Output {
   rows: Row[];
@@ -56,13 +64,14 @@ describe('npm run bench:host -- --quick --json', () => {
     expect(out!.env.quick).toBe(true);
   });
 
-  it('has the five cases, in order, with C, TypeScript and Python figures on every line', () => {
+  it('has the six cases, in order, with C, TypeScript and Python figures on every line', () => {
     expect(out!.rows.map((row) => row.case)).toEqual([
       'register accessor',
       'interrupt wake-up',
       'ioctl wrapper',
       'DMA pool',
       'driver loop',
+      'start-up',
     ]);
     for (const row of out!.rows) {
       for (const f of [row, ...row.variants]) {
@@ -99,5 +108,27 @@ describe('npm run bench:host -- --quick --json', () => {
     }
     expect(out!.targets.map((t) => t.target)).toContain('driver loop at least 50 % of C Mpps');
     for (const t of out!.targets) expect(t.met).toBeTypeOf('boolean');
+  });
+
+  it('times start-up: vfio list and a bare start, the import in-process, lspci or why not', () => {
+    const s = out!.rows.find((row) => row.case === 'start-up')!;
+    expect(s.line).toMatch(/^vfio list, wall/);
+    expect(s.variants.map((v) => v.line)).toEqual(['start, no work, wall']);
+    const singles = new Map(s.singles!.map((x) => [x.line, x]));
+    expect([...singles.keys()]).toEqual([
+      "import('vfio-ts') inside node",
+      "node, import('vfio-ts'), exit: wall",
+      'lspci, wall',
+    ]);
+    for (const name of ["import('vfio-ts') inside node", "node, import('vfio-ts'), exit: wall"]) {
+      expect(singles.get(name)!.side).toBe('ts');
+      expect(singles.get(name)!.ns).toBeGreaterThan(0);
+    }
+    const lspci = singles.get('lspci, wall')!;
+    if (lspci.ns === null) expect(lspci.note).toMatch(/not installed/);
+    else expect(lspci.ns).toBeGreaterThan(0);
+    const targets = out!.targets.map((t) => t.target);
+    expect(targets).toContain("import('vfio-ts') within 60 ms");
+    expect(targets).toContain("vfio list within 2x of bare node (node -e '')");
   });
 });

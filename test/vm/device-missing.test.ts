@@ -12,9 +12,9 @@ import { on, runsOn } from './backend.js';
 const vfio = runCliCaptured;
 
 describe('a device that is not there, or has no IOMMU group', () => {
-  it('vfio info and openDevice of an address with no device say it does not exist', () => {
+  it('vfio info and openDevice of an address with no device say it does not exist', async () => {
     const before = openFdCount();
-    const r = vfio('info', '0000:09:00.0');
+    const r = await vfio('info', '0000:09:00.0');
     expect(r.code).toBe(1);
     expect(r.err).toMatch(
       /^error \[ERR_VFIO_NO_DEVICE\]: PCI device 0000:09:00\.0 not found \(\/sys\/bus\/pci\/devices\/0000:09:00\.0 does not exist\)/,
@@ -25,11 +25,11 @@ describe('a device that is not there, or has no IOMMU group', () => {
   });
 
   if (runsOn('noiommu')) {
-    it(`a device with no IOMMU group: the IOMMU is off, how to turn it on${on('noiommu')}`, () => {
+    it(`a device with no IOMMU group: the IOMMU is off, how to turn it on${on('noiommu')}`, async () => {
       // Behind no IOMMU only vfio-pci's devices get (fake) groups; the rng stays on virtio-pci.
       const rng = manifest().devices.find((d) => d.name === 'rng-host');
       expect(rng?.group).toBeNull();
-      const r = vfio('info', rng!.bdf);
+      const r = await vfio('info', rng!.bdf);
       expect(r.code).toBe(1);
       expect(r.err).toMatch(
         new RegExp(

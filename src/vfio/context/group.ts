@@ -10,11 +10,10 @@ import {
   VfioErrorCode,
   VfioRangeError,
 } from '../../../structs/index.js';
-import { parsePciAddress } from '../../pci/index.js';
+import { notViableMessage, parsePciAddress } from '../../pci/index.js';
 import { closeAll, describeHolders, Resource, sysClose, sysIoctl, sysOpen } from '../../sys/index.js';
 import { Device, openAgain } from '../device/device.js';
 import type { DeviceContext, DeviceGroup, DeviceOptions } from '../device/opening.js';
-import { notViableMessage } from './viability.js';
 
 /** What a group needs of its container (a `Container`). */
 export interface GroupContainer extends DeviceContext {

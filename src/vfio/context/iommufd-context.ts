@@ -11,14 +11,13 @@ import {
   VfioError,
   VfioErrorCode,
 } from '../../../structs/index.js';
-import { parsePciAddress } from '../../pci/index.js';
+import { notViableMessage, parsePciAddress, viabilityBlockers } from '../../pci/index.js';
 import { describeHolders, sysClose, sysIoctl, sysOpen } from '../../sys/index.js';
 import { IommufdIoas, type IommufdOptions } from '../../iommu/index.js';
 import { BackedContext } from './backed.js';
 import { Device, openAgain } from '../device/device.js';
 import type { DeviceOptions } from '../device/opening.js';
 import { CDEV_DIR, cdevNode, locateDevice } from './locate.js';
-import { notViableMessage, viabilityBlockers } from './viability.js';
 
 /** Options of an `IommufdContext`. */
 export interface IommufdContextOptions extends IommufdOptions {

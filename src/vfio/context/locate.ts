@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { bindCommand, type PciAddress, type PciSysfs } from '../../pci/index.js';
+import { NOIOMMU_PARAMETER, TURN_IOMMU_ON, bindCommand, type PciAddress, type PciSysfs } from '../../pci/index.js';
 import { VfioError, VfioErrorCode } from '../../../structs/index.js';
 
 export interface DeviceLocation {
@@ -18,12 +18,6 @@ export interface DeviceLocation {
   cdev: string | null;
   driver: string;
 }
-
-/** How to turn the IOMMU on, for messages about a device (or a machine) without IOMMU groups. */
-export const TURN_IOMMU_ON =
-  'intel_iommu=on or amd_iommu=on on the kernel command line, and VT-d / AMD-Vi in the firmware setup';
-/** The kernel parameter of VFIO's unsafe no-IOMMU mode. */
-export const NOIOMMU_PARAMETER = 'vfio.enable_unsafe_noiommu_mode=1';
 
 /** Whether a driver name is vfio-pci or a vendor's variant of it (mlx5_vfio_pci, ...). */
 export const isVfioDriver = (driver: string | null): driver is string => driver !== null && driver.includes('vfio');

@@ -55,8 +55,8 @@ describe('vfio list over a fake sysfs', () => {
   });
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-  it('prints JSON with ids, class, driver, group, members and viability', () => {
-    const r = cli('list', '--sysfs', root, '--json');
+  it('prints JSON with ids, class, driver, group, members and viability', async () => {
+    const r = await cli('list', '--sysfs', root, '--json');
     expect(r.code).toBe(0);
     const list = JSON.parse(r.out) as ListedDevice[];
     const by = Object.fromEntries(list.map((d) => [d.address, d]));
@@ -107,8 +107,8 @@ describe('vfio list over a fake sysfs', () => {
     });
   });
 
-  it('prints a readable table naming what blocks a group', () => {
-    const r = cli('list', '--sysfs', root);
+  it('prints a readable table naming what blocks a group', async () => {
+    const r = await cli('list', '--sysfs', root);
     expect(r.code).toBe(0);
     const lines = r.out.split('\n');
     expect(lines[0]).toMatch(/^ADDRESS\s+ID\s+CLASS\s+DRIVER\s+GROUP\s+VFIO-VIABLE\s+DESCRIPTION$/);
@@ -144,21 +144,21 @@ describe('vfio list over a fake sysfs', () => {
     ]);
   });
 
-  it('fails clearly when the sysfs root has no PCI bus', () => {
-    const r = cli('list', '--sysfs', join(root, 'nowhere'));
+  it('fails clearly when the sysfs root has no PCI bus', async () => {
+    const r = await cli('list', '--sysfs', join(root, 'nowhere'));
     expect(r.code).toBe(1);
     expect(r.err).toMatch(
       /^error \[ERR_VFIO_NO_DEVICE\]: sysfs: .*nowhere\/bus\/pci\/devices does not exist \(ENOENT\)/,
     );
   });
 
-  it('without IOMMU groups: list says so once at the top; info blames the device, never /dev/vfio', () => {
+  it('without IOMMU groups: list says so once at the top; info blames the device, never /dev/vfio', async () => {
     const withGroups = root;
     root = mkdtempSync(join(tmpdir(), 'vfio-cli-noiommu-'));
     try {
       addDevice('0000:00:02.0', { vendor: 0x8086, device: 0x46a6, class: 0x030000 }, 'i915', null);
       addDevice('0000:00:1f.6', { vendor: 0x8086, device: 0x15fb, class: 0x020000 }, 'e1000e', null);
-      const list = cli('list', '--sysfs', root);
+      const list = await cli('list', '--sysfs', root);
       expect(list.code).toBe(0);
       const lines = list.out.split('\n');
       expect(lines[0]).toMatch(
@@ -168,12 +168,12 @@ describe('vfio list over a fake sysfs', () => {
       expect(lines[2]).toMatch(/^ADDRESS\s+ID/);
       expect(list.out.match(/IOMMU group/g)).toHaveLength(1);
 
-      const missing = cli('info', '0000:09:00.0', '--sysfs', root);
+      const missing = await cli('info', '0000:09:00.0', '--sysfs', root);
       expect(missing.code).toBe(1);
       expect(missing.err).toMatch(
         /^error \[ERR_VFIO_NO_DEVICE\]: PCI device 0000:09:00\.0 not found \(.*\/bus\/pci\/devices\/0000:09:00\.0 does not exist\)/,
       );
-      const noGroup = cli('info', '0000:00:1f.6', '--sysfs', root);
+      const noGroup = await cli('info', '0000:00:1f.6', '--sysfs', root);
       expect(noGroup.code).toBe(1);
       expect(noGroup.err).toMatch(
         /^error \[ERR_VFIO_NO_IOMMU\]: 0000:00:1f\.6 has no IOMMU group and is bound to e1000e: the IOMMU is off or does not cover it\. Turn it on \(intel_iommu=on .*vfio bind 0000:00:1f\.6/,
@@ -185,22 +185,22 @@ describe('vfio list over a fake sysfs', () => {
     }
   });
 
-  it('bind: a device already on the driver is left alone; a bind that does not take is an error', () => {
-    const already = cli('bind', '00:03.0', '--sysfs', root);
+  it('bind: a device already on the driver is left alone; a bind that does not take is an error', async () => {
+    const already = await cli('bind', '00:03.0', '--sysfs', root);
     expect(already).toEqual({ code: 0, out: '0000:00:03.0 is already bound to vfio-pci', err: '' });
     // A fake tree has no kernel behind it: the writes land in files and nothing rebinds.
     const dir = join(root, 'bus/pci/devices/0000:00:04.0');
     writeFileSync(join(dir, 'driver_override'), '');
     writeFileSync(join(root, 'bus/pci/drivers/nvme/unbind'), '');
     writeFileSync(join(root, 'bus/pci/drivers_probe'), '');
-    const r = cli('bind', '0000:00:04.0', '--sysfs', root);
+    const r = await cli('bind', '0000:00:04.0', '--sysfs', root);
     expect(r.code).toBe(1);
     expect(r.err).toMatch(
       /^error \[ERR_VFIO_NOT_VFIO_BOUND\]: binding 0000:00:04\.0 to vfio-pci failed: it is bound to nvme; is the vfio-pci module loaded/,
     );
     expect(readFileSync(join(dir, 'driver_override'), 'utf8')).toBe('vfio-pci');
     expect(readFileSync(join(root, 'bus/pci/drivers_probe'), 'utf8')).toBe('0000:00:04.0');
-    const absent = cli('bind', '05:00.0', '--sysfs', root);
+    const absent = await cli('bind', '05:00.0', '--sysfs', root);
     expect(absent.err).toMatch(/^error \[ERR_VFIO_NO_DEVICE\]: PCI device 0000:05:00\.0 not found/);
   });
 });

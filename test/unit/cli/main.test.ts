@@ -7,40 +7,40 @@ import { runCliCaptured } from '../../support/run-cli.js';
 const cli = runCliCaptured;
 
 describe('vfio command line', () => {
-  it('prints usage on stderr with exit code 1 when no command is given; --help exits 0', () => {
-    const none = cli();
+  it('prints usage on stderr with exit code 1 when no command is given; --help exits 0', async () => {
+    const none = await cli();
     expect(none.code).toBe(1);
     expect(none.err).toMatch(/^usage: vfio COMMAND/);
-    const help = cli('--help');
+    const help = await cli('--help');
     expect(help.code).toBe(0);
     for (const c of ['list', 'info', 'read', 'write', 'config', 'bind'])
       expect(help.out).toMatch(new RegExp(`^  ${c}\\b`, 'm'));
   });
 
-  it('has --help for every command', () => {
+  it('has --help for every command', async () => {
     for (const c of ['list', 'info', 'read', 'write', 'config', 'bind']) {
-      const r = cli(c, '--help');
+      const r = await cli(c, '--help');
       expect(r.code, c).toBe(0);
       expect(r.out).toMatch(new RegExp(`^usage: vfio ${c}`));
       expect(r.out).toMatch(/-h, --help/);
     }
-    expect(cli('help', 'read').out).toMatch(/--width BITS/);
-    expect(cli('read', '-h').out).toMatch(/--count N/);
+    expect((await cli('help', 'read')).out).toMatch(/--width BITS/);
+    expect((await cli('read', '-h')).out).toMatch(/--count N/);
   });
 
-  it('rejects an unknown command', () => {
-    const r = cli('frobnicate');
+  it('rejects an unknown command', async () => {
+    const r = await cli('frobnicate');
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/^error: unknown command 'frobnicate'/);
   });
 
-  it('reports a bad address with the library message and exit code 1, before touching /dev/vfio', () => {
+  it('reports a bad address with the library message and exit code 1, before touching /dev/vfio', async () => {
     for (const argv of [
       ['info', 'zz:zz'],
       ['read', '00:3.0', '0', '0'],
       ['config', '0000:00:20.0'],
     ]) {
-      const r = cli(...argv);
+      const r = await cli(...argv);
       expect(r.code).toBe(1);
       expect(r.err).toMatch(
         /^error \[ERR_VFIO_INVALID_ADDRESS\]: '.*' is not a PCI address: expected domain:bus:device\.function/,
@@ -49,17 +49,19 @@ describe('vfio command line', () => {
     }
   });
 
-  it('reports usage mistakes with a pointer to --help', () => {
-    const missing = cli('read', '00:03.0', '0');
+  it('reports usage mistakes with a pointer to --help', async () => {
+    const missing = await cli('read', '00:03.0', '0');
     expect(missing.code).toBe(1);
     expect(missing.err).toBe('error: missing OFFSET\n(vfio read --help shows the usage)');
-    expect(cli('read', '00:03.0', '6', '0').err).toMatch(/^error: BAR must be at most 5/);
-    expect(cli('read', '00:03.0', '0', '0', '--width', '24').err).toMatch(/^error: --width must be 8, 16, 32, 64/);
-    expect(cli('read', '00:03.0', '0', '0', '--count', '0').err).toMatch(/^error: --count must be at least 1/);
-    expect(cli('write', '00:03.0', '0', '4', '0x1ff', '-w', '8').err).toMatch(
+    expect((await cli('read', '00:03.0', '6', '0')).err).toMatch(/^error: BAR must be at most 5/);
+    expect((await cli('read', '00:03.0', '0', '0', '--width', '24')).err).toMatch(
+      /^error: --width must be 8, 16, 32, 64/,
+    );
+    expect((await cli('read', '00:03.0', '0', '0', '--count', '0')).err).toMatch(/^error: --count must be at least 1/);
+    expect((await cli('write', '00:03.0', '0', '4', '0x1ff', '-w', '8')).err).toMatch(
       /^error: VALUE 0x1ff does not fit in 8 bits/,
     );
-    expect(cli('config', '00:03.0', '0', '--width', '64').err).toMatch(/^error: --width must be 8, 16, 32/);
-    expect(cli('list', 'extra').err).toMatch(/^error: unexpected operand 'extra'/);
+    expect((await cli('config', '00:03.0', '0', '--width', '64')).err).toMatch(/^error: --width must be 8, 16, 32/);
+    expect((await cli('list', 'extra')).err).toMatch(/^error: unexpected operand 'extra'/);
   });
 });

@@ -1,8 +1,17 @@
 /**
- * A group is viable when no member is on a host driver: only then may VFIO hand any of its
- * devices to user space (the kernel checks the same, through the group or the iommufd bind).
+ * IOMMU groups as VFIO sees them. A group is viable when no member is on a host driver: only
+ * then may VFIO hand any of its devices to user space (the kernel checks the same, through the
+ * group or the iommufd bind). Worked out from sysfs alone, so `vfio list` needs no more than
+ * this layer; and what to do when there are no groups at all.
  */
-import { bindCommand, type PciAddress, type PciSysfs } from '../../pci/index.js';
+import type { PciAddress } from './address.js';
+import { bindCommand, type PciSysfs } from './sysfs.js';
+
+/** How to turn the IOMMU on, for messages about a device (or a machine) without IOMMU groups. */
+export const TURN_IOMMU_ON =
+  'intel_iommu=on or amd_iommu=on on the kernel command line, and VT-d / AMD-Vi in the firmware setup';
+/** The kernel parameter of VFIO's unsafe no-IOMMU mode. */
+export const NOIOMMU_PARAMETER = 'vfio.enable_unsafe_noiommu_mode=1';
 
 /** Drivers that may stay bound to other members of a group in use by VFIO. */
 export const VFIO_SAFE_DRIVERS: ReadonlySet<string> = new Set(['vfio-pci', 'pci-stub', 'pcieport']);
