@@ -7,16 +7,16 @@
  * `lspci` where it is installed.
  *
  * Users run the built package, so this measures `dist/`: the checkout's own when it is newer
- * than every source, else a build of the sources into the scratch directory (`tsc -p
- * tsconfig.build.json`), which the checkout never sees. Node is this process's own binary and
+ * than every source, else a build of the sources into the scratch directory (`scripts/build.mjs
+ * --outdir`), which the checkout never sees. Node is this process's own binary and
  * Python the interpreter `python3` resolves to (`sys.executable`: a pyenv shim on the `PATH`
  * adds tens of milliseconds of shell to each start).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { ENTRIES } from '../../scripts/build.mjs';
 import { cProgram, interleave, python, scratchDir, stats, type CaseResult, type Series, type Size } from './harness.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -39,16 +39,15 @@ const mtime = (path: string): number => (existsSync(path) ? statSync(path).mtime
  */
 function builtPackage(): { root: string; what: string } {
   const files = [...sources('src'), ...sources('structs')];
-  const settings = ['package.json', 'tsconfig.json', 'tsconfig.build.json'];
+  const settings = ['package.json', 'tsconfig.json', 'tsconfig.build.json', 'scripts/build.mjs'];
   const newest = Math.max(...[...files, ...settings].map((f) => mtime(join(ROOT, f))));
-  // tsc writes every output on each build: one older than any source is from an earlier build.
-  const oldest = Math.min(...files.map((f) => mtime(join(ROOT, 'dist', f.replace(/\.ts$/, '.js')))));
+  // The build writes every entry each time: entries older than any source are from an earlier build.
+  const oldest = Math.min(...ENTRIES.map((f) => mtime(join(ROOT, 'dist', f.replace(/\.ts$/, '.js')))));
   if (oldest >= newest) return { root: ROOT, what: 'dist/' };
   const root = join(scratchDir(), 'package');
   mkdirSync(root);
-  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
   try {
-    execFileSync(process.execPath, [tsc, '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', join(root, 'dist')], {
+    execFileSync(process.execPath, [join(ROOT, 'scripts/build.mjs'), '--outdir', join(root, 'dist')], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
   } catch (e) {

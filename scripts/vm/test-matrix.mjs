@@ -2,11 +2,12 @@
 // once per guest kernel and VFIO backend, and its core once per other pinned Node, each run in its
 // own boot of scripts/vm/run (the rows: matrix-rows.mjs). Every selected run runs, whatever the
 // others did; the exit code is 0 only when all passed.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { buildPackage } from '../build.mjs';
 import { matrixRows } from './matrix-rows.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -160,16 +161,13 @@ export async function main(argv) {
   const runs = o.only ? RUNS.filter((r) => o.only.includes(r.name)) : RUNS;
   // The README blocks import the package by name, which resolves to dist/: build it first (not
   // when VFIO_TS_SKIP_VM=1 skips every guest).
-  const build =
-    process.env.VFIO_TS_SKIP_VM === '1'
-      ? { status: 0 }
-      : spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], {
-          cwd: join(HERE, '..', '..'),
-          stdio: 'inherit',
-        });
-  if (build.status !== 0) {
-    say('test-matrix: npm run build failed: the VM suite needs dist/ (see the errors above)');
-    process.exit(1);
+  if (process.env.VFIO_TS_SKIP_VM !== '1') {
+    try {
+      await buildPackage();
+    } catch (e) {
+      say(`test-matrix: npm run build failed: the VM suite needs dist/\n${e.message}`);
+      process.exit(1);
+    }
   }
   const t0 = performance.now();
   let results = [];

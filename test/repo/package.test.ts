@@ -33,11 +33,19 @@ describe('the tarball', () => {
       'dist/src/index.js',
       'dist/src/index.d.ts',
       'dist/src/cli.js',
-      'dist/src/cli/repl.js',
+      'dist/src/cli/repl.d.ts',
       'dist/structs/index.js',
       'dist/structs/index.d.ts',
     ])
       expect(packed.files).toContain(f);
+    // The JavaScript is three bundled entries and the chunks they share (scripts/build.mjs).
+    const js = packed.files.filter((f) => f.endsWith('.js'));
+    expect(js.filter((f) => !f.startsWith('dist/chunks/')).sort()).toEqual([
+      'dist/src/cli.js',
+      'dist/src/index.js',
+      'dist/structs/index.js',
+    ]);
+    expect(js.length).toBeGreaterThan(3);
     const outside = packed.files.filter(
       (f) => !f.startsWith('dist/') && !['LICENSE', 'README.md', 'package.json'].includes(f),
     );

@@ -35,7 +35,16 @@ import { pathToFileURL } from 'node:url';
 export const ROOT = resolve(import.meta.dirname, '../..');
 
 /** What the tarball is made from: a change to any of these means a new pack. */
-const INPUTS = ['package.json', 'tsconfig.json', 'tsconfig.build.json', 'README.md', 'LICENSE', 'src', 'structs'];
+const INPUTS = [
+  'package.json',
+  'tsconfig.json',
+  'tsconfig.build.json',
+  'scripts/build.mjs',
+  'README.md',
+  'LICENSE',
+  'src',
+  'structs',
+];
 
 /** Where `.vm-cache/packed-install.json` is. */
 const POINTER = join(ROOT, '.vm-cache', 'packed-install.json');
