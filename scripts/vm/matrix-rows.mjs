@@ -1,8 +1,8 @@
 // The rows of the VM test matrix (scripts/vm/test-matrix): each is one guest boot of
 // scripts/vm/run running the vm project of vitest, with VFIO_TS_IOMMU (the library's default
 // backend in that run; scripts/vm/run passes VFIO_TS_* variables into the guest).
-// `seconds`: a full run's time as last measured on the 2-core machine, for placing rows in lanes
-// (a fresh clone's .ci/run, the machine's load 3-4; scripts/vm/README.md).
+// `seconds`: a full run's time as last measured, for placing rows in lanes (npm run test:vm on
+// the 2-core machine, two lanes, the machine's load 2-4; scripts/vm/README.md).
 import { major, otherNodes } from './nodes.mjs';
 
 // The front ends (the vfio command, vfio repl, the README's blocks, the example drivers) call
@@ -58,7 +58,7 @@ const MACHINE_ROWS = [
     backend: 'type1',
     rig: ['--kernel', 'debian', '--memory', '6G'],
     exclude: [...FRONT_ENDS, ...ARM64_ONLY],
-    seconds: 260,
+    seconds: 225,
   },
   {
     name: 'vfio-type1',
@@ -68,7 +68,7 @@ const MACHINE_ROWS = [
     rig: ['--kernel', 'vfio', '--memory', '6G'],
     // The node rows run the core on this kernel and backend, under three Nodes: not again here.
     exclude: [...FRONT_ENDS, ...PROCESS_TESTS, ...ARM64_ONLY, ...NODE_CORE_DEVICE],
-    seconds: 150,
+    seconds: 75,
   },
   {
     name: 'vfio-iommufd',
@@ -77,7 +77,7 @@ const MACHINE_ROWS = [
     backend: 'iommufd',
     rig: ['--kernel', 'vfio', '--memory', '6G'],
     exclude: ARM64_ONLY,
-    seconds: 610,
+    seconds: 510,
   },
   {
     name: 'arm64-type1',
@@ -87,14 +87,14 @@ const MACHINE_ROWS = [
     // The slowest row (the front ends, and an emulated SMMUv3 slow to map and unmap): more than
     // the default 900 s before scripts/vm/run gives up, for a machine busy with other work.
     rig: ['--arch', 'arm64', '--kernel', 'debian', '--memory', '6G', '--timeout', '1800'],
-    seconds: 760,
+    seconds: 605,
   },
   {
     name: 'vfio-noiommu',
     arch: 'x86_64',
     kernel: 'vfio',
     backend: 'noiommu',
-    seconds: 90,
+    seconds: 100,
     rig: ['--kernel', 'vfio', '--no-iommu', '--memory', '6G'],
     // Without an IOMMU only DMA, interrupts, the argument checks (whose DMA rows name the
     // no-IOMMU context) and a device with no group mean anything (no groups to share, no IOVA
@@ -126,7 +126,7 @@ const nodeRows = (machineNode) =>
     // 24+): the pages under docs/ call the same library in the same way, and run on the
     // machine's Node in the front-end rows.
     env: { VFIO_TS_DOC_BLOCKS: 'README.md' },
-    seconds: 400,
+    seconds: 250,
   }));
 
 /** Every row, for the machine whose Node is `machineNode`. */
