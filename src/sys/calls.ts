@@ -89,6 +89,29 @@ export function sysRead(fd: number, buf: Uint8Array, length = buf.length, target
   }
 }
 
+/**
+ * `read(fd, address, length)` into memory at a raw address (see `AddressedMemory`): bytes read;
+ * `null` when the fd is non-blocking and empty (EAGAIN). Per interrupt: nothing is allocated.
+ */
+export function sysReadAt(fd: number, address: number, length: number, target: string): number | null {
+  for (;;) {
+    const n = libc.readAt(fd, address, length) as number;
+    if (n >= 0) return n;
+    const e = errno();
+    if (e === EAGAIN) return null;
+    if (e !== EINTR) fail('read', target);
+  }
+}
+
+/** `write(fd, address, length)` from memory at a raw address: bytes written. */
+export function sysWriteAt(fd: number, address: number, length: number, target: string): number {
+  for (;;) {
+    const n = libc.writeAt(fd, address, length) as number;
+    if (n >= 0) return n;
+    if (errno() !== EINTR) fail('write', target);
+  }
+}
+
 /** `write(fd, buf, length)`: bytes written. */
 export function sysWrite(fd: number, buf: Uint8Array, length = buf.length, target?: string): number {
   for (;;) {
@@ -152,12 +175,18 @@ export function sysEpollCtl(epfd: number, op: number, opName: string, fd: number
   if (libc.epoll_ctl(epfd, op, fd, event) < 0) fail(`epoll_ctl(${opName})`, `fd ${fd}`);
 }
 
-/** `epoll_wait(epfd, events, maxEvents, timeoutMs)`: how many events were written. */
-export function sysEpollWait(epfd: number, events: Uint8Array, maxEvents: number, timeoutMs: number): number {
+/** `epoll_wait(epfd, events, maxEvents, timeoutMs)`, `events` an address (`AddressedMemory`): how many were written. */
+export function sysEpollWait(
+  epfd: number,
+  events: number,
+  maxEvents: number,
+  timeoutMs: number,
+  target: string,
+): number {
   for (;;) {
     const n = libc.epoll_wait(epfd, events, maxEvents, timeoutMs) as number;
     if (n >= 0) return n;
-    if (errno() !== EINTR) fail('epoll_wait', `epoll ${epfd}`);
+    if (errno() !== EINTR) fail('epoll_wait', target);
   }
 }
 

@@ -6,7 +6,9 @@ export {
   sysPread,
   sysPwrite,
   sysRead,
+  sysReadAt,
   sysWrite,
+  sysWriteAt,
   sysMlock,
   sysMunlock,
   sysMadvise,
@@ -14,7 +16,7 @@ export {
   type Memory,
   type Hint,
 } from './calls.js';
-export { Mapping, rawView, bufferAddress, MAP_FAILED_ADDRESS, type MmapOptions } from './memory.js';
+export { Mapping, AddressedMemory, rawView, bufferAddress, MAP_FAILED_ADDRESS, type MmapOptions } from './memory.js';
 export { EventFd } from './eventfd.js';
 export { Epoll, type EpollReady } from './epoll.js';
 export { getRlimit, setRlimit, type Limit } from './rlimit.js';

@@ -26,7 +26,12 @@ export const libc = {
   eventfd: lib.func('int eventfd(unsigned int initval, int flags)'),
   epoll_create1: lib.func('int epoll_create1(int flags)'),
   epoll_ctl: lib.func('int epoll_ctl(int epfd, int op, int fd, void *event)'),
-  epoll_wait: lib.func('int epoll_wait(int epfd, void *events, int maxevents, int timeout)'),
+  // The calls of an interrupt's wake-up take their memory as an address (a number) rather than
+  // a buffer: with no pointer argument koffi takes its fast call path (nothing to convert, and
+  // nothing to finalise after the call). The memory is an ArrayBuffer's own, which never moves.
+  readAt: lib.func('long read(int fd, uintptr_t buf, size_t count)'),
+  writeAt: lib.func('long write(int fd, uintptr_t buf, size_t count)'),
+  epoll_wait: lib.func('int epoll_wait(int epfd, uintptr_t events, int maxevents, int timeout)'),
   getrlimit: lib.func('int getrlimit(int resource, void *rlim)'),
   setrlimit: lib.func('int setrlimit(int resource, const void *rlim)'),
   sysconf: lib.func('long sysconf(int name)'),
