@@ -11,31 +11,54 @@ export interface IrqFired {
   count: number;
 }
 
-/** Why a pending asynchronous wait ended without interrupts. */
-/** Interrupts read from the eventfds and not yet handed to a consumer: a count per vector. */
+/** Fired vectors past which `PendingIrqs` looks a vector up in a map rather than in its list. */
+const LINEAR = 8;
+
+/**
+ * Interrupts read from the eventfds and not yet handed to a consumer: a count per vector. What
+ * `take()` returns is built as the counts arrive (one array, one object per fired vector).
+ */
 export class PendingIrqs {
-  readonly #counts = new Map<number, number>();
+  #fired: IrqFired[] = [];
+  /** The entries of `#fired` by vector, once there are more than LINEAR of them. */
+  #byVector: Map<number, IrqFired> | undefined;
 
   /** How many vectors have fired since the last `take()`. */
   get size(): number {
-    return this.#counts.size;
+    return this.#fired.length;
   }
 
   /** Counts `count` more interrupts of `vector` (an eventfd read of 0 adds nothing). */
   add(vector: number, count: number): void {
-    if (count > 0) this.#counts.set(vector, (this.#counts.get(vector) ?? 0) + count);
+    if (count <= 0) return;
+    const fired = this.#fired;
+    let entry: IrqFired | undefined;
+    if (fired.length <= LINEAR) {
+      for (const f of fired) if (f.vector === vector) entry = f;
+    } else {
+      this.#byVector ??= new Map(fired.map((f) => [f.vector, f]));
+      entry = this.#byVector.get(vector);
+    }
+    if (entry) entry.count += count;
+    else {
+      entry = { vector, count };
+      fired.push(entry);
+      this.#byVector?.set(vector, entry);
+    }
   }
 
   /** Forgets `vector` (it was disabled: its interrupts go to nobody). */
   drop(vector: number): void {
-    this.#counts.delete(vector);
+    this.#fired = this.#fired.filter((f) => f.vector !== vector);
+    this.#byVector?.delete(vector);
   }
 
   /** Hands out everything: the fired vectors in ascending order with their counts; `[]` when none. */
   take(): IrqFired[] {
-    const out: IrqFired[] = [];
-    this.#counts.forEach((count, vector) => out.push({ vector, count }));
-    this.#counts.clear();
+    const out = this.#fired;
+    if (out.length === 0) return [];
+    this.#fired = [];
+    this.#byVector = undefined;
     if (out.length > 1) out.sort((a, b) => a.vector - b.vector);
     return out;
   }

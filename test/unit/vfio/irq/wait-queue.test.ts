@@ -20,6 +20,18 @@ describe('PendingIrqs', () => {
     expect(p.take()).toEqual([]);
   });
 
+  it('adds up and sorts many vectors at once (past its linear lookup)', () => {
+    const p = new PendingIrqs();
+    for (let round = 0; round < 2; round++) for (let v = 39; v >= 0; v--) p.add(v * 3, v + 1);
+    p.drop(6);
+    const fired = p.take();
+    expect(fired.length).toBe(39);
+    expect(fired.map((f) => f.vector)).toEqual([...Array(40).keys()].filter((v) => v !== 2).map((v) => v * 3));
+    expect(fired.every((f) => f.count === 2 * (f.vector / 3 + 1))).toBe(true);
+    p.add(5, 1);
+    expect(p.take()).toEqual([{ vector: 5, count: 1 }]);
+  });
+
   it('drops a disabled vector and keeps the others', () => {
     const p = new PendingIrqs();
     p.add(1, 1);
