@@ -5,6 +5,7 @@
 import { EAGAIN, EINTR, IOCTLS, O_CLOEXEC, type IoctlName, SysError, errnoName } from '../../structs/index.js';
 import { errno, libc, _SC_PAGESIZE } from './libc.js';
 import { hex, U64_MAX } from './format.js';
+import { AddressedMemory } from './addressed.js';
 
 /** `MAP_FAILED` is `(void *)-1`; koffi returns pointers as unsigned bigints. */
 export const MAP_FAILED_ADDRESS = U64_MAX;
@@ -19,8 +20,8 @@ export type Memory = Uint8Array | bigint;
  */
 export type Hint = string | Readonly<Partial<Record<string, string | (() => string)>>>;
 
-function fail(syscall: string, target?: string, hint?: Hint): never {
-  const e = errno();
+/** Throws the `SysError` of a failed call: `e` is its errno when already read, else read now. */
+function fail(syscall: string, target?: string, hint?: Hint, e = errno()): never {
   const byErrno = typeof hint === 'object' ? hint[errnoName(e)] : hint;
   const text = typeof byErrno === 'function' ? byErrno() : byErrno;
   const description = String(libc.strerror(e) ?? 'unknown error');
@@ -42,6 +43,15 @@ export function sysClose(fd: number, target?: string): void {
 }
 
 /**
+ * Arguments up to this many bytes go to the kernel from one buffer at a fixed address (copied
+ * in, and back after the call, as Python's `fcntl.ioctl` does): koffi's fast call, with no
+ * pointer argument, costs less than the copies. Every VFIO and iommufd struct the library
+ * sends is smaller; none points into itself, so its address is free to differ.
+ */
+const COPIED_ARG = 256;
+let copiedArg: { memory: AddressedMemory; bytes: Uint8Array } | undefined;
+
+/**
  * `ioctl(fd, NAME, arg)`: `name` is the request's C macro name (its code comes from
  * `IOCTLS`); `arg` is a buffer (the struct) or an integer. Returns the non-negative result.
  */
@@ -54,10 +64,28 @@ export function sysIoctl(
 ): number {
   const request = IOCTLS[name];
   for (;;) {
-    const r = (typeof arg === 'object' ? libc.ioctlPtr(fd, request, arg) : libc.ioctlInt(fd, request, arg)) as number;
+    let r: number;
+    let e = 0;
+    if (typeof arg !== 'object') r = libc.ioctlInt(fd, request, arg) as number;
+    else if (arg.length > COPIED_ARG) r = libc.ioctlPtr(fd, request, arg) as number;
+    else {
+      copiedArg ??= fixedBuffer(COPIED_ARG);
+      const { memory, bytes } = copiedArg;
+      const n = arg.length;
+      for (let i = 0; i < n; i++) bytes[i] = arg[i];
+      r = libc.ioctlAt(fd, request, memory.address) as number;
+      if (r < 0) e = errno();
+      for (let i = 0; i < n; i++) arg[i] = bytes[i];
+    }
     if (r >= 0) return r;
-    if (errno() !== EINTR) fail(`ioctl(${name})`, target ?? `fd ${fd}`, hint);
+    if (e === 0) e = errno();
+    if (e !== EINTR) fail(`ioctl(${name})`, target ?? `fd ${fd}`, hint, e);
   }
+}
+
+function fixedBuffer(length: number): { memory: AddressedMemory; bytes: Uint8Array } {
+  const memory = new AddressedMemory(length);
+  return { memory, bytes: new Uint8Array(memory.buffer) };
 }
 
 /** `pread(fd, mem, length, offset)`: bytes read (may be fewer than asked at end of file). */

@@ -8,7 +8,7 @@ import {
   encodeStruct,
 } from '../../structs/index.js';
 import { sysClose, sysEpollCreate, sysEpollCtl, sysEpollWait } from './calls.js';
-import { AddressedMemory } from './memory.js';
+import { AddressedMemory } from './addressed.js';
 import { Resource } from './resource.js';
 
 /** One ready fd from `epoll_wait`: the `data` given when it was added, and the event bits. */

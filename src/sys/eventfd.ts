@@ -1,7 +1,7 @@
 /** `eventfd` counters: the kernel signals an interrupt by adding to one. */
 import { EFD_CLOEXEC, EFD_NONBLOCK } from '../../structs/index.js';
 import { sysClose, sysEventfd, sysReadAt, sysWriteAt } from './calls.js';
-import { AddressedMemory } from './memory.js';
+import { AddressedMemory } from './addressed.js';
 import { Resource } from './resource.js';
 
 /** 2^32, for the high word of a counter. */

@@ -16,7 +16,8 @@ export {
   type Memory,
   type Hint,
 } from './calls.js';
-export { Mapping, AddressedMemory, rawView, bufferAddress, MAP_FAILED_ADDRESS, type MmapOptions } from './memory.js';
+export { Mapping, rawView, bufferAddress, MAP_FAILED_ADDRESS, type MmapOptions } from './memory.js';
+export { AddressedMemory } from './addressed.js';
 export { EventFd } from './eventfd.js';
 export { Epoll, type EpollReady } from './epoll.js';
 export { getRlimit, setRlimit, type Limit } from './rlimit.js';

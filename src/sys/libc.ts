@@ -8,12 +8,14 @@ import { koffi } from '../../structs/index.js';
 const lib = koffi.load('libc.so.6');
 
 // ioctl is variadic in C; on the x86-64 and arm64 Linux ABIs a fixed third argument of
-// pointer or integer class is passed exactly as the variadic one, so it is declared twice.
+// pointer or integer class is passed exactly as the variadic one, so it is declared for each
+// form the library passes: a buffer, an integer, an address (see `readAt` below).
 export const libc = {
   open: lib.func('int open(const char *path, int flags, uint32_t mode)'),
   close: lib.func('int close(int fd)'),
   ioctlPtr: lib.func('int ioctl(int fd, unsigned long request, void *arg)'),
   ioctlInt: lib.func('int ioctl(int fd, unsigned long request, unsigned long arg)'),
+  ioctlAt: lib.func('int ioctl(int fd, unsigned long request, uintptr_t arg)'),
   pread: lib.func('long pread(int fd, void *buf, size_t count, int64_t offset)'),
   pwrite: lib.func('long pwrite(int fd, const void *buf, size_t count, int64_t offset)'),
   read: lib.func('long read(int fd, void *buf, size_t count)'),
