@@ -1,7 +1,7 @@
 /**
  * The host benchmarks: what the library costs natively, beside C (-O2) and Python 3 doing the
  * same thing, with no device: a register accessor, an interrupt wake-up, an ioctl, the DMA
- * pool, and an ixy-style driver loop. See bench/README.md.
+ * pool, an ixy-style driver loop, and the floor of a foreign call. See bench/README.md.
  *
  *   npm run bench:host [-- --quick] [-- --json] [-- --only NAME[,NAME]]
  *   (node --import tsx bench/host/main.ts ...)
@@ -9,19 +9,27 @@
  * --quick: short loops, a check that everything runs rather than a measurement (a few seconds).
  * --json: the last line of output is {"rows":[{"case","c_ns","ts_ns","py_ns","ts_over_c",
  * "ts_over_py",...}],...}, medians in ns (the driver loop: ns per forwarded frame).
- * --only: some of accessor, irq, ioctl, pool, driver.
+ * --only: some of accessor, irq, ioctl, pool, driver, floor.
  */
 import { execFileSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { accessor } from './accessor.js';
 import { driver } from './driver.js';
+import { floor } from './floor.js';
 import { cleanup, compileAll, python, size, type CaseResult, type Size } from './harness.js';
 import { ioctl } from './ioctl.js';
 import { irq } from './irq.js';
 import { pool } from './pool.js';
 import { report, targets } from './report.js';
 
-const CASES: Record<string, (s: Size) => CaseResult | Promise<CaseResult>> = { accessor, irq, ioctl, pool, driver };
+const CASES: Record<string, (s: Size) => CaseResult | Promise<CaseResult>> = {
+  accessor,
+  irq,
+  ioctl,
+  pool,
+  driver,
+  floor,
+};
 
 function option(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);

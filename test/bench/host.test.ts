@@ -56,13 +56,14 @@ describe('npm run bench:host -- --quick --json', () => {
     expect(out!.env.quick).toBe(true);
   });
 
-  it('has the five cases, in order, with C, TypeScript and Python figures on every line', () => {
+  it('has the six cases, in order, with C, TypeScript and Python figures on every line', () => {
     expect(out!.rows.map((row) => row.case)).toEqual([
       'register accessor',
       'interrupt wake-up',
       'ioctl wrapper',
       'DMA pool',
       'driver loop',
+      'FFI floor',
     ]);
     for (const row of out!.rows) {
       for (const f of [row, ...row.variants]) {
@@ -98,6 +99,10 @@ describe('npm run bench:host -- --quick --json', () => {
       expect(Math.abs(mpps! - 1000 / ns)).toBeLessThan(0.001 + 1e-3 * mpps!);
     }
     expect(out!.targets.map((t) => t.target)).toContain('driver loop at least 50 % of C Mpps');
+    expect(out!.targets.map((t) => t.target)).toContain("ioctl wrapper within 1.3x of C, or at koffi's floor");
+    const floor = rows.get('FFI floor')!;
+    expect(floor.line).toBe('empty() in a shared library');
+    expect(floor.variants.map((v) => v.line)).toEqual(['getppid(), a system call']);
     for (const t of out!.targets) expect(t.met).toBeTypeOf('boolean');
   });
 });
