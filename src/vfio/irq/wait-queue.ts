@@ -120,19 +120,89 @@ export class IrqWaiterQueue {
   }
 }
 
+const DONE: IteratorReturnResult<undefined> = Object.freeze({ value: undefined, done: true });
+
 /**
  * The interrupts of successive waits (`next`), one `{vector, count}` at a time. Ends (done) when
  * a wait is aborted (`stop()`, `disable()`, `close()`); any other error is thrown.
  */
-export async function* oneByOne(next: () => Promise<IrqFired[]>): AsyncGenerator<IrqFired, void, undefined> {
-  for (;;) {
-    let batch: IrqFired[];
+export function oneByOne(next: () => Promise<IrqFired[]>): AsyncGenerator<IrqFired, void, undefined> {
+  return new IrqEvents(next);
+}
+
+/**
+ * What `oneByOne` returns: an async generator written out, because an `async function*` costs a
+ * wake-up about 1 us more (its `yield*` and awaits are promise steps of their own). As a
+ * generator's, calls made while a wait is pending are answered in turn, after it.
+ */
+class IrqEvents implements AsyncGenerator<IrqFired, void, undefined> {
+  readonly #next: () => Promise<IrqFired[]>;
+  #batch: IrqFired[] = [];
+  #at = 0;
+  #done = false;
+  /** The wait under way, if any. */
+  #waiting: Promise<IteratorResult<IrqFired, void>> | undefined;
+
+  constructor(next: () => Promise<IrqFired[]>) {
+    this.#next = next;
+  }
+
+  next(): Promise<IteratorResult<IrqFired, void>> {
+    if (this.#waiting) return this.#after(() => this.next());
+    if (this.#at < this.#batch.length) return Promise.resolve({ value: this.#batch[this.#at++], done: false });
+    if (this.#done) return Promise.resolve(DONE);
+    let batch: Promise<IrqFired[]>;
     try {
-      batch = await next();
+      batch = this.#next();
     } catch (e) {
-      if (e instanceof IrqWaitAbortedError) return;
-      throw e;
+      batch = Promise.reject(e);
     }
-    yield* batch;
+    const waiting = batch.then(
+      (fired): IteratorResult<IrqFired, void> | Promise<IteratorResult<IrqFired, void>> => {
+        this.#waiting = undefined;
+        this.#batch = fired;
+        this.#at = 0;
+        return this.next();
+      },
+      (e: unknown) => {
+        this.#waiting = undefined;
+        this.#finish();
+        if (e instanceof IrqWaitAbortedError) return DONE;
+        throw e;
+      },
+    );
+    this.#waiting = waiting;
+    return waiting;
+  }
+
+  return(): Promise<IteratorResult<IrqFired, void>> {
+    if (this.#waiting) return this.#after(() => this.return());
+    this.#finish();
+    return Promise.resolve(DONE);
+  }
+
+  throw(e: unknown): Promise<IteratorResult<IrqFired, void>> {
+    if (this.#waiting) return this.#after(() => this.throw(e));
+    this.#finish();
+    return Promise.reject(e);
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.return().then(() => undefined);
+  }
+
+  /** `then` once the pending wait has settled, however it did. */
+  #after<T>(then: () => Promise<T>): Promise<T> {
+    return this.#waiting!.then(then, then);
+  }
+
+  #finish(): void {
+    this.#done = true;
+    this.#batch = [];
+    this.#at = 0;
   }
 }
