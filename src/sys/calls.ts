@@ -63,23 +63,45 @@ export function sysIoctl(
   hint?: Hint,
 ): number {
   const request = IOCTLS[name];
+  const r = ioctlOnce(fd, request, arg);
+  return r >= 0 ? r : ioctlFailed(fd, name, request, arg, target, hint);
+}
+
+/** The errno of the last failed `ioctlOnce`, read before a copied argument was copied back. */
+let ioctlErrno = 0;
+
+/** One `ioctl` in the form `arg` takes (see `COPIED_ARG`); on failure `ioctlErrno` is set. */
+function ioctlOnce(fd: number, request: number, arg: Uint8Array | number | bigint): number {
+  let r: number;
+  if (typeof arg !== 'object') r = libc.ioctlInt(fd, request, arg) as number;
+  else if (arg.length > COPIED_ARG) r = libc.ioctlPtr(fd, request, arg) as number;
+  else {
+    copiedArg ??= fixedBuffer(COPIED_ARG);
+    const { memory, bytes } = copiedArg;
+    const n = arg.length;
+    for (let i = 0; i < n; i++) bytes[i] = arg[i];
+    r = libc.ioctlAt(fd, request, memory.address) as number;
+    if (r < 0) ioctlErrno = errno();
+    for (let i = 0; i < n; i++) arg[i] = bytes[i];
+    return r;
+  }
+  if (r < 0) ioctlErrno = errno();
+  return r;
+}
+
+/** After a failed `ioctlOnce`: again on EINTR, else the `SysError` (out of line, so that `sysIoctl` stays small). */
+function ioctlFailed(
+  fd: number,
+  name: IoctlName,
+  request: number,
+  arg: Uint8Array | number | bigint,
+  target: string | undefined,
+  hint: Hint | undefined,
+): number {
   for (;;) {
-    let r: number;
-    let e = 0;
-    if (typeof arg !== 'object') r = libc.ioctlInt(fd, request, arg) as number;
-    else if (arg.length > COPIED_ARG) r = libc.ioctlPtr(fd, request, arg) as number;
-    else {
-      copiedArg ??= fixedBuffer(COPIED_ARG);
-      const { memory, bytes } = copiedArg;
-      const n = arg.length;
-      for (let i = 0; i < n; i++) bytes[i] = arg[i];
-      r = libc.ioctlAt(fd, request, memory.address) as number;
-      if (r < 0) e = errno();
-      for (let i = 0; i < n; i++) arg[i] = bytes[i];
-    }
+    if (ioctlErrno !== EINTR) fail(`ioctl(${name})`, target ?? `fd ${fd}`, hint, ioctlErrno);
+    const r = ioctlOnce(fd, request, arg);
     if (r >= 0) return r;
-    if (e === 0) e = errno();
-    if (e !== EINTR) fail(`ioctl(${name})`, target ?? `fd ${fd}`, hint, e);
   }
 }
 
@@ -119,24 +141,36 @@ export function sysRead(fd: number, buf: Uint8Array, length = buf.length, target
 
 /**
  * `read(fd, address, length)` into memory at a raw address (see `AddressedMemory`): bytes read;
- * `null` when the fd is non-blocking and empty (EAGAIN). Per interrupt: nothing is allocated.
+ * `null` when the fd is non-blocking and empty (EAGAIN). Per interrupt: nothing is allocated,
+ * and the failure path is out of line, so the call inlines into the wait that makes it.
  */
 export function sysReadAt(fd: number, address: number, length: number, target: string): number | null {
+  const n = libc.readAt(fd, address, length) as number;
+  return n >= 0 ? n : readAtFailed(fd, address, length, target);
+}
+
+function readAtFailed(fd: number, address: number, length: number, target: string): number | null {
   for (;;) {
-    const n = libc.readAt(fd, address, length) as number;
-    if (n >= 0) return n;
     const e = errno();
     if (e === EAGAIN) return null;
-    if (e !== EINTR) fail('read', target);
+    if (e !== EINTR) fail('read', target, undefined, e);
+    const n = libc.readAt(fd, address, length) as number;
+    if (n >= 0) return n;
   }
 }
 
 /** `write(fd, address, length)` from memory at a raw address: bytes written. */
 export function sysWriteAt(fd: number, address: number, length: number, target: string): number {
+  const n = libc.writeAt(fd, address, length) as number;
+  return n >= 0 ? n : writeAtFailed(fd, address, length, target);
+}
+
+function writeAtFailed(fd: number, address: number, length: number, target: string): number {
   for (;;) {
+    const e = errno();
+    if (e !== EINTR) fail('write', target, undefined, e);
     const n = libc.writeAt(fd, address, length) as number;
     if (n >= 0) return n;
-    if (errno() !== EINTR) fail('write', target);
   }
 }
 
@@ -211,10 +245,16 @@ export function sysEpollWait(
   timeoutMs: number,
   target: string,
 ): number {
+  const n = libc.epoll_wait(epfd, events, maxEvents, timeoutMs) as number;
+  return n >= 0 ? n : epollWaitFailed(epfd, events, maxEvents, timeoutMs, target);
+}
+
+function epollWaitFailed(epfd: number, events: number, maxEvents: number, timeoutMs: number, target: string): number {
   for (;;) {
+    // EINTR: waited again for the whole timeout (a signal is rare; the callers bound their waits).
+    if (errno() !== EINTR) fail('epoll_wait', target);
     const n = libc.epoll_wait(epfd, events, maxEvents, timeoutMs) as number;
     if (n >= 0) return n;
-    if (errno() !== EINTR) fail('epoll_wait', target);
   }
 }
 

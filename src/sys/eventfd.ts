@@ -33,7 +33,8 @@ export class EventFd extends Resource {
 
   /** Reads and clears the counter: how many times it was signalled since the last read. */
   read(): bigint {
-    return this.#readCounter() ? this.#quads[0] : 0n;
+    this.check();
+    return sysReadAt(this.fd, this.#memory.address, 8, this.#name) === null ? 0n : this.#quads[0];
   }
 
   /**
@@ -41,13 +42,9 @@ export class EventFd extends Resource {
    * the interrupt waits use, which makes no bigint.
    */
   readCount(): number {
-    return this.#readCounter() ? this.#words[0] + this.#words[1] * HIGH : 0;
-  }
-
-  /** Reads the counter into the first 8 bytes; false when it was zero (EAGAIN). */
-  #readCounter(): boolean {
     this.check();
-    return sysReadAt(this.fd, this.#memory.address, 8, this.#name) !== null;
+    if (sysReadAt(this.fd, this.#memory.address, 8, this.#name) === null) return 0;
+    return this.#words[0] + this.#words[1] * HIGH;
   }
 
   /** Adds `n` to the counter (signals it). */

@@ -133,7 +133,11 @@ export class IrqWaiting extends Resource implements IrqWatch {
     this.check();
     if (this.#pending.size > 0) return this.#take();
     const only = this.#only;
-    if (only !== undefined && only.vector >= 0) return this.#waitOne(only, timeoutMs);
+    return only !== undefined && only.vector >= 0 ? this.#waitOne(only, timeoutMs) : this.#waitMany(timeoutMs);
+  }
+
+  /** `wait` on several eventfds, or on the request's alone (out of line: the one-vector wait stays small). */
+  #waitMany(timeoutMs: number): IrqFired[] {
     // The clock is read once before the first wait; again only when a wait must be repeated.
     const start = timeoutMs > 0 ? performance.now() : 0;
     for (let left = timeoutMs < 0 ? -1 : Math.ceil(timeoutMs); ;) {
