@@ -1,11 +1,14 @@
 /**
- * Row 6, the FFI floor: what one foreign call costs, beside C and Python's ctypes. `empty()`
- * (c/lib/empty.c) does nothing, in a shared library of its own: koffi's call with no work in
- * it, against C calling it through the pointer dlsym gives and ctypes calling it. `getppid()`,
- * the cheapest system call: the same call once it enters the kernel (C calls libc's getppid;
- * koffi and ctypes declare it). Row 3's ioctl goes through the same koffi call, with arguments.
+ * Row 6, the FFI floor: what a foreign call costs, koffi beside C and Python's ctypes, with
+ * nothing of the library around it (a reference row: the library's own lines are rows 1-5).
+ * `empty()` (c/lib/empty.c) does nothing, in a shared library of its own: the call with no work
+ * in it (C calls it through the pointer dlsym gives). Then the system calls of the library's
+ * hot paths, as bare calls on fixed memory: getppid() (the cheapest there is), row 3's ioctl
+ * (FIONREAD), and row 2's own-signal round (an eventfd's write, epoll_wait and read).
  */
-import { koffi } from '../../structs/index.js';
+import { closeSync, openSync } from 'node:fs';
+import { EFD_CLOEXEC, EFD_NONBLOCK, EPOLL_CLOEXEC, EPOLL_CTL_ADD, EPOLLIN, koffi } from '../../structs/index.js';
+import { AddressedMemory } from '../../src/sys/index.js';
 import {
   cLibrary,
   cProgram,
@@ -13,41 +16,108 @@ import {
   pyScript,
   runJson,
   scaled,
+  sharedFile,
   stats,
   timeLoop,
   type CaseResult,
+  type Line,
   type Size,
 } from './harness.js';
 
-type Out = { empty: number[]; getppid: number[]; acc?: number[] };
+const FIONREAD = 0x541b;
 
-function empties(f: { empty: () => void }, n: number): number {
+type Out = { empty: number[]; getppid: number[]; ioctl: number[]; wait: number[] };
+
+/** The bench's own koffi declarations, in the forms the library uses (addresses as numbers). */
+function bindings(lib: string) {
+  const libc = koffi.load('libc.so.6');
+  return {
+    empty: koffi.load(lib).func('void empty(void)') as () => void,
+    getppid: libc.func('int getppid(void)') as () => number,
+    ioctl: libc.func('int ioctl(int fd, unsigned long request, uintptr_t arg)') as (...a: number[]) => number,
+    write: libc.func('long write(int fd, uintptr_t buf, size_t count)') as (...a: number[]) => number,
+    read: libc.func('long read(int fd, uintptr_t buf, size_t count)') as (...a: number[]) => number,
+    epollWait: libc.func('int epoll_wait(int epfd, uintptr_t events, int maxevents, int timeout)') as (
+      ...a: number[]
+    ) => number,
+    eventfd: libc.func('int eventfd(unsigned int initval, int flags)') as (...a: number[]) => number,
+    epollCreate: libc.func('int epoll_create1(int flags)') as (flags: number) => number,
+    epollCtl: libc.func('int epoll_ctl(int epfd, int op, int fd, void *event)') as (
+      ...a: [number, number, number, Uint8Array]
+    ) => number,
+    close: libc.func('int close(int fd)') as (fd: number) => number,
+  };
+}
+
+type Bound = ReturnType<typeof bindings> & { fd: number; efd: number; ep: number; at: number };
+
+function empties(f: Bound, n: number): number {
   for (let i = 0; i < n; i++) f.empty();
   return n;
 }
 
-function syscalls(f: { getppid: () => number }, n: number): number {
+function getppids(f: Bound, n: number): number {
   let acc = 0;
   for (let i = 0; i < n; i++) acc += f.getppid();
   return acc;
 }
 
-export function floor(s: Size): Promise<CaseResult> {
+function ioctls(f: Bound, n: number): number {
+  let acc = 0;
+  for (let i = 0; i < n; i++) acc += f.ioctl(f.fd, FIONREAD, f.at);
+  return acc;
+}
+
+/** An eventfd's signal, epoll_wait and read: row 2's own-signal round, bare. */
+function waits(f: Bound, n: number): number {
+  let acc = 0;
+  for (let i = 0; i < n; i++) {
+    f.write(f.efd, f.at + 8, 8);
+    f.epollWait(f.ep, f.at + 16, 1, 1000);
+    acc += f.read(f.efd, f.at + 32, 8);
+  }
+  return acc;
+}
+
+export async function floor(s: Size): Promise<CaseResult> {
   const lib = cLibrary('empty');
+  const file = sharedFile('floor', 100);
   const emptyOps = scaled(s, 2_000_000);
   const syscallOps = scaled(s, 200_000);
-  const f = {
-    empty: koffi.load(lib).func('void empty(void)') as () => void,
-    getppid: koffi.load('libc.so.6').func('int getppid(void)') as () => number,
-  };
-  const args = [lib, emptyOps, syscallOps, s.reps];
-  return interleave<{ c: Out; ts: Out; py: Out }>(s.rounds, {
-    c: () => runJson<Out>(cProgram('floor'), args),
-    ts: () => ({ empty: timeLoop(f, emptyOps, s.reps, empties), getppid: timeLoop(f, syscallOps, s.reps, syscalls) }),
-    py: () => runJson<Out>(pyScript('floor', ...args)),
-  }).then(({ c, ts, py }) => ({
-    case: 'FFI floor',
-    main: { name: 'empty() in a shared library', c: stats(c.empty), ts: stats(ts.empty), py: stats(py.empty) },
-    variants: [{ name: 'getppid(), a system call', c: stats(c.getppid), ts: stats(ts.getppid), py: stats(py.getppid) }],
-  }));
+  const memory = new AddressedMemory(64);
+  new BigUint64Array(memory.buffer)[1] = 1n; // what the eventfd write adds
+  const b = bindings(lib);
+  const f: Bound = { ...b, fd: openSync(file, 'r'), efd: -1, ep: -1, at: memory.address };
+  try {
+    f.efd = b.eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    f.ep = b.epollCreate(EPOLL_CLOEXEC);
+    const ev = Buffer.alloc(16);
+    ev.writeUInt32LE(EPOLLIN, 0);
+    if (f.efd < 0 || f.ep < 0 || b.epollCtl(f.ep, EPOLL_CTL_ADD, f.efd, ev) < 0)
+      throw new Error('floor: eventfd/epoll');
+    const args = [lib, file, emptyOps, syscallOps, s.reps];
+    const { c, ts, py } = await interleave<{ c: Out; ts: Out; py: Out }>(s.rounds, {
+      c: () => runJson<Out>(cProgram('floor'), args),
+      ts: () => ({
+        empty: timeLoop(f, emptyOps, s.reps, empties),
+        getppid: timeLoop(f, syscallOps, s.reps, getppids),
+        ioctl: timeLoop(f, syscallOps, s.reps, ioctls),
+        wait: timeLoop(f, Math.round(syscallOps / 4), s.reps, waits),
+      }),
+      py: () => runJson<Out>(pyScript('floor', ...args)),
+    });
+    const line = (name: string, k: keyof Out): Line => ({ name, c: stats(c[k]), ts: stats(ts[k]), py: stats(py[k]) });
+    return {
+      case: 'FFI floor',
+      main: line('empty() in a shared library', 'empty'),
+      variants: [
+        line('getppid(), a system call', 'getppid'),
+        line('ioctl(fd, FIONREAD, n), bare', 'ioctl'),
+        line('eventfd write, epoll_wait, read, bare', 'wait'),
+      ],
+    };
+  } finally {
+    for (const fd of [f.efd, f.ep]) if (fd >= 0) b.close(fd);
+    closeSync(f.fd);
+  }
 }
