@@ -28,55 +28,63 @@ const FIONREAD = 0x541b;
 
 type Out = { empty: number[]; getppid: number[]; ioctl: number[]; wait: number[] };
 
-/** The bench's own koffi declarations, in the forms the library uses (addresses as numbers). */
-function bindings(lib: string) {
+/**
+ * The timed loops over the bench's own koffi declarations, in the forms the library uses
+ * (addresses as numbers, memory at a fixed address), each a closure over constants as C's
+ * calls are: nothing but the calls. `fd` is the file of the ioctl; `at` 64 bytes at a fixed address.
+ */
+function loops(lib: string, fd: number, at: number) {
   const libc = koffi.load('libc.so.6');
+  const empty = koffi.load(lib).func('void empty(void)') as () => void;
+  const getppid = libc.func('int getppid(void)') as () => number;
+  const ioctl = libc.func('int ioctl(int fd, unsigned long request, uintptr_t arg)') as (...a: number[]) => number;
+  const write = libc.func('long write(int fd, uintptr_t buf, size_t count)') as (...a: number[]) => number;
+  const read = libc.func('long read(int fd, uintptr_t buf, size_t count)') as (...a: number[]) => number;
+  const epollWait = libc.func('int epoll_wait(int epfd, uintptr_t events, int maxevents, int timeout)') as (
+    ...a: number[]
+  ) => number;
+  const close = libc.func('int close(int fd)') as (fd: number) => number;
+  const efd = (libc.func('int eventfd(unsigned int initval, int flags)') as (...a: number[]) => number)(
+    0,
+    EFD_CLOEXEC | EFD_NONBLOCK,
+  );
+  const ep = (libc.func('int epoll_create1(int flags)') as (flags: number) => number)(EPOLL_CLOEXEC);
+  const epollCtl = libc.func('int epoll_ctl(int epfd, int op, int fd, void *event)') as (
+    ...a: [number, number, number, Uint8Array]
+  ) => number;
+  const ev = Buffer.alloc(16);
+  ev.writeUInt32LE(EPOLLIN, 0);
+  if (efd < 0 || ep < 0 || epollCtl(ep, EPOLL_CTL_ADD, efd, ev) < 0) throw new Error('floor: eventfd/epoll');
   return {
-    empty: koffi.load(lib).func('void empty(void)') as () => void,
-    getppid: libc.func('int getppid(void)') as () => number,
-    ioctl: libc.func('int ioctl(int fd, unsigned long request, uintptr_t arg)') as (...a: number[]) => number,
-    write: libc.func('long write(int fd, uintptr_t buf, size_t count)') as (...a: number[]) => number,
-    read: libc.func('long read(int fd, uintptr_t buf, size_t count)') as (...a: number[]) => number,
-    epollWait: libc.func('int epoll_wait(int epfd, uintptr_t events, int maxevents, int timeout)') as (
-      ...a: number[]
-    ) => number,
-    eventfd: libc.func('int eventfd(unsigned int initval, int flags)') as (...a: number[]) => number,
-    epollCreate: libc.func('int epoll_create1(int flags)') as (flags: number) => number,
-    epollCtl: libc.func('int epoll_ctl(int epfd, int op, int fd, void *event)') as (
-      ...a: [number, number, number, Uint8Array]
-    ) => number,
-    close: libc.func('int close(int fd)') as (fd: number) => number,
+    empty: (_: unknown, n: number): number => {
+      for (let i = 0; i < n; i++) empty();
+      return n;
+    },
+    getppid: (_: unknown, n: number): number => {
+      let acc = 0;
+      for (let i = 0; i < n; i++) acc += getppid();
+      return acc;
+    },
+    ioctl: (_: unknown, n: number): number => {
+      let acc = 0;
+      for (let i = 0; i < n; i++) acc += ioctl(fd, FIONREAD, at);
+      return acc;
+    },
+    /** An eventfd's signal, epoll_wait and read: row 2's own-signal round, bare. */
+    wait: (_: unknown, n: number): number => {
+      let acc = 0;
+      for (let i = 0; i < n; i++) {
+        write(efd, at + 8, 8);
+        epollWait(ep, at + 16, 1, 1000);
+        acc += read(efd, at + 32, 8);
+      }
+      return acc;
+    },
+    close: (): void => {
+      close(efd);
+      close(ep);
+    },
   };
-}
-
-type Bound = ReturnType<typeof bindings> & { fd: number; efd: number; ep: number; at: number };
-
-function empties(f: Bound, n: number): number {
-  for (let i = 0; i < n; i++) f.empty();
-  return n;
-}
-
-function getppids(f: Bound, n: number): number {
-  let acc = 0;
-  for (let i = 0; i < n; i++) acc += f.getppid();
-  return acc;
-}
-
-function ioctls(f: Bound, n: number): number {
-  let acc = 0;
-  for (let i = 0; i < n; i++) acc += f.ioctl(f.fd, FIONREAD, f.at);
-  return acc;
-}
-
-/** An eventfd's signal, epoll_wait and read: row 2's own-signal round, bare. */
-function waits(f: Bound, n: number): number {
-  let acc = 0;
-  for (let i = 0; i < n; i++) {
-    f.write(f.efd, f.at + 8, 8);
-    f.epollWait(f.ep, f.at + 16, 1, 1000);
-    acc += f.read(f.efd, f.at + 32, 8);
-  }
-  return acc;
 }
 
 export async function floor(s: Size): Promise<CaseResult> {
@@ -86,23 +94,17 @@ export async function floor(s: Size): Promise<CaseResult> {
   const syscallOps = scaled(s, 200_000);
   const memory = new AddressedMemory(64);
   new BigUint64Array(memory.buffer)[1] = 1n; // what the eventfd write adds
-  const b = bindings(lib);
-  const f: Bound = { ...b, fd: openSync(file, 'r'), efd: -1, ep: -1, at: memory.address };
+  const fd = openSync(file, 'r');
+  const l = loops(lib, fd, memory.address);
   try {
-    f.efd = b.eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    f.ep = b.epollCreate(EPOLL_CLOEXEC);
-    const ev = Buffer.alloc(16);
-    ev.writeUInt32LE(EPOLLIN, 0);
-    if (f.efd < 0 || f.ep < 0 || b.epollCtl(f.ep, EPOLL_CTL_ADD, f.efd, ev) < 0)
-      throw new Error('floor: eventfd/epoll');
     const args = [lib, file, emptyOps, syscallOps, s.reps];
     const { c, ts, py } = await interleave<{ c: Out; ts: Out; py: Out }>(s.rounds, {
       c: () => runJson<Out>(cProgram('floor'), args),
       ts: () => ({
-        empty: timeLoop(f, emptyOps, s.reps, empties),
-        getppid: timeLoop(f, syscallOps, s.reps, getppids),
-        ioctl: timeLoop(f, syscallOps, s.reps, ioctls),
-        wait: timeLoop(f, Math.round(syscallOps / 4), s.reps, waits),
+        empty: timeLoop(null, emptyOps, s.reps, l.empty),
+        getppid: timeLoop(null, syscallOps, s.reps, l.getppid),
+        ioctl: timeLoop(null, syscallOps, s.reps, l.ioctl),
+        wait: timeLoop(null, Math.round(syscallOps / 4), s.reps, l.wait),
       }),
       py: () => runJson<Out>(pyScript('floor', ...args)),
     });
@@ -117,7 +119,7 @@ export async function floor(s: Size): Promise<CaseResult> {
       ],
     };
   } finally {
-    for (const fd of [f.efd, f.ep]) if (fd >= 0) b.close(fd);
-    closeSync(f.fd);
+    l.close();
+    closeSync(fd);
   }
 }
