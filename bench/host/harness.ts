@@ -138,9 +138,28 @@ export function cProgram(name: string): string {
   return exe;
 }
 
+/** The shared library `name` (bench/host/c/lib/NAME.c, `libNAME.so`), compiled with cc -O2 -shared on first use. */
+export function cLibrary(name: string): string {
+  let lib = compiled.get(`lib/${name}`);
+  if (!lib) {
+    lib = join(scratchDir(), `lib${name}.so`);
+    const src = join(HERE, 'c', 'lib', `${name}.c`);
+    try {
+      execFileSync('cc', ['-O2', '-shared', '-fPIC', '-o', lib, src], { stdio: ['ignore', 'ignore', 'pipe'] });
+    } catch (e) {
+      throw new Error(`cc -O2 -shared bench/host/c/lib/${name}.c failed (${(e as Error).message.split('\n')[0]})`, {
+        cause: e,
+      });
+    }
+    compiled.set(`lib/${name}`, lib);
+  }
+  return lib;
+}
+
 /** Every C helper, compiled up front (so no compile lands inside a measurement). */
 export function compileAll(): void {
   for (const f of readdirSync(join(HERE, 'c'))) if (f.endsWith('.c')) cProgram(f.slice(0, -2));
+  for (const f of readdirSync(join(HERE, 'c', 'lib'))) if (f.endsWith('.c')) cLibrary(f.slice(0, -2));
 }
 
 /** The Python interpreter; throws with the fix where there is none. */

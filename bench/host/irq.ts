@@ -9,7 +9,7 @@
  * The last two lines take the scheduler out: one process signals its own eventfd and waits for
  * it (c/irq-self.c, py/irq_self.py), so they show what the waiting code itself costs.
  */
-import { EventfdInterrupts } from '../../src/vfio/irq/waiting.js';
+import { EventfdInterrupts } from '../../src/vfio/irq/eventfd-interrupts.js';
 import { EventFd, Mapping } from '../../src/sys/index.js';
 import { MAP_SHARED, PROT_READ, PROT_WRITE } from '../../structs/index.js';
 import { openSync, closeSync } from 'node:fs';

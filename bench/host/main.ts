@@ -1,8 +1,8 @@
 /**
  * The host benchmarks: what the library costs natively, beside C (-O2) and Python 3 doing the
  * same thing, with no device: a register accessor, an interrupt wake-up, an ioctl, the DMA
- * pool, an ixy-style driver loop, and start-up (`vfio list`, `import('vfio-ts')`). See
- * bench/README.md.
+ * pool, an ixy-style driver loop, the floor of a foreign call, and start-up (`vfio list`,
+ * `import('vfio-ts')`). See bench/README.md.
  *
  *   npm run bench:host [-- --quick] [-- --json] [-- --only NAME[,NAME]]
  *   (node --import tsx bench/host/main.ts ...)
@@ -10,12 +10,13 @@
  * --quick: short loops, a check that everything runs rather than a measurement (a few seconds).
  * --json: the last line of output is {"rows":[{"case","c_ns","ts_ns","py_ns","ts_over_c",
  * "ts_over_py",...}],...}, medians in ns (the driver loop: ns per forwarded frame).
- * --only: some of accessor, irq, ioctl, pool, driver, startup.
+ * --only: some of accessor, irq, ioctl, pool, driver, floor, startup.
  */
 import { execFileSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { accessor } from './accessor.js';
 import { driver } from './driver.js';
+import { floor } from './floor.js';
 import { cleanup, compileAll, python, size, type CaseResult, type Size } from './harness.js';
 import { ioctl } from './ioctl.js';
 import { irq } from './irq.js';
@@ -29,6 +30,7 @@ const CASES: Record<string, (s: Size) => CaseResult | Promise<CaseResult>> = {
   ioctl,
   pool,
   driver,
+  floor,
   startup,
 };
 

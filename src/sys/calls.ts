@@ -5,6 +5,7 @@
 import { EAGAIN, EINTR, IOCTLS, O_CLOEXEC, type IoctlName, SysError, errnoName } from '../../structs/index.js';
 import { errno, libc, _SC_PAGESIZE } from './libc.js';
 import { hex, U64_MAX } from './format.js';
+import { AddressedMemory } from './addressed.js';
 
 /** `MAP_FAILED` is `(void *)-1`; koffi returns pointers as unsigned bigints. */
 export const MAP_FAILED_ADDRESS = U64_MAX;
@@ -19,8 +20,8 @@ export type Memory = Uint8Array | bigint;
  */
 export type Hint = string | Readonly<Partial<Record<string, string | (() => string)>>>;
 
-function fail(syscall: string, target?: string, hint?: Hint): never {
-  const e = errno();
+/** Throws the `SysError` of a failed call: `e` is its errno when already read, else read now. */
+function fail(syscall: string, target?: string, hint?: Hint, e = errno()): never {
   const byErrno = typeof hint === 'object' ? hint[errnoName(e)] : hint;
   const text = typeof byErrno === 'function' ? byErrno() : byErrno;
   const description = String(libc.strerror(e) ?? 'unknown error');
@@ -42,6 +43,15 @@ export function sysClose(fd: number, target?: string): void {
 }
 
 /**
+ * Arguments up to this many bytes go to the kernel from one buffer at a fixed address (copied
+ * in, and back after the call, as Python's `fcntl.ioctl` does): koffi's fast call, with no
+ * pointer argument, costs less than the copies. Every VFIO and iommufd struct the library
+ * sends is smaller; none points into itself, so its address is free to differ.
+ */
+const COPIED_ARG = 256;
+let copiedArg: { memory: AddressedMemory; bytes: Uint8Array } | undefined;
+
+/**
  * `ioctl(fd, NAME, arg)`: `name` is the request's C macro name (its code comes from
  * `IOCTLS`); `arg` is a buffer (the struct) or an integer. Returns the non-negative result.
  */
@@ -53,11 +63,51 @@ export function sysIoctl(
   hint?: Hint,
 ): number {
   const request = IOCTLS[name];
-  for (;;) {
-    const r = (typeof arg === 'object' ? libc.ioctlPtr(fd, request, arg) : libc.ioctlInt(fd, request, arg)) as number;
-    if (r >= 0) return r;
-    if (errno() !== EINTR) fail(`ioctl(${name})`, target ?? `fd ${fd}`, hint);
+  const r = ioctlOnce(fd, request, arg);
+  return r >= 0 ? r : ioctlFailed(fd, name, request, arg, target, hint);
+}
+
+/** The errno of the last failed `ioctlOnce`, read before a copied argument was copied back. */
+let ioctlErrno = 0;
+
+/** One `ioctl` in the form `arg` takes (see `COPIED_ARG`); on failure `ioctlErrno` is set. */
+function ioctlOnce(fd: number, request: number, arg: Uint8Array | number | bigint): number {
+  let r: number;
+  if (typeof arg !== 'object') r = libc.ioctlInt(fd, request, arg) as number;
+  else if (arg.length > COPIED_ARG) r = libc.ioctlPtr(fd, request, arg) as number;
+  else {
+    copiedArg ??= fixedBuffer(COPIED_ARG);
+    const { memory, bytes } = copiedArg;
+    const n = arg.length;
+    for (let i = 0; i < n; i++) bytes[i] = arg[i];
+    r = libc.ioctlAt(fd, request, memory.address) as number;
+    if (r < 0) ioctlErrno = errno();
+    for (let i = 0; i < n; i++) arg[i] = bytes[i];
+    return r;
   }
+  if (r < 0) ioctlErrno = errno();
+  return r;
+}
+
+/** After a failed `ioctlOnce`: again on EINTR, else the `SysError` (out of line, so that `sysIoctl` stays small). */
+function ioctlFailed(
+  fd: number,
+  name: IoctlName,
+  request: number,
+  arg: Uint8Array | number | bigint,
+  target: string | undefined,
+  hint: Hint | undefined,
+): number {
+  for (;;) {
+    if (ioctlErrno !== EINTR) fail(`ioctl(${name})`, target ?? `fd ${fd}`, hint, ioctlErrno);
+    const r = ioctlOnce(fd, request, arg);
+    if (r >= 0) return r;
+  }
+}
+
+function fixedBuffer(length: number): { memory: AddressedMemory; bytes: Uint8Array } {
+  const memory = new AddressedMemory(length);
+  return { memory, bytes: new Uint8Array(memory.buffer) };
 }
 
 /** `pread(fd, mem, length, offset)`: bytes read (may be fewer than asked at end of file). */
@@ -86,6 +136,41 @@ export function sysRead(fd: number, buf: Uint8Array, length = buf.length, target
     const e = errno();
     if (e === EAGAIN) return null;
     if (e !== EINTR) fail('read', target ?? `fd ${fd}`);
+  }
+}
+
+/**
+ * `read(fd, address, length)` into memory at a raw address (see `AddressedMemory`): bytes read;
+ * `null` when the fd is non-blocking and empty (EAGAIN). Per interrupt: nothing is allocated,
+ * and the failure path is out of line, so the call inlines into the wait that makes it.
+ */
+export function sysReadAt(fd: number, address: number, length: number, target: string): number | null {
+  const n = libc.readAt(fd, address, length) as number;
+  return n >= 0 ? n : readAtFailed(fd, address, length, target);
+}
+
+function readAtFailed(fd: number, address: number, length: number, target: string): number | null {
+  for (;;) {
+    const e = errno();
+    if (e === EAGAIN) return null;
+    if (e !== EINTR) fail('read', target, undefined, e);
+    const n = libc.readAt(fd, address, length) as number;
+    if (n >= 0) return n;
+  }
+}
+
+/** `write(fd, address, length)` from memory at a raw address: bytes written. */
+export function sysWriteAt(fd: number, address: number, length: number, target: string): number {
+  const n = libc.writeAt(fd, address, length) as number;
+  return n >= 0 ? n : writeAtFailed(fd, address, length, target);
+}
+
+function writeAtFailed(fd: number, address: number, length: number, target: string): number {
+  for (;;) {
+    const e = errno();
+    if (e !== EINTR) fail('write', target, undefined, e);
+    const n = libc.writeAt(fd, address, length) as number;
+    if (n >= 0) return n;
   }
 }
 
@@ -152,12 +237,24 @@ export function sysEpollCtl(epfd: number, op: number, opName: string, fd: number
   if (libc.epoll_ctl(epfd, op, fd, event) < 0) fail(`epoll_ctl(${opName})`, `fd ${fd}`);
 }
 
-/** `epoll_wait(epfd, events, maxEvents, timeoutMs)`: how many events were written. */
-export function sysEpollWait(epfd: number, events: Uint8Array, maxEvents: number, timeoutMs: number): number {
+/** `epoll_wait(epfd, events, maxEvents, timeoutMs)`, `events` an address (`AddressedMemory`): how many were written. */
+export function sysEpollWait(
+  epfd: number,
+  events: number,
+  maxEvents: number,
+  timeoutMs: number,
+  target: string,
+): number {
+  const n = libc.epoll_wait(epfd, events, maxEvents, timeoutMs) as number;
+  return n >= 0 ? n : epollWaitFailed(epfd, events, maxEvents, timeoutMs, target);
+}
+
+function epollWaitFailed(epfd: number, events: number, maxEvents: number, timeoutMs: number, target: string): number {
   for (;;) {
+    // EINTR: waited again for the whole timeout (a signal is rare; the callers bound their waits).
+    if (errno() !== EINTR) fail('epoll_wait', target);
     const n = libc.epoll_wait(epfd, events, maxEvents, timeoutMs) as number;
     if (n >= 0) return n;
-    if (errno() !== EINTR) fail('epoll_wait', `epoll ${epfd}`);
   }
 }
 

@@ -6,7 +6,9 @@ export {
   sysPread,
   sysPwrite,
   sysRead,
+  sysReadAt,
   sysWrite,
+  sysWriteAt,
   sysMlock,
   sysMunlock,
   sysMadvise,
@@ -15,6 +17,7 @@ export {
   type Hint,
 } from './calls.js';
 export { Mapping, rawView, bufferAddress, MAP_FAILED_ADDRESS, type MmapOptions } from './memory.js';
+export { AddressedMemory } from './addressed.js';
 export { EventFd } from './eventfd.js';
 export { Epoll, type EpollReady } from './epoll.js';
 export { getRlimit, setRlimit, type Limit } from './rlimit.js';

@@ -8,12 +8,14 @@ import { koffi } from '../../structs/index.js';
 const lib = koffi.load('libc.so.6');
 
 // ioctl is variadic in C; on the x86-64 and arm64 Linux ABIs a fixed third argument of
-// pointer or integer class is passed exactly as the variadic one, so it is declared twice.
+// pointer or integer class is passed exactly as the variadic one, so it is declared for each
+// form the library passes: a buffer, an integer, an address (see `readAt` below).
 export const libc = {
   open: lib.func('int open(const char *path, int flags, uint32_t mode)'),
   close: lib.func('int close(int fd)'),
   ioctlPtr: lib.func('int ioctl(int fd, unsigned long request, void *arg)'),
   ioctlInt: lib.func('int ioctl(int fd, unsigned long request, unsigned long arg)'),
+  ioctlAt: lib.func('int ioctl(int fd, unsigned long request, uintptr_t arg)'),
   pread: lib.func('long pread(int fd, void *buf, size_t count, int64_t offset)'),
   pwrite: lib.func('long pwrite(int fd, const void *buf, size_t count, int64_t offset)'),
   read: lib.func('long read(int fd, void *buf, size_t count)'),
@@ -26,7 +28,12 @@ export const libc = {
   eventfd: lib.func('int eventfd(unsigned int initval, int flags)'),
   epoll_create1: lib.func('int epoll_create1(int flags)'),
   epoll_ctl: lib.func('int epoll_ctl(int epfd, int op, int fd, void *event)'),
-  epoll_wait: lib.func('int epoll_wait(int epfd, void *events, int maxevents, int timeout)'),
+  // The calls of an interrupt's wake-up take their memory as an address (a number) rather than
+  // a buffer: with no pointer argument koffi takes its fast call path (nothing to convert, and
+  // nothing to finalise after the call). The memory is an ArrayBuffer's own, which never moves.
+  readAt: lib.func('long read(int fd, uintptr_t buf, size_t count)'),
+  writeAt: lib.func('long write(int fd, uintptr_t buf, size_t count)'),
+  epoll_wait: lib.func('int epoll_wait(int epfd, uintptr_t events, int maxevents, int timeout)'),
   getrlimit: lib.func('int getrlimit(int resource, void *rlim)'),
   setrlimit: lib.func('int setrlimit(int resource, const void *rlim)'),
   sysconf: lib.func('long sysconf(int name)'),

@@ -71,6 +71,7 @@ describe('npm run bench:host -- --quick --json', () => {
       'ioctl wrapper',
       'DMA pool',
       'driver loop',
+      'FFI floor',
       'start-up',
     ]);
     for (const row of out!.rows) {
@@ -107,6 +108,14 @@ describe('npm run bench:host -- --quick --json', () => {
       expect(Math.abs(mpps! - 1000 / ns)).toBeLessThan(0.001 + 1e-3 * mpps!);
     }
     expect(out!.targets.map((t) => t.target)).toContain('driver loop at least 50 % of C Mpps');
+    expect(out!.targets.map((t) => t.target)).toContain("ioctl wrapper within 1.3x of C, or at koffi's floor");
+    const floor = rows.get('FFI floor')!;
+    expect(floor.line).toBe('empty() in a shared library');
+    expect(floor.variants.map((v) => v.line)).toEqual([
+      'getppid(), a system call',
+      'ioctl(fd, FIONREAD, n), bare',
+      'eventfd write, epoll_wait, read, bare',
+    ]);
     for (const t of out!.targets) expect(t.met).toBeTypeOf('boolean');
   });
 

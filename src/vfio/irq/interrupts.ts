@@ -171,8 +171,10 @@ export class Interrupts extends Resource {
 
   /**
    * Waits up to `timeoutMs` (-1: forever) on the calling thread (blocks the event loop) and
-   * returns the vectors that fired and how often, sorted by vector; `[]` on timeout. Reading
-   * clears them. Interrupts already collected by an asynchronous wait are returned first.
+   * returns the vectors that fired and how often, sorted by vector; `[]` on timeout (or
+   * earlier, with one vector enabled, if its eventfd was ready but found empty: another reader
+   * of the eventfd took the count). Reading clears them. Interrupts already collected by an
+   * asynchronous wait are returned first.
    */
   wait(timeoutMs = -1): IrqFired[] {
     this.check();

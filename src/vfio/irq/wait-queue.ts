@@ -11,31 +11,54 @@ export interface IrqFired {
   count: number;
 }
 
-/** Why a pending asynchronous wait ended without interrupts. */
-/** Interrupts read from the eventfds and not yet handed to a consumer: a count per vector. */
+/** Fired vectors past which `PendingIrqs` looks a vector up in a map rather than in its list. */
+const LINEAR = 8;
+
+/**
+ * Interrupts read from the eventfds and not yet handed to a consumer: a count per vector. What
+ * `take()` returns is built as the counts arrive (one array, one object per fired vector).
+ */
 export class PendingIrqs {
-  readonly #counts = new Map<number, number>();
+  #fired: IrqFired[] = [];
+  /** The entries of `#fired` by vector, once there are more than LINEAR of them. */
+  #byVector: Map<number, IrqFired> | undefined;
 
   /** How many vectors have fired since the last `take()`. */
   get size(): number {
-    return this.#counts.size;
+    return this.#fired.length;
   }
 
   /** Counts `count` more interrupts of `vector` (an eventfd read of 0 adds nothing). */
   add(vector: number, count: number): void {
-    if (count > 0) this.#counts.set(vector, (this.#counts.get(vector) ?? 0) + count);
+    if (count <= 0) return;
+    const fired = this.#fired;
+    let entry: IrqFired | undefined;
+    if (fired.length <= LINEAR) {
+      for (const f of fired) if (f.vector === vector) entry = f;
+    } else {
+      this.#byVector ??= new Map(fired.map((f) => [f.vector, f]));
+      entry = this.#byVector.get(vector);
+    }
+    if (entry) entry.count += count;
+    else {
+      entry = { vector, count };
+      fired.push(entry);
+      this.#byVector?.set(vector, entry);
+    }
   }
 
   /** Forgets `vector` (it was disabled: its interrupts go to nobody). */
   drop(vector: number): void {
-    this.#counts.delete(vector);
+    this.#fired = this.#fired.filter((f) => f.vector !== vector);
+    this.#byVector?.delete(vector);
   }
 
   /** Hands out everything: the fired vectors in ascending order with their counts; `[]` when none. */
   take(): IrqFired[] {
-    const out: IrqFired[] = [];
-    this.#counts.forEach((count, vector) => out.push({ vector, count }));
-    this.#counts.clear();
+    const out = this.#fired;
+    if (out.length === 0) return [];
+    this.#fired = [];
+    this.#byVector = undefined;
     if (out.length > 1) out.sort((a, b) => a.vector - b.vector);
     return out;
   }
@@ -97,19 +120,89 @@ export class IrqWaiterQueue {
   }
 }
 
+const DONE: IteratorReturnResult<undefined> = Object.freeze({ value: undefined, done: true });
+
 /**
  * The interrupts of successive waits (`next`), one `{vector, count}` at a time. Ends (done) when
  * a wait is aborted (`stop()`, `disable()`, `close()`); any other error is thrown.
  */
-export async function* oneByOne(next: () => Promise<IrqFired[]>): AsyncGenerator<IrqFired, void, undefined> {
-  for (;;) {
-    let batch: IrqFired[];
+export function oneByOne(next: () => Promise<IrqFired[]>): AsyncGenerator<IrqFired, void, undefined> {
+  return new IrqEvents(next);
+}
+
+/**
+ * What `oneByOne` returns: an async generator written out, because an `async function*` costs a
+ * wake-up about 1 us more (its `yield*` and awaits are promise steps of their own). As a
+ * generator's, calls made while a wait is pending are answered in turn, after it.
+ */
+class IrqEvents implements AsyncGenerator<IrqFired, void, undefined> {
+  readonly #next: () => Promise<IrqFired[]>;
+  #batch: IrqFired[] = [];
+  #at = 0;
+  #done = false;
+  /** The wait under way, if any. */
+  #waiting: Promise<IteratorResult<IrqFired, void>> | undefined;
+
+  constructor(next: () => Promise<IrqFired[]>) {
+    this.#next = next;
+  }
+
+  next(): Promise<IteratorResult<IrqFired, void>> {
+    if (this.#waiting) return this.#after(() => this.next());
+    if (this.#at < this.#batch.length) return Promise.resolve({ value: this.#batch[this.#at++], done: false });
+    if (this.#done) return Promise.resolve(DONE);
+    let batch: Promise<IrqFired[]>;
     try {
-      batch = await next();
+      batch = this.#next();
     } catch (e) {
-      if (e instanceof IrqWaitAbortedError) return;
-      throw e;
+      batch = Promise.reject(e);
     }
-    yield* batch;
+    const waiting = batch.then(
+      (fired): IteratorResult<IrqFired, void> | Promise<IteratorResult<IrqFired, void>> => {
+        this.#waiting = undefined;
+        this.#batch = fired;
+        this.#at = 0;
+        return this.next();
+      },
+      (e: unknown) => {
+        this.#waiting = undefined;
+        this.#finish();
+        if (e instanceof IrqWaitAbortedError) return DONE;
+        throw e;
+      },
+    );
+    this.#waiting = waiting;
+    return waiting;
+  }
+
+  return(): Promise<IteratorResult<IrqFired, void>> {
+    if (this.#waiting) return this.#after(() => this.return());
+    this.#finish();
+    return Promise.resolve(DONE);
+  }
+
+  throw(e: unknown): Promise<IteratorResult<IrqFired, void>> {
+    if (this.#waiting) return this.#after(() => this.throw(e));
+    this.#finish();
+    return Promise.reject(e);
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.return().then(() => undefined);
+  }
+
+  /** `then` once the pending wait has settled, however it did. */
+  #after<T>(then: () => Promise<T>): Promise<T> {
+    return this.#waiting!.then(then, then);
+  }
+
+  #finish(): void {
+    this.#done = true;
+    this.#batch = [];
+    this.#at = 0;
   }
 }

@@ -4,9 +4,9 @@
  * for `waitAsync()` (a libuv poll handle through koffi, `FdWatcher`), so no thread is needed
  * however many vectors or waits there are.
  */
-import { closeAll, Epoll, FdWatcher, Resource, type EpollReady, type EventFd } from '../../sys/index.js';
+import { closeAll, Epoll, FdWatcher, Resource, type EventFd } from '../../sys/index.js';
 import { encodeIrqTag, type IrqTag } from './vectors.js';
-import { IrqWaiterQueue, oneByOne, PendingIrqs, type IrqFired } from './wait-queue.js';
+import { IrqWaiterQueue, PendingIrqs, type IrqFired } from './wait-queue.js';
 import { type IrqAbortReason } from '../../../structs/index.js';
 
 /** What the waiting tells, and asks of, the interrupts it serves. */
@@ -28,34 +28,41 @@ export interface IrqWatch {
 /** How long the watch outlives the last wait (Node may exit this much later than it could). */
 const RELAX_MS = 10;
 
-/** A watched eventfd and what it signals. */
+/** A watched eventfd and what it signals: `vector` is -1 for the request. */
 interface Watched {
-  tag: IrqTag;
+  vector: number;
   fd: EventFd;
 }
+
+/** The epoll data of a tag as a number (below 2^35: exact). */
+const dataOf = (tag: IrqTag): number => Number(encodeIrqTag(tag));
 
 /**
  * The two epolls, their watcher, the counts read and not yet handed out, and the pending
  * asynchronous waits. The event loop watches only while a wait is pending or a request handler
  * listens: an active watch keeps Node alive, like a listening socket.
  *
- * The wake-up (bench/host's interrupt row) makes no avoidable system call: with one eventfd
- * watched, an epoll's readiness says which it is, so it is read without asking the epoll; the
- * watch is relaxed RELAX_MS after the waits ran out, so a consumer that waits again keeps it
- * (no `epoll_ctl` in libuv per interrupt, one of them before the consumer's code ran).
+ * The wake-up (bench/host's interrupt row) makes no avoidable system call and allocates only
+ * what it returns: with one eventfd watched, an epoll's readiness says which it is, so it is
+ * read without asking the epoll; the watch is relaxed RELAX_MS after the waits ran out, so a
+ * consumer that waits again keeps it (no `epoll_ctl` in libuv per interrupt, one of them
+ * before the consumer's code ran).
  */
 export class IrqWaiting extends Resource implements IrqWatch {
   readonly #device: string;
   readonly #hooks: IrqWaitingHooks;
   /** Opened with the first eventfd or wait, so that `dev.interrupts` itself makes no system call. */
   #epolls: { sync: Epoll; async: Epoll; watcher: FdWatcher } | undefined;
-  /** The watched eventfds by their epoll data (the encoded tag); `#only` while there is one. */
-  readonly #watched = new Map<bigint, Watched>();
+  /** The watched eventfds by their epoll data; `#only` while there is one. */
+  readonly #watched = new Map<number, Watched>();
   #only: Watched | undefined;
+  /** The epoll data of the ready eventfds, reused by every wait. */
+  readonly #ready: number[] = [];
   /** Set while a relax of the watch is due. */
   #relaxTimer: ReturnType<typeof setTimeout> | undefined;
   readonly #pending = new PendingIrqs();
   readonly #waiters = new IrqWaiterQueue();
+  readonly #takeAll = (): IrqFired[] => this.#take();
 
   /** `device` names the device in messages. */
   constructor(device: string, hooks: IrqWaitingHooks) {
@@ -98,7 +105,7 @@ export class IrqWaiting extends Resource implements IrqWatch {
       sync.remove(fd.fd);
       throw e;
     }
-    this.#watched.set(data, { tag, fd });
+    this.#watched.set(Number(data), { vector: tag.kind === 'vector' ? tag.vector : -1, fd });
     this.#onlyOne();
   }
 
@@ -108,7 +115,7 @@ export class IrqWaiting extends Resource implements IrqWatch {
 
   /** Stops watching the eventfd of `tag` (the caller closes it); a vector's pending count goes too. */
   remove(tag: IrqTag): void {
-    const data = encodeIrqTag(tag);
+    const data = dataOf(tag);
     const fd = this.#watched.get(data)?.fd;
     if (!fd) return;
     this.#watched.delete(data);
@@ -125,17 +132,44 @@ export class IrqWaiting extends Resource implements IrqWatch {
   wait(timeoutMs: number): IrqFired[] {
     this.check();
     if (this.#pending.size > 0) return this.#take();
+    const only = this.#only;
+    return only !== undefined && only.vector >= 0 ? this.#waitOne(only, timeoutMs) : this.#waitMany(timeoutMs);
+  }
+
+  /** `wait` on several eventfds, or on the request's alone (out of line: the one-vector wait stays small). */
+  #waitMany(timeoutMs: number): IrqFired[] {
     // The clock is read once before the first wait; again only when a wait must be repeated.
     const start = timeoutMs > 0 ? performance.now() : 0;
     for (let left = timeoutMs < 0 ? -1 : Math.ceil(timeoutMs); ;) {
       const sync = this.#open().sync;
-      const only = this.#only; // the one eventfd: any event is its
-      const requests = only ? (sync.waitCount(left) > 0 ? this.#readOne(only) : 0) : this.#read(sync.wait(left));
+      sync.waitData(left, this.#ready);
+      const requests = this.#read(this.#ready);
       if (requests > 0) this.#hooks.requested(requests);
       if (this.#pending.size > 0) return this.#take();
       if (left === 0 || !this.#watchesVectors()) return [];
       if (left > 0) left = Math.max(0, Math.ceil(start + timeoutMs - performance.now()));
     }
+  }
+
+  /**
+   * `wait` with one vector watched: any readiness of the synchronous epoll is its eventfd's,
+   * and nothing else can end the wait, so the clock is not read: `epoll_wait`, then one read.
+   * A readiness whose read finds the counter empty (another reader took the count) ends a
+   * timed wait early, with `[]`.
+   */
+  #waitOne(only: Watched, timeoutMs: number): IrqFired[] {
+    const sync = this.#open().sync;
+    const timeout = timeoutMs < 0 ? -1 : Math.ceil(timeoutMs);
+    do {
+      if (sync.waitCount(timeout) === 0) return [];
+      const count = only.fd.readCount();
+      if (count > 0) {
+        const fired = [{ vector: only.vector, count }];
+        this.#hooks.delivered(fired);
+        return fired;
+      }
+    } while (timeout < 0);
+    return [];
   }
 
   /** Waits from the event loop: see `Interrupts.waitAsync`. */
@@ -164,25 +198,25 @@ export class IrqWaiting extends Resource implements IrqWatch {
   }
 
   #watchesVectors(): boolean {
-    for (const w of this.#watched.values()) if (w.tag.kind === 'vector') return true;
+    for (const w of this.#watched.values()) if (w.vector >= 0) return true;
     return false;
   }
 
-  /** Reads the ready eventfds: vectors into the pending counts; returns how often the request came. */
-  #read(ready: EpollReady[]): number {
+  /** Reads the eventfds of the ready epoll data: vectors into the pending counts; returns the requests' count. */
+  #read(ready: readonly number[]): number {
     let requests = 0;
-    for (const r of ready) {
-      const w = this.#watched.get(r.data);
+    for (const data of ready) {
+      const w = this.#watched.get(data);
       if (w) requests += this.#readOne(w); // else removed since the wait started
     }
     return requests;
   }
 
   /** Reads one eventfd (0 when it was not signalled after all): a vector's count goes to the pending ones. */
-  #readOne({ tag, fd }: Watched): number {
-    const count = Number(fd.read());
-    if (tag.kind === 'request') return count;
-    this.#pending.add(tag.vector, count);
+  #readOne({ vector, fd }: Watched): number {
+    const count = fd.readCount();
+    if (vector < 0) return count;
+    this.#pending.add(vector, count);
     return 0;
   }
 
@@ -199,8 +233,13 @@ export class IrqWaiting extends Resource implements IrqWatch {
   #onAsyncReady(): void {
     if (this.closed) return;
     const only = this.#only;
-    const requests = only ? this.#readOne(only) : this.#read(this.#open().async.wait(0));
-    this.#waiters.serve(() => this.#take());
+    let requests: number;
+    if (only !== undefined) requests = this.#readOne(only);
+    else {
+      this.#open().async.waitData(0, this.#ready);
+      requests = this.#read(this.#ready);
+    }
+    this.#waiters.serve(this.#takeAll);
     if (requests > 0) this.#hooks.requested(requests);
     this.#relaxSoon();
   }
@@ -232,65 +271,5 @@ export class IrqWaiting extends Resource implements IrqWatch {
       () => epolls?.async.close(),
       () => this.#waiters.abort('closed', this.#device),
     ]);
-  }
-}
-
-const NO_DEVICE: IrqWaitingHooks = { delivered: () => {}, requested: () => {}, listening: () => false };
-
-/**
- * @internal Interrupt waits on eventfds no device owns, for bench/host and
- * test/unit/vfio/irq/waiting.test.ts (not exported): vector `i` is `eventfds[i]`, under a
- * device's tag for vector `i`, waited for through the same `IrqWaiting` as `Interrupts`' (without
- * what a device adds: `VFIO_DEVICE_SET_IRQS`, INTx unmask, the request). The eventfds stay the
- * caller's.
- */
-export class EventfdInterrupts extends Resource {
-  readonly #waiting: IrqWaiting;
-
-  /** `name` stands for the device in messages. */
-  constructor(name: string, eventfds: readonly EventFd[]) {
-    super();
-    this.#waiting = new IrqWaiting(name, NO_DEVICE);
-    try {
-      eventfds.forEach((fd, vector) => this.#waiting.add({ kind: 'vector', vector }, fd));
-    } catch (e) {
-      this.#waiting.close();
-      throw e;
-    }
-  }
-
-  get name(): string {
-    return this.#waiting.name;
-  }
-
-  wait(timeoutMs = -1): IrqFired[] {
-    this.check();
-    return this.#waiting.wait(timeoutMs);
-  }
-
-  waitAsync(timeoutMs = -1): Promise<IrqFired[]> {
-    try {
-      this.check();
-      return this.#waiting.waitAsync(timeoutMs);
-    } catch (e) {
-      return Promise.reject(e);
-    }
-  }
-
-  events(): AsyncGenerator<IrqFired, void, undefined> {
-    return oneByOne(() => this.waitAsync());
-  }
-
-  [Symbol.asyncIterator](): AsyncGenerator<IrqFired, void, undefined> {
-    return this.events();
-  }
-
-  stop(): void {
-    if (!this.closed) this.#waiting.abort('stopped');
-  }
-
-  /** Stops watching the eventfds (they stay open); pending waits end with 'closed'. */
-  protected release(): void {
-    this.#waiting.close();
   }
 }

@@ -20,6 +20,18 @@ describe('PendingIrqs', () => {
     expect(p.take()).toEqual([]);
   });
 
+  it('adds up and sorts many vectors at once (past its linear lookup)', () => {
+    const p = new PendingIrqs();
+    for (let round = 0; round < 2; round++) for (let v = 39; v >= 0; v--) p.add(v * 3, v + 1);
+    p.drop(6);
+    const fired = p.take();
+    expect(fired.length).toBe(39);
+    expect(fired.map((f) => f.vector)).toEqual([...Array(40).keys()].filter((v) => v !== 2).map((v) => v * 3));
+    expect(fired.every((f) => f.count === 2 * (f.vector / 3 + 1))).toBe(true);
+    p.add(5, 1);
+    expect(p.take()).toEqual([{ vector: 5, count: 1 }]);
+  });
+
   it('drops a disabled vector and keeps the others', () => {
     const p = new PendingIrqs();
     p.add(1, 1);
@@ -139,9 +151,49 @@ describe('oneByOne', () => {
     expect(next).toHaveBeenCalledTimes(1);
   });
 
-  it('throws any other error', async () => {
+  it('throws any other error, and is done after it', async () => {
     const it = oneByOne(waits(new Error('EBADF')));
     await expect(it.next()).rejects.toThrow('EBADF');
+    expect(await it.next()).toEqual({ done: true, value: undefined });
+  });
+
+  it('answers calls made while a wait is pending in turn, after it', async () => {
+    const next = waits(
+      [
+        { vector: 0, count: 1 },
+        { vector: 2, count: 3 },
+      ],
+      [{ vector: 1, count: 1 }],
+    );
+    const it = oneByOne(next);
+    const answers = await Promise.all([it.next(), it.next(), it.next(), it.next()]);
+    expect(answers).toEqual([
+      { done: false, value: { vector: 0, count: 1 } },
+      { done: false, value: { vector: 2, count: 3 } },
+      { done: false, value: { vector: 1, count: 1 } },
+      { done: true, value: undefined },
+    ]);
+    expect(next).toHaveBeenCalledTimes(3);
+  });
+
+  it('return() and throw() end it after a pending wait; a synchronous throw of the wait rejects', async () => {
+    const it = oneByOne(waits([{ vector: 5, count: 1 }], [{ vector: 6, count: 1 }]));
+    const pending = it.next();
+    const ended = it.return();
+    expect(await pending).toEqual({ done: false, value: { vector: 5, count: 1 } });
+    expect(await ended).toEqual({ done: true, value: undefined });
+    expect(await it.next()).toEqual({ done: true, value: undefined });
+    const other = oneByOne(waits([{ vector: 1, count: 1 }]));
+    await expect(other.throw(new Error('from the consumer'))).rejects.toThrow('from the consumer');
+    expect(await other.next()).toEqual({ done: true, value: undefined });
+    const sync = oneByOne(() => {
+      throw new Error('not enabled');
+    });
+    await expect(sync.next()).rejects.toThrow('not enabled');
+    const disposed = oneByOne(waits([{ vector: 1, count: 1 }]));
+    await disposed[Symbol.asyncDispose]();
+    expect(await disposed.next()).toEqual({ done: true, value: undefined });
+    expect(disposed[Symbol.asyncIterator]()).toBe(disposed);
   });
 });
 

@@ -11,7 +11,7 @@ import { Worker } from 'node:worker_threads';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { EventFd } from '../../../../src/sys/index.js';
 import { type IrqFired } from '../../../../src/vfio/irq/wait-queue.js';
-import { EventfdInterrupts } from '../../../../src/vfio/irq/waiting.js';
+import { EventfdInterrupts } from '../../../../src/vfio/irq/eventfd-interrupts.js';
 import { IrqWaitAbortedError } from '../../../../structs/index.js';
 
 const ROOT = resolve(import.meta.dirname, '../../../..');
@@ -189,7 +189,7 @@ describe('EventfdInterrupts: asynchronous waits', () => {
     writeFileSync(
       script,
       `import { EventFd } from ${JSON.stringify(join(ROOT, 'src/sys/index.ts'))};
-       import { EventfdInterrupts } from ${JSON.stringify(join(ROOT, 'src/vfio/irq/waiting.ts'))};
+       import { EventfdInterrupts } from ${JSON.stringify(join(ROOT, 'src/vfio/irq/eventfd-interrupts.ts'))};
        const fd = new EventFd();
        const irqs = new EventfdInterrupts('exit test', [fd]);
        for (let i = 0; i < 3; i++) {
