@@ -5,9 +5,9 @@
 // the others did; the exit code is 0 only when all passed. See scripts/vm/README.md.
 import { spawn } from 'node:child_process';
 import { dirname, join, delimiter } from 'node:path';
-import { parseArgs } from 'node:util';
 import { NODES, fetchedNode, findNode, otherNodes } from './nodes.mjs';
 import { REPO } from './paths.mjs';
+import { parseScriptArgs } from './script-args.mjs';
 
 /**
  * What runs under the machine's Node only, and why: none of these is about the library on a
@@ -44,19 +44,11 @@ function usage(msg, code = 2) {
 }
 
 function parse(argv) {
-  const dash = argv.indexOf('--');
-  const [ours, extra] = dash < 0 ? [argv, []] : [argv.slice(0, dash), argv.slice(dash + 1)];
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: ours,
-      options: { only: { type: 'string' }, list: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
-      strict: true,
-    }));
-  } catch (e) {
-    usage(e.message.split('. ')[0]);
-  }
-  if (values.list || values.help) usage(null, 0);
+  const { values, extra } = parseScriptArgs(
+    argv,
+    { only: { type: 'string' }, list: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    usage,
+  );
   let nodes = otherNodes();
   if (values.only !== undefined) {
     nodes = values.only

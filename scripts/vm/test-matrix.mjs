@@ -6,9 +6,9 @@ import { spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { buildPackage } from '../build.mjs';
 import { matrixRows } from './matrix-rows.mjs';
+import { parseScriptArgs } from './script-args.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const RUN = join(HERE, 'run');
@@ -46,26 +46,17 @@ function usage(msg, code = 2) {
 }
 
 function parse(argv) {
-  const dash = argv.indexOf('--');
-  const [ours, extra] = dash < 0 ? [argv, []] : [argv.slice(0, dash), argv.slice(dash + 1)];
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: ours,
-      options: {
-        only: { type: 'string' },
-        lanes: { type: 'string' },
-        long: { type: 'boolean' },
-        list: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-    }));
-  } catch (e) {
-    // parseArgs' first sentence: "Unknown option '--x'", "Option '--only <value>' argument missing".
-    usage(e.message.split('. ')[0]);
-  }
-  if (values.list || values.help) usage(null, 0);
+  const { values, extra } = parseScriptArgs(
+    argv,
+    {
+      only: { type: 'string' },
+      lanes: { type: 'string' },
+      long: { type: 'boolean' },
+      list: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    usage,
+  );
   if (values.long) process.env.VFIO_TS_LONG = '1'; // scripts/vm/run passes VFIO_TS_* into the guest
   const o = { only: null, extra, lanes: Math.min(2, Math.max(1, availableParallelism())) };
   if (values.lanes !== undefined) {
