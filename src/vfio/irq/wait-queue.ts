@@ -162,7 +162,9 @@ class IrqEvents implements AsyncGenerator<IrqFired, void, undefined> {
         this.#waiting = undefined;
         this.#batch = fired;
         this.#at = 0;
-        return this.next();
+        // The first interrupt as a result, not as the promise `next()` makes: a promise
+        // returned here is adopted in two more promise steps, on the path of every wake-up.
+        return fired.length > 0 ? { value: fired[this.#at++], done: false } : this.next();
       },
       (e: unknown) => {
         this.#waiting = undefined;

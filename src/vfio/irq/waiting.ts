@@ -1,11 +1,12 @@
 /**
- * Waiting for a device's interrupts. Every eventfd (a vector's, the request's) sits in two
- * epolls: `wait()` blocks the calling thread on the first; Node's event loop watches the second
- * for `waitAsync()` (a libuv poll handle through koffi, `FdWatcher`), so no thread is needed
- * however many vectors or waits there are.
+ * Waiting for a device's interrupts: `wait()` blocks the calling thread on an epoll of the
+ * eventfds (a vector's, the request's); `waitAsync()` is served from Node's event loop, so no
+ * thread is needed however many vectors or waits there are (irq-eventfds.ts: where they are
+ * watched).
  */
-import { closeAll, Epoll, FdWatcher, Resource, type EventFd } from '../../sys/index.js';
-import { encodeIrqTag, type IrqTag } from './vectors.js';
+import { closeAll, Resource, type EventFd } from '../../sys/index.js';
+import { IrqEventfds, type WatchedEventfd } from './irq-eventfds.js';
+import { type IrqTag } from './vectors.js';
 import { IrqWaiterQueue, PendingIrqs, type IrqFired } from './wait-queue.js';
 import { type IrqAbortReason } from '../../../structs/index.js';
 
@@ -19,7 +20,7 @@ export interface IrqWaitingHooks {
   listening(): boolean;
 }
 
-/** Where eventfds are watched: both epolls, each eventfd under the tag of what it signals. */
+/** Where eventfds are watched: each under the tag of what it signals. */
 export interface IrqWatch {
   add(tag: IrqTag, fd: EventFd): void;
   remove(tag: IrqTag): void;
@@ -28,34 +29,22 @@ export interface IrqWatch {
 /** How long the watch outlives the last wait (Node may exit this much later than it could). */
 const RELAX_MS = 10;
 
-/** A watched eventfd and what it signals: `vector` is -1 for the request. */
-interface Watched {
-  vector: number;
-  fd: EventFd;
-}
-
-/** The epoll data of a tag as a number (below 2^35: exact). */
-const dataOf = (tag: IrqTag): number => Number(encodeIrqTag(tag));
-
 /**
- * The two epolls, their watcher, the counts read and not yet handed out, and the pending
+ * The watched eventfds (`IrqEventfds`), the counts read and not yet handed out, and the pending
  * asynchronous waits. The event loop watches only while a wait is pending or a request handler
  * listens: an active watch keeps Node alive, like a listening socket.
  *
  * The wake-up (bench/host's interrupt row) makes no avoidable system call and allocates only
- * what it returns: with one eventfd watched, an epoll's readiness says which it is, so it is
- * read without asking the epoll; the watch is relaxed RELAX_MS after the waits ran out, so a
- * consumer that waits again keeps it (no `epoll_ctl` in libuv per interrupt, one of them
+ * what it returns. With one eventfd, a wait first reads it (an interrupt already there costs
+ * one call), an epoll's readiness is that eventfd's (read without asking the epoll), and the
+ * event loop watches the eventfd itself. The watch is relaxed RELAX_MS after the waits ran out,
+ * so a consumer that waits again keeps it (no `epoll_ctl` in libuv per interrupt, one of them
  * before the consumer's code ran).
  */
 export class IrqWaiting extends Resource implements IrqWatch {
   readonly #device: string;
   readonly #hooks: IrqWaitingHooks;
-  /** Opened with the first eventfd or wait, so that `dev.interrupts` itself makes no system call. */
-  #epolls: { sync: Epoll; async: Epoll; watcher: FdWatcher } | undefined;
-  /** The watched eventfds by their epoll data; `#only` while there is one. */
-  readonly #watched = new Map<number, Watched>();
-  #only: Watched | undefined;
+  readonly #eventfds = new IrqEventfds(() => this.#onAsyncReady());
   /** The epoll data of the ready eventfds, reused by every wait. */
   readonly #ready: number[] = [];
   /** Set while a relax of the watch is due. */
@@ -71,58 +60,19 @@ export class IrqWaiting extends Resource implements IrqWatch {
     this.#hooks = hooks;
   }
 
-  /** The two epolls and the watcher of the second, opened on first use. */
-  #open(): { sync: Epoll; async: Epoll; watcher: FdWatcher } {
-    if (this.#epolls) return this.#epolls;
-    const opened: Array<Epoll | FdWatcher> = [];
-    try {
-      const sync = new Epoll();
-      opened.push(sync);
-      const async = new Epoll();
-      opened.push(async);
-      const watcher = new FdWatcher(async.fd, () => this.#onAsyncReady());
-      this.#epolls = { sync, async, watcher };
-      return this.#epolls;
-    } catch (e) {
-      closeAll(opened.reverse().map((r) => () => r.close()));
-      throw e;
-    }
-  }
-
   get name(): string {
     return `interrupt waits of ${this.#device}`;
   }
 
-  /** Watches `fd` in both epolls under `tag`. */
+  /** Watches `fd` under `tag`. */
   add(tag: IrqTag, fd: EventFd): void {
     this.check();
-    const data = encodeIrqTag(tag);
-    const { sync, async } = this.#open();
-    sync.add(fd.fd, data);
-    try {
-      async.add(fd.fd, data);
-    } catch (e) {
-      sync.remove(fd.fd);
-      throw e;
-    }
-    this.#watched.set(Number(data), { vector: tag.kind === 'vector' ? tag.vector : -1, fd });
-    this.#onlyOne();
-  }
-
-  #onlyOne(): void {
-    this.#only = this.#watched.size === 1 ? this.#watched.values().next().value : undefined;
+    this.#eventfds.add(tag, fd);
   }
 
   /** Stops watching the eventfd of `tag` (the caller closes it); a vector's pending count goes too. */
   remove(tag: IrqTag): void {
-    const data = dataOf(tag);
-    const fd = this.#watched.get(data)?.fd;
-    if (!fd) return;
-    this.#watched.delete(data);
-    this.#onlyOne();
-    if (tag.kind === 'vector') this.#pending.drop(tag.vector);
-    const { sync, async } = this.#open();
-    closeAll([() => sync.remove(fd.fd), () => async.remove(fd.fd)]);
+    if (this.#eventfds.remove(tag) && tag.kind === 'vector') this.#pending.drop(tag.vector);
   }
 
   /**
@@ -132,7 +82,7 @@ export class IrqWaiting extends Resource implements IrqWatch {
   wait(timeoutMs: number): IrqFired[] {
     this.check();
     if (this.#pending.size > 0) return this.#take();
-    const only = this.#only;
+    const only = this.#eventfds.only;
     return only !== undefined && only.vector >= 0 ? this.#waitOne(only, timeoutMs) : this.#waitMany(timeoutMs);
   }
 
@@ -141,35 +91,36 @@ export class IrqWaiting extends Resource implements IrqWatch {
     // The clock is read once before the first wait; again only when a wait must be repeated.
     const start = timeoutMs > 0 ? performance.now() : 0;
     for (let left = timeoutMs < 0 ? -1 : Math.ceil(timeoutMs); ;) {
-      const sync = this.#open().sync;
-      sync.waitData(left, this.#ready);
+      this.#eventfds.sync().waitData(left, this.#ready);
       const requests = this.#read(this.#ready);
       if (requests > 0) this.#hooks.requested(requests);
       if (this.#pending.size > 0) return this.#take();
-      if (left === 0 || !this.#watchesVectors()) return [];
+      if (left === 0 || !this.#eventfds.hasVectors()) return [];
       if (left > 0) left = Math.max(0, Math.ceil(start + timeoutMs - performance.now()));
     }
   }
 
   /**
-   * `wait` with one vector watched: any readiness of the synchronous epoll is its eventfd's,
-   * and nothing else can end the wait, so the clock is not read: `epoll_wait`, then one read.
-   * A readiness whose read finds the counter empty (another reader took the count) ends a
-   * timed wait early, with `[]`.
+   * `wait` with one vector watched: its eventfd is read first, so an interrupt already there
+   * costs one call; else any readiness of the synchronous epoll is that eventfd's, and nothing
+   * else can end the wait, so the clock is not read: `epoll_wait`, then one read. A readiness
+   * whose read finds the counter empty (another reader took the count) ends a timed wait
+   * early, with `[]`.
    */
-  #waitOne(only: Watched, timeoutMs: number): IrqFired[] {
-    const sync = this.#open().sync;
-    const timeout = timeoutMs < 0 ? -1 : Math.ceil(timeoutMs);
-    do {
-      if (sync.waitCount(timeout) === 0) return [];
-      const count = only.fd.readCount();
-      if (count > 0) {
-        const fired = [{ vector: only.vector, count }];
-        this.#hooks.delivered(fired);
-        return fired;
-      }
-    } while (timeout < 0);
-    return [];
+  #waitOne(only: WatchedEventfd, timeoutMs: number): IrqFired[] {
+    let count = only.fd.readCount();
+    if (count === 0) {
+      const sync = this.#eventfds.sync();
+      const timeout = timeoutMs < 0 ? -1 : Math.ceil(timeoutMs);
+      do {
+        if (sync.waitCount(timeout) === 0) return [];
+        count = only.fd.readCount();
+      } while (count === 0 && timeout < 0);
+      if (count === 0) return [];
+    }
+    const fired = [{ vector: only.vector, count }];
+    this.#hooks.delivered(fired);
+    return fired;
   }
 
   /** Waits from the event loop: see `Interrupts.waitAsync`. */
@@ -187,33 +138,28 @@ export class IrqWaiting extends Resource implements IrqWatch {
     this.relaxWatch();
   }
 
-  /** Watches the asynchronous epoll from the event loop while someone needs it. */
+  /** Watches from the event loop while someone needs it. */
   startWatch(): void {
-    if (!this.closed && (this.#waiters.length > 0 || this.#hooks.listening())) this.#open().watcher.start();
+    if (!this.closed && (this.#waiters.length > 0 || this.#hooks.listening())) this.#eventfds.start();
   }
 
   /** Stops watching when nobody needs it any more (so Node may exit). */
   relaxWatch(): void {
-    if (!this.closed && this.#waiters.length === 0 && !this.#hooks.listening()) this.#epolls?.watcher.stop();
-  }
-
-  #watchesVectors(): boolean {
-    for (const w of this.#watched.values()) if (w.vector >= 0) return true;
-    return false;
+    if (!this.closed && this.#waiters.length === 0 && !this.#hooks.listening()) this.#eventfds.stop();
   }
 
   /** Reads the eventfds of the ready epoll data: vectors into the pending counts; returns the requests' count. */
   #read(ready: readonly number[]): number {
     let requests = 0;
     for (const data of ready) {
-      const w = this.#watched.get(data);
+      const w = this.#eventfds.get(data);
       if (w) requests += this.#readOne(w); // else removed since the wait started
     }
     return requests;
   }
 
   /** Reads one eventfd (0 when it was not signalled after all): a vector's count goes to the pending ones. */
-  #readOne({ vector, fd }: Watched): number {
+  #readOne({ vector, fd }: WatchedEventfd): number {
     const count = fd.readCount();
     if (vector < 0) return count;
     this.#pending.add(vector, count);
@@ -227,16 +173,16 @@ export class IrqWaiting extends Resource implements IrqWatch {
   }
 
   /**
-   * On the event loop: the asynchronous epoll is readable. With one eventfd in it, that one is
-   * ready (a spurious wake-up reads 0), and the epoll drops it from its ready list by itself.
+   * On the event loop: the watched fd is readable. With one eventfd, it is that one (a spurious
+   * wake-up reads 0); else the epoll holding them says which are ready.
    */
   #onAsyncReady(): void {
     if (this.closed) return;
-    const only = this.#only;
+    const only = this.#eventfds.only;
     let requests: number;
     if (only !== undefined) requests = this.#readOne(only);
     else {
-      this.#open().async.waitData(0, this.#ready);
+      this.#eventfds.readyData(this.#ready);
       requests = this.#read(this.#ready);
     }
     this.#waiters.serve(this.#takeAll);
@@ -257,19 +203,10 @@ export class IrqWaiting extends Resource implements IrqWatch {
     }, RELAX_MS).unref();
   }
 
-  /** Closes the watcher and both epolls (the eventfds are their owners'); pending waits end with 'closed'. */
+  /** Closes the watch and the epolls (the eventfds are their owners'); pending waits end with 'closed'. */
   protected release(): void {
     clearTimeout(this.#relaxTimer);
     this.#relaxTimer = undefined;
-    this.#watched.clear();
-    this.#only = undefined;
-    const epolls = this.#epolls;
-    this.#epolls = undefined;
-    closeAll([
-      () => epolls?.watcher.close(),
-      () => epolls?.sync.close(),
-      () => epolls?.async.close(),
-      () => this.#waiters.abort('closed', this.#device),
-    ]);
+    closeAll([() => this.#eventfds.close(), () => this.#waiters.abort('closed', this.#device)]);
   }
 }

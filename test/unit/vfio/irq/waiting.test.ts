@@ -12,6 +12,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { EventFd } from '../../../../src/sys/index.js';
 import { type IrqFired } from '../../../../src/vfio/irq/wait-queue.js';
 import { EventfdInterrupts } from '../../../../src/vfio/irq/eventfd-interrupts.js';
+import { IrqWaiting } from '../../../../src/vfio/irq/waiting.js';
 import { IrqWaitAbortedError } from '../../../../structs/index.js';
 
 const ROOT = resolve(import.meta.dirname, '../../../..');
@@ -207,6 +208,52 @@ describe('EventfdInterrupts: asynchronous waits', () => {
     expect(r.stdout.trim().split('\n')).toEqual(Array(3).fill('[{"vector":0,"count":1}]'));
     expect(r.signal).toBeNull(); // not killed by the timeout: the watch was relaxed
     expect(r.status).toBe(0);
+  });
+});
+
+describe('IrqWaiting: eventfds added and removed while a wait is pending', () => {
+  // With one eventfd the event loop watches it directly; with more, an epoll holding them all.
+  // A pending wait must see every eventfd through each move of the watch, and none removed.
+  it('delivers from whichever eventfds are watched at the time, one or several or one again', async () => {
+    const fds = eventfds(3);
+    const waiting = new IrqWaiting('moving watch', {
+      delivered: () => {},
+      requested: () => {},
+      listening: () => false,
+    });
+    open.unshift(waiting);
+    const vector = (i: number) => ({ kind: 'vector', vector: i }) as const;
+    waiting.add(vector(0), fds[0]);
+    let pending = waiting.waitAsync(10_000);
+    waiting.add(vector(1), fds[1]); // the watch moves to the epoll with both
+    await signalLater(fds, [[1, 2]], 0);
+    expect(await pending).toEqual([{ vector: 1, count: 2 }]);
+
+    pending = waiting.waitAsync(10_000);
+    waiting.add(vector(2), fds[2]);
+    waiting.remove(vector(1));
+    waiting.remove(vector(2)); // back to the eventfd of vector 0 alone
+    await signalLater(
+      fds,
+      [
+        [1, 5],
+        [2, 6],
+        [0, 3],
+      ],
+      0,
+    );
+    expect(await pending).toEqual([{ vector: 0, count: 3 }]);
+    expect(waiting.wait(0)).toEqual([]);
+
+    expect(fds[1].readCount()).toBe(5); // a removed vector's signals stayed in its eventfd
+    expect(fds[2].readCount()).toBe(6);
+    signalFromProcess(fds, [[0, 1]]); // already there when the wait starts
+    waiting.add(vector(1), fds[1]);
+    expect(await waiting.waitAsync(10_000)).toEqual([{ vector: 0, count: 1 }]);
+
+    waiting.remove(vector(0));
+    waiting.remove(vector(1));
+    expect(await waiting.waitAsync(100)).toEqual([]); // nothing watched: the timeout ends it
   });
 });
 
