@@ -6,19 +6,22 @@
  * packet buffers of 2048 bytes. The TypeScript driver uses the library: `Region.write32` for
  * the tail registers (the page mapped as a BAR is), `DmaBuffer` views for the rings,
  * `Atomics.load` for the status words the NIC writes (a plain load could be served from the
- * driver's own earlier store, docs/DESIGN.md), and a `DmaPool` (`alloc`, `entry.iova`,
- * `entry.bytes`, `free`) for the buffers. The rings and the pool are `DmaBuffer`s over shared
- * mappings of the file at fixed IOVAs (built with their internal constructors: `Dma` allocates
- * private memory, which another process cannot see). C (c/driver.c) and Python (py/driver.py)
+ * driver's own earlier store, docs/DESIGN.md), and a `DmaPool` by index (`allocIndex`,
+ * `iovaLow`/`iovaHigh` into the descriptors, `bytesAt`, `freeIndex`) for the buffers. The
+ * rings and the pool are `DmaBuffer`s over shared mappings of the file at fixed IOVAs (built
+ * with their internal constructors: `Dma` allocates private memory, which another process
+ * cannot see). C (c/driver.c) and Python (py/driver.py)
  * run the same loop; each side yields its CPU after 64 empty polls in a row (c/ring.h says
- * why). Reported per forwarded frame, and as Mpps.
+ * why). The NIC and the driver each have a CPU of their own (cpus.ts). Reported per forwarded
+ * frame, and as Mpps.
  */
 import { closeSync, openSync } from 'node:fs';
 import { koffi, MAP_SHARED, PROT_READ, PROT_WRITE } from '../../structs/index.js';
-import { DmaBuffer, DmaPool, type DmaPoolEntry } from '../../src/dma/index.js';
+import { DmaBuffer, DmaPool } from '../../src/dma/index.js';
 import { Mapping } from '../../src/sys/index.js';
 import { Region } from '../../src/vfio/region/region.js';
 import { PAGE_REGION } from './accessor.js';
+import { onCpu, onCpuCommand, twoCpus } from './cpus.js';
 import {
   cProgram,
   interleave,
@@ -62,11 +65,10 @@ export class Driver {
   readonly #rings: DmaBuffer;
   readonly #pool: DmaPool;
   readonly #rx: Uint32Array;
-  readonly #rxAddr: BigUint64Array;
   readonly #tx: Uint32Array;
-  readonly #txAddr: BigUint64Array;
-  readonly #rxBufs: DmaPoolEntry[] = [];
-  readonly #txBufs: DmaPoolEntry[] = [];
+  /** The pool index of the buffer in each descriptor. */
+  readonly #rxBufs = new Uint32Array(RING);
+  readonly #txBufs = new Uint32Array(RING);
   #rxIndex = 0;
   #txIndex = 0;
   #cleanIndex = 0;
@@ -76,33 +78,34 @@ export class Driver {
     this.#rings = sharedBuffer(fd, RX_RING, POOL - RX_RING);
     this.#pool = new DmaPool(sharedBuffer(fd, POOL, POOL_COUNT * ENTRY), POOL_COUNT, ENTRY);
     const words = this.#rings.u32;
-    const quads = this.#rings.u64;
     this.#rx = words.subarray(0, RING * 4);
-    this.#rxAddr = quads.subarray(0, RING * 2);
     this.#tx = words.subarray((TX_RING - RX_RING) >> 2, ((TX_RING - RX_RING) >> 2) + RING * 4);
-    this.#txAddr = quads.subarray((TX_RING - RX_RING) >> 3, ((TX_RING - RX_RING) >> 3) + RING * 2);
+    const pool = this.#pool;
     for (let i = 0; i < RING; i++) {
-      const e = this.#pool.alloc()!;
-      this.#rxBufs.push(e);
-      this.#rxAddr[i << 1] = e.iova;
+      const b = pool.allocIndex();
+      this.#rxBufs[i] = b;
+      this.#rx[i << 2] = pool.iovaLow(b);
+      this.#rx[(i << 2) + 1] = pool.iovaHigh(b);
       this.#rx[(i << 2) + 3] = 0;
     }
     this.#regs.write32(REG_RDT, RING - 1);
   }
 
-  rxBatch(bufs: DmaPoolEntry[], lens: Uint32Array): number {
+  rxBatch(bufs: Uint32Array, lens: Uint32Array): number {
     const rx = this.#rx;
+    const pool = this.#pool;
     let idx = this.#rxIndex;
     let last = idx;
     let n = 0;
     for (; n < BATCH; n++) {
       const w = idx << 2;
       if ((Atomics.load(rx, w + 3) & DD) === 0) break;
-      const fresh = this.#pool.alloc();
-      if (fresh === undefined) throw new Error('driver: the pool is empty');
+      const fresh = pool.allocIndex();
+      if (fresh < 0) throw new Error('driver: the pool is empty');
       bufs[n] = this.#rxBufs[idx];
       lens[n] = rx[w + 2];
-      this.#rxAddr[idx << 1] = fresh.iova;
+      rx[w] = pool.iovaLow(fresh);
+      rx[w + 1] = pool.iovaHigh(fresh);
       rx[w + 3] = 0;
       this.#rxBufs[idx] = fresh;
       last = idx;
@@ -115,14 +118,15 @@ export class Driver {
     return n;
   }
 
-  txBatch(bufs: DmaPoolEntry[], lens: Uint32Array, num: number): number {
+  txBatch(bufs: Uint32Array, lens: Uint32Array, num: number): number {
     const tx = this.#tx;
+    const pool = this.#pool;
     for (;;) {
       if (((this.#txIndex - this.#cleanIndex) & MASK) < BATCH) break;
       const to = (this.#cleanIndex + BATCH - 1) & MASK;
       if ((Atomics.load(tx, (to << 2) + 3) & DD) === 0) break;
       for (let i = this.#cleanIndex; ; i = (i + 1) & MASK) {
-        this.#txBufs[i].free();
+        pool.freeIndex(this.#txBufs[i]);
         if (i === to) break;
       }
       this.#cleanIndex = (to + 1) & MASK;
@@ -134,7 +138,8 @@ export class Driver {
       const b = bufs[sent];
       const i = this.#txIndex;
       this.#txBufs[i] = b;
-      this.#txAddr[i << 1] = b.iova;
+      tx[i << 2] = pool.iovaLow(b);
+      tx[(i << 2) + 1] = pool.iovaHigh(b);
       tx[(i << 2) + 2] = lens[sent];
       tx[(i << 2) + 3] = 0;
       this.#txIndex = next;
@@ -145,7 +150,8 @@ export class Driver {
 
   /** Forwards for `ms` milliseconds: the frames sent and the nanoseconds taken. */
   forward(ms: number): { frames: number; ns: number } {
-    const bufs: DmaPoolEntry[] = [];
+    const bufs = new Uint32Array(BATCH);
+    const pool = this.#pool;
     const lens = new Uint32Array(BATCH);
     let frames = 0;
     const t0 = process.hrtime.bigint();
@@ -158,9 +164,9 @@ export class Driver {
         empty = 0;
         schedYield();
       }
-      for (let i = 0; i < n; i++) bufs[i].bytes[TOUCHED]++;
+      for (let i = 0; i < n; i++) pool.bytesAt(bufs[i])[TOUCHED]++;
       const sent = this.txBatch(bufs, lens, n);
-      for (let i = sent; i < n; i++) bufs[i].free();
+      for (let i = sent; i < n; i++) pool.freeIndex(bufs[i]);
       frames += sent;
       if ((round & 15) === 0) {
         const t = process.hrtime.bigint();
@@ -184,9 +190,9 @@ type Nic = { rx: number; tx: number; bad: number };
 type Out = { ns: number[]; frames: number };
 
 /** One driver against a fresh NIC process and file; checks what the NIC saw. */
-async function run(who: string, driver: (file: string) => Promise<Out>): Promise<number[]> {
+async function run(who: string, nicCpu: number | undefined, driver: (file: string) => Promise<Out>): Promise<number[]> {
   const file = sharedFile(`ring-${who}`, FILE_SIZE);
-  const nic = startHelper<Nic>(cProgram('nic'), [file]);
+  const nic = startHelper<Nic>(nicCpu === undefined ? cProgram('nic') : onCpuCommand(nicCpu, cProgram('nic')), [file]);
   try {
     const out = await driver(file);
     const seen = await nic.done;
@@ -222,16 +228,17 @@ function tsDriver(ms: number, reps: number) {
 
 export async function driver(s: Size): Promise<CaseResult> {
   const ms = s.quick ? 30 : 150;
-  const reps = s.quick ? 3 : 3;
+  const reps = s.quick ? 3 : 5;
   const helper = (command: [string, string[]]) => (file: string) => startHelper<Out>(command, [file, ms, reps]).done;
-  const { c, ts, py } = await interleave<{ c: { ns: number[] }; ts: { ns: number[] }; py: { ns: number[] } }>(
-    s.rounds,
-    {
-      c: async () => ({ ns: await run('c', helper([cProgram('driver'), []])) }),
-      ts: async () => ({ ns: await run('ts', tsDriver(ms, reps)) }),
-      py: async () => ({ ns: await run('py', helper(pyScript('driver'))) }),
-    },
-  );
+  // The driver (this thread, and the C and Python drivers it starts) on one CPU, the NIC on another.
+  const [nicCpu, driverCpu] = twoCpus() ?? [];
+  const sides = () =>
+    interleave<{ c: { ns: number[] }; ts: { ns: number[] }; py: { ns: number[] } }>(s.rounds, {
+      c: async () => ({ ns: await run('c', nicCpu, helper([cProgram('driver'), []])) }),
+      ts: async () => ({ ns: await run('ts', nicCpu, tsDriver(ms, reps)) }),
+      py: async () => ({ ns: await run('py', nicCpu, helper(pyScript('driver'))) }),
+    });
+  const { c, ts, py } = driverCpu === undefined ? await sides() : await onCpu(driverCpu, sides);
   return {
     case: 'driver loop',
     main: { name: 'forward 64 B frames, batches of 32', c: stats(c.ns), ts: stats(ts.ns), py: stats(py.ns) },

@@ -7,12 +7,14 @@
  * `wait()`, `waitAsync()` and `for await`; C waits in epoll_wait and reads the eventfd;
  * Python in select.epoll (blocking) and in asyncio's add_reader (the asynchronous lines).
  * The last two lines take the scheduler out: one process signals its own eventfd and waits for
- * it (c/irq-self.c, py/irq_self.py), so they show what the waiting code itself costs.
+ * it (c/irq-self.c, py/irq_self.py), so they show what the waiting code itself costs. Every
+ * process of the row runs on one CPU (cpus.ts says why).
  */
 import { EventfdInterrupts } from '../../src/vfio/irq/eventfd-interrupts.js';
 import { EventFd, Mapping } from '../../src/sys/index.js';
 import { MAP_SHARED, PROT_READ, PROT_WRITE } from '../../structs/index.js';
 import { openSync, closeSync } from 'node:fs';
+import { allowedCpus, onCpu } from './cpus.js';
 import {
   cProgram,
   interleave,
@@ -147,25 +149,31 @@ export async function irq(s: Size): Promise<CaseResult> {
   type Modes = Record<Mode | 'selfWait' | 'selfAsync', number[]>;
   type Raw = { self: number[] };
   type PySelf = { wait: number[]; async: number[] };
-  const { c, ts, py } = await interleave<{ c: { wait: number[]; self: number[] }; ts: Modes; py: Modes }>(s.rounds, {
-    c: async () => ({ wait: await sample(cWaiter), self: runJson<Raw>(cProgram('irq-self'), [selfOps, s.reps]).self }),
-    ts: async () => ({
-      wait: await sample(tsWaiter(file, 'wait')),
-      async: await sample(tsWaiter(file, 'async')),
-      iter: await sample(tsWaiter(file, 'iter')),
-      ...(await selfSignalled(selfOps, s.reps)),
+  const cpu = allowedCpus().at(-1)!;
+  const { c, ts, py } = await onCpu(cpu, () =>
+    interleave<{ c: { wait: number[]; self: number[] }; ts: Modes; py: Modes }>(s.rounds, {
+      c: async () => ({
+        wait: await sample(cWaiter),
+        self: runJson<Raw>(cProgram('irq-self'), [selfOps, s.reps]).self,
+      }),
+      ts: async () => ({
+        wait: await sample(tsWaiter(file, 'wait')),
+        async: await sample(tsWaiter(file, 'async')),
+        iter: await sample(tsWaiter(file, 'iter')),
+        ...(await selfSignalled(selfOps, s.reps)),
+      }),
+      py: async () => {
+        const self = runJson<PySelf>(pyScript('irq_self', selfOps, s.reps));
+        return {
+          wait: await sample(pyWaiter('wait')),
+          async: await sample(pyWaiter('async')),
+          iter: await sample(pyWaiter('iter')),
+          selfWait: self.wait,
+          selfAsync: self.async,
+        };
+      },
     }),
-    py: async () => {
-      const self = runJson<PySelf>(pyScript('irq_self', selfOps, s.reps));
-      return {
-        wait: await sample(pyWaiter('wait')),
-        async: await sample(pyWaiter('async')),
-        iter: await sample(pyWaiter('iter')),
-        selfWait: self.wait,
-        selfAsync: self.async,
-      };
-    },
-  });
+  );
   const line = (name: string, mode: keyof Modes): Line => ({
     name,
     c: stats(mode.startsWith('self') ? c.self : c.wait),

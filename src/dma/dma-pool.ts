@@ -2,24 +2,23 @@
  * Fixed-size DMA buffers carved from one mapping (what a packet mempool is): one IOMMU mapping
  * for all of them, allocation and release in O(1) from a free stack, with no system call.
  * When the pool's buffer is closed (by the pool, or by its DMA context or device closing) every
- * entry's properties throw, as the buffer's do.
+ * entry's properties throw, as the buffer's do. Entries are objects (`alloc()`) or plain
+ * indices (`allocIndex()`), for a driver's loop that moves millions of them a second.
  */
 import { closedMessage, type DmaBuffer } from './dma-buffer.js';
-import { VfioError, VfioErrorCode, VfioTypeError } from '../../structs/index.js';
+import { VfioError, VfioErrorCode, VfioRangeError, VfioTypeError } from '../../structs/index.js';
 import { checkInteger, describeArg } from '../sys/index.js';
 import { hex } from '../sys/index.js';
 
 /** One buffer of a pool: its index, its IOVA and a view of its bytes. */
 export class DmaPoolEntry {
-  /** @internal */
-  inUse = false;
   readonly #pool: DmaPool;
   readonly #buffer: DmaBuffer;
   readonly #index: number;
   readonly #iova: bigint;
   readonly #bytes: Uint8Array;
   /** Puts the entry back on its pool's free stack (the pool's own code: no owner check needed). */
-  readonly #release: (entry: DmaPoolEntry, index: number) => void;
+  readonly #release: (index: number) => void;
 
   /** @internal Entries are made by their pool. */
   constructor(
@@ -28,7 +27,7 @@ export class DmaPoolEntry {
     index: number,
     iova: bigint,
     bytes: Uint8Array,
-    release: (entry: DmaPoolEntry, index: number) => void,
+    release: (index: number) => void,
   ) {
     this.#pool = pool;
     this.#buffer = buffer;
@@ -76,7 +75,7 @@ export class DmaPoolEntry {
   /** Returns the entry to its pool (the same as `pool.free(entry)`, less the checks that it is one of its entries). */
   free(): void {
     this.#check('free()');
-    this.#release(this, this.#index);
+    this.#release(this.#index);
   }
 
   /** @internal Its index when it belongs to `pool`, else -1 (no closed check: `pool` checks itself). */
@@ -88,12 +87,21 @@ export class DmaPoolEntry {
 /**
  * `count` buffers of `entrySize` bytes carved from one mapping, from `Dma.pool()`: `alloc()` and
  * `entry.free()` are O(1) and make no system call.
+ *
+ * The same entries as indices, 0 to `count - 1`, with nothing allocated per use and no BigInt:
+ * `allocIndex()`, `freeIndex()`, `bytesAt()`, and the IOVA as the two 32-bit halves a descriptor
+ * holds (`iovaLow()`, `iovaHigh()`). An entry taken one way may be freed the other.
  */
 export class DmaPool {
   readonly entrySize: number;
   readonly count: number;
   readonly buffer: DmaBuffer;
   readonly #entries: DmaPoolEntry[];
+  readonly #views: Uint8Array[];
+  readonly #lows: Uint32Array;
+  readonly #highs: Uint32Array;
+  /** 1 while an entry is allocated, by index. */
+  readonly #inUse: Uint8Array;
   readonly #stack: Uint32Array;
   #top: number;
 
@@ -104,19 +112,17 @@ export class DmaPool {
     this.entrySize = entrySize;
     const bytes = buffer.bytes;
     const iova = buffer.iova;
-    const release = (entry: DmaPoolEntry, index: number) => this.#release(entry, index);
-    this.#entries = Array.from(
-      { length: count },
-      (_, i) =>
-        new DmaPoolEntry(
-          this,
-          buffer,
-          i,
-          iova + BigInt(i * entrySize),
-          bytes.subarray(i * entrySize, (i + 1) * entrySize),
-          release,
-        ),
-    );
+    const release = (index: number) => this.#release(index);
+    this.#views = Array.from({ length: count }, (_, i) => bytes.subarray(i * entrySize, (i + 1) * entrySize));
+    this.#lows = new Uint32Array(count);
+    this.#highs = new Uint32Array(count);
+    this.#entries = this.#views.map((view, i) => {
+      const at = iova + BigInt(i * entrySize);
+      this.#lows[i] = Number(at & 0xffff_ffffn);
+      this.#highs[i] = Number(at >> 32n);
+      return new DmaPoolEntry(this, buffer, i, at, view, release);
+    });
+    this.#inUse = new Uint8Array(count);
     // Lowest index on top, so a fresh pool hands out entries in address order.
     this.#stack = new Uint32Array(count);
     for (let i = 0; i < count; i++) this.#stack[i] = count - 1 - i;
@@ -147,10 +153,22 @@ export class DmaPool {
   /** Takes a free entry, or returns `undefined` when all are in use. */
   alloc(): DmaPoolEntry | undefined {
     this.#check('alloc()');
-    if (this.#top === 0) return undefined;
-    const e = this.#entries[this.#stack[--this.#top]];
-    e.inUse = true;
-    return e;
+    const index = this.#take();
+    return index < 0 ? undefined : this.#entries[index];
+  }
+
+  /** Takes a free entry and returns its index, or -1 when all are in use. */
+  allocIndex(): number {
+    this.#check('allocIndex()');
+    return this.#take();
+  }
+
+  /** Pops the free stack: an index, or -1 when it is empty. */
+  #take(): number {
+    if (this.#top === 0) return -1;
+    const index = this.#stack[--this.#top];
+    this.#inUse[index] = 1;
+    return index;
   }
 
   /** Returns an entry; a double free or an entry of another pool throws. */
@@ -167,13 +185,51 @@ export class DmaPool {
         VfioErrorCode.INVALID_ARGUMENT,
         `DMA pool entry freed to ${this.#name}, a pool it does not belong to`,
       );
-    this.#release(entry, index);
+    this.#release(index);
   }
 
-  /** Puts entry `index` (one of this pool's) back on the free stack; a double free throws. */
-  #release(entry: DmaPoolEntry, index: number): void {
-    if (!entry.inUse) throw new VfioError(VfioErrorCode.INVALID_STATE, `DMA pool entry ${index} freed twice`);
-    entry.inUse = false;
+  /** Returns the entry at `index` (taken by `allocIndex()` or `alloc()`); a double free throws. */
+  freeIndex(index: number): void {
+    this.#check('freeIndex()');
+    this.#release(this.#valid(index, 'freeIndex()'));
+  }
+
+  /** The bytes of entry `index` (no copy). */
+  bytesAt(index: number): Uint8Array {
+    this.#check('bytesAt()');
+    return this.#views[index] ?? this.#badIndex(index, 'bytesAt()');
+  }
+
+  /** Bits 0-31 of the IOVA of entry `index`: what a descriptor's low address word holds. */
+  iovaLow(index: number): number {
+    this.#check('iovaLow()');
+    return this.#lows[index] ?? this.#badIndex(index, 'iovaLow()');
+  }
+
+  /** Bits 32-63 of the IOVA of entry `index`. */
+  iovaHigh(index: number): number {
+    this.#check('iovaHigh()');
+    return this.#highs[index] ?? this.#badIndex(index, 'iovaHigh()');
+  }
+
+  /** `index` when it names an entry, else the error (a typed array read out of range is `undefined`, not a throw). */
+  #valid(index: number, what: string): number {
+    return typeof index !== 'number' || this.#views[index] === undefined ? this.#badIndex(index, what) : index;
+  }
+
+  #badIndex(index: unknown, what: string): never {
+    checkInteger('entry index', `of ${what} of ${this.#name}`, index, 0, this.count - 1);
+    throw new VfioRangeError(
+      VfioErrorCode.INVALID_ARGUMENT,
+      `entry index ${describeArg(index)} of ${what} of ${this.#name} is not one of its entries`,
+    );
+  }
+
+  /** Puts entry `index` back on the free stack; a double free throws. */
+  #release(index: number): void {
+    if (this.#inUse[index] === 0)
+      throw new VfioError(VfioErrorCode.INVALID_STATE, `DMA pool entry ${index} freed twice`);
+    this.#inUse[index] = 0;
     this.#stack[this.#top++] = index;
   }
 
