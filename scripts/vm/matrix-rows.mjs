@@ -97,13 +97,15 @@ const MACHINE_ROWS = [
     seconds: 100,
     rig: ['--kernel', 'vfio', '--no-iommu', '--memory', '6G'],
     // Without an IOMMU only DMA, interrupts, the argument checks (whose DMA rows name the
-    // no-IOMMU context) and a device with no group mean anything (no groups to share, no IOVA
-    // ranges): the rest of the suite is about the IOMMU.
+    // no-IOMMU context), a device with no group and the doctor (which must say there is no
+    // IOMMU) mean anything (no groups to share, no IOVA ranges): the rest of the suite is
+    // about the IOMMU.
     files: [
       'test/vm/dma.test.ts',
       'test/vm/interrupts.test.ts',
       'test/vm/arguments.test.ts',
       'test/vm/device-missing.test.ts',
+      'test/vm/doctor.test.ts',
     ],
   },
 ];

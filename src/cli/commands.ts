@@ -37,7 +37,8 @@ export interface Command {
   summary: string;
   details?: string;
   options: Record<string, OptionSpec>;
-  run(args: ParsedArgs, io: CliIo): Promise<void>;
+  /** Resolves to the exit code when it is not 0 without an error (`vfio doctor` finding problems). */
+  run(args: ParsedArgs, io: CliIo): Promise<void | number>;
 }
 
 const WIDTH: OptionSpec = {
@@ -216,6 +217,46 @@ export const COMMANDS: Command[] = [
       const { startRepl } = await import('./repl.js');
       const iommu = values.iommu as IommuChoice | undefined;
       startRepl({ ...(positionals[0] === undefined ? {} : { address: positionals[0] }), ...(iommu ? { iommu } : {}) });
+    },
+  },
+  {
+    name: 'doctor',
+    operands: '[ADDRESS]',
+    summary: 'check everything VFIO needs on this machine (and for ADDRESS), each problem with its fix',
+    details: [
+      'In order: the IOMMU, DMA translation, the VFIO modules, the ways in (container, iommufd, no-IOMMU),',
+      'interrupt remapping; with ADDRESS its driver, IOMMU group, whether the group is viable and whether',
+      'this user may open its files; then the locked-memory limit and hugepages. The exit status is 1 when',
+      'a check failed. --iommu checks for one way in (default: VFIO_TS_IOMMU, else any).',
+    ].join('\n'),
+    options: {
+      json: JSON_OPT,
+      iommu: IOMMU,
+      dma: {
+        type: 'string',
+        value: 'SIZE',
+        description: 'DMA memory the program will pin, for the locked-memory check (default 64M)',
+      },
+      sysfs: SYSFS,
+    },
+    async run({ positionals, values }, io) {
+      requireOperands('doctor', positionals, [], ['ADDRESS']);
+      const address = positionals[0] === undefined ? undefined : parseAddress(positionals[0]);
+      const { DEFAULT_DMA_BYTES, formatDoctor, parseSize, runDoctor } = await import('./doctor/doctor.js');
+      const { thisMachine } = await import('./doctor/facts.js');
+      const dmaBytes = values.dma === undefined ? DEFAULT_DMA_BYTES : parseSize(values.dma as string);
+      if (dmaBytes === undefined)
+        throw new UsageError(
+          `--dma '${values.dma as string}' is not a size: bytes, or a number with K, M or G`,
+          'doctor',
+        );
+      const iommu = (values.iommu as string | undefined) ?? process.env.VFIO_TS_IOMMU ?? 'auto';
+      if (!['auto', 'type1', 'iommufd', 'noiommu'].includes(iommu))
+        throw new UsageError(`--iommu '${iommu}': expected auto, type1, iommufd or noiommu`, 'doctor');
+      const machine = thisMachine((values.sysfs as string | undefined) ?? DEFAULT_SYSFS);
+      const report = runDoctor(machine, { ...(address ? { address } : {}), iommu, dmaBytes });
+      io.out(values.json ? toJson(report) : formatDoctor(report));
+      return report.ok ? 0 : 1;
     },
   },
   {

@@ -62,8 +62,9 @@ function errorLine(e: unknown): string {
 
 /**
  * Runs the `vfio` command line `argv` (without `node` and the script) and resolves to the exit
- * code: 0 on success, 1 on any error (printed on `io.err` as `error [CODE]: <message>`, or as
- * `error: <message>` for a mistake on the command line).
+ * code: 0 on success (`vfio doctor`: 1 when a check failed), 1 on any error (printed on
+ * `io.err` as `error [CODE]: <message>`, or as `error: <message>` for a mistake on the
+ * command line).
  */
 export async function runCli(argv: string[], io: CliIo = processIo): Promise<number> {
   const [name, ...rest] = argv;
@@ -92,8 +93,7 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
       io.out(commandHelp(command.name));
       return 0;
     }
-    await command.run(args, io);
-    return 0;
+    return (await command.run(args, io)) ?? 0;
   } catch (e) {
     io.err(errorLine(e));
     if (e instanceof UsageError) io.err(`(vfio ${command.name} --help shows the usage)`);
