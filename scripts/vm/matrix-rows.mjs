@@ -12,6 +12,7 @@ import { major, otherNodes } from './nodes.mjs';
 // library's own suite covers what differs between kernels.
 const FRONT_ENDS = [
   'test/vm/cli.test.ts',
+  'test/vm/bind.test.ts',
   'test/vm/repl.test.ts',
   'test/vm/regmap-cli.test.ts',
   'test/vm/regmap-repl.test.ts',

@@ -1,10 +1,9 @@
 /**
- * The subcommands of `vfio`: each with its operands, options, help text and what it runs, and
- * where the command writes (`CliIo`). Each `run` imports the modules of its command when it runs
- * (the library's entry, register maps, the REPL), so a command loads only what it uses.
+ * The subcommands of `vfio`, in the order the help lists them; here those that open a device
+ * (machine-commands.ts has the others). Each `run` imports the modules of its command when it
+ * runs (the library's entry, register maps, the REPL), so a command loads only what it uses.
  */
 import type { IommuChoice, Device } from '../index.js';
-import { DEFAULT_SYSFS, PciSysfs } from '../pci/index.js';
 import {
   parseAddress,
   parseSmallInteger,
@@ -14,51 +13,13 @@ import {
   type OptionSpec,
   type ParsedArgs,
 } from './args.js';
+import { IOMMU, JSON_OPT, SYSFS, WIDTH, type Command } from './command.js';
 import { toJson } from './format.js';
+import { BIND, DOCTOR, LIST, UNBIND } from './machine-commands.js';
 import { UsageError } from '../../structs/index.js';
 import { hex } from '../sys/index.js';
 
-/** Where the command writes. Each call is one chunk of text; a newline is added. */
-export interface CliIo {
-  out(text: string): void;
-  err(text: string): void;
-}
-
-/** Writes to the process's stdout and stderr. */
-export const processIo: CliIo = {
-  out: (t) => void process.stdout.write(`${t}\n`),
-  err: (t) => void process.stderr.write(`${t}\n`),
-};
-
-/** One subcommand: its name, usage, options and what it runs. */
-export interface Command {
-  name: string;
-  operands: string;
-  summary: string;
-  details?: string;
-  options: Record<string, OptionSpec>;
-  /** Resolves to the exit code when it is not 0 without an error (`vfio doctor` finding problems). */
-  run(args: ParsedArgs, io: CliIo): Promise<void | number>;
-}
-
-const WIDTH: OptionSpec = {
-  type: 'string',
-  short: 'w',
-  value: 'BITS',
-  description: 'access width: 8, 16, 32 or 64 (default 32)',
-};
-const JSON_OPT: OptionSpec = { type: 'boolean', description: 'print JSON instead of text' };
-const SYSFS: OptionSpec = {
-  type: 'string',
-  value: 'ROOT',
-  description: `sysfs root (default ${DEFAULT_SYSFS}; for tests and chroots)`,
-};
-
-const IOMMU: OptionSpec = {
-  type: 'string',
-  value: 'WAY',
-  description: 'way into VFIO: auto (default), type1, iommufd or noiommu',
-};
+export { processIo, type CliIo, type Command } from './command.js';
 
 /** `--map NAME` of `vfio read` and `vfio write`. */
 const MAP_OPTION: OptionSpec = {
@@ -101,19 +62,8 @@ function parseBar(text: string): number {
 
 /** Every subcommand, in the order the help lists them. */
 export const COMMANDS: Command[] = [
-  {
-    name: 'list',
-    operands: '',
-    summary: 'list PCI devices with driver, IOMMU group and whether VFIO can use the group',
-    details: 'A group is viable when every member is bound to vfio-pci (or pci-stub, pcieport) or to no driver.',
-    options: { json: JSON_OPT, sysfs: SYSFS },
-    async run({ positionals, values }, io) {
-      requireOperands('list', positionals, []);
-      const { formatDeviceList, listDevices } = await import('./list.js');
-      const devices = listDevices(new PciSysfs((values.sysfs as string | undefined) ?? DEFAULT_SYSFS));
-      io.out(values.json ? toJson(devices) : formatDeviceList(devices));
-    },
-  },
+  LIST,
+  DOCTOR,
   {
     name: 'info',
     operands: 'ADDRESS',
@@ -219,60 +169,6 @@ export const COMMANDS: Command[] = [
       startRepl({ ...(positionals[0] === undefined ? {} : { address: positionals[0] }), ...(iommu ? { iommu } : {}) });
     },
   },
-  {
-    name: 'doctor',
-    operands: '[ADDRESS]',
-    summary: 'check everything VFIO needs on this machine (and for ADDRESS), each problem with its fix',
-    details: [
-      'In order: the IOMMU, DMA translation, the VFIO modules, the ways in (container, iommufd, no-IOMMU),',
-      'interrupt remapping; with ADDRESS its driver, IOMMU group, whether the group is viable and whether',
-      'this user may open its files; then the locked-memory limit and hugepages. The exit status is 1 when',
-      'a check failed. --iommu checks for one way in (default: VFIO_TS_IOMMU, else any).',
-    ].join('\n'),
-    options: {
-      json: JSON_OPT,
-      iommu: IOMMU,
-      dma: {
-        type: 'string',
-        value: 'SIZE',
-        description: 'DMA memory the program will pin, for the locked-memory check (default 64M)',
-      },
-      sysfs: SYSFS,
-    },
-    async run({ positionals, values }, io) {
-      requireOperands('doctor', positionals, [], ['ADDRESS']);
-      const address = positionals[0] === undefined ? undefined : parseAddress(positionals[0]);
-      const { DEFAULT_DMA_BYTES, formatDoctor, parseSize, runDoctor } = await import('./doctor/doctor.js');
-      const { thisMachine } = await import('./doctor/facts.js');
-      const dmaBytes = values.dma === undefined ? DEFAULT_DMA_BYTES : parseSize(values.dma as string);
-      if (dmaBytes === undefined)
-        throw new UsageError(
-          `--dma '${values.dma as string}' is not a size: bytes, or a number with K, M or G`,
-          'doctor',
-        );
-      const iommu = (values.iommu as string | undefined) ?? process.env.VFIO_TS_IOMMU ?? 'auto';
-      if (!['auto', 'type1', 'iommufd', 'noiommu'].includes(iommu))
-        throw new UsageError(`--iommu '${iommu}': expected auto, type1, iommufd or noiommu`, 'doctor');
-      const machine = thisMachine((values.sysfs as string | undefined) ?? DEFAULT_SYSFS);
-      const report = runDoctor(machine, { ...(address ? { address } : {}), iommu, dmaBytes });
-      io.out(values.json ? toJson(report) : formatDoctor(report));
-      return report.ok ? 0 : 1;
-    },
-  },
-  {
-    name: 'bind',
-    operands: 'ADDRESS',
-    summary: 'bind a device to vfio-pci through driver_override (needs root)',
-    options: {
-      driver: { type: 'string', short: 'd', value: 'NAME', description: 'driver to bind to (default vfio-pci)' },
-      sysfs: SYSFS,
-    },
-    async run({ positionals, values }, io) {
-      requireOperands('bind', positionals, ['ADDRESS']);
-      const addr = parseAddress(positionals[0]);
-      const { bindDevice } = await import('./bind.js');
-      const driver = (values.driver as string | undefined) ?? 'vfio-pci';
-      io.out(bindDevice(new PciSysfs((values.sysfs as string | undefined) ?? DEFAULT_SYSFS), addr, driver));
-    },
-  },
+  BIND,
+  UNBIND,
 ];

@@ -144,6 +144,36 @@ export class PciSysfs {
       .sort();
   }
 
+  /** The device's `driver_override`, or null when none is set (the file reads `(null)`). */
+  driverOverride(addr: PciAddress): string | null {
+    try {
+      const text = readFileSync(join(this.devicePath(addr), 'driver_override'), 'utf8').trim();
+      return text === '' || text === '(null)' ? null : text;
+    } catch {
+      return null;
+    }
+  }
+
+  /**
+   * Puts the device back on `driver` (null: no driver) with `override` as its driver_override
+   * (null: none), whatever it is bound to now: what `vfio unbind --restore` does. Needs root.
+   */
+  restoreDriver(addr: PciAddress, driver: string | null, override: string | null): void {
+    this.requireDevice(addr);
+    writeFileSync(join(this.devicePath(addr), 'driver_override'), override ?? '\n'); // a newline clears it
+    const current = this.driver(addr);
+    if (current === driver) return;
+    if (current !== null) writeFileSync(join(this.devicePath(addr), 'driver/unbind'), addr);
+    if (driver === null) return;
+    writeFileSync(join(this.root, 'bus/pci/drivers', driver, 'bind'), addr);
+    const now = this.driver(addr);
+    if (now !== driver)
+      throw new VfioError(
+        VfioErrorCode.NOT_VFIO_BOUND,
+        `putting ${addr} back on ${driver} failed: it is bound to ${now ?? 'no driver'}; is the ${driver} module loaded (modprobe ${driver})?`,
+      );
+  }
+
   /**
    * Binds the device to `driver` (vfio-pci by default) through driver_override, unbinding
    * it from its current driver first. Needs root.
