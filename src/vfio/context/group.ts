@@ -12,6 +12,7 @@ import {
 } from '../../../structs/index.js';
 import { notViableMessage, parsePciAddress } from '../../pci/index.js';
 import { closeAll, describeHolders, Resource, sysClose, sysIoctl, sysOpen } from '../../sys/index.js';
+import { explainGetDeviceFdFailure } from './refusals.js';
 import { Device, openAgain } from '../device/device.js';
 import type { DeviceContext, DeviceGroup, DeviceOptions } from '../device/opening.js';
 
@@ -94,7 +95,12 @@ export class Group extends Resource implements DeviceGroup {
     const addr = parsePciAddress(address);
     const open = this.#devices.get(addr);
     if (open && !open.closed) return openAgain(open, options);
-    const fd = sysIoctl(this.fd, 'VFIO_GROUP_GET_DEVICE_FD', Buffer.from(`${addr}\0`), `${addr} in ${this.path}`);
+    let fd: number;
+    try {
+      fd = sysIoctl(this.fd, 'VFIO_GROUP_GET_DEVICE_FD', Buffer.from(`${addr}\0`), `${addr} in ${this.path}`);
+    } catch (e) {
+      throw explainGetDeviceFdFailure(e, addr);
+    }
     let dev: Device;
     try {
       dev = new Device({

@@ -7,12 +7,12 @@ import {
   structBuffer,
   vfio_device_attach_iommufd_pt,
   vfio_device_bind_iommufd,
-  SysError,
   VfioError,
   VfioErrorCode,
 } from '../../../structs/index.js';
 import { notViableMessage, parsePciAddress, viabilityBlockers } from '../../pci/index.js';
 import { describeHolders, sysClose, sysIoctl, sysOpen } from '../../sys/index.js';
+import { explainBindFailure } from './refusals.js';
 import { IommufdIoas, type IommufdOptions } from '../../iommu/index.js';
 import { BackedContext } from './backed.js';
 import { Device, openAgain } from '../device/device.js';
@@ -125,25 +125,4 @@ export class IommufdContext extends BackedContext<IommufdIoas> {
     super.release();
     this.#devices.clear();
   }
-}
-
-/**
- * A refused VFIO_DEVICE_BIND_IOMMUFD told with who holds the device (asked after our own fd is
- * closed, so that this process shows only where it really holds the device). The cdev path lets
- * a device be bound once at a time: a second bind is EINVAL; EBUSY is the group in use elsewhere.
- */
-function explainBindFailure(e: unknown, address: string, path: string, group: number): unknown {
-  if (!(e instanceof SysError && e.syscall === 'ioctl(VFIO_DEVICE_BIND_IOMMUFD)')) return e;
-  const groupPath = `/dev/vfio/${group}`;
-  if (e.errnoName === 'EINVAL')
-    return e.withHint(
-      `${address} is already open (bound to an iommufd), held by ${describeHolders(path)}: use the Device you have, or close it there first`,
-      { code: VfioErrorCode.DEVICE_BUSY },
-    );
-  if (e.errnoName === 'EBUSY')
-    return e.withHint(
-      `another device of IOMMU group ${group} is in use elsewhere (${groupPath} held by ${describeHolders(groupPath)}), or bound to a host driver`,
-      { code: VfioErrorCode.GROUP_BUSY },
-    );
-  return e;
 }
