@@ -28,8 +28,8 @@ const PROCESS_TESTS = ['test/vm/crash.test.ts', 'test/vm/soak.test.ts'];
 // What only an arm64 guest can show (SMMUv3's aperture, the GICv3 ITS): its row alone runs it.
 const ARM64_ONLY = ['test/vm/arm64.test.ts'];
 
-// vfio bind and unbind --restore move devices between drivers through sysfs: on x86-64's 6.1
-// with the container and on 7.x with iommufd. Not on arm64: there the test left a node process
+// vfio bind and unbind --restore move devices between drivers through sysfs: the test runs on
+// 7.x with iommufd. With the container (x86-64's 6.1, arm64's 6.1) it left a node process
 // blocked in the kernel for the rest of the run (hung-task reports), not diagnosed yet.
 const BIND = ['test/vm/bind.test.ts'];
 
@@ -62,7 +62,7 @@ const MACHINE_ROWS = [
     kernel: 'debian',
     backend: 'type1',
     rig: ['--kernel', 'debian', '--memory', '6G'],
-    exclude: [...FRONT_ENDS, ...ARM64_ONLY],
+    exclude: [...FRONT_ENDS, ...ARM64_ONLY, ...BIND],
     seconds: 225,
   },
   {
