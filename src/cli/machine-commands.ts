@@ -3,10 +3,14 @@
  * doctor, and binding devices to drivers and back. Each imports its module when it runs.
  */
 import { DEFAULT_SYSFS, PciSysfs } from '../pci/index.js';
-import { parseAddress, requireOperands } from './args.js';
+import { parseAddress, requireOperands, type ParsedArgs } from './args.js';
 import { IOMMU, JSON_OPT, SYSFS, type Command } from './command.js';
 import { toJson } from './format.js';
 import { UsageError } from '../../structs/index.js';
+
+/** The sysfs `--sysfs ROOT` names, or the machine's. */
+const sysfsOf = (values: ParsedArgs['values']): PciSysfs =>
+  new PciSysfs((values.sysfs as string | undefined) ?? DEFAULT_SYSFS);
 
 export const LIST: Command = {
   name: 'list',
@@ -17,7 +21,7 @@ export const LIST: Command = {
   async run({ positionals, values }, io) {
     requireOperands('list', positionals, []);
     const { formatDeviceList, listDevices } = await import('./list.js');
-    const devices = listDevices(new PciSysfs((values.sysfs as string | undefined) ?? DEFAULT_SYSFS));
+    const devices = listDevices(sysfsOf(values));
     io.out(values.json ? toJson(devices) : formatDeviceList(devices));
   },
 };
@@ -56,7 +60,7 @@ export const DOCTOR: Command = {
     const iommu = (values.iommu as string | undefined) ?? process.env.VFIO_TS_IOMMU ?? 'auto';
     if (!['auto', 'type1', 'iommufd', 'noiommu'].includes(iommu))
       throw new UsageError(`--iommu '${iommu}': expected auto, type1, iommufd or noiommu`, 'doctor');
-    const machine = thisMachine((values.sysfs as string | undefined) ?? DEFAULT_SYSFS);
+    const machine = thisMachine(sysfsOf(values).root);
     const report = runDoctor(machine, { ...(address ? { address } : {}), iommu, dmaBytes });
     io.out(values.json ? toJson(report) : formatDoctor(report));
     return report.ok ? 0 : 1;
@@ -82,7 +86,7 @@ export const BIND: Command = {
     const addr = parseAddress(positionals[0]);
     const { bindDevice } = await import('./bind.js');
     const driver = (values.driver as string | undefined) ?? 'vfio-pci';
-    const sysfs = new PciSysfs((values.sysfs as string | undefined) ?? DEFAULT_SYSFS);
+    const sysfs = sysfsOf(values);
     io.out(bindDevice(sysfs, addr, driver, values.group === true).join('\n'));
   },
 };
@@ -101,7 +105,7 @@ export const UNBIND: Command = {
     requireOperands('unbind', positionals, ['ADDRESS']);
     const addr = parseAddress(positionals[0]);
     const { unbindDevice } = await import('./bind.js');
-    const sysfs = new PciSysfs((values.sysfs as string | undefined) ?? DEFAULT_SYSFS);
+    const sysfs = sysfsOf(values);
     io.out(unbindDevice(sysfs, addr, values.restore === true, values.group === true).join('\n'));
   },
 };

@@ -47,9 +47,11 @@ function commandOf(pid: string): string {
   }
 }
 
-/** `pid 123 (node), this process`: the holders for a message, or how to find them when none are visible. */
-export function describeHolders(path: string): string {
-  const holders = holdersOf(path);
+/**
+ * `pid 123 (node), this process`: the holders for a message (`holders`, when already looked up),
+ * or how to find them when none are visible.
+ */
+export function describeHolders(path: string, holders: FileHolder[] = holdersOf(path)): string {
   if (holders.length === 0) return `no holder is visible to this process (as root: fuser -v ${path})`;
   return holders
     .map((h) =>

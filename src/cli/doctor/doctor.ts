@@ -3,7 +3,6 @@
  * in the order a person would, each failure with its fix; text for people, JSON for scripts.
  */
 import type { PciAddress } from '../../pci/index.js';
-import { formatSize } from '../../sys/index.js';
 import type { CheckStatus, DoctorCheck } from './check.js';
 import { deviceChecks } from './device-checks.js';
 import type { MachineFacts } from './facts.js';
@@ -83,4 +82,3 @@ export function parseSize(text: string): number | undefined {
 
 /** The default of `--dma`: what a small driver pins (rings and a packet pool). */
 export const DEFAULT_DMA_BYTES = 64 * 1024 ** 2;
-export const DEFAULT_DMA_TEXT = formatSize(DEFAULT_DMA_BYTES);

@@ -19,9 +19,10 @@ export function explainBindFailure(e: unknown, address: string, path: string, gr
   if (!(e instanceof SysError && e.syscall === 'ioctl(VFIO_DEVICE_BIND_IOMMUFD)')) return e;
   const groupPath = `/dev/vfio/${group}`;
   if (e.errnoName === 'EINVAL') {
-    if (holdersOf(path).length > 0)
+    const holders = holdersOf(path);
+    if (holders.length > 0)
       return e.withHint(
-        `${address} is already open (bound to an iommufd), held by ${describeHolders(path)}: use the Device you have, or close it there first`,
+        `${address} is already open (bound to an iommufd), held by ${describeHolders(path, holders)}: use the Device you have, or close it there first`,
         { code: VfioErrorCode.DEVICE_BUSY },
       );
     return e.withHint(
