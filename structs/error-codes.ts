@@ -54,6 +54,8 @@ export const VfioErrorCode = {
   MALFORMED: 'ERR_VFIO_MALFORMED',
   /** A register map that is wrong, or a register or field name it does not have. */
   REGISTER_MAP: 'ERR_VFIO_REGISTER_MAP',
+  /** A replayed or checked trace met an access that differs from the recording. */
+  REPLAY_MISMATCH: 'ERR_VFIO_REPLAY_MISMATCH',
   /** An interrupt wait ended because the interrupts were disabled or closed. */
   ABORTED: 'ERR_VFIO_ABORTED',
   /** A system call failed for a reason no other code names: see `errno` and `syscall`. */

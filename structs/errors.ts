@@ -161,6 +161,27 @@ export class RegisterMapError extends VfioError {
   }
 }
 
+/**
+ * A replay (or a run checked against a recording) met an access that differs from the
+ * recording: `expected` is the recorded event, `actual` what happened instead (absent when the
+ * run ended early), both with their registers decoded when a map was bound.
+ */
+export class ReplayMismatchError extends VfioError {
+  override name = 'ReplayMismatchError';
+  /** The recorded event's number in the trace (1 = the first of the device's events). */
+  readonly index: number;
+  /** The recorded event. */
+  readonly expected: object | undefined;
+  /** What the device (or the run) did instead. */
+  readonly actual: object | undefined;
+  constructor(message: string, index: number, expected: object | undefined, actual: object | undefined) {
+    super(VfioErrorCode.REPLAY_MISMATCH, message);
+    this.index = index;
+    this.expected = expected;
+    this.actual = actual;
+  }
+}
+
 /** A mistake on the `vfio` command line: printed as `error: <message>` with a pointer to `--help`. */
 export class UsageError extends VfioError {
   override name = 'UsageError';
@@ -181,6 +202,7 @@ export const ERROR_CLASSES = [
   CapChainError,
   IrqWaitAbortedError,
   RegisterMapError,
+  ReplayMismatchError,
   UsageError,
 ] as const;
 

@@ -51,3 +51,4 @@ export { builtinMaps, e1000eMap, nvmeMap, nvmeDoorbells } from './maps/index.js'
 export { fromIpXact, ipXactSpec, type IpXactOptions } from './ipxact.js';
 export { fromSvd, svdSpec, type SvdOptions } from './svd.js';
 export { findRegisterMap, loadRegisterMap, parseRegisterMap, type LoadOptions } from './load.js';
+export { mapsBoundTo, registerAt, type RegisterAt } from './bindings.js';

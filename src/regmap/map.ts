@@ -11,6 +11,7 @@ import type { ArrayName, Decoded, IsArray, RegisterName } from './types.js';
 import { specNumber } from './values.js';
 import { RegisterMapError, VfioErrorCode, VfioRangeError } from '../../structs/index.js';
 import { hex, INSPECT } from '../sys/index.js';
+import { noteBinding } from './bindings.js';
 
 /** An array of registers (`count` of them, `stride` bytes apart): `regs.DB[1]`, `regs.DB.at(1)`. */
 export class RegisterArray<R = RegisterSpec> {
@@ -151,6 +152,17 @@ export class BoundMap<S extends MapSpec = MapSpec> {
       const value = count === undefined ? new Register(m, region) : new RegisterArray(m, region, offset, count, stride);
       Object.defineProperty(this, m.name, { value, enumerable: true });
     }
+    const regs = this as unknown as Record<string, Register | RegisterArray>;
+    noteBinding(region, {
+      mapName: model.name,
+      *registers() {
+        for (const m of model.registers) {
+          const r = regs[m.name];
+          if (r instanceof RegisterArray) yield* r;
+          else yield r;
+        }
+      },
+    });
   }
 
   /**

@@ -7,7 +7,7 @@ export { locateDevice, isVfioDriver, type DeviceLocation } from './context/locat
 export { Group, type GroupContainer } from './context/group.js';
 export { regionName, irqIndexName } from './names.js';
 export { type DeviceInfo, type IrqInfo } from './device/info.js';
-export { Device } from './device/device.js';
+export { Device, watchDeviceOpens } from './device/device.js';
 export type { DeviceContext, DeviceGroup, DeviceOptions } from './device/opening.js';
 export { Region, type RegionOptions } from './region/region.js';
 export { Interrupts, type EnableIrqOptions } from './irq/interrupts.js';

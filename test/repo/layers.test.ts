@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 const ROOT = resolve(import.meta.dirname, '../..');
 
 /** Layer of a source file, lowest first; the front (index.ts, cli) is highest. */
-const LAYERS = ['structs', 'src/sys', 'src/pci', 'src/iommu', 'src/dma', 'src/vfio', 'src/regmap', 'front'] as const;
+const LAYERS = ['structs', 'src/sys', 'src/pci', 'src/iommu', 'src/dma', 'src/vfio', 'src/regmap', 'src/trace', 'front'] as const;
 type Layer = (typeof LAYERS)[number];
 
 function layerOf(file: string): Layer {
@@ -26,7 +26,8 @@ const ALLOWED: Record<Layer, Layer[]> = {
   'src/dma': ['structs', 'src/sys', 'src/iommu'],
   'src/vfio': ['structs', 'src/sys', 'src/pci', 'src/iommu', 'src/dma'],
   'src/regmap': ['structs', 'src/sys', 'src/pci', 'src/vfio'],
-  front: ['structs', 'src/sys', 'src/pci', 'src/iommu', 'src/dma', 'src/vfio', 'src/regmap'],
+  'src/trace': ['structs', 'src/sys', 'src/pci', 'src/dma', 'src/vfio', 'src/regmap'],
+  front: ['structs', 'src/sys', 'src/pci', 'src/iommu', 'src/dma', 'src/vfio', 'src/regmap', 'src/trace'],
 };
 
 function sources(dir: string): string[] {

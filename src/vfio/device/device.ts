@@ -21,6 +21,7 @@ import { msixRanges } from './msix-ranges.js';
 import { hotReset, hotResetPeers, type HotResetPeer } from './hot-reset.js';
 import type { DeviceContext, DeviceGroup, DeviceOpening, DeviceOptions } from './opening.js';
 import { Interrupts } from '../irq/interrupts.js';
+import { addOpenWatcher, announceOpen } from './opened.js';
 import type { Dma } from '../../dma/index.js';
 
 /**
@@ -35,6 +36,11 @@ export function openAgain(open: Device, options: DeviceOptions): Device {
     );
   }
   return open;
+}
+
+/** Calls `watcher` with each device opened from now on (a tracer's hook); returns what stops it. */
+export function watchDeviceOpens(watcher: (device: Device) => void): () => void {
+  return addOpenWatcher(watcher as (device: unknown) => void);
 }
 
 /**
@@ -86,6 +92,7 @@ export class Device extends Resource {
     this.irqs = Array.from({ length: this.info.numIrqs }, (_, i) => readIrqInfo(fd, address, i));
     // The context's DMA seen below this device's width: made here, so reading `dev.dma` asks nothing.
     this.#dma = this.iommu.dma.withAddressBits(this.dmaBits);
+    announceOpen(this);
   }
 
   get name(): string {
@@ -141,6 +148,11 @@ export class Device extends Resource {
     r = new Region(this.fd, info, `${regionName(index)} of ${this.address}`, options);
     this.#regions.set(index, r);
     return r;
+  }
+
+  /** @internal The regions open now (a tracer wraps them). */
+  openRegions(): Region[] {
+    return [...this.#regions.values()].filter((r) => !r.closed);
   }
 
   /**

@@ -25,6 +25,7 @@ const samples: Record<string, () => Error> = {
   CapChainError: () => new lib.CapChainError('m'),
   IrqWaitAbortedError: () => new lib.IrqWaitAbortedError('closed', 'device 0000:00:03.0'),
   RegisterMapError: () => new lib.RegisterMapError('m'),
+  ReplayMismatchError: () => new lib.ReplayMismatchError('m', 1, {}, undefined),
   UsageError: () => new lib.UsageError('m', 'read'),
 };
 
