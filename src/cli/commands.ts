@@ -16,6 +16,7 @@ import {
 import { IOMMU, JSON_OPT, SYSFS, WIDTH, type Command } from './command.js';
 import { toJson } from './format.js';
 import { BIND, DOCTOR, LIST, UNBIND } from './machine-commands.js';
+import { REPLAY, TRACE } from './trace-commands.js';
 import { UsageError } from '../../structs/index.js';
 import { hex } from '../sys/index.js';
 
@@ -169,6 +170,8 @@ export const COMMANDS: Command[] = [
       startRepl({ ...(positionals[0] === undefined ? {} : { address: positionals[0] }), ...(iommu ? { iommu } : {}) });
     },
   },
+  TRACE,
+  REPLAY,
   BIND,
   UNBIND,
 ];

@@ -6,7 +6,8 @@
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import { inspect, types } from 'node:util';
-import type { ConfigSpace, Device, DmaBuffer, DmaPoolEntry, Region } from '../index.js';
+import type { ConfigSpace, Device, DmaBuffer, DmaPoolEntry, Region, Trace, TraceOptions } from '../index.js';
+import { trace } from '../trace/index.js';
 import { hexDump } from './format.js';
 import { deviceReport, formatDeviceReport, type DeviceReport } from './info.js';
 import { VfioError, VfioErrorCode, VfioRangeError, VfioTypeError } from '../../structs/index.js';
@@ -112,9 +113,20 @@ export function replHelpers(dev: Device | undefined): Record<string, unknown> {
       `${helper}() needs a device: ${helper}(openDevice('00:03.0')), or start vfio repl ADDRESS`,
     );
   };
+  let tracing: Trace | undefined;
+  /** One trace at a time, printed in the REPL: a new call ends the last; `trace(null)` just ends it. */
+  const traceHelper = (target?: Device | Region | null, options: TraceOptions = {}): Trace | Printed => {
+    tracing?.stop();
+    tracing = undefined;
+    if (target === null) return new Printed('tracing stopped');
+    const what = target ?? device(undefined, 'trace');
+    tracing = trace(what, { write: (s) => void process.stdout.write(s), ...options });
+    return tracing;
+  };
   return {
     hexdump,
     decodeConfig: (d?: Device) => decodeConfig(device(d, 'decodeConfig')),
+    trace: traceHelper,
     hex,
     sleep: (ms: number) => delay(ms),
   };
@@ -127,6 +139,10 @@ export const HELPER_DOCS: HelperDoc[] = [
     what: 'hex dump of bar0, dev.config, a DmaBuffer or bytes (first 256 unless told)',
   },
   { usage: 'decodeConfig(device = dev)', what: 'what `vfio info` shows (capabilities, BARs, irqs, ...)' },
+  {
+    usage: 'trace(x = dev, options?)',
+    what: 'print every access of a device or region decoded (trace(null) stops; options as the API trace)',
+  },
   { usage: 'hex(n, digits?)', what: "a number or bigint as '0x...'" },
   { usage: 'sleep(ms)', what: 'a promise resolved after ms milliseconds: await sleep(10)' },
 ];

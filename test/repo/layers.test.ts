@@ -7,7 +7,17 @@ import { describe, expect, it } from 'vitest';
 const ROOT = resolve(import.meta.dirname, '../..');
 
 /** Layer of a source file, lowest first; the front (index.ts, cli) is highest. */
-const LAYERS = ['structs', 'src/sys', 'src/pci', 'src/iommu', 'src/dma', 'src/vfio', 'src/regmap', 'src/trace', 'front'] as const;
+const LAYERS = [
+  'structs',
+  'src/sys',
+  'src/pci',
+  'src/iommu',
+  'src/dma',
+  'src/vfio',
+  'src/regmap',
+  'src/trace',
+  'front',
+] as const;
 type Layer = (typeof LAYERS)[number];
 
 function layerOf(file: string): Layer {
