@@ -46,8 +46,15 @@ function ascii(bytes: Uint8Array, start: number, end: number): string {
     .replace(/[\s\0]+$/, '');
 }
 
-/** Brings up the controller at `address`, identifies it and logs what it learns. */
-export function main(address?: string, log: (line: string) => void = console.log): NvmeIdentity {
+/**
+ * Brings up the controller at `address` with admin queues of `queueEntries` entries (capped by
+ * CAP.MQES), identifies it and logs what it learns.
+ */
+export function main(
+  address?: string,
+  log: (line: string) => void = console.log,
+  queueEntries = QUEUE_ENTRIES,
+): NvmeIdentity {
   const addr = findDevice(NVME, address);
   using dev = openDevice(addr); // bus mastering on: the controller reads and writes our queues
   const bar0 = dev.bar(0); //      the MSI-X table pages in BAR0 stay unmapped; we do not touch them
@@ -74,7 +81,7 @@ export function main(address?: string, log: (line: string) => void = console.log
   queues.bytes.fill(0); // the CQ's phase bits start at 0: a new completion has phase 1
   const sqIova = queues.iova;
   const cqIova = queues.iova + 4096n;
-  const entries = Math.min(QUEUE_ENTRIES, maxEntries);
+  const entries = Math.min(queueEntries, maxEntries);
   regs.AQA.write({ ASQS: entries - 1, ACQS: entries - 1 }); // sizes are 0-based
   regs.ASQ.write(sqIova); // 64-bit registers as two 32-bit writes, low half first
   regs.ACQ.write(cqIova);
