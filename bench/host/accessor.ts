@@ -12,6 +12,7 @@ import {
   type RegionInfo,
 } from '../../structs/index.js';
 import { Region } from '../../src/vfio/region/region.js';
+import { trace } from '../../src/trace/index.js';
 import {
   cProgram,
   interleave,
@@ -41,12 +42,20 @@ function reads(r: Region, n: number): number {
   return acc;
 }
 
+/** `reads` again for the traced region: a call site of its own keeps `reads` monomorphic. */
+function tracedReads(r: Region, n: number): number {
+  let acc = 0;
+  for (let i = 0; i < n; i++) acc ^= r.read32((i & 1023) << 2);
+  return acc;
+}
+
 function writes(r: Region, n: number): number {
   for (let i = 0; i < n; i++) r.write32((i & 1023) << 2, i);
   return 0;
 }
 
 type Out = { read32: number[]; write32: number[] };
+type TsOut = Out & { untraced: number[]; traced: number[] };
 
 export async function accessor(s: Size): Promise<CaseResult> {
   const file = sharedFile('accessor', 4096);
@@ -56,16 +65,37 @@ export async function accessor(s: Size): Promise<CaseResult> {
   try {
     using region = new Region(fd, PAGE_REGION, 'shared page (tmpfs file)');
     if (!region.isMapped(0, 4096)) throw new Error('the shared page was not mapped');
-    const { c, ts, py } = await interleave<{ c: Out; ts: Out; py: Out }>(s.rounds, {
+    // Tracing: a second region over the same page, traced to no output while the first is read
+    // (what tracing costs a region it does not trace), and read itself (what it costs when on).
+    using traced = new Region(fd, PAGE_REGION, 'BAR0 of 0000:00:00.0');
+    const { c, ts, py } = await interleave<{ c: Out; ts: TsOut; py: Out }>(s.rounds, {
       c: () => runJson<Out>(cProgram('accessor'), [file, ops, s.reps]),
-      ts: () => ({ read32: timeLoop(region, ops, s.reps, reads), write32: timeLoop(region, ops, s.reps, writes) }),
+      ts: () => {
+        const read32 = timeLoop(region, ops, s.reps, reads);
+        const write32 = timeLoop(region, ops, s.reps, writes);
+        using t = trace(traced, { output: false });
+        const untraced = timeLoop(region, ops, s.reps, reads);
+        const tracedOps = Math.max(1000, Math.floor(ops / 20));
+        const on = timeLoop(traced, tracedOps, s.reps, tracedReads);
+        if (t.count < tracedOps * s.reps) throw new Error(`the traced region reported ${t.count} reads`);
+        return { read32, write32, untraced, traced: on };
+      },
       py: () => runJson<Out>(pyScript('accessor', file, pyOps, s.reps)),
     });
-    const line = (name: string, k: keyof Out) => ({ name, c: stats(c[k]), ts: stats(ts[k]), py: stats(py[k]) });
+    const line = (name: string, k: keyof TsOut, ck: keyof Out = 'read32') => ({
+      name,
+      c: stats(c[ck]),
+      ts: stats(ts[k]),
+      py: stats(py[ck]),
+    });
     return {
       case: 'register accessor',
       main: line('Region.read32', 'read32'),
-      variants: [line('Region.write32', 'write32')],
+      variants: [
+        line('Region.write32', 'write32', 'write32'),
+        line('Region.read32, another region traced', 'untraced'),
+        { ...line('Region.read32 traced (no output)', 'traced'), aid: true },
+      ],
     };
   } finally {
     closeSync(fd);

@@ -74,6 +74,8 @@ export interface Line {
   c: Stats;
   ts: Stats;
   py: Stats;
+  /** A debugging aid measured for its cost (tracing on), not held to the speed of the others. */
+  aid?: boolean;
 }
 
 /**

@@ -101,7 +101,12 @@ export const REPLAY: Command = {
     );
     const iommu = values.iommu as IommuChoice | undefined;
     const sysfsRoot = values.sysfs as string | undefined;
-    using dev = openDevice(address, { ...(iommu ? { iommu } : {}), ...(sysfsRoot ? { sysfsRoot } : {}) });
+    // Bus mastering off: the recording turns it on where the program did.
+    using dev = openDevice(address, {
+      busMaster: false,
+      ...(iommu ? { iommu } : {}),
+      ...(sysfsRoot ? { sysfsRoot } : {}),
+    });
     const done = replay(dev, events, { device: parseAddress(recorded), volatile, pollTimeoutMs: timeout });
     io.out(
       `replayed ${done.steps} steps (${done.accesses} accesses) of ${done.recordedDevice} on ${address}: no difference`,

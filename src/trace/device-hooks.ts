@@ -49,12 +49,13 @@ function spread(w: Watch, on: (o: Keeper, device: string) => () => void): void {
 }
 
 function traceBuffer(w: Watch, buffer: DmaBuffer): void {
-  report(w, { t: now(), kind: 'dma-map', device: deviceOf(w), iova: buffer.iova, size: buffer.size });
+  const { iova, size } = buffer; // a closed buffer refuses to tell
+  report(w, { t: now(), kind: 'dma-map', device: deviceOf(w), iova, size });
   const close = methodOf(Object.getPrototypeOf(buffer) as object, 'close');
   override(buffer, 'close', () => {
     const open = !buffer.closed;
     close.call(buffer);
-    if (open) report(w, { t: now(), kind: 'dma-unmap', device: deviceOf(w), iova: buffer.iova, size: buffer.size });
+    if (open) report(w, { t: now(), kind: 'dma-unmap', device: deviceOf(w), iova, size });
   });
 }
 

@@ -77,15 +77,19 @@ function decodeInto(
   decodeWhole(e, r, r.width > 32 ? parts.value : Number(parts.value));
 }
 
-/** The region each access event came from, so a mismatch can decode the recorded value the same way. */
-const origins = new WeakMap<TraceEvent, Region>();
+/**
+ * The region an access event came from, so a mismatch can decode the recorded value the same
+ * way: a symbol key, which JSON leaves out (a WeakMap entry per access would cost more).
+ */
+const ORIGIN = Symbol('region');
+type WithOrigin = TraceEvent & { [ORIGIN]?: Region };
 
 /**
  * `recorded` (a read or write) decoded through the maps bound to the region `like` (a live
  * event) came from; `recorded` as it is when `like` has no region or the access differs.
  */
 export function decodedLike(recorded: TraceEvent, like: TraceEvent | undefined): TraceEvent {
-  const region = like && origins.get(like);
+  const region = like === undefined ? undefined : (like as WithOrigin)[ORIGIN];
   if (!region || recorded.value === undefined || (recorded.kind !== 'read' && recorded.kind !== 'write'))
     return recorded;
   const again = accessEvent(
@@ -119,7 +123,7 @@ export function accessEvent(
     value,
   };
   if (typeof offset === 'number') decodeInto(e, region, offset, width, value, parts);
-  origins.set(e, region);
+  (e as WithOrigin)[ORIGIN] = region;
   return e;
 }
 
