@@ -58,8 +58,9 @@ export const DOCTOR: Command = {
         'doctor',
       );
     const iommu = (values.iommu as string | undefined) ?? process.env.VFIO_TS_IOMMU ?? 'auto';
-    if (!['auto', 'type1', 'iommufd', 'noiommu'].includes(iommu))
-      throw new UsageError(`--iommu '${iommu}': expected auto, type1, iommufd or noiommu`, 'doctor');
+    const { IOMMU_CHOICES } = await import('../vfio/index.js');
+    if (!(IOMMU_CHOICES as readonly string[]).includes(iommu))
+      throw new UsageError(`--iommu '${iommu}': expected one of ${IOMMU_CHOICES.join(', ')}`, 'doctor');
     const machine = thisMachine(sysfsOf(values).root);
     const report = runDoctor(machine, { ...(address ? { address } : {}), iommu, dmaBytes });
     io.out(values.json ? toJson(report) : formatDoctor(report));

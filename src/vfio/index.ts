@@ -2,7 +2,7 @@
 export type { BackedContext, ContextBackend } from './context/backed.js';
 export { Container, type ContainerOptions } from './context/container.js';
 export { IommufdContext, type IommufdContextOptions } from './context/iommufd-context.js';
-export { chooseIommu, type IommuContext, type IommuChoice } from './context/choose.js';
+export { chooseIommu, IOMMU_CHOICES, type IommuContext, type IommuChoice } from './context/choose.js';
 export { locateDevice, isVfioDriver, type DeviceLocation } from './context/locate.js';
 export { Group, type GroupContainer } from './context/group.js';
 export { regionName, irqIndexName } from './names.js';

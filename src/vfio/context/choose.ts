@@ -12,7 +12,8 @@ export type IommuContext = Container | IommufdContext;
 /** What `openDevice` may be asked for: a backend, or `auto`. */
 export type IommuChoice = 'auto' | IommuKind;
 
-const CHOICES: readonly IommuChoice[] = ['auto', 'type1', 'iommufd', 'noiommu'];
+/** The ways into VFIO a caller may ask for, `auto` first. */
+export const IOMMU_CHOICES: readonly IommuChoice[] = ['auto', 'type1', 'iommufd', 'noiommu'];
 
 /**
  * The backend for a device: `auto` takes iommufd where `/dev/iommu` and the device's cdev exist,
@@ -25,10 +26,10 @@ export function chooseIommu(
   iommufdPath = IOMMUFD_PATH,
   cdevDir = CDEV_DIR,
 ): IommuKind {
-  if (!CHOICES.includes(choice as IommuChoice)) {
+  if (!IOMMU_CHOICES.includes(choice as IommuChoice)) {
     throw new VfioRangeError(
       VfioErrorCode.INVALID_ARGUMENT,
-      `iommu must be one of ${CHOICES.join(', ')}; got '${choice}'`,
+      `iommu must be one of ${IOMMU_CHOICES.join(', ')}; got '${choice}'`,
     );
   }
   const where = `${loc.address} (IOMMU group ${loc.group})`;

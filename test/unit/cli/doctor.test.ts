@@ -277,7 +277,7 @@ describe('vfio doctor, the command', () => {
     expect(report.checks.find((c) => c.id === 'driver')!.status).toBe('fail');
     expect((await runCliCaptured('doctor', '--dma', 'lots')).err).toMatch(/^error: --dma 'lots' is not a size/);
     expect((await runCliCaptured('doctor', '--iommu', 'vt-d')).err).toMatch(
-      /^error: --iommu 'vt-d': expected auto, type1, iommufd or noiommu/,
+      /^error: --iommu 'vt-d': expected one of auto, type1, iommufd, noiommu/,
     );
   });
 });
