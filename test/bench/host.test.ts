@@ -89,7 +89,11 @@ describe('npm run bench:host -- --quick --json', () => {
   it('names the lines the targets speak of, and gives the driver loop in Mpps too', () => {
     const rows = new Map(out!.rows.map((row) => [row.case, row]));
     expect(rows.get('register accessor')!.line).toBe('Region.read32');
-    expect(rows.get('register accessor')!.variants.map((v) => v.line)).toEqual(['Region.write32']);
+    expect(rows.get('register accessor')!.variants.map((v) => v.line)).toEqual([
+      'Region.write32',
+      'Region.read32, another region traced',
+      'Region.read32 traced (no output)',
+    ]);
     expect(rows.get('interrupt wake-up')!.line).toBe('wait()');
     expect(rows.get('interrupt wake-up')!.variants.map((v) => v.line)).toEqual([
       'waitAsync()',
@@ -108,6 +112,9 @@ describe('npm run bench:host -- --quick --json', () => {
       expect(Math.abs(mpps! - 1000 / ns)).toBeLessThan(0.001 + 1e-3 * mpps!);
     }
     expect(out!.targets.map((t) => t.target)).toContain('driver loop at least 50 % of C Mpps');
+    expect(out!.targets.map((t) => t.target)).toContain(
+      'tracing costs an untraced region nothing (read32 within 10 % while another is traced)',
+    );
     expect(out!.targets.map((t) => t.target)).toContain("ioctl wrapper within 1.3x of C, or at koffi's floor");
     const floor = rows.get('FFI floor')!;
     expect(floor.line).toBe('empty() in a shared library');
