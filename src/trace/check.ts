@@ -21,7 +21,7 @@ const HINT =
 export class TraceCheck implements Keeper, Disposable {
   readonly #steps: Step[];
   readonly #options: CompareOptions;
-  readonly #undo: Array<() => void> = [];
+  readonly #undo = new Set<() => void>();
   #at = 0;
   /** The live reads of one register since the last other access. */
   #run: { key: string; last: TraceEvent } | undefined;
@@ -53,7 +53,7 @@ export class TraceCheck implements Keeper, Disposable {
 
   /** @internal */
   keep(undo: () => void): void {
-    this.#undo.push(undo);
+    this.#undo.add(undo);
   }
 
   #fail(step: Step | undefined, actual: TraceEvent | undefined, what: string): never {
@@ -112,8 +112,8 @@ export class TraceCheck implements Keeper, Disposable {
   }
 
   #stopWatching(): void {
-    for (const u of this.#undo.reverse()) u();
-    this.#undo.length = 0;
+    for (const u of [...this.#undo].reverse()) u();
+    this.#undo.clear();
   }
 
   /**

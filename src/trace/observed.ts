@@ -18,13 +18,16 @@ export interface TraceObserver {
 export interface Watch {
   readonly observers: Map<TraceObserver, string>;
   readonly undo: Array<() => void>;
+  /** Each observer's one way out, so watching again hands back the same function. */
+  readonly leave: Map<TraceObserver, () => void>;
 }
 
 const watches = new WeakMap<object, Watch>();
 
 /**
  * Adds `observer` to `target`'s watchers (for `device`); the first one installs the wrappers
- * `install` makes. Returns what removes the observer (and the wrappers with the last one).
+ * `install` makes. Returns what removes the observer (and the wrappers with the last one): the
+ * same function however often the observer is added, so a keeper of undos can tell.
  */
 export function watch(
   target: object,
@@ -34,19 +37,24 @@ export function watch(
 ): () => void {
   let w = watches.get(target);
   if (!w) {
-    w = { observers: new Map(), undo: [] };
+    w = { observers: new Map(), undo: [], leave: new Map() };
     watches.set(target, w);
     w.undo.push(...install(w));
   }
-  if (!w.observers.has(observer)) w.observers.set(observer, device);
+  const known = w.leave.get(observer);
+  if (known) return known;
+  w.observers.set(observer, device);
   const mine = w;
-  return () => {
+  const leave = (): void => {
     mine.observers.delete(observer);
+    mine.leave.delete(observer);
     if (mine.observers.size === 0 && watches.get(target) === mine) {
       watches.delete(target);
       for (const u of mine.undo.reverse()) u();
     }
   };
+  w.leave.set(observer, leave);
+  return leave;
 }
 
 /** Tells every observer of `w` about `e`. */

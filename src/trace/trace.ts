@@ -47,7 +47,7 @@ export class Trace implements Keeper, Disposable {
   readonly #keep: boolean;
   readonly #output: TraceOutput | undefined;
   readonly #chrome: ChromeEvents | undefined;
-  readonly #undo: Array<() => void> = [];
+  readonly #undo = new Set<() => void>();
   #first = true;
   #stopped = false;
   #count = 0;
@@ -93,6 +93,8 @@ export class Trace implements Keeper, Disposable {
   add(target: Device | Region): this {
     if (this.#stopped)
       throw new VfioTypeError(VfioErrorCode.CLOSED, 'this trace is stopped: start another with trace()');
+    if ((target instanceof Device || target instanceof Region) && target.closed)
+      throw new VfioTypeError(VfioErrorCode.CLOSED, `${target.name} is closed: trace a device or region that is open`);
     if (target instanceof Device) this.keep(traceDevice(target, this));
     else if (target instanceof Region) this.keep(traceRegion(target, this, target.name.split(' of ')[1] ?? ''));
     else
@@ -105,7 +107,7 @@ export class Trace implements Keeper, Disposable {
 
   /** @internal Keeps the undo of a wrapping. */
   keep(undo: () => void): void {
-    this.#undo.push(undo);
+    this.#undo.add(undo);
   }
 
   /** @internal An event from a traced object. */
@@ -129,8 +131,8 @@ export class Trace implements Keeper, Disposable {
     if (this.#stopped) return;
     this.#stopped = true;
     running.delete(this);
-    for (const u of this.#undo.reverse()) u();
-    this.#undo.length = 0;
+    for (const u of [...this.#undo].reverse()) u();
+    this.#undo.clear();
     if (this.#chrome) this.#output?.write('\n]}\n');
     this.#output?.end();
   }

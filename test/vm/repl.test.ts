@@ -105,4 +105,19 @@ describe('vfio repl from the checkout', () => {
     expect(r.stdout).toMatch(/^ +0x40 MSI \(0x05\): 1 vector, 64-bit/m);
     expect(r.stdout).toMatch(/\nclosed\n$/);
   });
+
+  it('trace() prints each access of dev as it happens, trace(null) stops', async () => {
+    const r = await variants[0][1](
+      ['trace()', 'bar0.read32(0)', 'bar0.write32(4, 5)', 'trace(null)', 'bar0.read32(0)', ''].join('\n'),
+    );
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const at = ` ms ${edu.bdf} BAR0 `;
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines[0]).toBe('Trace <text to a function, 0 events>');
+    expect(lines[1]).toMatch(new RegExp(`^ +\\d+\\.\\d{3}${at}0x0000 read32  0x010000ed$`));
+    expect(lines.slice(2, 3)).toEqual(['16777453']);
+    expect(lines[3]).toMatch(new RegExp(`^ +\\d+\\.\\d{3}${at}0x0004 write32 0x00000005$`));
+    expect(lines.slice(4)).toEqual(['tracing stopped', '16777453']); // the REPL prints no undefined
+  });
 });

@@ -122,6 +122,21 @@ describe('trace', () => {
     expect(chrome.traceEvents.find((e) => e.name === 'STATUS read')).toMatchObject({ cat: 'mmio', s: 't' });
   });
 
+  it('traces a region added twice once, and two traces of one region each see every access', () => {
+    using region = new Region(fd, info, 'BAR0 of 0000:00:03.0');
+    const a = trace(region, { keep: true, output: false }).add(region);
+    const b = trace(region, { keep: true, output: false });
+    region.read32(0);
+    a.stop();
+    region.read32(4);
+    expect([a.count, b.count]).toEqual([1, 2]);
+    expect(Object.hasOwn(region, 'read32')).toBe(true); // b still traces it
+    b.stop();
+    expect(Object.hasOwn(region, 'read32')).toBe(false);
+    region.close();
+    expect(() => trace(region)).toThrow(/BAR0 of 0000:00:03.0 is closed: trace a device or region that is open/);
+  });
+
   it('refuses a format it does not know and a file it cannot create, leaving nothing traced', () => {
     using region = new Region(fd, info, 'BAR0 of 0000:00:03.0');
     expect(() => trace(region, { format: 'xml' as never })).toThrow(
