@@ -18,6 +18,7 @@ export * from './ioctl-names.js';
 export * from './vfio-constants.js';
 export * from './pci.js';
 export * from './libc.js';
+export * from './socket.js';
 export * from './cap-chain.js';
 export * from './variable.js';
 export * from './irq-set.js';

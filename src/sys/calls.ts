@@ -2,7 +2,8 @@
  * Checked system calls: each returns its result or throws a `SysError` naming the call, the
  * errno and the resource. EINTR is retried where the call is safe to repeat.
  */
-import { EAGAIN, EINTR, IOCTLS, O_CLOEXEC, type IoctlName, SysError, errnoName } from '../../structs/index.js';
+import { EAGAIN, EINTR, IOCTLS, O_CLOEXEC, type IoctlName } from '../../structs/index.js';
+import { fail, type Hint } from './fail.js';
 import { errno, libc, _SC_PAGESIZE } from './libc.js';
 import { hex, U64_MAX } from './format.js';
 import { AddressedMemory } from './addressed.js';
@@ -10,23 +11,10 @@ import { AddressedMemory } from './addressed.js';
 /** `MAP_FAILED` is `(void *)-1`; koffi returns pointers as unsigned bigints. */
 export const MAP_FAILED_ADDRESS = U64_MAX;
 
+export type { Hint };
+
 /** Memory the kernel reads or writes: a JS buffer, or a raw address (from mmap). */
 export type Memory = Uint8Array | bigint;
-
-/**
- * What to tell the user: one hint for any errno, or hints by errno symbol (`{ EBUSY: '...' }`).
- * A hint by errno may be a function, called only when the call failed with that errno (for a
- * hint that costs work to write, such as who holds a busy file).
- */
-export type Hint = string | Readonly<Partial<Record<string, string | (() => string)>>>;
-
-/** Throws the `SysError` of a failed call: `e` is its errno when already read, else read now. */
-function fail(syscall: string, target?: string, hint?: Hint, e = errno()): never {
-  const byErrno = typeof hint === 'object' ? hint[errnoName(e)] : hint;
-  const text = typeof byErrno === 'function' ? byErrno() : byErrno;
-  const description = String(libc.strerror(e) ?? 'unknown error');
-  throw new SysError({ syscall, errno: e, target, hint: text, description });
-}
 
 /** `open(path, flags | O_CLOEXEC)`: the new fd. */
 export function sysOpen(path: string, flags: number, mode = 0, hint?: Hint): number {

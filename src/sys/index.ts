@@ -1,4 +1,4 @@
-/** The system-call layer: libc through koffi, `SysError`, mappings and views, eventfd, epoll. */
+/** The system-call layer: libc through koffi, `SysError`, mappings and views, eventfd, epoll, AF_UNIX sockets. */
 export {
   sysOpen,
   sysClose,
@@ -19,6 +19,8 @@ export {
 export { Mapping, rawView, bufferAddress, MAP_FAILED_ADDRESS, type MmapOptions } from './memory.js';
 export { AddressedMemory } from './addressed.js';
 export { EventFd } from './eventfd.js';
+export { sysSocketpair, sysSendmsg, sysRecvmsg, type RecvmsgResult } from './socket-calls.js';
+export { UnixSocket, type ReceivedMessage } from './unix-socket.js';
 export { Epoll, type EpollReady } from './epoll.js';
 export { getRlimit, setRlimit, type Limit } from './rlimit.js';
 export { MmioWindow } from './mmio.js';

@@ -1,7 +1,6 @@
 /**
  * The raw libc binding: each function declared once with koffi, called directly, no checks.
- * `calls.ts` wraps them with errno handling and is their only caller (`errors.ts` also asks
- * `strerror` for the text of an errno).
+ * `calls.ts` and `socket-calls.ts` wrap them with errno handling and are their only callers.
  */
 import { koffi } from '../../structs/index.js';
 
@@ -34,6 +33,11 @@ export const libc = {
   readAt: lib.func('long read(int fd, uintptr_t buf, size_t count)'),
   writeAt: lib.func('long write(int fd, uintptr_t buf, size_t count)'),
   epoll_wait: lib.func('int epoll_wait(int epfd, uintptr_t events, int maxevents, int timeout)'),
+  socketpair: lib.func('int socketpair(int domain, int type, int protocol, void *sv)'),
+  // The msghdr is passed by address: it points into its own buffer (msg_iov, msg_control),
+  // so koffi must hand the kernel that very memory, never a copy.
+  sendmsg: lib.func('long sendmsg(int fd, uintptr_t msg, int flags)'),
+  recvmsg: lib.func('long recvmsg(int fd, uintptr_t msg, int flags)'),
   getrlimit: lib.func('int getrlimit(int resource, void *rlim)'),
   setrlimit: lib.func('int setrlimit(int resource, const void *rlim)'),
   sysconf: lib.func('long sysconf(int name)'),

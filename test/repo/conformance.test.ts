@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
+  CMSG_ALIGN,
+  CMSG_LEN,
+  CMSG_SPACE,
   FLEXIBLE_ARRAYS,
   IOMMUFD_CONSTANTS,
   IOMMUFD_IOCTLS,
@@ -7,6 +10,8 @@ import {
   LIBC_CONSTANTS,
   LIBC_STRUCTS,
   PCI_CONSTANTS,
+  SOCKET_CONSTANTS,
+  SOCKET_STRUCTS,
   VFIO_CONSTANTS,
   VFIO_IOCTLS,
   VFIO_STRUCTS,
@@ -26,10 +31,32 @@ const COMPARED_AS_U32 = new Set([
   'VFIO_REGION_TYPE_PCI_VENDOR_TYPE',
 ]);
 
+// The control-message size macros, as C expressions (their keys) with what structs/ computes:
+// descriptor counts from none to SCM_MAX_FD, and lengths on both sides of an alignment step.
+const FD_COUNTS = [0, 1, 2, 3, 4, 7, 16, 253];
+const CMSG_MACROS: Record<string, number> = {};
+for (const n of FD_COUNTS) {
+  CMSG_MACROS[`CMSG_SPACE(${n} * sizeof(int))`] = CMSG_SPACE(n * 4);
+  CMSG_MACROS[`CMSG_LEN(${n} * sizeof(int))`] = CMSG_LEN(n * 4);
+}
+for (const n of [0, 1, 7, 8, 9, 15, 16, 17, 1013]) CMSG_MACROS[`CMSG_ALIGN(${n})`] = CMSG_ALIGN(n);
+
 const query: LayoutQuery = {
-  structs: { ...VFIO_STRUCTS, ...LIBC_STRUCTS },
-  flexible: Object.fromEntries(Object.entries(FLEXIBLE_ARRAYS).map(([k, v]) => [k, v.field])),
-  macros: { ...VFIO_IOCTLS, ...HOST_IOCTLS, ...VFIO_CONSTANTS, ...PCI_CONSTANTS, ...LIBC_CONSTANTS },
+  structs: { ...VFIO_STRUCTS, ...LIBC_STRUCTS, ...SOCKET_STRUCTS },
+  // glibc's cmsghdr ends in the flexible __cmsg_data that CMSG_DATA points at.
+  flexible: {
+    ...Object.fromEntries(Object.entries(FLEXIBLE_ARRAYS).map(([k, v]) => [k, v.field])),
+    cmsghdr: '__cmsg_data',
+  },
+  macros: {
+    ...VFIO_IOCTLS,
+    ...HOST_IOCTLS,
+    ...VFIO_CONSTANTS,
+    ...PCI_CONSTANTS,
+    ...LIBC_CONSTANTS,
+    ...SOCKET_CONSTANTS,
+    ...CMSG_MACROS,
+  },
   headers: [
     'linux/vfio.h',
     'sys/ioctl.h',
@@ -41,6 +68,7 @@ const query: LayoutQuery = {
     'sys/resource.h',
     'fcntl.h',
     'errno.h',
+    'sys/socket.h',
   ],
 };
 
@@ -63,7 +91,26 @@ describe('structs/ against the kernel headers, compiled with cc', () => {
   });
 
   it('every flag, index and PCI constant matches the C macro', () => {
-    const keys = [...Object.keys(VFIO_CONSTANTS), ...Object.keys(PCI_CONSTANTS), ...Object.keys(LIBC_CONSTANTS)];
+    const keys = [
+      ...Object.keys(VFIO_CONSTANTS),
+      ...Object.keys(PCI_CONSTANTS),
+      ...Object.keys(LIBC_CONSTANTS),
+      ...Object.keys(SOCKET_CONSTANTS),
+    ];
+    expect(mismatches(c, new Map(keys.map((k) => [k, js.get(k)!])))).toEqual([]);
+  });
+
+  it('the socket layouts, constants and CMSG_SPACE/CMSG_LEN/CMSG_ALIGN match C, field by field', () => {
+    const structKeys = [...js.keys()].filter((k) =>
+      Object.keys(SOCKET_STRUCTS).some(
+        (s) => k.includes(`struct ${s})`) || k.includes(`struct ${s},`) || k.includes(`struct ${s} *`),
+      ),
+    );
+    // iovec 2 + msghdr 7 + cmsghdr 3 fields, each an offset and a size; sizeof and alignof each; CMSG_DATA's offset.
+    expect(structKeys).toHaveLength(2 * 12 + 2 * 3 + 1);
+    expect(c.get('sizeof(struct msghdr)')).toBe(56n);
+    const keys = [...structKeys, ...Object.keys(SOCKET_CONSTANTS), ...Object.keys(CMSG_MACROS)];
+    expect(keys.filter((k) => !c.has(k))).toEqual([]);
     expect(mismatches(c, new Map(keys.map((k) => [k, js.get(k)!])))).toEqual([]);
   });
 
