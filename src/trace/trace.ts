@@ -62,7 +62,7 @@ export class Trace implements Keeper, Disposable {
     this.format = format;
     this.#keep = options.keep === true;
     if (options.output !== false) this.#output = new TraceOutput(options.file, options.write);
-    running.add(this);
+    running.add(this); // once its output exists: a refused file leaves nothing to stop
     if (!stopAtExit) {
       stopAtExit = true;
       process.once('exit', stopAll);

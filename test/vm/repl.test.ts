@@ -115,9 +115,14 @@ describe('vfio repl from the checkout', () => {
     const at = ` ms ${edu.bdf} BAR0 `;
     const lines = r.stdout.trimEnd().split('\n');
     expect(lines[0]).toBe('Trace <text to a function, 0 events>');
-    expect(lines[1]).toMatch(new RegExp(`^ +\\d+\\.\\d{3}${at}0x0000 read32  0x010000ed$`));
-    expect(lines.slice(2, 3)).toEqual(['16777453']);
-    expect(lines[3]).toMatch(new RegExp(`^ +\\d+\\.\\d{3}${at}0x0004 write32 0x00000005$`));
-    expect(lines.slice(4)).toEqual(['tracing stopped', '16777453']); // the REPL prints no undefined
+    // Opening bar0 walks config space (the MSI-X pages are left unmapped): traced too.
+    const results = lines.filter((l) => !/^ +\d+\.\d{3} ms /.test(l));
+    expect(results).toEqual(['Trace <text to a function, 0 events>', '16777453', 'tracing stopped', '16777453']);
+    const read = lines.findIndex((l) => new RegExp(`^ +\\d+\\.\\d{3}${at}0x0000 read32  0x010000ed$`).test(l));
+    const write = lines.findIndex((l) => new RegExp(`^ +\\d+\\.\\d{3}${at}0x0004 write32 0x00000005$`).test(l));
+    expect(read).toBeGreaterThan(0);
+    expect(lines[read + 1]).toBe('16777453'); // the access printed as it happened, before the result
+    expect(write).toBe(read + 2);
+    expect(lines.slice(write + 1)).toEqual(['tracing stopped', '16777453']); // nothing traced after trace(null)
   });
 });
