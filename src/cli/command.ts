@@ -2,7 +2,8 @@
  * What every `vfio` subcommand is: its name, usage, options and what it runs, where it writes
  * (`CliIo`), and the options several of them share.
  */
-import type { OptionSpec, ParsedArgs } from './args.js';
+import { parseAddress, type OptionSpec, type ParsedArgs } from './args.js';
+import type { Device, IommuChoice } from '../index.js';
 import { DEFAULT_SYSFS } from '../pci/index.js';
 
 /** Where the command writes. Each call is one chunk of text; a newline is added. */
@@ -46,3 +47,20 @@ export const IOMMU: OptionSpec = {
   value: 'WAY',
   description: 'way into VFIO: auto (default), type1, iommufd or noiommu',
 };
+
+/**
+ * Opens the device at `address` with the command's `--iommu` and `--sysfs`, bus mastering left
+ * as it is, runs `fn` on it and closes it.
+ */
+export async function withDevice<T>(address: string, values: ParsedArgs['values'], fn: (dev: Device) => T): Promise<T> {
+  const addr = parseAddress(address);
+  const { openDevice } = await import('../index.js');
+  const iommu = values.iommu as IommuChoice | undefined;
+  const sysfsRoot = values.sysfs as string | undefined;
+  using dev = openDevice(addr, {
+    busMaster: false,
+    ...(iommu ? { iommu } : {}),
+    ...(sysfsRoot ? { sysfsRoot } : {}),
+  });
+  return fn(dev);
+}

@@ -3,17 +3,9 @@
  * (machine-commands.ts has the others). Each `run` imports the modules of its command when it
  * runs (the library's entry, register maps, the REPL), so a command loads only what it uses.
  */
-import type { IommuChoice, Device } from '../index.js';
-import {
-  parseAddress,
-  parseSmallInteger,
-  parseValue,
-  parseWidth,
-  requireOperands,
-  type OptionSpec,
-  type ParsedArgs,
-} from './args.js';
-import { IOMMU, JSON_OPT, SYSFS, WIDTH, type Command } from './command.js';
+import type { IommuChoice } from '../index.js';
+import { parseSmallInteger, parseValue, parseWidth, requireOperands, type OptionSpec } from './args.js';
+import { IOMMU, JSON_OPT, SYSFS, WIDTH, withDevice, type Command } from './command.js';
 import { toJson } from './format.js';
 import { BIND, DOCTOR, LIST, UNBIND } from './machine-commands.js';
 import { REPLAY, TRACE } from './trace-commands.js';
@@ -42,20 +34,6 @@ const MAP_HELP = {
     'side effects; a write-only register is written from its reset value.',
   ].join('\n'),
 };
-
-/** Opens a device for inspection, leaving bus mastering as it is. */
-async function withDevice<T>(address: string, values: ParsedArgs['values'], fn: (dev: Device) => T): Promise<T> {
-  const addr = parseAddress(address);
-  const { openDevice } = await import('../index.js');
-  const iommu = values.iommu as IommuChoice | undefined;
-  const sysfsRoot = values.sysfs as string | undefined;
-  using dev = openDevice(addr, {
-    busMaster: false,
-    ...(iommu ? { iommu } : {}),
-    ...(sysfsRoot ? { sysfsRoot } : {}),
-  });
-  return fn(dev);
-}
 
 function parseBar(text: string): number {
   return parseSmallInteger(text, 'BAR', 5);

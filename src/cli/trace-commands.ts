@@ -7,9 +7,8 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { parseAddress, requireOperands } from './args.js';
-import { IOMMU, SYSFS, type Command } from './command.js';
+import { IOMMU, SYSFS, withDevice, type Command } from './command.js';
 import { UsageError, VfioError, VfioErrorCode } from '../../structs/index.js';
-import type { IommuChoice } from '../index.js';
 
 const FORMATS = ['text', 'jsonl', 'chrome'];
 
@@ -79,7 +78,7 @@ export const REPLAY: Command = {
   },
   async run({ positionals, values }, io) {
     requireOperands('replay', positionals, ['TRACE'], ['ADDRESS']);
-    const { openDevice, parseTrace, replay } = await import('../index.js');
+    const { parseTrace, replay } = await import('../index.js');
     let text: string;
     try {
       text = readFileSync(positionals[0], 'utf8');
@@ -99,15 +98,10 @@ export const REPLAY: Command = {
     const volatile = Object.fromEntries(
       ((values.volatile as string | undefined)?.split(',') ?? []).filter(Boolean).map((r) => [r, 'any' as const]),
     );
-    const iommu = values.iommu as IommuChoice | undefined;
-    const sysfsRoot = values.sysfs as string | undefined;
-    // Bus mastering off: the recording turns it on where the program did.
-    using dev = openDevice(address, {
-      busMaster: false,
-      ...(iommu ? { iommu } : {}),
-      ...(sysfsRoot ? { sysfsRoot } : {}),
-    });
-    const done = replay(dev, events, { device: parseAddress(recorded), volatile, pollTimeoutMs: timeout });
+    // Bus mastering stays off (withDevice): the recording turns it on where the program did.
+    const done = await withDevice(address, values, (dev) =>
+      replay(dev, events, { device: parseAddress(recorded), volatile, pollTimeoutMs: timeout }),
+    );
     io.out(
       `replayed ${done.steps} steps (${done.accesses} accesses) of ${done.recordedDevice} on ${address}: no difference`,
     );

@@ -6,12 +6,11 @@
  * difference throws `ReplayMismatchError` with both values decoded, and checking stops there,
  * so the program's clean-up runs unchecked.
  */
-import { Device, Region } from '../vfio/index.js';
-import { VfioTypeError, VfioErrorCode, type ReplayMismatchError } from '../../structs/index.js';
+import type { Device, Region } from '../vfio/index.js';
+import type { ReplayMismatchError } from '../../structs/index.js';
 import { INSPECT } from '../sys/index.js';
 import type { TraceEvent } from './events.js';
-import { traceDevice, type Keeper } from './device-hooks.js';
-import { traceRegion } from './region-hooks.js';
+import { traceTarget, type Keeper } from './device-hooks.js';
 import { accessKey, mismatch, readAgrees, sameOperation, stepsOf, type CompareOptions, type Step } from './compare.js';
 
 const HINT =
@@ -45,9 +44,7 @@ export class TraceCheck implements Keeper, Disposable {
 
   /** Compares what `target` (a device, or one region) does from now on. */
   add(target: Device | Region): this {
-    if (target instanceof Device) this.keep(traceDevice(target, this));
-    else if (target instanceof Region) this.keep(traceRegion(target, this, target.name.split(' of ')[1] ?? ''));
-    else throw new VfioTypeError(VfioErrorCode.INVALID_ARGUMENT, 'checkTrace().add() takes a Device or a Region');
+    traceTarget(target, this, 'checkTrace().add() takes a Device or a Region');
     return this;
   }
 

@@ -4,6 +4,7 @@
  * with both values decoded.
  */
 import { ReplayMismatchError } from '../../structs/index.js';
+import { hex } from '../sys/index.js';
 import type { TraceEvent } from './events.js';
 import { decodedLike } from './region-hooks.js';
 
@@ -54,7 +55,7 @@ const KINDS = new Set([
 
 /** Where an access lands: `BAR0@0x1c/32`. */
 export function accessKey(e: TraceEvent): string {
-  return `${e.region}@0x${(e.offset ?? 0).toString(16)}/${e.width ?? e.size}`;
+  return `${e.region}@${hex(e.offset ?? 0)}/${e.width ?? e.size}`;
 }
 
 /** The events of one device (`device`, else the first seen), cut into steps. */
@@ -75,7 +76,7 @@ export function stepsOf(events: readonly TraceEvent[], device?: string): { devic
 function ruleFor(e: TraceEvent, options: CompareOptions): VolatileRule | undefined {
   const rules = options.volatile;
   if (!rules) return undefined;
-  return (e.register && rules[e.register.split(' ')[0]]) || rules[`${e.region}@0x${(e.offset ?? 0).toString(16)}`];
+  return (e.register && rules[e.register.split(' ')[0]]) || rules[`${e.region}@${hex(e.offset ?? 0)}`];
 }
 
 /** Whether a read of `actual` agrees with the recorded read `recorded`, by value or by its rule. */
@@ -92,7 +93,7 @@ export function readAgrees(recorded: TraceEvent, actual: TraceEvent, options: Co
 
 /** An access as a message names it: `BAR0 0x24 AQA write32`. */
 export function describeAccess(e: TraceEvent): string {
-  const at = `${e.region} 0x${(e.offset ?? 0).toString(16)}${e.register ? ` ${e.register}` : ''}`;
+  const at = `${e.region} ${hex(e.offset ?? 0)}${e.register ? ` ${e.register}` : ''}`;
   if (e.kind === 'read' || e.kind === 'write') return `${at} ${e.kind}${e.width}`;
   if (e.kind === 'read-bytes' || e.kind === 'write-bytes') return `${at} ${e.kind} (${e.size} bytes)`;
   return e.kind;
@@ -102,7 +103,7 @@ export function describeAccess(e: TraceEvent): string {
 export function shown(e: TraceEvent | undefined): string {
   if (!e) return 'nothing (the run ended)';
   if (e.decoded) return e.decoded;
-  if (e.value !== undefined) return `0x${e.value.toString(16).padStart((e.width ?? 0) / 4, '0')}`;
+  if (e.value !== undefined) return hex(e.value, (e.width ?? 0) / 4);
   if (e.data !== undefined) return `bytes ${e.data.slice(0, 64)}${e.data.length > 64 ? '...' : ''}`;
   return describeAccess(e);
 }

@@ -3,7 +3,8 @@
  * its DMA buffers, its interrupts and its resets report to the trace. Each wrapper reports
  * after the call returns, so an event is something that happened.
  */
-import { Device, type Interrupts, type IrqFired } from '../vfio/index.js';
+import { Device, Region, type Interrupts, type IrqFired } from '../vfio/index.js';
+import { VfioErrorCode, VfioTypeError } from '../../structs/index.js';
 import type { Dma, DmaBuffer, DmaPool } from '../dma/index.js';
 import type { TraceEvent } from './events.js';
 import { deviceOf, now, override, report, watch, type TraceObserver, type Watch } from './observed.js';
@@ -157,4 +158,14 @@ export function traceDevice(dev: Device, observer: Keeper): () => void {
       }),
     ];
   });
+}
+
+/**
+ * Traces `target` for `keeper`: a device (everything it does) or one region; anything else is
+ * refused with `usage`, what the caller's method takes.
+ */
+export function traceTarget(target: Device | Region, keeper: Keeper, usage: string): void {
+  if (target instanceof Device) keeper.keep(traceDevice(target, keeper));
+  else if (target instanceof Region) keeper.keep(traceRegion(target, keeper, target.name.split(' of ')[1] ?? ''));
+  else throw new VfioTypeError(VfioErrorCode.INVALID_ARGUMENT, usage);
 }

@@ -5,6 +5,7 @@
  */
 import { VfioError, VfioErrorCode } from '../../structs/index.js';
 import type { IrqFired } from '../vfio/index.js';
+import { hex } from '../sys/index.js';
 
 /** What happened. */
 export type TraceKind =
@@ -65,16 +66,11 @@ export interface TraceEvent {
 
 const BIG_KEYS = new Set(['iova']);
 
-/** The value written as JSON: hex, padded to the access width. */
-function hexValue(v: number | bigint, width: number | undefined): string {
-  return `0x${v.toString(16).padStart((width ?? 0) / 4, '0')}`;
-}
-
 /** One event as a JSON line (no newline): values and IOVAs as hex strings, bigint fields as hex. */
 export function eventToJson(e: TraceEvent): string {
   return JSON.stringify(e, (key, v: unknown) => {
-    if (key === 'value') return hexValue(v as number | bigint, e.width);
-    if (typeof v === 'bigint') return `0x${v.toString(16)}`;
+    if (key === 'value') return hex(v as number | bigint, (e.width ?? 0) / 4); // padded to the access width
+    if (typeof v === 'bigint') return hex(v);
     return v;
   });
 }

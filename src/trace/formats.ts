@@ -3,14 +3,13 @@
  * replay takes back), and the Chrome trace event format, which Perfetto's UI and
  * chrome://tracing open as a timeline with one track per device.
  */
+import { hex } from '../sys/index.js';
 import { eventToJson, type TraceEvent } from './events.js';
 
 /** The formats a trace writes. */
 export type TraceFormat = 'text' | 'jsonl' | 'chrome';
 
 export const TRACE_FORMATS: readonly TraceFormat[] = ['text', 'jsonl', 'chrome'];
-
-const hex = (v: number | bigint, digits = 0): string => `0x${v.toString(16).padStart(digits, '0')}`;
 
 /** How an event after `start` (µs) reads as one line of text. */
 export function textLine(e: TraceEvent, start: number): string {

@@ -10,18 +10,14 @@ import { beforeWrite, deviceOf, now, override, report, watch, type TraceObserver
 type Width = 8 | 16 | 32 | 64;
 type Value = number | bigint;
 
-const READS: ReadonlyArray<readonly [string, Width]> = [
-  ['read8', 8],
-  ['read16', 16],
-  ['read32', 32],
-  ['read64', 64],
-];
-const WRITES: ReadonlyArray<readonly [string, Width]> = [
-  ['write8', 8],
-  ['write16', 16],
-  ['write32', 32],
-  ['write64', 64],
-];
+/** `Region`'s accessor names by access width: what tracing wraps and replay calls. */
+export const ACCESSORS = {
+  8: { read: 'read8', write: 'write8' },
+  16: { read: 'read16', write: 'write16' },
+  32: { read: 'read32', write: 'write32' },
+  64: { read: 'read64', write: 'write64' },
+} as const;
+const WIDTHS: readonly Width[] = [8, 16, 32, 64];
 
 /**
  * The parts of a register wider than its accesses seen so far, lowest first, in one direction:
@@ -137,20 +133,20 @@ export function traceRegion(region: Region, observer: TraceObserver, device: str
     const proto = Region.prototype as unknown as Record<string, (...args: unknown[]) => unknown>;
     const undo: Array<() => void> = [];
     const parts: PartsSeen = { value: 0n, next: 0 };
-    for (const [name, width] of READS) {
-      const read = proto[name];
+    for (const width of WIDTHS) {
+      const read = proto[ACCESSORS[width].read];
       undo.push(
-        override(region, name, (offset: number) => {
+        override(region, ACCESSORS[width].read, (offset: number) => {
           const value = read.call(region, offset) as Value;
           report(w, accessEvent(deviceOf(w), region, 'read', offset, width, value, parts));
           return value;
         }),
       );
     }
-    for (const [name, width] of WRITES) {
-      const write = proto[name];
+    for (const width of WIDTHS) {
+      const write = proto[ACCESSORS[width].write];
       undo.push(
-        override(region, name, (offset: number, value: Value) => {
+        override(region, ACCESSORS[width].write, (offset: number, value: Value) => {
           const e = accessEvent(deviceOf(w), region, 'write', offset, width, value, parts);
           beforeWrite(w, e);
           write.call(region, offset, value);

@@ -6,12 +6,17 @@
  * enabled and waited for, resets done. The regions are decoded through the maps the recording
  * named when they ship with the library (`nvme`, `e1000e`), or through maps bound beforehand.
  */
-import type { Device, Region } from '../vfio/index.js';
+import { regionIndex, type Device, type Region } from '../vfio/index.js';
 import type { DmaBuffer } from '../dma/index.js';
 import { builtinMaps, mapsBoundTo } from '../regmap/index.js';
-import { VfioError, VfioErrorCode } from '../../structs/index.js';
+import {
+  VFIO_PCI_BAR0_REGION_INDEX,
+  VFIO_PCI_BAR5_REGION_INDEX,
+  VfioError,
+  VfioErrorCode,
+} from '../../structs/index.js';
 import type { TraceEvent } from './events.js';
-import { accessEvent } from './region-hooks.js';
+import { ACCESSORS, accessEvent } from './region-hooks.js';
 import { mismatch, readAgrees, stepsOf, type CompareOptions, type Step } from './compare.js';
 import { now } from './observed.js';
 
@@ -36,17 +41,14 @@ export interface ReplayResult {
 const HINT =
   'The device answers differently from the recording; if the register may differ (a counter, a timestamp), mark it volatile.';
 
-const READ = { 8: 'read8', 16: 'read16', 32: 'read32', 64: 'read64' } as const;
-const WRITE = { 8: 'write8', 16: 'write16', 32: 'write32', 64: 'write64' } as const;
-
-/** The replaying device's region by its recorded name (`BAR0`, `config`, `ROM`, `region 9`). */
+/**
+ * The replaying device's region by its recorded name (`BAR0`, `config`, `ROM`, `region 9`):
+ * a BAR through `dev.bar(n)`, as a driver opens it (MSI-X pages unmapped, port I/O known).
+ */
 function regionOf(dev: Device, name: string | undefined): Region {
-  const bar = /^BAR([0-5])$/.exec(name ?? '');
-  if (bar) return dev.bar(Number(bar[1]));
-  if (name === 'config') return dev.region(7);
-  if (name === 'ROM') return dev.rom();
-  const n = /^region (\d+)$/.exec(name ?? '');
-  if (n) return dev.region(Number(n[1]));
+  const index = regionIndex(name ?? '');
+  if (index !== undefined && index <= VFIO_PCI_BAR5_REGION_INDEX) return dev.bar(index - VFIO_PCI_BAR0_REGION_INDEX);
+  if (index !== undefined) return dev.region(index);
   throw new VfioError(
     VfioErrorCode.INVALID_ARGUMENT,
     `trace names region '${String(name)}', which is not a region of ${dev.address}`,
@@ -57,7 +59,7 @@ function regionOf(dev: Device, name: string | undefined): Region {
 function bindRecordedMap(region: Region, e: TraceEvent): void {
   if (!e.map || mapsBoundTo(region).length) return;
   const map = Object.hasOwn(builtinMaps, e.map) ? builtinMaps[e.map] : undefined;
-  if (map && map.bar === Number(/^BAR(\d)$/.exec(e.region ?? '')?.[1] ?? -1)) map.bind(region);
+  if (map && VFIO_PCI_BAR0_REGION_INDEX + map.bar === regionIndex(e.region ?? '')) map.bind(region);
 }
 
 /**
@@ -76,7 +78,7 @@ export function replay(dev: Device, recorded: readonly TraceEvent[], options: Re
     const width = e.width ?? 32;
     const deadline = now() + timeout * 1000;
     for (;;) {
-      const value = (region[READ[width]] as (o: number) => number | bigint).call(region, e.offset ?? 0);
+      const value = (region[ACCESSORS[width].read] as (o: number) => number | bigint).call(region, e.offset ?? 0);
       accesses++;
       const actual = accessEvent(device, region, 'read', e.offset ?? 0, width, value);
       if (readAgrees(e, actual, options)) return;
@@ -97,7 +99,11 @@ export function replay(dev: Device, recorded: readonly TraceEvent[], options: Re
       case 'write': {
         const region = regionOf(dev, e.region);
         bindRecordedMap(region, e);
-        (region[WRITE[e.width ?? 32]] as (o: number, v: unknown) => void).call(region, e.offset ?? 0, e.value);
+        (region[ACCESSORS[e.width ?? 32].write] as (o: number, v: unknown) => void).call(
+          region,
+          e.offset ?? 0,
+          e.value,
+        );
         accesses++;
         return;
       }

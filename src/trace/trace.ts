@@ -10,8 +10,7 @@ import { INSPECT } from '../sys/index.js';
 import type { TraceEvent } from './events.js';
 import { ChromeEvents, jsonLine, textLine, TRACE_FORMATS, type TraceFormat } from './formats.js';
 import { TraceOutput } from './output.js';
-import { traceDevice, type Keeper } from './device-hooks.js';
-import { traceRegion } from './region-hooks.js';
+import { traceTarget, type Keeper } from './device-hooks.js';
 import { now } from './observed.js';
 
 /** How a trace is written and kept. */
@@ -95,13 +94,7 @@ export class Trace implements Keeper, Disposable {
       throw new VfioTypeError(VfioErrorCode.CLOSED, 'this trace is stopped: start another with trace()');
     if ((target instanceof Device || target instanceof Region) && target.closed)
       throw new VfioTypeError(VfioErrorCode.CLOSED, `${target.name} is closed: trace a device or region that is open`);
-    if (target instanceof Device) this.keep(traceDevice(target, this));
-    else if (target instanceof Region) this.keep(traceRegion(target, this, target.name.split(' of ')[1] ?? ''));
-    else
-      throw new VfioTypeError(
-        VfioErrorCode.INVALID_ARGUMENT,
-        'trace() takes a Device (openDevice(...)) or a Region (dev.bar(0))',
-      );
+    traceTarget(target, this, 'trace() takes a Device (openDevice(...)) or a Region (dev.bar(0))');
     return this;
   }
 

@@ -5,7 +5,7 @@ export { IommufdContext, type IommufdContextOptions } from './context/iommufd-co
 export { chooseIommu, IOMMU_CHOICES, type IommuContext, type IommuChoice } from './context/choose.js';
 export { locateDevice, isVfioDriver, type DeviceLocation } from './context/locate.js';
 export { Group, type GroupContainer } from './context/group.js';
-export { regionName, irqIndexName } from './names.js';
+export { regionName, regionIndex, irqIndexName } from './names.js';
 export { type DeviceInfo, type IrqInfo } from './device/info.js';
 export { Device, watchDeviceOpens } from './device/device.js';
 export type { DeviceContext, DeviceGroup, DeviceOptions } from './device/opening.js';
