@@ -56,6 +56,10 @@ export const VfioErrorCode = {
   REGISTER_MAP: 'ERR_VFIO_REGISTER_MAP',
   /** A replayed or checked trace met an access that differs from the recording. */
   REPLAY_MISMATCH: 'ERR_VFIO_REPLAY_MISMATCH',
+  /** A vfio-user peer sent a message the protocol does not allow (a size, count, descriptor or command). */
+  PROTOCOL: 'ERR_VFIO_PROTOCOL',
+  /** The vfio-user peer closed the connection, or did not answer in time. */
+  DISCONNECTED: 'ERR_VFIO_DISCONNECTED',
   /** An interrupt wait ended because the interrupts were disabled or closed. */
   ABORTED: 'ERR_VFIO_ABORTED',
   /** A system call failed for a reason no other code names: see `errno` and `syscall`. */

@@ -25,3 +25,4 @@ export * from './irq-set.js';
 export * from './info-parsers.js';
 export * from './hot-reset.js';
 export * from './iommufd.js';
+export * from './vfio-user.js';
