@@ -142,3 +142,16 @@ export const vfio_user_write_one = cStruct('vfio_user_write_one', {
   count: 'uint32_t',
   data: 'uint8_t[8]',
 });
+
+/** Every layout above by name: no C header has them (test/unit/structs/vfio-user.test.ts pins them). */
+export const VFIO_USER_STRUCTS = {
+  vfio_user_header,
+  vfio_user_version,
+  vfio_user_dma_map,
+  vfio_user_dma_unmap,
+  vfio_user_device_info,
+  vfio_user_region_access,
+  vfio_user_dma_access,
+  vfio_user_region_io_fds,
+  vfio_user_write_one,
+};
