@@ -1,9 +1,12 @@
 /**
- * The socket ABI for passing file descriptors over AF_UNIX sockets (SCM_RIGHTS) on Linux
- * (x86-64 and arm64, glibc): `iovec`, `msghdr`, `cmsghdr`, the flags the system-call layer
- * uses, the `CMSG_*` size macros, and the builder and reader of an SCM_RIGHTS control buffer.
+ * The socket ABI for AF_UNIX sockets on Linux (x86-64 and arm64, glibc): `iovec`, `msghdr`,
+ * `cmsghdr`, the flags the system-call layer uses, the `CMSG_*` size macros, the builder and
+ * reader of an SCM_RIGHTS control buffer; and for sockets bound to a path, `sockaddr_un` with
+ * its builder, and the `pollfd` and `timeval` that bound a wait in time.
  */
 import { cStruct, decodeStruct, encodeStruct, koffi } from './koffi.js';
+import { VfioErrorCode } from './error-codes.js';
+import { VfioRangeError, VfioTypeError } from './errors.js';
 
 // <sys/socket.h>
 export const AF_UNIX = 1;
@@ -19,6 +22,16 @@ export const MSG_TRUNC = 0x20;
 export const MSG_DONTWAIT = 0x40;
 export const MSG_NOSIGNAL = 0x4000;
 export const MSG_CMSG_CLOEXEC = 0x40000000;
+// SO_SNDTIMEO is 21 on 64-bit asm-generic and x86-64 (the `_OLD` value, a 64-bit `timeval`).
+export const SO_SNDTIMEO = 21;
+
+// <poll.h>
+export const POLLIN = 0x001;
+
+// <errno.h>: the errnos the socket calls act on rather than report
+export const EADDRINUSE = 98;
+export const ECONNABORTED = 103;
+export const ETIMEDOUT = 110;
 
 /**
  * The most descriptors one message may carry: the kernel's `SCM_MAX_FD` (include/net/scm.h),
@@ -44,7 +57,24 @@ export const msghdr = cStruct('msghdr', {
 /** `struct cmsghdr`: the header of one control message; its data follows at `CMSG_LEN(0)`. */
 export const cmsghdr = cStruct('cmsghdr', { cmsg_len: 'size_t', cmsg_level: 'int', cmsg_type: 'int' });
 
-export const SOCKET_STRUCTS = { iovec, msghdr, cmsghdr };
+/** `sizeof(((struct sockaddr_un *)0)->sun_path)`: a socket path's bytes and its closing NUL. */
+export const SUN_PATH_SIZE = 108;
+/** The longest path, in bytes, a UNIX socket can be bound or connected to (`sun_path` less the NUL). */
+export const SUN_PATH_MAX = SUN_PATH_SIZE - 1;
+
+/** `struct sockaddr_un`: the address of a UNIX socket bound to a path (`sun_family` is `AF_UNIX`). */
+export const sockaddr_un = cStruct('sockaddr_un', {
+  sun_family: 'uint16_t', // sa_family_t
+  sun_path: koffi.array('char', SUN_PATH_SIZE),
+});
+
+/** `struct pollfd`: one descriptor for `poll`, the events asked for and those that happened. */
+export const pollfd = cStruct('pollfd', { fd: 'int', events: 'short', revents: 'short' });
+
+/** `struct timeval` (`<sys/time.h>`), the value of `SO_SNDTIMEO`: seconds and microseconds, both `long`. */
+export const timeval = cStruct('timeval', { tv_sec: 'long', tv_usec: 'long' });
+
+export const SOCKET_STRUCTS = { iovec, msghdr, cmsghdr, sockaddr_un, pollfd, timeval };
 
 /** Every constant above that the C headers define, by macro name (checked against them). */
 export const SOCKET_CONSTANTS: Readonly<Record<string, number>> = {
@@ -60,7 +90,41 @@ export const SOCKET_CONSTANTS: Readonly<Record<string, number>> = {
   MSG_DONTWAIT,
   MSG_NOSIGNAL,
   MSG_CMSG_CLOEXEC,
+  SO_SNDTIMEO,
+  POLLIN,
+  EADDRINUSE,
+  ECONNABORTED,
+  ETIMEDOUT,
 };
+
+/** The `sun_path` offset: the family comes first. */
+const SUN_PATH_AT = koffi.offsetof(sockaddr_un, 'sun_path');
+
+/**
+ * A `struct sockaddr_un` for `path`, and the address length to pass with it (up to and with the
+ * path's NUL). Refuses what the kernel would misread: a path that is not a string, an empty one
+ * (that asks for an automatic abstract name), one with a NUL byte (it would end the path early,
+ * or name the abstract namespace), and one longer than `SUN_PATH_MAX` bytes.
+ */
+export function sockaddrUn(path: string): { address: Uint8Array; length: number } {
+  if (typeof path !== 'string')
+    throw new VfioTypeError(VfioErrorCode.INVALID_ARGUMENT, `socket path (a ${typeof path}): expected a string`);
+  const bytes = new TextEncoder().encode(path);
+  if (bytes.length === 0 || bytes.includes(0))
+    throw new VfioRangeError(
+      VfioErrorCode.INVALID_ARGUMENT,
+      `socket path ${JSON.stringify(path)} is ${bytes.length === 0 ? 'empty' : 'cut by a NUL byte'}: give a file path`,
+    );
+  if (bytes.length > SUN_PATH_MAX)
+    throw new VfioRangeError(
+      VfioErrorCode.OUT_OF_RANGE,
+      `socket path ${path} is ${bytes.length} bytes long: a UNIX socket path is at most ${SUN_PATH_MAX} bytes (sun_path holds ${SUN_PATH_SIZE} with the closing NUL); choose a shorter path, such as one under /run or /tmp`,
+    );
+  const address = new Uint8Array(sockaddr_un.size);
+  encodeStruct(address, sockaddr_un, { sun_family: AF_UNIX });
+  address.set(bytes, SUN_PATH_AT);
+  return { address, length: SUN_PATH_AT + bytes.length + 1 };
+}
 
 /** glibc aligns control messages to `sizeof(size_t)`. */
 const CMSG_ALIGNMENT = koffi.sizeof('size_t');

@@ -98,6 +98,21 @@ function fixedBuffer(length: number): { memory: AddressedMemory; bytes: Uint8Arr
   return { memory, bytes: new Uint8Array(memory.buffer) };
 }
 
+/** `chmod(path, mode)`. */
+export function sysChmod(path: string, mode: number): void {
+  if (libc.chmod(path, mode) < 0) fail('chmod', path);
+}
+
+/** `rename(from, to)`: puts `from` at `to` in one step, replacing what was there (one file system). */
+export function sysRename(from: string, to: string, hint?: Hint): void {
+  if (libc.rename(from, to) < 0) fail('rename', `${from} -> ${to}`, hint);
+}
+
+/** `unlink(path)`. */
+export function sysUnlink(path: string): void {
+  if (libc.unlink(path) < 0) fail('unlink', path);
+}
+
 /** `pread(fd, mem, length, offset)`: bytes read (may be fewer than asked at end of file). */
 export function sysPread(fd: number, mem: Memory, length: number, offset: bigint | number, target?: string): number {
   for (;;) {

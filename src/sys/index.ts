@@ -1,4 +1,7 @@
-/** The system-call layer: libc through koffi, `SysError`, mappings and views, eventfd, epoll, AF_UNIX sockets. */
+/**
+ * The system-call layer: libc through koffi, `SysError`, mappings and views, eventfd, epoll,
+ * AF_UNIX sockets (pairs, listeners at a path, connections to them).
+ */
 export {
   sysOpen,
   sysClose,
@@ -12,6 +15,9 @@ export {
   sysMlock,
   sysMunlock,
   sysMadvise,
+  sysChmod,
+  sysRename,
+  sysUnlink,
   pageSize,
   type Memory,
   type Hint,
@@ -19,8 +25,20 @@ export {
 export { Mapping, rawView, bufferAddress, MAP_FAILED_ADDRESS, type MmapOptions } from './memory.js';
 export { AddressedMemory } from './addressed.js';
 export { EventFd } from './eventfd.js';
-export { sysSocketpair, sysSendmsg, sysRecvmsg, type RecvmsgResult } from './socket-calls.js';
-export { UnixSocket, type ReceivedMessage } from './unix-socket.js';
+export {
+  sysSocketpair,
+  sysSocket,
+  sysBind,
+  sysListen,
+  sysAccept4,
+  sysConnect,
+  sysWaitReadable,
+  sysSendmsg,
+  sysRecvmsg,
+  type RecvmsgResult,
+} from './socket-calls.js';
+export { UnixSocket, type ReceivedMessage, type ReceivedBytes, type ReceiveOptions } from './unix-socket.js';
+export { UnixListener, type UnixListenOptions } from './unix-listener.js';
 export { Epoll, type EpollReady } from './epoll.js';
 export { getRlimit, setRlimit, type Limit } from './rlimit.js';
 export { MmioWindow } from './mmio.js';

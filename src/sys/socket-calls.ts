@@ -1,18 +1,24 @@
 /**
- * Checked system calls on AF_UNIX sockets: a connected pair, and messages that carry file
+ * Checked system calls on AF_UNIX sockets: a connected pair, sockets bound to a path (socket,
+ * bind, listen, accept4, connect), a wait bounded in time (poll), and messages that carry file
  * descriptors (SCM_RIGHTS), which Node's `net` cannot pass. As in `calls.ts`, each returns its
  * result or throws a `SysError` naming the call, the errno and the socket; EINTR is retried.
  */
 import {
   AF_UNIX,
   EAGAIN,
+  ECONNABORTED,
   EINTR,
+  ETIMEDOUT,
   MSG_CMSG_CLOEXEC,
   MSG_CTRUNC,
   MSG_NOSIGNAL,
   MSG_TRUNC,
+  POLLIN,
   SCM_MAX_FD,
   SOCK_CLOEXEC,
+  SOL_SOCKET,
+  SO_SNDTIMEO,
   VfioErrorCode,
   VfioRangeError,
   VfioTypeError,
@@ -23,7 +29,10 @@ import {
   iovec,
   koffi,
   msghdr,
+  pollfd,
   rightsSpace,
+  sockaddrUn,
+  timeval,
 } from '../../structs/index.js';
 import { errno, libc } from './libc.js';
 import { sysClose } from './calls.js';
@@ -39,6 +48,97 @@ export function sysSocketpair(type: number, flags = 0): [number, number] {
   const sv = new Int32Array(2);
   if (libc.socketpair(AF_UNIX, type | SOCK_CLOEXEC | flags, 0, sv) < 0) fail('socketpair', `AF_UNIX type ${type}`);
   return [sv[0], sv[1]];
+}
+
+/** `socket(AF_UNIX, type | SOCK_CLOEXEC | flags, 0)`: a new socket, close-on-exec; `flags` may add `SOCK_NONBLOCK`. */
+export function sysSocket(type: number, flags = 0): number {
+  const fd = libc.socket(AF_UNIX, type | SOCK_CLOEXEC | flags, 0) as number;
+  if (fd < 0) fail('socket', `AF_UNIX type ${type}`);
+  return fd;
+}
+
+/**
+ * `bind(fd, path)`: names the socket in the file system, which creates the socket file (with the
+ * umask's mode). A path longer than `SUN_PATH_MAX` bytes is refused before the call.
+ */
+export function sysBind(fd: number, path: string, target = path, hint?: Hint): void {
+  const { address, length } = sockaddrUn(path);
+  if (libc.bind(fd, address, length) < 0) fail('bind', target, hint);
+}
+
+/** `listen(fd, backlog)`: connections are queued from now on, up to `backlog` not yet accepted. */
+export function sysListen(fd: number, backlog: number, target: string): void {
+  if (libc.listen(fd, backlog) < 0) fail('listen', target);
+}
+
+/**
+ * `accept4(fd, NULL, NULL, SOCK_CLOEXEC | flags)`: the socket of the next pending connection,
+ * close-on-exec (`flags` may add `SOCK_NONBLOCK`), or `null` when the listening socket is
+ * non-blocking and none is pending (EAGAIN). ECONNABORTED (a peer that left before it was
+ * accepted) is passed over like EINTR.
+ */
+export function sysAccept4(fd: number, flags: number, target: string): number | null {
+  for (;;) {
+    const connection = libc.accept4(fd, null, null, SOCK_CLOEXEC | flags) as number;
+    if (connection >= 0) return connection;
+    const e = errno();
+    if (e === EAGAIN) return null;
+    if (e !== EINTR && e !== ECONNABORTED) fail('accept4', target, undefined, e);
+  }
+}
+
+/**
+ * `connect(fd, path)` on a blocking socket. A connection to a listening UNIX socket is made at
+ * once unless the listener's backlog is full; then the call waits for room, at most `timeoutMs`
+ * when given (as `SO_SNDTIMEO`, cleared again after), and throws ETIMEDOUT when that runs out.
+ */
+export function sysConnect(fd: number, path: string, timeoutMs?: number, target = path): void {
+  const { address, length } = sockaddrUn(path);
+  // 0 would mean no limit: 0 ms goes as 1 µs, which the kernel rounds up to one clock tick.
+  if (timeoutMs !== undefined) setSendTimeout(fd, Math.max(1, timeoutMs * 1000), target);
+  for (;;) {
+    if (libc.connect(fd, address, length) >= 0) break;
+    const e = errno();
+    if (e === EINTR) continue;
+    // A blocking connect says EAGAIN only when its SO_SNDTIMEO ran out.
+    fail('connect', target, connectHints(path, timeoutMs), e === EAGAIN && timeoutMs !== undefined ? ETIMEDOUT : e);
+  }
+  if (timeoutMs !== undefined) setSendTimeout(fd, 0, target);
+}
+
+function connectHints(path: string, timeoutMs: number | undefined): Hint {
+  return {
+    ENOENT: `there is no socket at ${path}: start the server first, or check the path`,
+    ECONNREFUSED: `nothing listens at ${path}: the server is not running (the socket file is left over), or the file is not a socket`,
+    EACCES: `the process may not connect to ${path}: that needs write permission on the socket file and search permission on its directories`,
+    EPROTOTYPE: `the socket at ${path} is not a stream socket`,
+    ETIMEDOUT: `the server at ${path} did not take the connection within ${timeoutMs} ms: its queue of connections not yet accepted is full`,
+  };
+}
+
+/** `setsockopt(SO_SNDTIMEO)`: sends and connects wait at most `micros` microseconds; 0 is no limit. */
+function setSendTimeout(fd: number, micros: number, target: string): void {
+  const value = new Uint8Array(timeval.size);
+  encodeStruct(value, timeval, { tv_sec: Math.floor(micros / 1e6), tv_usec: micros % 1e6 });
+  if (libc.setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, value, value.length) < 0) fail('setsockopt(SO_SNDTIMEO)', target);
+}
+
+/**
+ * Waits with `poll` until `fd` is readable, at most `timeoutMs` (-1: no limit): until data, a
+ * connection, the peer's hang-up or an error is pending, so that the next receive does not
+ * block. When the time runs out it throws ETIMEDOUT from `poll`, with `hint`. After EINTR it
+ * waits on for the time that is left.
+ */
+export function sysWaitReadable(fd: number, timeoutMs: number, target: string, hint: Hint): void {
+  const poller = new Uint8Array(pollfd.size);
+  encodeStruct(poller, pollfd, { fd, events: POLLIN });
+  const deadline = performance.now() + timeoutMs;
+  for (let wait = timeoutMs; ; wait = timeoutMs < 0 ? -1 : Math.max(0, Math.ceil(deadline - performance.now()))) {
+    const ready = libc.poll(poller, 1, wait) as number;
+    if (ready > 0) return;
+    if (ready === 0) fail('poll', target, hint, ETIMEDOUT);
+    if (errno() !== EINTR) fail('poll', target);
+  }
 }
 
 /**

@@ -13,6 +13,7 @@ import {
   PCI_CONSTANTS,
   SOCKET_CONSTANTS,
   SOCKET_STRUCTS,
+  SUN_PATH_SIZE,
   VFIO_CONSTANTS,
   VFIO_IOCTLS,
   VFIO_STRUCTS,
@@ -70,6 +71,9 @@ const query: LayoutQuery = {
     'fcntl.h',
     'errno.h',
     'sys/socket.h',
+    'sys/un.h',
+    'sys/time.h',
+    'poll.h',
   ],
 };
 
@@ -101,15 +105,17 @@ describe('structs/ against the kernel headers, compiled with cc', () => {
     expect(mismatches(c, new Map(keys.map((k) => [k, js.get(k)!])))).toEqual([]);
   });
 
-  it('the socket layouts, constants and CMSG_SPACE/CMSG_LEN/CMSG_ALIGN match C, field by field', () => {
+  it('the socket layouts (sockaddr_un, pollfd, timeval too), constants and CMSG_* macros match C, field by field', () => {
     const structKeys = [...js.keys()].filter((k) =>
       Object.keys(SOCKET_STRUCTS).some(
         (s) => k.includes(`struct ${s})`) || k.includes(`struct ${s},`) || k.includes(`struct ${s} *`),
       ),
     );
-    // iovec 2 + msghdr 7 + cmsghdr 3 fields, each an offset and a size; sizeof and alignof each; CMSG_DATA's offset.
-    expect(structKeys).toHaveLength(2 * 12 + 2 * 3 + 1);
+    // iovec 2 + msghdr 7 + cmsghdr 3 + sockaddr_un 2 + pollfd 3 + timeval 2 fields, each an offset and a
+    // size; sizeof and alignof each; CMSG_DATA's offset.
+    expect(structKeys).toHaveLength(2 * 19 + 2 * 6 + 1);
     expect(c.get('sizeof(struct msghdr)')).toBe(56n);
+    expect(c.get('sizeof(((struct sockaddr_un *)0)->sun_path)')).toBe(BigInt(SUN_PATH_SIZE));
     const keys = [...structKeys, ...Object.keys(SOCKET_CONSTANTS), ...Object.keys(CMSG_MACROS)];
     expect(keys.filter((k) => !c.has(k))).toEqual([]);
     expect(mismatches(c, new Map(keys.map((k) => [k, js.get(k)!])))).toEqual([]);
