@@ -243,3 +243,16 @@ export {
   type ReplayResult,
 } from './trace/index.js';
 export { watchDeviceOpens } from './vfio/index.js';
+export {
+  serveDevice,
+  DeviceServer,
+  type ServeOptions,
+  type AccessWidth,
+  type BarModel,
+  type BarShape,
+  type DeviceModel,
+  type InterruptModel,
+  type ModelContext,
+  type ModelDma,
+  type PciIdentity,
+} from './vfio-user/index.js';

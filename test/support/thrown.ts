@@ -16,3 +16,13 @@ export function expectThrown(call: () => unknown, expected: Error): void {
   expect((got as Error).message).toBe(expected.message);
   expect(isVfioError(got), `${String(got)} has no ERR_VFIO_ code`).toBe(true);
 }
+
+/** What `call` throws (undefined when it returns), for assertions on several of its fields. */
+export function thrownBy(call: () => unknown): unknown {
+  try {
+    call();
+  } catch (e) {
+    return e;
+  }
+  return undefined;
+}

@@ -1,0 +1,8 @@
+/**
+ * vfio-user: a PCI device modelled in TypeScript and served on a UNIX socket (`serveDevice`),
+ * and the client end that drives such a device.
+ */
+export { serveDevice, DeviceServer, type ServeOptions } from './server/server.js';
+export type { AccessWidth, BarModel, DeviceModel, InterruptModel, ModelContext, ModelDma } from './server/model.js';
+export type { BarShape, PciIdentity } from './model/config-shape.js';
+export { ClientConnection, type ConnectOptions, type Reply } from './client/connection.js';

@@ -1,0 +1,66 @@
+/**
+ * A device model served in a process of its own, as a model's author runs one: the tests that
+ * drive a vfio-user device start it, wait for its "listening" line, and stop it with SIGTERM
+ * (or SIGKILL, to see a server die mid-call).
+ *
+ *   node --import tsx test/support/serve-model.ts MODEL SOCKET
+ *
+ * MODEL: `edu` (examples/models/edu.ts).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
+import { serveDevice, type DeviceModel } from '../../src/index.js';
+import { eduModel } from '../../examples/models/edu.js';
+
+const MODELS: Record<string, () => DeviceModel> = { edu: eduModel };
+
+/** A model served by a child process, for tests: `stop()` ends it. */
+export interface ServedChild {
+  socket: string;
+  child: ChildProcess;
+  /** What the server printed on stderr (model errors, warnings). */
+  stderr(): string;
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+/** Starts `model` served on `socket` in a child process; resolves once it listens. */
+export function serveInChild(model: string, socket: string): Promise<ServedChild> {
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), model, socket], {
+    cwd: resolve(import.meta.dirname, '../..'),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let err = '';
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<void>((done) => child.once('exit', () => done()));
+  return new Promise((ready, fail) => {
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('listening\n'))
+        ready({
+          socket,
+          child,
+          stderr: () => err,
+          stop: async (signal = 'SIGTERM') => {
+            if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+            await exited;
+          },
+        });
+    });
+    child.once('exit', (code) => fail(new Error(`the model server exited (${code}) before listening: ${err}`)));
+  });
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const [name, socket] = process.argv.slice(2);
+  const make = MODELS[name];
+  if (!make || !socket) {
+    process.stderr.write(`usage: serve-model.ts ${Object.keys(MODELS).join('|')} SOCKET\n`);
+    process.exitCode = 2;
+  } else {
+    const server = serveDevice(make(), { socket });
+    process.once('SIGTERM', () => server.close());
+    process.stdout.write('listening\n');
+  }
+}
