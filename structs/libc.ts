@@ -32,6 +32,9 @@ export const MAP_HUGE_1GB = 30 << MAP_HUGE_SHIFT;
 export const MADV_DONTFORK = 10;
 export const MADV_DOFORK = 11;
 
+// <linux/memfd.h>
+export const MFD_CLOEXEC = 0x0001;
+
 // <sys/eventfd.h>
 export const EFD_SEMAPHORE = 0o1;
 export const EFD_NONBLOCK = O_NONBLOCK;
@@ -90,6 +93,7 @@ export const LIBC_CONSTANTS: Readonly<Record<string, number>> = {
   EFD_SEMAPHORE,
   EFD_NONBLOCK,
   EFD_CLOEXEC,
+  MFD_CLOEXEC,
   EPOLL_CLOEXEC,
   EPOLL_CTL_ADD,
   EPOLL_CTL_DEL,

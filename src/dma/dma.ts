@@ -7,6 +7,7 @@ import { VfioError, VfioErrorCode, VfioRangeError, VfioTypeError } from '../../s
 import {
   closeAll,
   formatSize,
+  sysClose,
   sysMlock,
   sysMunlock,
   type Mapping,
@@ -17,7 +18,7 @@ import {
 import { IovaAllocator, formatRanges, type Iommu, type IommuInfo } from '../iommu/index.js';
 import { DmaBuffer } from './dma-buffer.js';
 import { DmaPool } from './dma-pool.js';
-import { backingPageSize, mapDmaMemory, roundUp, type HugePageSize } from './memory.js';
+import { backingPageSize, bufferMemory, mapDmaMemory, roundUp, type HugePageSize } from './memory.js';
 import { checkMemlock, explainMapFailure } from './limits.js';
 import { hex } from '../sys/index.js';
 
@@ -169,23 +170,25 @@ export class Dma {
     if (this.iommu.physicalAddress) return this.#allocPhysical(want, options);
     const page = backingPageSize(options.hugepages);
     const bytes = roundUp(want, page);
-    checkMemlock(bytes);
-    const memory = mapDmaMemory(bytes, options.hugepages);
+    const { memory, fd } = bufferMemory(bytes, options.hugepages, this.iommu, this.#where);
     let iova: bigint;
     try {
       iova = this.#iovaFor(memory, bytes, page, options);
     } catch (e) {
-      memory.close();
+      closeAll([() => memory.close(), () => fd !== undefined && sysClose(fd)]);
       throw e;
     }
     const writable = !options.deviceReadOnly;
     const { allocator } = this.#iovas();
     try {
-      this.iommu.mapDma({ vaddr: memory.address, iova, size: bytes, readable: true, writable });
+      this.iommu.mapDma({ vaddr: memory.address, iova, size: bytes, readable: true, writable, fd, fdOffset: 0n });
     } catch (e) {
       allocator.free(iova);
       memory.close();
       throw explainMapFailure(e, bytes, this.iommu, this.#space.live.size);
+    } finally {
+      // The peer has its own copy of the descriptor now; the mapping keeps the memory here.
+      if (fd !== undefined) sysClose(fd);
     }
     // The IOMMU mapping goes first: the device must lose access before the memory is reused.
     return this.#track(memory, iova, writable, [

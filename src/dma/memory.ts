@@ -11,8 +11,12 @@ import {
   PROT_READ,
   PROT_WRITE,
   SysError,
+  VfioError,
+  VfioErrorCode,
 } from '../../structs/index.js';
-import { Mapping, pageSize, sysMadvise } from '../sys/index.js';
+import { Mapping, pageSize, sharedMemory, sysMadvise } from '../sys/index.js';
+import type { Iommu } from '../iommu/index.js';
+import { checkMemlock } from './limits.js';
 
 /** A hugepage size: 2 MiB or 1 GiB (pages of that size must be reserved in the kernel). */
 export type HugePageSize = '2M' | '1G';
@@ -74,4 +78,28 @@ export function mapDmaMemory(size: number, huge: HugePageSize | undefined): Mapp
 /** `n` rounded up to a multiple of `page` (a power of two; exact for sizes up to 2^53). */
 export function roundUp(n: number, page: number): number {
   return Math.ceil(n / page) * page;
+}
+
+/**
+ * The memory of a buffer: private and populated, or, for an IOMMU in another process
+ * (vfio-user, `iommu.sharesMemory`), a memfd mapped shared, whose descriptor goes with the map
+ * request. `where` names the DMA context in errors.
+ */
+export function bufferMemory(
+  bytes: number,
+  huge: HugePageSize | undefined,
+  iommu: Iommu,
+  where: string,
+): { memory: Mapping; fd?: number } {
+  if (!iommu.sharesMemory) {
+    checkMemlock(bytes);
+    return { memory: mapDmaMemory(bytes, huge) };
+  }
+  if (huge)
+    throw new VfioError(
+      VfioErrorCode.UNSUPPORTED,
+      `hugepages ${where}: memory shared with a vfio-user server is a memfd of normal pages; leave hugepages out`,
+    );
+  const { mapping, fd } = sharedMemory(bytes, `DMA memory ${where}`);
+  return { memory: mapping, fd };
 }

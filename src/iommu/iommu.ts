@@ -7,8 +7,8 @@ import { VfioErrorCode, VfioRangeError, VfioTypeError } from '../../structs/inde
 import { checkInteger, describeArg, U64_MAX } from '../sys/index.js';
 import { hex } from '../sys/index.js';
 
-/** The three ways a device's DMA is set up: `type1` (container), `iommufd`, `noiommu`. */
-export type IommuKind = 'type1' | 'iommufd' | 'noiommu';
+/** How a device's DMA is set up: `type1` (container), `iommufd`, `noiommu`, or by a vfio-user server (`vfio-user`). */
+export type IommuKind = 'type1' | 'iommufd' | 'noiommu' | 'vfio-user';
 
 /** One mapping for `mapDma`: memory of this process made visible to the device at an IOVA. */
 export interface DmaMapRequest {
@@ -22,6 +22,10 @@ export interface DmaMapRequest {
   readable: boolean;
   /** The device may write the memory. */
   writable: boolean;
+  /** The memory's file, for an IOMMU in another process (`sharesMemory`); it stays the caller's. */
+  fd?: number;
+  /** Where the memory starts in `fd`. */
+  fdOffset?: bigint;
 }
 
 /** What an IOMMU context reports of itself: page sizes, valid IOVA ranges, mappings left. */
@@ -43,6 +47,11 @@ export interface IommuInfo {
 export interface Iommu {
   readonly kind: IommuKind;
   readonly name: string;
+  /**
+   * The device's memory accesses are made by another process (a vfio-user server), which maps
+   * DMA memory from a descriptor: buffers are then memfds mapped shared, not private memory.
+   */
+  readonly sharesMemory?: boolean;
   readonly closed: boolean;
   /** Registers cleanup to run before the IOMMU context goes away (DMA buffers unmap there). */
   onClose(fn: () => void, when?: 'before' | 'after'): void;

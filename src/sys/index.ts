@@ -59,3 +59,4 @@ export {
   checkValue,
   checkValue64,
 } from './args.js';
+export { sysMemfdCreate, sysFtruncate, sharedMemory, type SharedMemory } from './memfd.js';

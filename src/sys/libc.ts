@@ -25,6 +25,8 @@ export const libc = {
   mlock: lib.func('int mlock(const void *addr, size_t length)'),
   munlock: lib.func('int munlock(const void *addr, size_t length)'),
   eventfd: lib.func('int eventfd(unsigned int initval, int flags)'),
+  memfd_create: lib.func('int memfd_create(const char *name, unsigned int flags)'),
+  ftruncate: lib.func('int ftruncate(int fd, int64_t length)'),
   epoll_create1: lib.func('int epoll_create1(int flags)'),
   epoll_ctl: lib.func('int epoll_ctl(int epfd, int op, int fd, void *event)'),
   // The calls of an interrupt's wake-up take their memory as an address (a number) rather than

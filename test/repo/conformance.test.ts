@@ -67,6 +67,7 @@ const query: LayoutQuery = {
     'sys/mman.h',
     'linux/mman.h',
     'sys/eventfd.h',
+    'linux/memfd.h',
     'sys/resource.h',
     'fcntl.h',
     'errno.h',

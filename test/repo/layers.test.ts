@@ -37,7 +37,7 @@ const ALLOWED: Record<Layer, Layer[]> = {
   'src/dma': ['structs', 'src/sys', 'src/iommu'],
   'src/vfio': ['structs', 'src/sys', 'src/pci', 'src/iommu', 'src/dma'],
   'src/regmap': ['structs', 'src/sys', 'src/pci', 'src/vfio'],
-  'src/vfio-user': ['structs', 'src/sys', 'src/pci', 'src/dma', 'src/vfio', 'src/regmap'],
+  'src/vfio-user': ['structs', 'src/sys', 'src/pci', 'src/iommu', 'src/dma', 'src/vfio', 'src/regmap'],
   'src/trace': ['structs', 'src/sys', 'src/pci', 'src/dma', 'src/vfio', 'src/regmap'],
   front: [
     'structs',
