@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE } from '../structs/index.js';
 import { openDevice, Region, type DmaPool } from '../src/index.js';
 import { Mapping, MmioWindow } from '../src/sys/index.js';
+import { KernelChannel } from '../src/vfio/device/kernel-channel.js';
 import { arg, manifestDevices, type BenchDevice } from './common.js';
 import { PAGE_REGION } from './host/accessor.js';
 
@@ -129,7 +130,7 @@ function regionMemCase(): number[] {
   writeFileSync(file, Buffer.alloc(4096));
   const fd = openSync(file, 'r+');
   try {
-    using region = new Region(fd, PAGE_REGION, 'plain memory (tmpfs file)');
+    using region = new Region(new KernelChannel(fd, 'tmpfs file'), PAGE_REGION, 'plain memory (tmpfs file)');
     if (!region.isMapped(0, 4096)) throw new Error('plain-memory region was not mapped');
     return time(region, memOps, regionMemRead);
   } finally {

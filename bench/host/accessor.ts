@@ -12,6 +12,7 @@ import {
   type RegionInfo,
 } from '../../structs/index.js';
 import { Region } from '../../src/vfio/region/region.js';
+import { KernelChannel } from '../../src/vfio/device/kernel-channel.js';
 import { trace } from '../../src/trace/index.js';
 import {
   cProgram,
@@ -63,11 +64,12 @@ export async function accessor(s: Size): Promise<CaseResult> {
   const pyOps = scaled(s, 500_000);
   const fd = openSync(file, 'r+');
   try {
-    using region = new Region(fd, PAGE_REGION, 'shared page (tmpfs file)');
+    const channel = new KernelChannel(fd, 'tmpfs file'); // pread/pwrite and mmap of the file
+    using region = new Region(channel, PAGE_REGION, 'shared page (tmpfs file)');
     if (!region.isMapped(0, 4096)) throw new Error('the shared page was not mapped');
     // Tracing: a second region over the same page, traced to no output while the first is read
     // (what tracing costs a region it does not trace), and read itself (what it costs when on).
-    using traced = new Region(fd, PAGE_REGION, 'BAR0 of 0000:00:00.0');
+    using traced = new Region(channel, PAGE_REGION, 'BAR0 of 0000:00:00.0');
     const { c, ts, py } = await interleave<{ c: Out; ts: TsOut; py: Out }>(s.rounds, {
       c: () => runJson<Out>(cProgram('accessor'), [file, ops, s.reps]),
       ts: () => {

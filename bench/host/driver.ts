@@ -20,6 +20,7 @@ import { koffi, MAP_SHARED, PROT_READ, PROT_WRITE } from '../../structs/index.js
 import { DmaBuffer, DmaPool } from '../../src/dma/index.js';
 import { Mapping } from '../../src/sys/index.js';
 import { Region } from '../../src/vfio/region/region.js';
+import { KernelChannel } from '../../src/vfio/device/kernel-channel.js';
 import { PAGE_REGION } from './accessor.js';
 import { onCpu, onCpuCommand, twoCpus } from './cpus.js';
 import {
@@ -74,7 +75,7 @@ export class Driver {
   #cleanIndex = 0;
 
   constructor(fd: number) {
-    this.#regs = new Region(fd, PAGE_REGION, 'NIC registers (shared page)');
+    this.#regs = new Region(new KernelChannel(fd, 'tmpfs file'), PAGE_REGION, 'NIC registers (shared page)');
     this.#rings = sharedBuffer(fd, RX_RING, POOL - RX_RING);
     this.#pool = new DmaPool(sharedBuffer(fd, POOL, POOL_COUNT * ENTRY), POOL_COUNT, ENTRY);
     const words = this.#rings.u32;

@@ -14,6 +14,7 @@ import { notViableMessage, parsePciAddress } from '../../pci/index.js';
 import { closeAll, describeHolders, Resource, sysClose, sysIoctl, sysOpen } from '../../sys/index.js';
 import { explainGetDeviceFdFailure } from './refusals.js';
 import { Device, openAgain } from '../device/device.js';
+import { KernelChannel } from '../device/kernel-channel.js';
 import type { DeviceContext, DeviceGroup, DeviceOptions } from '../device/opening.js';
 
 /** What a group needs of its container (a `Container`). */
@@ -109,7 +110,7 @@ export class Group extends Resource implements DeviceGroup {
         openGroups: () => this.container.groups,
         iommuGroup: this.number,
         address: addr,
-        fd,
+        channel: new KernelChannel(fd, addr),
         forget: (d) => this.#forget(d),
         ...options,
       });

@@ -16,6 +16,7 @@ import { explainBindFailure } from './refusals.js';
 import { IommufdIoas, type IommufdOptions } from '../../iommu/index.js';
 import { BackedContext } from './backed.js';
 import { Device, openAgain } from '../device/device.js';
+import { KernelChannel } from '../device/kernel-channel.js';
 import type { DeviceOptions } from '../device/opening.js';
 import { CDEV_DIR, cdevNode, locateDevice } from './locate.js';
 
@@ -100,7 +101,7 @@ export class IommufdContext extends BackedContext<IommufdIoas> {
         context: this,
         iommuGroup: loc.group,
         address: loc.address,
-        fd,
+        channel: new KernelChannel(fd, loc.address),
         forget: (d) => this.#forget(d),
         ...options,
       });

@@ -11,9 +11,10 @@ import {
   VfioErrorCode,
   VfioRangeError,
 } from '../../../structs/index.js';
-import { readDeviceInfo, readIrqInfo, readRegionInfo, type DeviceInfo, type IrqInfo } from './info.js';
+import type { DeviceInfo, IrqInfo } from './info.js';
+import type { DeviceChannel } from './channel.js';
 import { ConfigSpace, type PciAddress } from '../../pci/index.js';
-import { closeAll, formatSize, Resource, sysClose, sysIoctl, checkInteger } from '../../sys/index.js';
+import { closeAll, formatSize, Resource, checkInteger } from '../../sys/index.js';
 import { Region, type RegionOptions } from '../region/region.js';
 import { irqIndexName, regionName } from '../names.js';
 import { regionConfigAccessor } from './config-accessor.js';
@@ -50,8 +51,10 @@ export function watchDeviceOpens(watcher: (device: Device) => void): () => void 
 export class Device extends Resource {
   /** Its PCI address, `0000:00:03.0`. */
   readonly address: PciAddress;
-  /** The device's fd. */
+  /** The device's fd (its channel's: the VFIO device fd when the kernel serves it). */
   readonly fd: number;
+  /** @internal What serves the device: its info, regions, interrupts and reset go through it. */
+  readonly channel: DeviceChannel;
   /** The IOMMU context the device is in: a `Container` (`kind` 'type1' or 'noiommu') or an `IommufdContext`. */
   readonly iommu: DeviceContext;
   /** The VFIO group it was opened through (a `Group`); undefined when opened through its cdev (iommufd). */
@@ -76,7 +79,7 @@ export class Device extends Resource {
   /** @internal Use `openDevice()`, `container.device(address)` or `iommufdContext.device(address)`. */
   constructor(opening: DeviceOpening) {
     super();
-    const { address, fd } = opening;
+    const { address, channel } = opening;
     this.iommu = opening.context;
     this.group = opening.group;
     this.iommuGroup = opening.iommuGroup;
@@ -85,11 +88,12 @@ export class Device extends Resource {
     this.#forget = opening.forget;
     this.#openGroups = opening.openGroups ?? (() => []);
     this.address = address;
-    this.fd = fd;
+    this.channel = channel;
+    this.fd = channel.fd;
     // Read once: none of it changes while the device is open, and getters stay free.
-    this.info = readDeviceInfo(fd, address);
-    this.regions = Array.from({ length: this.info.numRegions }, (_, i) => readRegionInfo(fd, address, i));
-    this.irqs = Array.from({ length: this.info.numIrqs }, (_, i) => readIrqInfo(fd, address, i));
+    this.info = channel.readDeviceInfo();
+    this.regions = Array.from({ length: this.info.numRegions }, (_, i) => channel.readRegionInfo(i));
+    this.irqs = Array.from({ length: this.info.numIrqs }, (_, i) => channel.readIrqInfo(i));
     // The context's DMA seen below this device's width: made here, so reading `dev.dma` asks nothing.
     this.#dma = this.iommu.dma.withAddressBits(this.dmaBits);
     announceOpen(this);
@@ -145,7 +149,7 @@ export class Device extends Resource {
         VfioErrorCode.UNSUPPORTED,
         `${regionName(index)} of ${this.address} is not implemented (size 0)`,
       );
-    r = new Region(this.fd, info, `${regionName(index)} of ${this.address}`, options);
+    r = new Region(this.channel, info, `${regionName(index)} of ${this.address}`, options);
     this.#regions.set(index, r);
     return r;
   }
@@ -200,13 +204,14 @@ export class Device extends Resource {
         `${this.address} does not support reset: the kernel found no reset method for it (no FLR, PM reset or bus reset; VFIO_DEVICE_FLAGS_RESET is clear). Reinitialise it through its registers instead.`,
       );
     }
-    sysIoctl(this.fd, 'VFIO_DEVICE_RESET', 0, this.address);
+    this.channel.reset();
   }
 
   /**
    * The devices a hot reset (secondary bus or slot reset) of this one would also reset, with
    * their IOMMU groups (`VFIO_DEVICE_GET_PCI_HOT_RESET_INFO`). Throws a clear error when no
-   * bus or slot reset can reach the device (devices on a root bus).
+   * bus or slot reset can reach the device (devices on a root bus), or when the kernel does not
+   * serve it (a device served by another process).
    */
   hotResetPeers(): HotResetPeer[] {
     this.check();
@@ -218,7 +223,8 @@ export class Device extends Resource {
    * Through a container, every affected group must be open in this process: the groups of this
    * device's container are found; pass groups of other containers in `groups`. Through iommufd,
    * the kernel checks that the iommufd owns every affected device (or its group). Like
-   * `reset()`, it clears bus mastering and interrupt setup.
+   * `reset()`, it clears bus mastering and interrupt setup. Only the kernel resets a bus: a
+   * device served by another process refuses it (`ERR_VFIO_UNSUPPORTED`).
    */
   hotReset(groups: readonly DeviceGroup[] = []): void {
     this.check();
@@ -249,7 +255,7 @@ export class Device extends Resource {
     closeAll([
       () => this.#interrupts?.close(),
       ...[...this.#regions.values()].reverse().map((r) => () => r.close()),
-      () => sysClose(this.fd, this.name),
+      () => this.channel.close(),
       () => this.#forget(this),
     ]);
     this.#regions.clear();

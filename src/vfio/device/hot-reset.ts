@@ -17,10 +17,13 @@ import {
 import { pciAddressOf, type PciAddress } from '../../pci/index.js';
 import { sysIoctl } from '../../sys/index.js';
 import type { DeviceContext, DeviceGroup } from './opening.js';
+import type { DeviceChannel } from './channel.js';
 
-/** What a hot reset needs of the device (a `Device`). */
+/** What a hot reset needs of the device (a `Device`): its kernel fd, which the ioctls go to. */
 export interface HotResetTarget {
   readonly fd: number;
+  /** Says whether `fd` is the kernel's: only the kernel can reset a bus or slot. */
+  readonly channel: Pick<DeviceChannel, 'kernel'>;
   readonly address: PciAddress;
   readonly group: DeviceGroup | undefined;
   readonly iommu: Pick<DeviceContext, 'sysfs' | 'name'>;
@@ -35,8 +38,18 @@ export interface HotResetPeer {
 const addressOf = (d: DependentDevice): PciAddress =>
   pciAddressOf({ domain: d.segment, bus: d.bus, device: d.device, fn: d.fn });
 
+/** Refuses a device the kernel does not serve: its fd would not take the hot-reset ioctls. */
+function requireKernel(dev: HotResetTarget): void {
+  if (!dev.channel.kernel)
+    throw new VfioError(
+      VfioErrorCode.UNSUPPORTED,
+      `hot reset of ${dev.address}: the device is served by another process, not by the kernel's VFIO, and only the kernel can reset a PCI bus or slot; use device.reset() instead`,
+    );
+}
+
 /** `VFIO_DEVICE_GET_PCI_HOT_RESET_INFO`: every device (and its group) a hot reset of `dev` resets. */
 export function hotResetPeers(dev: HotResetTarget): HotResetPeer[] {
+  requireKernel(dev);
   const { flags, devices } = hotResetInfo(dev);
   return devices.map((d) => {
     const address = addressOf(d);
@@ -77,6 +90,7 @@ function hotResetInfo(dev: HotResetTarget): { flags: number; devices: DependentD
  * bus mastering and interrupt setup of every affected device.
  */
 export function hotReset(dev: HotResetTarget, openGroups: ReadonlyMap<number, number>): void {
+  requireKernel(dev);
   if (!dev.group) {
     // Opened through its cdev: the kernel checks ownership through the iommufd; no group fds.
     const { flags, devices } = hotResetInfo(dev);

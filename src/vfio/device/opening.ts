@@ -5,6 +5,7 @@
 import type { Dma } from '../../dma/index.js';
 import type { Iommu } from '../../iommu/index.js';
 import type { PciAddress, PciSysfs } from '../../pci/index.js';
+import type { DeviceChannel } from './channel.js';
 
 /** The IOMMU context a device is opened in (a `Container` or an `IommufdContext`), as the device sees it. */
 export interface DeviceContext extends Iommu {
@@ -45,7 +46,8 @@ export interface DeviceOpening extends DeviceOptions {
   openGroups?: () => readonly DeviceGroup[];
   iommuGroup: number;
   address: PciAddress;
-  fd: number;
+  /** What serves the device (the device owns it and closes it when it closes). */
+  channel: DeviceChannel;
   /** Called when the device closes, so its opener lets go of it. */
   forget: (dev: { readonly address: PciAddress }) => void;
 }

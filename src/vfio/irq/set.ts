@@ -1,20 +1,31 @@
 /**
  * `VFIO_DEVICE_SET_IRQS`, the one call that arms, fires, masks and disables a device's
- * interrupts, with the advice every caller shares.
+ * interrupts, with the advice every caller shares. It goes through the device's channel, so a
+ * device served by another process can pass the eventfds its own way.
  */
-import { VFIO_IRQ_SET_ACTION_TRIGGER, buildIrqSet, type IrqSetRequest, SysError } from '../../../structs/index.js';
-import { sysIoctl } from '../../sys/index.js';
+import { VFIO_IRQ_SET_ACTION_TRIGGER, type IrqSetRequest, SysError } from '../../../structs/index.js';
 import { irqIndexName } from '../names.js';
 import type { PciAddress } from '../../pci/index.js';
 import type { IrqInfo } from '../device/info.js';
 
+/** How the interrupt code reaches its device: the kernel's channel sends `VFIO_DEVICE_SET_IRQS`. */
+export interface IrqChannel {
+  /**
+   * Sends `req` (its eventfds as fds, not yet encoded); `target` names the request in errors
+   * and `hint` is the advice for any failure.
+   */
+  setIrqs(req: IrqSetRequest, target: string, hint?: string): void;
+}
+
 /**
- * What the interrupt code needs of its device (a `Device`): its fd, its address for messages,
- * what it reports of each irq index, and `close()` for a request handler.
+ * What the interrupt code needs of its device (a `Device`): its channel, its address for
+ * messages, what it reports of each irq index, and `close()` for a request handler.
  */
 export interface IrqDevice {
-  /** The device's fd, which `VFIO_DEVICE_SET_IRQS` goes to. */
+  /** The device's fd (its channel's). */
   readonly fd: number;
+  /** @internal How `VFIO_DEVICE_SET_IRQS` reaches the device. */
+  readonly channel: IrqChannel;
   /** Its PCI address, for messages. */
   readonly address: PciAddress;
   /** What the device reports of irq index `index` (read at open). */
@@ -29,9 +40,8 @@ export interface IrqDevice {
  * outside the index, or an index that is not the enabled one.
  */
 export function setIrqs(device: IrqDevice, req: IrqSetRequest, what: string, hint?: string): void {
-  const buf = buildIrqSet(req);
   try {
-    sysIoctl(device.fd, 'VFIO_DEVICE_SET_IRQS', buf, `${device.address} irq index ${req.index} (${what})`, hint);
+    device.channel.setIrqs(req, `${device.address} irq index ${req.index} (${what})`, hint);
   } catch (e) {
     if (e instanceof SysError && hint === undefined && e.errnoName === 'EINVAL') {
       throw e.withHint(

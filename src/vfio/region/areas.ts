@@ -14,6 +14,7 @@ import {
 } from '../../../structs/index.js';
 import { closeAll, Mapping, MmioWindow, pageSize } from '../../sys/index.js';
 import { hex } from '../../sys/index.js';
+import type { RegionChannel } from './channel.js';
 
 /** One mmapped part of a region: the byte range `[start, end)` of the region. */
 export interface MappedArea {
@@ -45,12 +46,12 @@ export function subtractRanges(
 }
 
 /**
- * Maps the parts of the region `info` of device `fd` that the kernel offers (its sparse areas,
- * else all of it) less `exclude`, with the region's read and write permissions; `name` names
- * the region in errors. When one mapping fails, those made before it are unmapped.
+ * Maps the parts of the region `info` that its device offers (its sparse areas, else all of
+ * it) less `exclude`, from where `channel` says, with the region's read and write permissions;
+ * `name` names the region in errors. When one mapping fails, those made before it are unmapped.
  */
 export function mapAreas(
-  fd: number,
+  channel: RegionChannel,
   info: RegionInfo,
   name: string,
   exclude: Array<{ start: number; end: number }>,
@@ -67,12 +68,13 @@ export function mapAreas(
   try {
     for (const { start, end } of subtractRanges(offered, exclude, page)) {
       if (start % page !== 0) continue; // the kernel only offers page-aligned areas; skip anything else
+      const { fd, offset } = channel.mmapSource(info, start);
       const mapping = new Mapping({
         length: end - start,
         prot,
         flags: MAP_SHARED,
         fd,
-        offset: info.offset + BigInt(start),
+        offset,
         target: `${name} [${hex(start)}, ${hex(end)})`,
       });
       areas.push({ start, end, mapping, window: new MmioWindow(mapping.buffer) });

@@ -1,10 +1,11 @@
 /**
- * A device region (BAR, ROM, config space): the parts the kernel lets us mmap are mapped, the
- * rest is reached with pread/pwrite on the device fd, behind one set of accessors. Every
- * access has exactly the stated width (see `MmioWindow`), is bounds- and alignment-checked,
- * and names the region when it is refused. Offsets and lengths are numbers; 8/16/32-bit
- * values are numbers and 64-bit values bigints, and a value that does not fit its width is
- * refused, never truncated (src/sys/args.ts).
+ * A device region (BAR, ROM, config space): the parts the device offers for mmap are mapped,
+ * the rest is reached through the device's channel (channel.ts; the kernel's is pread/pwrite
+ * on the device fd), behind one set of accessors. The channel is asked when mapping and on
+ * the checked path only, never on a fast path. Every access has exactly the stated width (see
+ * `MmioWindow`), is bounds- and alignment-checked, and names the region when it is refused.
+ * Offsets and lengths are numbers; 8/16/32-bit values are numbers and 64-bit values bigints,
+ * and a value that does not fit its width is refused, never truncated (src/sys/args.ts).
  *
  * Here: the accessors with their fast paths. The mapped areas are in region-areas.ts; the
  * checked path (argument checks, sparse areas, pread/pwrite) in region-slow-path.ts, shared by
@@ -19,6 +20,7 @@ import {
 import { MmioWindow, Resource, checkInteger } from '../../sys/index.js';
 import { areaFor, mapAreas, unmapAreas, wholeWindow, type MappedArea } from './areas.js';
 import { RegionSlowPath } from './slow-path.js';
+import type { RegionChannel } from './channel.js';
 import { W16, W32, W64, W8, type Width } from './widths.js';
 import { hex } from '../../sys/index.js';
 
@@ -58,20 +60,20 @@ export class Region extends Resource {
   /** The region with its size, for argument errors: `BAR0 of 0000:00:03.0 (0x100000 bytes)`. */
   readonly #where: string;
 
-  /** @internal Use `device.region(i)` or `device.bar(n)`. */
-  constructor(fd: number, info: RegionInfo, name: string, options: RegionOptions = {}) {
+  /** @internal Use `device.region(i)` or `device.bar(n)`. `channel` is how the region reaches its device. */
+  constructor(channel: RegionChannel, info: RegionInfo, name: string, options: RegionOptions = {}) {
     super();
     this.info = info;
     this.name = name;
     this.size = Number(info.size);
     this.#where = `${name} (${hex(this.size)} bytes)`;
     const mmap = options.mmap !== false && (info.flags & VFIO_REGION_INFO_FLAG_MMAP) !== 0;
-    this.#areas = mmap ? mapAreas(fd, info, name, options.exclude ?? []) : [];
+    this.#areas = mmap ? mapAreas(channel, info, name, options.exclude ?? []) : [];
     const whole = wholeWindow(this.#areas, this.size);
     this.#wholeRead = this.readable ? whole : undefined;
     this.#wholeWrite = this.writable ? whole : undefined;
     const access = { readable: this.readable, writable: this.writable, portIo: options.portIo === true };
-    this.#slow = new RegionSlowPath(fd, info.offset, this.size, name, this.#where, this.#areas, access);
+    this.#slow = new RegionSlowPath(channel, info, this.size, name, this.#where, this.#areas, access);
   }
 
   protected override describe(): string {

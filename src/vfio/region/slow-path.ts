@@ -2,18 +2,19 @@
  * A region's checked path: where its accessors go when their fast path (region.ts) declines,
  * and where its bulk copies go. The offset and the value are checked, with messages that name
  * the access and the region (src/sys/args.ts); then the access is one of its width through the
- * mapped area that holds it, or else pread/pwrite on the device fd, whole or an error. The
- * caller checks for use after close first.
+ * mapped area that holds it, or else a read or write through the device's channel (the
+ * kernel's: pread/pwrite on the device fd), whole or an error. The caller checks for use after
+ * close first.
  */
-import { sysPread, sysPwrite, checkAccess, checkSpan, describeArg, hex } from '../../sys/index.js';
+import { checkAccess, checkSpan, describeArg, hex } from '../../sys/index.js';
 import { areaFor, type MappedArea } from './areas.js';
 import type { Width } from './widths.js';
-import { SysError, VfioError, VfioErrorCode, VfioTypeError } from '../../../structs/index.js';
+import type { RegionChannel } from './channel.js';
+import { SysError, VfioError, VfioErrorCode, VfioTypeError, type RegionInfo } from '../../../structs/index.js';
 
 export class RegionSlowPath {
-  readonly #fd: number;
-  /** Where the region starts in the device fd. */
-  readonly #base: bigint;
+  readonly #channel: RegionChannel;
+  readonly #info: RegionInfo;
   readonly #size: number;
   /** The region in pread/pwrite errors: `BAR0 of 0000:00:03.0`. */
   readonly #name: string;
@@ -26,17 +27,17 @@ export class RegionSlowPath {
   readonly #access: RegionAccess;
 
   constructor(
-    fd: number,
-    base: bigint,
+    channel: RegionChannel,
+    info: RegionInfo,
     size: number,
     name: string,
     where: string,
     areas: readonly MappedArea[],
     access: RegionAccess,
   ) {
-    this.#fd = fd;
+    this.#channel = channel;
     this.#access = access;
-    this.#base = base;
+    this.#info = info;
     this.#size = size;
     this.#name = name;
     this.#where = where;
@@ -117,7 +118,7 @@ export class RegionSlowPath {
 
   #pread(into: Uint8Array, length: number, offset: number): void {
     const n = this.#refusedWidth(length, offset, () =>
-      sysPread(this.#fd, into, length, this.#base + BigInt(offset), this.#name),
+      this.#channel.readRegion(this.#info, offset, into, length, this.#name),
     );
     if (n !== length)
       throw new VfioError(
@@ -128,7 +129,7 @@ export class RegionSlowPath {
 
   #pwrite(from: Uint8Array, length: number, offset: number): void {
     const n = this.#refusedWidth(length, offset, () =>
-      sysPwrite(this.#fd, from, length, this.#base + BigInt(offset), this.#name),
+      this.#channel.writeRegion(this.#info, offset, from, length, this.#name),
     );
     if (n !== length)
       throw new VfioError(
@@ -137,7 +138,7 @@ export class RegionSlowPath {
       );
   }
 
-  /** Runs a pread/pwrite; the kernel's EINVAL there means the region does not take that access. */
+  /** Runs a read or write; EINVAL there means the region does not take that access. */
   #refusedWidth(length: number, offset: number, call: () => number): number {
     try {
       return call();

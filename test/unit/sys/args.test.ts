@@ -15,6 +15,7 @@ import {
   isVfioError,
 } from '../../../structs/index.js';
 import { Region } from '../../../src/vfio/region/region.js';
+import { KernelChannel } from '../../../src/vfio/device/kernel-channel.js';
 import { Dma, type DmaBuffer, type DmaPool, type DmaPoolEntry } from '../../../src/dma/index.js';
 import { ConfigSpace } from '../../../src/pci/index.js';
 import type { Iommu } from '../../../src/iommu/index.js';
@@ -64,6 +65,8 @@ describe('describeArg and the checks themselves', () => {
 describe('Region arguments (a tmpfs file as a 4 KiB region)', () => {
   let dir: string;
   let fd: number;
+  /** The kernel's channel over the file: pread/pwrite and mmap at the region's offset. */
+  let channel: KernelChannel;
   const info = (): RegionInfo => ({
     index: 0,
     flags: VFIO_REGION_INFO_FLAG_MMAP | VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE,
@@ -78,6 +81,7 @@ describe('Region arguments (a tmpfs file as a 4 KiB region)', () => {
     const file = join(dir, 'region');
     writeFileSync(file, Buffer.alloc(0x1000));
     fd = openSync(file, 'r+');
+    channel = new KernelChannel(fd, '0000:00:03.0');
   });
   afterAll(() => {
     closeSync(fd);
@@ -183,7 +187,7 @@ describe('Region arguments (a tmpfs file as a 4 KiB region)', () => {
   for (const mmap of [true, false]) {
     describe(mmap ? 'mapped' : 'through pread/pwrite', () => {
       it.each(ROWS)('%s throws its message and writes nothing', (_call, call, message) => {
-        using region = new Region(fd, info(), 'BAR0 of 0000:00:03.0', { mmap });
+        using region = new Region(channel, info(), 'BAR0 of 0000:00:03.0', { mmap });
         expect(region.isMapped(0, 0x1000)).toBe(mmap);
         region.writeBytes(0, new Uint8Array(0x1000));
         expect(thrown(() => call(region as unknown as Js))).toBe(message);
@@ -191,7 +195,7 @@ describe('Region arguments (a tmpfs file as a 4 KiB region)', () => {
       });
 
       it('takes the values at the edges of each width, -0 as 0, and Buffers for bulk writes', () => {
-        using region = new Region(fd, info(), 'BAR0 of 0000:00:03.0', { mmap });
+        using region = new Region(channel, info(), 'BAR0 of 0000:00:03.0', { mmap });
         region.write8(0xfff, 0xff);
         region.write16(0xffe - 2, 0xffff);
         region.write32(0, 0xffff_ffff);
@@ -213,7 +217,7 @@ describe('Region arguments (a tmpfs file as a 4 KiB region)', () => {
   }
 
   it('a closed region says so whatever the arguments', () => {
-    const region = new Region(fd, info(), 'BAR0 of 0000:00:03.0');
+    const region = new Region(channel, info(), 'BAR0 of 0000:00:03.0');
     region.close();
     expect(thrown(() => (region as unknown as Js).read32('x'))).toBe(
       'VfioError: BAR0 of 0000:00:03.0 is closed: open it again to use it',

@@ -12,6 +12,7 @@ import {
   type RegionInfo,
 } from '../../../structs/index.js';
 import { Region } from '../../../src/vfio/region/region.js';
+import { KernelChannel } from '../../../src/vfio/device/kernel-channel.js';
 import {
   ReplayMismatchError,
   checkTrace,
@@ -41,11 +42,14 @@ const map = defineRegisterMap({
 
 let dir: string;
 let fd: number;
+/** The kernel's channel over the file: pread/pwrite and mmap at the region's offset. */
+let channel: KernelChannel;
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'vfio-ts-trace-'));
   const file = join(dir, 'bar');
   writeFileSync(file, Buffer.alloc(0x1000));
   fd = openSync(file, 'r+');
+  channel = new KernelChannel(fd, '0000:00:03.0');
 });
 afterAll(() => {
   closeSync(fd);
@@ -65,7 +69,7 @@ function bringUp(region: Region, size: number): void {
 
 describe('trace', () => {
   it('reports each access with its register decoded, and leaves the class methods when stopped', () => {
-    using region = new Region(fd, info, 'BAR0 of 0000:00:03.0');
+    using region = new Region(channel, info, 'BAR0 of 0000:00:03.0');
     const lines: string[] = [];
     const t = trace(region, { keep: true, write: (s) => lines.push(s) });
     expect(Object.hasOwn(region, 'read32')).toBe(true);
@@ -92,7 +96,7 @@ describe('trace', () => {
   });
 
   it('writes JSON lines that parse back to the same events', () => {
-    using region = new Region(fd, info, 'BAR0 of 0000:00:03.0');
+    using region = new Region(channel, info, 'BAR0 of 0000:00:03.0');
     let text = '';
     const t = trace(region, { format: 'jsonl', keep: true, write: (s) => (text += s) });
     bringUp(region, 3);
@@ -109,7 +113,7 @@ describe('trace', () => {
   });
 
   it('writes a Chrome trace that is JSON, with a named track per device and instant events', () => {
-    using region = new Region(fd, info, 'BAR0 of 0000:00:03.0');
+    using region = new Region(channel, info, 'BAR0 of 0000:00:03.0');
     const file = join(dir, 'trace.json');
     const t = trace(region, { format: 'chrome', file });
     bringUp(region, 1);
@@ -123,7 +127,7 @@ describe('trace', () => {
   });
 
   it('traces a region added twice once, and two traces of one region each see every access', () => {
-    using region = new Region(fd, info, 'BAR0 of 0000:00:03.0');
+    using region = new Region(channel, info, 'BAR0 of 0000:00:03.0');
     const a = trace(region, { keep: true, output: false }).add(region);
     const b = trace(region, { keep: true, output: false });
     region.read32(0);
@@ -138,7 +142,7 @@ describe('trace', () => {
   });
 
   it('refuses a format it does not know and a file it cannot create, leaving nothing traced', () => {
-    using region = new Region(fd, info, 'BAR0 of 0000:00:03.0');
+    using region = new Region(channel, info, 'BAR0 of 0000:00:03.0');
     expect(() => trace(region, { format: 'xml' as never })).toThrow(
       /trace format must be one of text, jsonl, chrome, got xml/,
     );
@@ -149,7 +153,7 @@ describe('trace', () => {
 
 describe('checkTrace', () => {
   function record(size: number): TraceEvent[] {
-    using region = new Region(fd, info, 'BAR0 of 0000:00:03.0');
+    using region = new Region(channel, info, 'BAR0 of 0000:00:03.0');
     region.write32(4, 0);
     using t = trace(region, { keep: true, output: false });
     bringUp(region, size);
@@ -158,7 +162,7 @@ describe('checkTrace', () => {
 
   it('passes a run that does what was recorded', () => {
     const recorded = record(15);
-    using region = new Region(fd, info, 'BAR0 of 0000:00:03.0');
+    using region = new Region(channel, info, 'BAR0 of 0000:00:03.0');
     region.write32(4, 0);
     const check = checkTrace(recorded).add(region);
     bringUp(region, 15);
@@ -168,7 +172,7 @@ describe('checkTrace', () => {
 
   it('stops a write that differs before it reaches the device, both values decoded', () => {
     const recorded = record(15);
-    using region = new Region(fd, info, 'BAR0 of 0000:00:03.0');
+    using region = new Region(channel, info, 'BAR0 of 0000:00:03.0');
     region.write32(0, 0x55);
     const check = checkTrace(recorded).add(region);
     let err: unknown;
@@ -189,7 +193,7 @@ describe('checkTrace', () => {
   it('compares a read by its final value, or by a volatile rule', () => {
     const recorded = record(15);
     recorded.find((e) => e.kind === 'read' && e.register === 'STATUS')!.value = 0x81;
-    using region = new Region(fd, info, 'BAR0 of 0000:00:03.0');
+    using region = new Region(channel, info, 'BAR0 of 0000:00:03.0');
     region.write32(4, 0);
     checkTrace(recorded).add(region);
     expect(() => bringUp(region, 15)).toThrow(
@@ -203,7 +207,7 @@ describe('checkTrace', () => {
 
   it('says when the run stops before the recording does', () => {
     const recorded = record(15);
-    using region = new Region(fd, info, 'BAR0 of 0000:00:03.0');
+    using region = new Region(channel, info, 'BAR0 of 0000:00:03.0');
     const check = checkTrace(recorded).add(region);
     map.bind(region).CTRL.write(0);
     expect(() => check.end()).toThrow(

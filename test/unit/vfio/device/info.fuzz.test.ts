@@ -177,7 +177,12 @@ describe('fuzz: info read back through ioctls', () => {
       [5, 0, 0, 0x18],
       [7, 0, 1, 0],
     ]).bytes;
-    const dev = { fd: 7, address: '0000:00:03.0', iommu: { sysfs: { iommuGroup: () => 5 } } } as unknown as Device;
+    const dev = {
+      fd: 7,
+      channel: { kernel: true },
+      address: '0000:00:03.0',
+      iommu: { sysfs: { iommuGroup: () => 5 } },
+    } as unknown as Device;
     fc.assert(
       fc.property(script(seed, constants.errno.ENOSPC), (answers) => {
         let room = 0;
