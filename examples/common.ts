@@ -4,7 +4,7 @@
  */
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { PciSysfs, parsePciAddress, type PciAddress } from '../src/index.js';
+import { PciSysfs, parsePciAddress } from '../src/index.js';
 import { readManifest } from '../scripts/vm/manifest.js';
 
 /** What an example looks for. */
@@ -18,12 +18,12 @@ export interface DeviceWanted {
 }
 
 /**
- * The address to use: `given` if there is one; else the device named `wanted.name` in the
- * manifest at $VFIO_TS_MANIFEST (the test VM writes it); else the first device bound to
- * vfio-pci that `wanted.matches`.
+ * The address to use: `given` if there is one (a PCI address, or `vfio-user:PATH`); else the
+ * device named `wanted.name` in the manifest at $VFIO_TS_MANIFEST (the test VM writes it); else
+ * the first device bound to vfio-pci that `wanted.matches`.
  */
-export function findDevice(wanted: DeviceWanted, given?: string): PciAddress {
-  if (given) return parsePciAddress(given);
+export function findDevice(wanted: DeviceWanted, given?: string): string {
+  if (given) return given.startsWith('vfio-user:') ? given : parsePciAddress(given);
   const d = readManifest()?.devices.find((x) => x.name === wanted.name);
   if (d) return parsePciAddress(d.bdf);
   const sysfs = new PciSysfs();

@@ -26,6 +26,7 @@ import {
   type IommufdContextOptions,
 } from './vfio/index.js';
 import { PciSysfs, parsePciAddress } from './pci/index.js';
+import { openUserDevice, VFIO_USER_PREFIX } from './vfio-user/index.js';
 
 export interface OpenDeviceOptions extends ContainerOptions, IommufdContextOptions, DeviceOptions {
   /**
@@ -42,6 +43,8 @@ export interface OpenDeviceOptions extends ContainerOptions, IommufdContextOptio
   context?: IommuContext;
   /** Set the bus-master bit so the device can do DMA and MSI (default true). */
   busMaster?: boolean;
+  /** A `vfio-user:` device: the most milliseconds one command waits for its server (default 10 000). */
+  timeoutMs?: number;
 }
 
 /**
@@ -49,9 +52,12 @@ export interface OpenDeviceOptions extends ContainerOptions, IommufdContextOptio
  * IOMMU group and is on vfio-pci, opens an IOMMU context of the chosen kind (or uses the one
  * given), opens the device in it and turns bus mastering on.
  *
- * @param address PCI address, `0000:00:03.0` or short `00:03.0`.
+ * @param address PCI address, `0000:00:03.0` or short `00:03.0`; or `vfio-user:PATH`, a device a
+ *   vfio-user server (`serveDevice`, or any other) serves on the UNIX socket PATH: no root, no
+ *   IOMMU, the same `Device`.
  */
 export function openDevice(address: string, options: OpenDeviceOptions = {}): Device {
+  if (typeof address === 'string' && address.startsWith(VFIO_USER_PREFIX)) return openServed(address, options);
   const addr = parsePciAddress(address); // before any file is touched
   const given = options.context;
   const deviceOptions: DeviceOptions = { dmaBits: options.dmaBits };
@@ -72,6 +78,21 @@ export function openDevice(address: string, options: OpenDeviceOptions = {}): De
     throw e;
   }
   if (!given) dev.onClose(() => context.close());
+  try {
+    if (options.busMaster !== false) dev.setBusMaster(true);
+  } catch (e) {
+    dev.close();
+    throw e;
+  }
+  return dev;
+}
+
+/** A device a vfio-user server serves: the same `Device`, bus mastering on unless told not to. */
+function openServed(address: string, options: OpenDeviceOptions): Device {
+  const dev = openUserDevice(address.slice(VFIO_USER_PREFIX.length), {
+    dmaBits: options.dmaBits,
+    timeoutMs: options.timeoutMs,
+  });
   try {
     if (options.busMaster !== false) dev.setBusMaster(true);
   } catch (e) {

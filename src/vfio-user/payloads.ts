@@ -199,7 +199,7 @@ export interface IrqSetMessage {
   start: number;
   count: number;
   /** `VFIO_IRQ_SET_DATA_BOOL`: one per vector. */
-  bools?: boolean[];
+  bools?: readonly boolean[];
 }
 
 /** The set-irqs payload; eventfds travel as descriptors, not in the payload. */

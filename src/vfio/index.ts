@@ -6,7 +6,7 @@ export { chooseIommu, IOMMU_CHOICES, type IommuContext, type IommuChoice } from 
 export { locateDevice, isVfioDriver, type DeviceLocation } from './context/locate.js';
 export { Group, type GroupContainer } from './context/group.js';
 export { regionName, regionIndex, irqIndexName } from './names.js';
-export { type DeviceInfo, type IrqInfo } from './device/info.js';
+export { deviceInfoOf, irqInfoOf, type DeviceInfo, type IrqInfo } from './device/info.js';
 export { Device, watchDeviceOpens } from './device/device.js';
 export type { DeviceContext, DeviceGroup, DeviceOptions } from './device/opening.js';
 export type { DeviceChannel } from './device/channel.js';

@@ -79,6 +79,11 @@ export class ClientConnection extends Resource {
     return `vfio-user connection to ${this.path}`;
   }
 
+  /** The socket's descriptor. */
+  get fd(): number {
+    return this.#socket.fd;
+  }
+
   /**
    * Sends a command and waits for its reply. `fds` go with it (they stay open here). The
    * reply's descriptors are the caller's to close.

@@ -53,12 +53,17 @@ export function readDeviceInfo(fd: number, address: string): DeviceInfo {
   const buf = structBuffer(vfio_device_info, { argsz: vfio_device_info.size });
   sysIoctl(fd, 'VFIO_DEVICE_GET_INFO', buf, address);
   const raw = decodeStruct<{ flags: number; num_regions: number; num_irqs: number }>(buf, vfio_device_info);
+  return deviceInfoOf(raw.flags, raw.num_regions, raw.num_irqs);
+}
+
+/** A `DeviceInfo` from the fields of a `vfio_device_info`, however it was read. */
+export function deviceInfoOf(flags: number, numRegions: number, numIrqs: number): DeviceInfo {
   return {
-    flags: raw.flags,
-    numRegions: raw.num_regions,
-    numIrqs: raw.num_irqs,
-    canReset: (raw.flags & VFIO_DEVICE_FLAGS_RESET) !== 0,
-    isPci: (raw.flags & VFIO_DEVICE_FLAGS_PCI) !== 0,
+    flags,
+    numRegions,
+    numIrqs,
+    canReset: (flags & VFIO_DEVICE_FLAGS_RESET) !== 0,
+    isPci: (flags & VFIO_DEVICE_FLAGS_PCI) !== 0,
   };
 }
 
@@ -90,13 +95,18 @@ export function readIrqInfo(fd: number, address: string, index: number): IrqInfo
     return { index, count: 0, flags: 0, eventfd: false, maskable: false, automasked: false, noresize: false };
   }
   const raw = decodeStruct<{ flags: number; count: number }>(buf, vfio_irq_info);
+  return irqInfoOf(index, raw.flags, raw.count);
+}
+
+/** An `IrqInfo` from the fields of a `vfio_irq_info`, however it was read. */
+export function irqInfoOf(index: number, flags: number, count: number): IrqInfo {
   return {
     index,
-    count: raw.count,
-    flags: raw.flags,
-    eventfd: (raw.flags & VFIO_IRQ_INFO_EVENTFD) !== 0,
-    maskable: (raw.flags & VFIO_IRQ_INFO_MASKABLE) !== 0,
-    automasked: (raw.flags & VFIO_IRQ_INFO_AUTOMASKED) !== 0,
-    noresize: (raw.flags & VFIO_IRQ_INFO_NORESIZE) !== 0,
+    count,
+    flags,
+    eventfd: (flags & VFIO_IRQ_INFO_EVENTFD) !== 0,
+    maskable: (flags & VFIO_IRQ_INFO_MASKABLE) !== 0,
+    automasked: (flags & VFIO_IRQ_INFO_AUTOMASKED) !== 0,
+    noresize: (flags & VFIO_IRQ_INFO_NORESIZE) !== 0,
   };
 }
