@@ -112,7 +112,7 @@ class Driver:
             rnd += 1
             if rnd & 15 == 0:
                 t = time.monotonic_ns()
-                if t >= end:
+                if t >= end and frames > 0:  # zero frames is no rate: wait for one
                     return frames, t - t0
 
 
