@@ -100,6 +100,11 @@ export function parseAddress(text: string): PciAddress {
   return parsePciAddress(text);
 }
 
+/** A device to open: a PCI address, or `vfio-user:PATH` for a device a vfio-user server serves. */
+export function parseDeviceAddress(text: string): string {
+  return text.startsWith('vfio-user:') ? text : parsePciAddress(text);
+}
+
 /** A value that fits in `width` bits, or a UsageError saying the largest one. */
 export function parseValue(text: string, width: Width): bigint {
   const v = parseInteger(text, 'VALUE');

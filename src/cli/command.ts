@@ -2,7 +2,7 @@
  * What every `vfio` subcommand is: its name, usage, options and what it runs, where it writes
  * (`CliIo`), and the options several of them share.
  */
-import { parseAddress, type OptionSpec, type ParsedArgs } from './args.js';
+import { parseDeviceAddress, type OptionSpec, type ParsedArgs } from './args.js';
 import type { Device, IommuChoice } from '../index.js';
 import { DEFAULT_SYSFS } from '../pci/index.js';
 
@@ -53,7 +53,7 @@ export const IOMMU: OptionSpec = {
  * as it is, runs `fn` on it and closes it.
  */
 export async function withDevice<T>(address: string, values: ParsedArgs['values'], fn: (dev: Device) => T): Promise<T> {
-  const addr = parseAddress(address);
+  const addr = parseDeviceAddress(address);
   const { openDevice } = await import('../index.js');
   const iommu = values.iommu as IommuChoice | undefined;
   const sysfsRoot = values.sysfs as string | undefined;

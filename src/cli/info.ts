@@ -147,9 +147,12 @@ function describeIommu(iommu: Device['iommu']): string {
 
 /** Gathers the report for an open device. */
 export function deviceReport(dev: Device): DeviceReport {
-  const sysfs = dev.iommu.sysfs;
-  const pci = sysfs.info(dev.address);
   const config = dev.config;
+  // A served device has no sysfs entry: who it is comes from its config space.
+  const served = dev.iommu.kind === 'vfio-user';
+  const pci = served
+    ? { vendor: config.vendorId(), device: config.deviceId(), class: config.read32(0x08) >>> 8, driver: null }
+    : dev.iommu.sysfs.info(dev.address);
   const regions: RegionReport[] = dev.regions.map((r) => ({
     index: r.index,
     name: regionName(r.index),
@@ -219,7 +222,11 @@ export function deviceReport(dev: Device): DeviceReport {
 export function formatDeviceReport(r: DeviceReport): string {
   const out: string[] = [];
   out.push(
-    `${r.address} ${r.vendor}:${r.device} ${r.className} (class ${r.class}), driver ${r.driver ?? 'none'}, IOMMU group ${r.iommuGroup}`,
+    `${r.address} ${r.vendor}:${r.device} ${r.className} (class ${r.class}), ${
+      r.iommu.kind === 'vfio-user'
+        ? 'served over vfio-user'
+        : `driver ${r.driver ?? 'none'}, IOMMU group ${r.iommuGroup}`
+    }`,
   );
   out.push(
     `device flags ${hex(r.flags)} (${r.flagNames.join(', ') || 'none'}); reset ${r.canReset ? 'supported' : 'not supported'}; command ${hex(r.command, 4)}, bus master ${r.busMaster ? 'on' : 'off'}`,

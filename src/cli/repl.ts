@@ -23,7 +23,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import * as structs from '../../structs/index.js';
 import * as vfio from '../index.js';
-import { parseAddress } from './args.js';
+import { parseDeviceAddress } from './args.js';
 import { formatSize } from './format.js';
 import { HELPER_DOCS, replHelpers } from './repl-helpers.js';
 import { closeOnSignals } from './repl-signals.js';
@@ -214,7 +214,7 @@ export function startRepl(options: ReplOptions = {}): REPLServer {
   const dev =
     options.address === undefined
       ? undefined
-      : vfio.openDevice(parseAddress(options.address), options.iommu ? { iommu: options.iommu } : {});
+      : vfio.openDevice(parseDeviceAddress(options.address), options.iommu ? { iommu: options.iommu } : {});
 
   // Without a terminal the REPL reads from `feed`, which `feedLines` fills a line at a time.
   const feed = interactive ? undefined : new PassThrough();
