@@ -52,7 +52,11 @@ export class ClientConnection extends Resource {
 
   /** Connects to the server at `path` and talks versions. */
   static connect(path: string, options: ConnectOptions = {}): ClientConnection {
-    const socket = UnixSocket.connect(path, { timeoutMs: options.timeoutMs ?? 10_000 });
+    return ClientConnection.over(UnixSocket.connect(path, { timeoutMs: options.timeoutMs ?? 10_000 }), path, options);
+  }
+
+  /** @internal Talks versions on a connected `socket` (which it then owns); `path` names the server. */
+  static over(socket: UnixSocket, path: string, options: ConnectOptions = {}): ClientConnection {
     try {
       return new ClientConnection(path, socket, options.timeoutMs ?? 10_000);
     } catch (e) {
