@@ -267,6 +267,8 @@ export { watchDeviceOpens } from './vfio/index.js';
 export {
   serveDevice,
   DeviceServer,
+  RegisterFile,
+  type RegisterHandlers,
   type ServeOptions,
   type AccessWidth,
   type BarModel,

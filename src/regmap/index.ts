@@ -33,7 +33,7 @@ export type {
   WideRange,
   Zeros,
 } from './types.js';
-export type { FieldModel } from './model.js';
+export type { FieldModel, MapModel, RegisterModel } from './model.js';
 export { Register, RegisterDef, type FieldInfo, type ModifyOptions, type WriteOptions } from './register.js';
 export type { RegisterAccess } from './access.js';
 export {

@@ -7,3 +7,4 @@ export type { AccessWidth, BarModel, DeviceModel, InterruptModel, ModelContext, 
 export type { BarShape, PciIdentity } from './model/config-shape.js';
 export { ClientConnection, type ConnectOptions, type Reply } from './client/connection.js';
 export { openUserDevice, VFIO_USER_PREFIX, type UserDeviceOptions } from './client/open.js';
+export { RegisterFile, type RegisterHandlers } from './server/register-file.js';
