@@ -37,7 +37,7 @@ export class RegisterFile<S extends MapSpec = MapSpec> {
 
   constructor(map: RegisterMap<S>, handlers: RegisterHandlers<S> = {}) {
     this.#map = map.model;
-    this.#handlers = handlers as RegisterHandlers;
+    this.#handlers = handlers;
     this.#placed = this.#map.registers.flatMap((model) =>
       Array.from({ length: model.count ?? 1 }, (_, index) => ({
         model,

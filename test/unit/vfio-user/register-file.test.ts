@@ -48,7 +48,7 @@ describe('a register file', () => {
   });
 
   it('takes a 64-bit register in 32-bit halves and whole, and arrays by element', () => {
-    const regs = new RegisterFile(MAP, {
+    const regs: RegisterFile<(typeof MAP)['spec']> = new RegisterFile(MAP, {
       onRead: { QUEUE: (_ctx, i) => regs.set('QUEUE', 0x100 + i, i) },
     });
     regs.write(0x18, 4, 0x89abcdef, ctx);
