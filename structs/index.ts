@@ -17,6 +17,7 @@ export * from './vfio-ioctls.js';
 export * from './ioctl-names.js';
 export * from './vfio-constants.js';
 export * from './pci.js';
+export * from './pci-capabilities.js';
 export * from './libc.js';
 export * from './socket.js';
 export * from './cap-chain.js';

@@ -1,4 +1,5 @@
 /** PCI configuration-space constants, named as in `<linux/pci_regs.h>`. */
+import { PCI_CAPABILITY_REGISTERS } from './pci-capabilities.js';
 
 export const PCI_CFG_SPACE_SIZE = 256;
 export const PCI_CFG_SPACE_EXP_SIZE = 4096;
@@ -122,31 +123,6 @@ export const PCI_MSIX_ENTRY_DATA = 0x8;
 export const PCI_MSIX_ENTRY_VECTOR_CTRL = 0xc;
 export const PCI_MSIX_ENTRY_CTRL_MASKBIT = 0x1;
 
-// Power management capability
-export const PCI_PM_PMC = 2;
-export const PCI_PM_CTRL = 4;
-export const PCI_PM_CTRL_STATE_MASK = 0x0003;
-export const PCI_PM_CTRL_NO_SOFT_RESET = 0x0008;
-export const PCI_PM_SIZEOF = 8;
-
-// MSI-X capability size
-export const PCI_CAP_MSIX_SIZEOF = 12;
-
-// PCI Express capability
-export const PCI_EXP_FLAGS = 0x02;
-export const PCI_EXP_FLAGS_VERS = 0x000f;
-export const PCI_EXP_FLAGS_TYPE = 0x00f0;
-export const PCI_EXP_TYPE_ENDPOINT = 0x0;
-export const PCI_EXP_TYPE_RC_END = 0x9;
-export const PCI_EXP_DEVCAP = 0x04;
-export const PCI_EXP_DEVCAP_FLR = 0x10000000;
-export const PCI_EXP_DEVCTL = 0x08;
-export const PCI_EXP_DEVCTL_BCR_FLR = 0x8000;
-export const PCI_EXP_DEVSTA = 0x0a;
-export const PCI_EXP_LNKCAP = 0x0c;
-export const PCI_EXP_LNKCTL = 0x10;
-export const PCI_EXP_LNKSTA = 0x12;
-
 // Extended capabilities (PCIe, config offsets 0x100 and up)
 export const PCI_EXT_CAP_ID_ERR = 0x01;
 export const PCI_EXT_CAP_ID_VC = 0x02;
@@ -177,6 +153,7 @@ export const PCI_EXT_CAP_NEXT = (header: number): number => (header >>> 20) & 0x
 /** Every numeric constant above, by macro name (checked against `<linux/pci_regs.h>`). */
 export const PCI_CONSTANTS: Readonly<Record<string, number>> = Object.fromEntries(
   Object.entries({
+    ...PCI_CAPABILITY_REGISTERS,
     PCI_CFG_SPACE_SIZE,
     PCI_CFG_SPACE_EXP_SIZE,
     PCI_VENDOR_ID,
@@ -282,25 +259,6 @@ export const PCI_CONSTANTS: Readonly<Record<string, number>> = Object.fromEntrie
     PCI_MSIX_ENTRY_DATA,
     PCI_MSIX_ENTRY_VECTOR_CTRL,
     PCI_MSIX_ENTRY_CTRL_MASKBIT,
-    PCI_PM_PMC,
-    PCI_PM_CTRL,
-    PCI_PM_CTRL_STATE_MASK,
-    PCI_PM_CTRL_NO_SOFT_RESET,
-    PCI_PM_SIZEOF,
-    PCI_CAP_MSIX_SIZEOF,
-    PCI_EXP_FLAGS,
-    PCI_EXP_FLAGS_VERS,
-    PCI_EXP_FLAGS_TYPE,
-    PCI_EXP_TYPE_ENDPOINT,
-    PCI_EXP_TYPE_RC_END,
-    PCI_EXP_DEVCAP,
-    PCI_EXP_DEVCAP_FLR,
-    PCI_EXP_DEVCTL,
-    PCI_EXP_DEVCTL_BCR_FLR,
-    PCI_EXP_DEVSTA,
-    PCI_EXP_LNKCAP,
-    PCI_EXP_LNKCTL,
-    PCI_EXP_LNKSTA,
     PCI_EXT_CAP_ID_ERR,
     PCI_EXT_CAP_ID_VC,
     PCI_EXT_CAP_ID_DSN,

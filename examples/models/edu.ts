@@ -5,7 +5,7 @@
  * rules (read-only, write-only); the model's code runs on the registers that do something. A
  * factorial or a DMA transfer is done by the time the driver polls for it.
  */
-import { RegisterFile, defineRegisterMap, type DeviceModel, type ModelContext } from '../../src/index.js';
+import { RegisterFile, defineRegisterMap, type DeviceModel, type RegisterEvent } from '../../src/index.js';
 
 /** edu's BAR0 registers. */
 export const EDU_MAP = defineRegisterMap({
@@ -44,13 +44,16 @@ export function eduModel(): DeviceModel {
   const buffer = new Uint8Array(BUFFER_SIZE);
   const view = new DataView(buffer.buffer);
 
-  const raise = (bits: number, ctx: ModelContext) => {
+  type Event = RegisterEvent<(typeof EDU_MAP)['spec']>;
+
+  const raise = (bits: number, { regs, ctx }: Event) => {
     regs.set('IRQ_STATUS', regs.get('IRQ_STATUS') | BigInt(bits));
     ctx.interrupt(0);
   };
 
   /** A transfer between the client's memory and the buffer, as edu's engine does it. */
-  const transfer = (cmd: bigint, ctx: ModelContext) => {
+  const transfer = (cmd: bigint, event: Event) => {
+    const { regs, ctx } = event;
     const count = Number(regs.get('DMA_COUNT'));
     const toRam = (cmd & 2n) !== 0n;
     const at = Number((toRam ? regs.get('DMA_SRC') : regs.get('DMA_DST')) - BigInt(BUFFER));
@@ -59,23 +62,23 @@ export function eduModel(): DeviceModel {
     if (toRam) ctx.dma.write(regs.get('DMA_DST'), buffer.subarray(at, at + count));
     else buffer.set(ctx.dma.read(regs.get('DMA_SRC'), count), at);
     regs.set('DMA_CMD', cmd & ~1n);
-    if (cmd & 4n) raise(DMA_DONE_IRQ, ctx);
+    if (cmd & 4n) raise(DMA_DONE_IRQ, event);
   };
 
   const regs = new RegisterFile(EDU_MAP, {
-    onRead: { LIVENESS: () => regs.set('LIVENESS', ~liveness) },
+    onRead: { LIVENESS: (e) => e.regs.set('LIVENESS', ~liveness) },
     onWrite: {
       LIVENESS: (v) => (liveness = v),
-      FACTORIAL: (n, ctx) => {
+      FACTORIAL: (n, e) => {
         let f = 1;
         for (let i = 2; i <= Number(n); i++) f = Math.imul(f, i) >>> 0;
-        regs.set('FACTORIAL', f);
-        if (regs.get('STATUS') & 0x80n) raise(FACTORIAL_IRQ, ctx);
+        e.regs.set('FACTORIAL', f);
+        if (e.regs.get('STATUS') & 0x80n) raise(FACTORIAL_IRQ, e);
       },
-      IRQ_RAISE: (v, ctx) => raise(Number(v), ctx),
-      IRQ_ACK: (v) => regs.set('IRQ_STATUS', regs.get('IRQ_STATUS') & ~v),
-      DMA_CMD: (cmd, ctx) => {
-        if (cmd & 1n) transfer(cmd, ctx);
+      IRQ_RAISE: (v, e) => raise(Number(v), e),
+      IRQ_ACK: (v, e) => e.regs.set('IRQ_STATUS', e.regs.get('IRQ_STATUS') & ~v),
+      DMA_CMD: (cmd, e) => {
+        if (cmd & 1n) transfer(cmd, e);
       },
     },
   });

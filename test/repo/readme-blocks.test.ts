@@ -54,6 +54,7 @@ describe('documentation code blocks', () => {
         expect(next?.lang, `${blockName(b)} has no js block after it`).toBe('js');
         expect(next.fragment, blockName(next)).toBeUndefined();
         expect(next.minNode, `${blockName(next)}: the twin right after runs on every Node`).toBeUndefined();
+        expect(next.server, `${blockName(next)}: the twin of a server block serves too`).toBe(b.server);
       });
     }
   });

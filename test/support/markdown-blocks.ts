@@ -1,8 +1,10 @@
 /**
  * The code blocks of the project's Markdown documents, for the test that runs them. A block's
  * info string is its language (`ts` or `js`), optionally followed by `fragment: REASON` for a
- * block that is part of a larger program and cannot run alone, or by `node>=N` for a block that
- * needs Node N or later (plain JavaScript with `using`: Node 24).
+ * block that is part of a larger program and cannot run alone, by `node>=N` for a block that
+ * needs Node N or later (plain JavaScript with `using`: Node 24), or by `server` for a program
+ * that serves until stopped (a vfio-user device model): it runs in the background, from its
+ * first line of output on, while the blocks after it run, until the next server block or the end.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,6 +19,8 @@ export interface CodeBlock {
   fragment?: string;
   /** The oldest Node major that runs the block (`node>=24`); undefined for every Node. */
   minNode?: number;
+  /** A program that serves until stopped: run in the background for the blocks after it. */
+  server?: boolean;
   code: string;
 }
 
@@ -54,6 +58,7 @@ export function codeBlocks(file: string): CodeBlock[] {
       lang: open[1],
       ...(fragment ? { fragment: fragment[1].trim() } : {}),
       ...(minNode ? { minNode: Number(minNode[1]) } : {}),
+      ...(open[2].trim() === 'server' ? { server: true } : {}),
       code: `${body.join('\n')}\n`,
     });
   }

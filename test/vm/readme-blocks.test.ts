@@ -5,8 +5,11 @@
 // node_modules/vfio-ts link in a scratch project. TypeScript runs through tsx, JavaScript with
 // plain node. The TypeScript example and the JavaScript blocks after it must print the same. A
 // block marked `node>=N` runs on Node N and later; an older Node must refuse it as a SyntaxError.
-// VFIO_TS_DOC_BLOCKS (a comma-separated list of documents) narrows the run to those documents:
-// the matrix's rows for other Nodes run the README's alone.
+// A block marked `server` (a vfio-user device model) is started and left serving, once it has
+// printed its first line, while the blocks after it run; the next server block or the end of
+// the file stops it. VFIO_TS_DOC_BLOCKS (a comma-separated list of documents) narrows the run
+// to those documents: the matrix's rows for other Nodes run the README's alone.
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -31,12 +34,47 @@ const only = process.env.VFIO_TS_DOC_BLOCKS?.split(',').filter(Boolean);
 const blocks = programBlocks().filter((b) => !only || only.includes(b.file));
 
 // Blocks are named by their place in programBlocks(): two documents may have a block on the same line.
-function run(b: CodeBlock, index: number): Promise<{ code: number; stdout: string; stderr: string }> {
+function argsFor(b: CodeBlock, index: number): string[] {
   const file = join(project, `block-${index}.${b.lang === 'ts' ? 'ts' : 'mjs'}`);
   writeFileSync(file, b.code);
-  const args = b.lang === 'ts' ? ['--import', tsx, file] : [file];
+  return b.lang === 'ts' ? ['--import', tsx, file] : [file];
+}
+
+function run(b: CodeBlock, index: number): Promise<{ code: number; stdout: string; stderr: string }> {
+  const args = argsFor(b, index);
   return retryOnSegfault(() => runOnce(process.execPath, args, { cwd: project, timeout: 60_000 }));
 }
+
+/** The server block running now, if any. */
+let serving: { child: ChildProcess; stderr: () => string } | undefined;
+
+/** Stops the server block running now, if any; rejects if it had written to stderr. */
+async function stopServing(): Promise<void> {
+  const s = serving;
+  serving = undefined;
+  if (!s) return;
+  const exited = new Promise((done) => s.child.once('exit', done));
+  if (s.child.exitCode === null && s.child.signalCode === null) s.child.kill('SIGTERM');
+  await exited;
+  expect(s.stderr()).toBe('');
+}
+
+/** Starts a server block; resolves with its first line of output, once it is serving. */
+function startServing(b: CodeBlock, index: number): Promise<string> {
+  const child = spawn(process.execPath, argsFor(b, index), { cwd: project, stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  serving = { child, stderr: () => err };
+  return new Promise((ready, fail) => {
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('\n')) ready(out);
+    });
+    child.once('exit', (code) => fail(new Error(`${blockName(b)} exited (${code}) before serving: ${err}`)));
+  });
+}
+afterAll(stopServing);
 
 // Every run with an IOMMU (the no-IOMMU run leaves this file out): openDevice takes the run's
 // backend, so the examples are shown to work through the container and through iommufd.
@@ -58,6 +96,13 @@ describe(`README blocks (${backend}${only ? `, ${only.join(' ')} only` : ''})`, 
         expect(r.code).not.toBe(0);
         expect(r.stderr).toMatch(/SyntaxError/);
         expect(r.stdout).toBe('');
+      }, 90_000);
+      continue;
+    }
+    if (b.server) {
+      it(`starts ${blockName(b)} and leaves it serving`, async () => {
+        await stopServing();
+        printed.set(blockName(b), await startServing(b, index));
       }, 90_000);
       continue;
     }

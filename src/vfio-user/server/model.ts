@@ -18,6 +18,19 @@ export interface BarModel extends BarShape {
   read?(offset: number, width: AccessWidth, ctx: ModelContext): number | bigint;
   /** A write of `width` bytes at `offset`; a BAR without `write` ignores writes. */
   write?(offset: number, width: AccessWidth, value: number | bigint, ctx: ModelContext): void;
+  /**
+   * The BAR's registers (a `RegisterFile`), which answer the accesses `read` and `write` do not
+   * take: give either, or `registers` alone.
+   */
+  registers?: BarRegisters;
+}
+
+/** What a BAR's `registers` must do: a `RegisterFile` does it. */
+export interface BarRegisters {
+  /** A client's read of `width` bytes at `offset` of the BAR. */
+  read(offset: number, width: AccessWidth, ctx: ModelContext): number | bigint;
+  /** A client's write of `width` bytes at `offset` of the BAR. */
+  write(offset: number, width: AccessWidth, value: number | bigint, ctx: ModelContext): void;
 }
 
 /** The interrupts a model can raise; the client chooses which it enables. */

@@ -9,15 +9,20 @@ import type { MapModel, MapSpec, RegisterMap, RegisterModel, RegisterName, Write
 import { VfioErrorCode, VfioRangeError } from '../../../structs/index.js';
 import type { AccessWidth, ModelContext } from './model.js';
 
+/** Where a handler runs: the register file (to `get` and `set` values), the model's context, the array element. */
+export interface RegisterEvent<S extends MapSpec = MapSpec> {
+  regs: RegisterFile<S>;
+  ctx: ModelContext;
+  /** The element of a register array (0 for a plain register). */
+  index: number;
+}
+
 /** What the model does when the client reads or writes a register, by register name. */
 export interface RegisterHandlers<S extends MapSpec = MapSpec> {
-  /**
-   * Before a read of the register is answered: set its value here (`file.set`) if it is computed.
-   * For an array, `index` is the element.
-   */
-  onRead?: { readonly [K in RegisterName<S>]?: (ctx: ModelContext, index: number) => void };
+  /** Before a read of the register is answered: set its value here (`regs.set`) if it is computed. */
+  onRead?: { readonly [K in RegisterName<S>]?: (event: RegisterEvent<S>) => void };
   /** After a write of the register was stored (access and write effects applied): its new value. */
-  onWrite?: { readonly [K in RegisterName<S>]?: (value: bigint, ctx: ModelContext, index: number) => void };
+  onWrite?: { readonly [K in RegisterName<S>]?: (value: bigint, event: RegisterEvent<S>) => void };
 }
 
 interface Placed {
@@ -29,12 +34,18 @@ interface Placed {
 
 const all = (bits: number) => (1n << BigInt(bits)) - 1n;
 
+/**
+ * A model's registers from its register map (a BAR's `registers`): values from the reset values
+ * on, the map's access rules and write effects applied to the client's accesses, and the
+ * model's handlers run on the registers they name.
+ */
 export class RegisterFile<S extends MapSpec = MapSpec> {
   readonly #map: MapModel;
-  readonly #handlers: RegisterHandlers;
+  readonly #handlers: RegisterHandlers<S>;
   readonly #values = new Map<string, bigint[]>();
   readonly #placed: Placed[];
 
+  /** Holds `map`'s registers at their reset values; `handlers` must name registers of the map. */
   constructor(map: RegisterMap<S>, handlers: RegisterHandlers<S> = {}) {
     this.#map = map.model;
     this.#handlers = handlers;
@@ -72,7 +83,7 @@ export class RegisterFile<S extends MapSpec = MapSpec> {
   read(offset: number, width: AccessWidth, ctx: ModelContext): number | bigint {
     let out = 0n;
     for (const p of this.#covering(offset, width)) {
-      this.#handlers.onRead?.[p.model.name]?.(ctx, p.index);
+      this.#onRead(p.model.name)?.({ regs: this, ctx, index: p.index });
       const values = this.#values.get(p.model.name)!;
       const shown = this.#readable(p.model, values[p.index]);
       if (p.model.readEffect === 'clear') values[p.index] = 0n;
@@ -93,9 +104,17 @@ export class RegisterFile<S extends MapSpec = MapSpec> {
       const written = place(BigInt(value));
       const next = this.#written(p.model, values[p.index], written & mask, mask);
       values[p.index] = next;
-      this.#handlers.onWrite?.[p.model.name]?.(next, ctx, p.index);
+      this.#onWrite(p.model.name)?.(next, { regs: this, ctx, index: p.index });
       values[p.index] = this.#selfCleared(p.model, values[p.index]);
     }
+  }
+
+  #onRead(name: string): ((event: RegisterEvent<S>) => void) | undefined {
+    return (this.#handlers.onRead as Record<string, (event: RegisterEvent<S>) => void> | undefined)?.[name];
+  }
+
+  #onWrite(name: string): ((value: bigint, event: RegisterEvent<S>) => void) | undefined {
+    return (this.#handlers.onWrite as Record<string, (v: bigint, event: RegisterEvent<S>) => void> | undefined)?.[name];
   }
 
   #slot(name: string, index: number): { values: bigint[]; model: RegisterModel } {

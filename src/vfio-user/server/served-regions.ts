@@ -55,7 +55,7 @@ export class ServedRegions {
     const bar = this.#bars[index]!;
     const view = new DataView(out.buffer);
     for (const [o, w] of pieces(at, count)) {
-      const v = bar.read?.(o, w, ctx) ?? 0;
+      const v = bar.read ? bar.read(o, w, ctx) : (bar.registers?.read(o, w, ctx) ?? 0);
       store(view, o - at, w, v);
     }
     return out;
@@ -72,7 +72,11 @@ export class ServedRegions {
     }
     const bar = this.#bars[index]!;
     const view = new DataView(data.buffer, data.byteOffset, data.length);
-    for (const [o, w] of pieces(at, data.length)) bar.write?.(o, w, load(view, o - at, w), ctx);
+    for (const [o, w] of pieces(at, data.length)) {
+      const v = load(view, o - at, w);
+      if (bar.write) bar.write(o, w, v, ctx);
+      else bar.registers?.write(o, w, v, ctx);
+    }
     return undefined;
   }
 

@@ -48,8 +48,8 @@ describe('a register file', () => {
   });
 
   it('takes a 64-bit register in 32-bit halves and whole, and arrays by element', () => {
-    const regs: RegisterFile<(typeof MAP)['spec']> = new RegisterFile(MAP, {
-      onRead: { QUEUE: (_ctx, i) => regs.set('QUEUE', 0x100 + i, i) },
+    const regs = new RegisterFile(MAP, {
+      onRead: { QUEUE: (e) => e.regs.set('QUEUE', 0x100 + e.index, e.index) },
     });
     regs.write(0x18, 4, 0x89abcdef, ctx);
     regs.write(0x1c, 4, 0x01234567, ctx);
