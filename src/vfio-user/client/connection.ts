@@ -104,12 +104,21 @@ export class ClientConnection extends Resource {
     try {
       this.#socket.sendAll(encodeMessage({ id, command, payload }), fds);
       for (;;) {
-        const head = this.#socket.receiveExactly(HEADER_SIZE, { timeoutMs: this.#timeoutMs });
-        const h = parseHeader(head.data, this.#peer, HEADER_SIZE + this.#maxReply());
-        const body = this.#socket.receiveExactly(h.size - HEADER_SIZE, {
-          timeoutMs: this.#timeoutMs,
-          maxFds: MAX_REPLY_FDS,
-        });
+        // Descriptors ride on a message's first bytes: they arrive with the header.
+        const head = this.#socket.receiveExactly(HEADER_SIZE, { timeoutMs: this.#timeoutMs, maxFds: MAX_REPLY_FDS });
+        let h;
+        let rest;
+        try {
+          h = parseHeader(head.data, this.#peer, HEADER_SIZE + this.#maxReply());
+          rest = this.#socket.receiveExactly(h.size - HEADER_SIZE, {
+            timeoutMs: this.#timeoutMs,
+            maxFds: MAX_REPLY_FDS - head.fds.length,
+          });
+        } catch (e) {
+          closeAll(head.fds.map((fd) => () => sysClose(fd, `a descriptor from ${this.#peer}`)));
+          throw e;
+        }
+        const body = { data: rest.data, fds: [...head.fds, ...rest.fds] };
         if (!h.reply) {
           // A command from the server (DMA_READ/WRITE): this client shares memory by descriptor,
           // so it has none to serve; it says so and keeps waiting for its reply.

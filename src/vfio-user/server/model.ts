@@ -23,6 +23,13 @@ export interface BarModel extends BarShape {
    * take: give either, or `registers` alone.
    */
   registers?: BarRegisters;
+  /**
+   * The BAR is memory the client maps (a memfd shared with it): its accesses are loads and
+   * stores, with no message and no handler; the model reads and writes it as
+   * `ctx.barMemory(n)`. A model notices the client's stores by looking (as a device polls
+   * a doorbell page), so give a shared BAR no `read`, `write` or `registers`.
+   */
+  shared?: boolean;
 }
 
 /** What a BAR's `registers` must do: a `RegisterFile` does it. */
@@ -76,4 +83,6 @@ export interface ModelContext {
   interrupt(vector?: number): boolean;
   /** The device's config space as the client last wrote it. */
   readonly config: ConfigSpace;
+  /** The memory of shared BAR `n` (`shared: true`), which the client maps too. */
+  barMemory(n: number): Uint8Array;
 }

@@ -5,6 +5,7 @@
  * protocol asks, so the next client finds the device as the last one left it.
  */
 import { ConfigSpace } from '../../pci/index.js';
+import { closeAll } from '../../sys/index.js';
 import { EmulatedConfigSpace } from '../model/config-space.js';
 import type { DeviceModel, ModelContext } from './model.js';
 import { ServedDma } from './served-dma.js';
@@ -41,14 +42,15 @@ export class ServedModel implements ServedDevice {
       },
       model.name,
     );
-    this.regions = new ServedRegions(model.bars, this.#config);
+    this.regions = new ServedRegions(model.bars, this.#config, model.name);
     this.irqs = new ServedInterrupts(interrupts);
     this.dma = new ServedDma(model.name, maxDmaWindows);
-    const irqs = this.irqs;
+    const { irqs, regions } = this;
     this.context = {
       dma: this.dma,
       interrupt: (vector = 0) => irqs.raise(vector),
       config: new ConfigSpace(this.#config),
+      barMemory: (n) => regions.memory(n),
     };
   }
 
@@ -65,6 +67,11 @@ export class ServedModel implements ServedDevice {
 
   modelFailed(error: unknown, command: string): void {
     this.#onError(error, `${this.name}: ${command}`);
+  }
+
+  /** The server stops: the client's parts, then the shared BARs' memory. */
+  close(): void {
+    closeAll([() => this.clientGone(), () => this.regions.close()]);
   }
 
   /** A client went: its eventfds and DMA windows are released; the model's state stays. */

@@ -8,9 +8,13 @@ import {
   VFIO_PCI_BAR5_REGION_INDEX,
   VFIO_PCI_CONFIG_REGION_INDEX,
   VFIO_PCI_NUM_REGIONS,
+  VFIO_REGION_INFO_FLAG_MMAP,
   VFIO_REGION_INFO_FLAG_READ,
   VFIO_REGION_INFO_FLAG_WRITE,
+  VfioErrorCode,
+  VfioRangeError,
 } from '../../../structs/index.js';
+import { closeAll, sharedMemory, sysClose, type SharedMemory } from '../../sys/index.js';
 import type { EmulatedConfigSpace } from '../model/config-space.js';
 import type { AccessWidth, BarModel, ModelContext } from './model.js';
 import type { Refusal } from './served-irqs.js';
@@ -25,10 +29,46 @@ export interface ServedRegionInfo {
 export class ServedRegions {
   readonly #bars: ReadonlyArray<BarModel | undefined>;
   readonly #config: EmulatedConfigSpace;
+  /** The memory of each shared BAR, by index. */
+  readonly #shared = new Map<number, SharedMemory>();
 
-  constructor(bars: ReadonlyArray<BarModel | undefined>, config: EmulatedConfigSpace) {
+  /** `name` names the model in errors. */
+  constructor(bars: ReadonlyArray<BarModel | undefined>, config: EmulatedConfigSpace, name: string) {
     this.#bars = bars;
     this.#config = config;
+    try {
+      bars.forEach((bar, n) => {
+        if (!bar?.shared) return;
+        if (bar.read || bar.write || bar.registers || bar.io)
+          throw new VfioRangeError(
+            VfioErrorCode.INVALID_ARGUMENT,
+            `${name}: BAR${n} is shared memory: it takes no read, write or registers, and is not I/O`,
+          );
+        this.#shared.set(n, sharedMemory(bar.size, `BAR${n} of ${name}`));
+      });
+    } catch (e) {
+      this.close();
+      throw e;
+    }
+  }
+
+  /** The memory of shared BAR `n`. */
+  memory(n: number): Uint8Array {
+    const m = this.#shared.get(n);
+    if (!m) throw new VfioRangeError(VfioErrorCode.INVALID_ARGUMENT, `BAR${n} is not a shared BAR of this model`);
+    return m.mapping.u8;
+  }
+
+  /** The descriptor the client maps region `index` from, for a shared BAR. */
+  mmapFd(index: number): number | undefined {
+    return this.#shared.get(index)?.fd;
+  }
+
+  /** Unmaps and closes the shared BARs' memory. */
+  close(): void {
+    const all = [...this.#shared.values()];
+    this.#shared.clear();
+    closeAll(all.flatMap((m) => [() => m.mapping.close(), () => sysClose(m.fd, m.mapping.target)]));
   }
 
   /** Number of regions (VFIO's nine for PCI). */
@@ -42,7 +82,8 @@ export class ServedRegions {
     const rw = VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE;
     if (index === VFIO_PCI_CONFIG_REGION_INDEX) return { index, flags: rw, size: BigInt(this.#config.size) };
     const bar = index <= VFIO_PCI_BAR5_REGION_INDEX ? this.#bars[index] : undefined;
-    return bar ? { index, flags: rw, size: BigInt(bar.size) } : { index, flags: 0, size: 0n };
+    const mmap = this.#shared.has(index) ? VFIO_REGION_INFO_FLAG_MMAP : 0;
+    return bar ? { index, flags: rw | mmap, size: BigInt(bar.size) } : { index, flags: 0, size: 0n };
   }
 
   /** Reads `count` bytes of region `index` at `offset`, or says why not. */
@@ -52,6 +93,8 @@ export class ServedRegions {
     if (bad) return bad;
     const at = Number(offset);
     if (index === VFIO_PCI_CONFIG_REGION_INDEX) return this.#config.readBytes(at, count);
+    const shared = this.#shared.get(index);
+    if (shared) return shared.mapping.u8.slice(at, at + count);
     const bar = this.#bars[index]!;
     const view = new DataView(out.buffer);
     for (const [o, w] of pieces(at, count)) {
@@ -68,6 +111,11 @@ export class ServedRegions {
     const at = Number(offset);
     if (index === VFIO_PCI_CONFIG_REGION_INDEX) {
       this.#config.writeBytes(at, data);
+      return undefined;
+    }
+    const shared = this.#shared.get(index);
+    if (shared) {
+      shared.mapping.u8.set(data, at);
       return undefined;
     }
     const bar = this.#bars[index]!;

@@ -45,7 +45,12 @@ export class DeviceServer extends Resource {
     super();
     this.#options = options;
     this.#device = new ServedModel(model, SERVER_CAPABILITIES.maxDmaMaps, (e, what) => this.#report(e, what));
-    this.#listener = UnixListener.listen(options.socket, { mode: options.mode ?? 0o600 });
+    try {
+      this.#listener = UnixListener.listen(options.socket, { mode: options.mode ?? 0o600 });
+    } catch (e) {
+      this.#device.close(); // the shared BARs' memory
+      throw e;
+    }
     this.path = options.socket;
     this.#accepting = new FdWatcher(this.#listener.fd, () => this.#accept());
     this.#accepting.start();
@@ -136,7 +141,12 @@ export class DeviceServer extends Resource {
   }
 
   protected release(): void {
-    closeAll([() => this.#drop(), () => this.#accepting.close(), () => this.#listener.close()]);
+    closeAll([
+      () => this.#drop(),
+      () => this.#accepting.close(),
+      () => this.#listener.close(),
+      () => this.#device.close(),
+    ]);
   }
 }
 

@@ -145,7 +145,8 @@ export class ServerSession {
         if (!info) return { errno: constants.errno.EINVAL, why: `region ${index} does not exist` };
         const payload = Buffer.alloc(vfio_region_info.size);
         encodeStruct(payload, vfio_region_info, { argsz: payload.length, ...info, cap_offset: 0, offset: 0n });
-        return { payload };
+        const fd = d.regions.mmapFd(index);
+        return { payload, ...(fd === undefined ? {} : { fds: [fd] }) };
       }
       case VFIO_USER_DEVICE_GET_IRQ_INFO: {
         noFds();
