@@ -24,8 +24,13 @@ export interface ReceivedBytes {
   fds: number[];
 }
 
-/** How long a receive may wait. */
+/** How long a receive may wait, and where it puts the bytes. */
 export interface ReceiveOptions {
+  /**
+   * Receive into this buffer (at least `maxBytes` long) instead of a new one: for a caller that
+   * receives often and copies what it keeps. The result's `data` is a view of it.
+   */
+  into?: Uint8Array;
   /**
    * The most milliseconds to wait for the peer; past that the receive throws a `SysError` with
    * errno ETIMEDOUT (from `poll`). Without it a blocking socket waits as long as it takes.
@@ -113,7 +118,8 @@ export class UnixSocket extends Resource {
       checkInteger('timeoutMs', `for receive on ${this.#name}`, timeoutMs, 0, MAX_TIMEOUT);
       sysWaitReadable(this.fd, timeoutMs, this.#name, `the peer did not answer within ${timeoutMs} ms`);
     }
-    const buffer = new Uint8Array(maxBytes);
+    const buffer =
+      options.into && options.into.length >= maxBytes ? options.into.subarray(0, maxBytes) : new Uint8Array(maxBytes);
     const { bytes, fds, truncated, wouldBlock } = sysRecvmsg(this.fd, buffer, maxFds, this.#name);
     return { data: buffer.subarray(0, bytes), fds, truncated, wouldBlock };
   }

@@ -8,7 +8,8 @@
 import { constants } from 'node:os';
 import { SysError, VFIO_USER_VERSION, VfioError, VfioErrorCode, isVfioError } from '../../../structs/index.js';
 import { Resource, UnixSocket, closeAll, sysClose } from '../../sys/index.js';
-import { HEADER_SIZE, commandName, encodeMessage, parseHeader, protocolError } from '../message.js';
+import { HEADER_SIZE, commandName, encodeMessage, protocolError, type Message } from '../message.js';
+import { MessageReader } from '../message-reader.js';
 import {
   DEFAULT_CAPABILITIES,
   MAX_DATA_XFER_LIMIT,
@@ -39,6 +40,8 @@ const CLIENT_CAPABILITIES: Capabilities = {
 };
 /** Descriptors one reply may carry: a region's mmap descriptor is the most a reply has. */
 const MAX_REPLY_FDS = CLIENT_CAPABILITIES.maxMsgFds;
+/** Bytes asked of each read: a reply to a register access fits many times over. */
+const READ_CHUNK = 64 * 1024;
 
 export class ClientConnection extends Resource {
   /** The socket path, for messages. */
@@ -49,6 +52,12 @@ export class ClientConnection extends Resource {
   readonly #timeoutMs: number;
   readonly #peer: string;
   #nextId = 0;
+  /** Whole messages out of what the socket gives, however it splits them. */
+  readonly #reader: MessageReader;
+  /** Messages read but not yet taken (a read can hold more than one). */
+  readonly #queue: Message[] = [];
+  /** What each read goes into (the reader copies what it keeps). */
+  readonly #chunk = new Uint8Array(READ_CHUNK);
 
   /** Connects to the server at `path` and talks versions. */
   static connect(path: string, options: ConnectOptions = {}): ClientConnection {
@@ -71,6 +80,7 @@ export class ClientConnection extends Resource {
     this.#socket = socket;
     this.#timeoutMs = timeoutMs;
     this.#peer = `the vfio-user server at ${path}`;
+    this.#reader = new MessageReader(this.#peer, HEADER_SIZE + MAX_DATA_XFER_LIMIT + 4096, MAX_REPLY_FDS);
     const version = encodeVersion({ major: PROTOCOL_MAJOR, minor: PROTOCOL_MINOR, capabilities: CLIENT_CAPABILITIES });
     const reply = this.#exchange(VFIO_USER_VERSION, version, []);
     const v = parseVersion(reply.payload, this.#peer);
@@ -104,21 +114,8 @@ export class ClientConnection extends Resource {
     try {
       this.#socket.sendAll(encodeMessage({ id, command, payload }), fds);
       for (;;) {
-        // Descriptors ride on a message's first bytes: they arrive with the header.
-        const head = this.#socket.receiveExactly(HEADER_SIZE, { timeoutMs: this.#timeoutMs, maxFds: MAX_REPLY_FDS });
-        let h;
-        let rest;
-        try {
-          h = parseHeader(head.data, this.#peer, HEADER_SIZE + this.#maxReply());
-          rest = this.#socket.receiveExactly(h.size - HEADER_SIZE, {
-            timeoutMs: this.#timeoutMs,
-            maxFds: MAX_REPLY_FDS - head.fds.length,
-          });
-        } catch (e) {
-          closeAll(head.fds.map((fd) => () => sysClose(fd, `a descriptor from ${this.#peer}`)));
-          throw e;
-        }
-        const body = { data: rest.data, fds: [...head.fds, ...rest.fds] };
+        const h = this.#receive();
+        const body = { data: h.payload, fds: h.fds };
         if (!h.reply) {
           // A command from the server (DMA_READ/WRITE): this client shares memory by descriptor,
           // so it has none to serve; it says so and keeps waiting for its reply.
@@ -148,9 +145,19 @@ export class ClientConnection extends Resource {
     }
   }
 
-  /** The largest reply: a read of the most the server may send, with room for info capabilities. */
-  #maxReply(): number {
-    return Math.min(MAX_DATA_XFER_LIMIT, this.server?.maxDataXferSize ?? MAX_DATA_XFER_LIMIT) + 4096;
+  /**
+   * The next message from the server: one read usually brings a whole reply (one system call
+   * while waiting, bounded by the timeout). The end of the stream is `ERR_VFIO_CLOSED`.
+   */
+  #receive(): Message {
+    for (;;) {
+      const queued = this.#queue.shift();
+      if (queued) return queued;
+      const r = this.#socket.receive(READ_CHUNK, MAX_REPLY_FDS, { timeoutMs: this.#timeoutMs, into: this.#chunk });
+      if (r.data.length === 0 && r.fds.length === 0)
+        throw new VfioError(VfioErrorCode.CLOSED, `${this.#peer} closed the connection (end of stream)`);
+      this.#queue.push(...this.#reader.feed(r.data, r.fds));
+    }
   }
 
   /** The coded error for a connection that broke during `command`. */
@@ -173,6 +180,11 @@ export class ClientConnection extends Resource {
   }
 
   protected release(): void {
-    this.#socket.close();
+    const unread = this.#queue.splice(0);
+    closeAll([
+      ...unread.flatMap((m) => m.fds.map((fd) => () => sysClose(fd, `a descriptor from ${this.#peer}`))),
+      () => this.#reader.close(),
+      () => this.#socket.close(),
+    ]);
   }
 }

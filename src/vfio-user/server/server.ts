@@ -39,6 +39,8 @@ export class DeviceServer extends Resource {
   readonly #options: ServeOptions;
   #client: { socket: UnixSocket; watcher: FdWatcher; reader: MessageReader; session: ServerSession } | undefined;
   #clients = 0;
+  /** What each read goes into (the reader copies what it keeps). */
+  readonly #chunk = new Uint8Array(READ_CHUNK);
 
   /** @internal Use `serveDevice()`. */
   constructor(model: DeviceModel, options: ServeOptions) {
@@ -89,16 +91,15 @@ export class DeviceServer extends Resource {
     this.#options.onClient?.('connected');
   }
 
+  /** One read per wake: the watch is level-triggered, so what is left wakes it again. */
   #readable(): void {
     const c = this.#client;
     if (!c) return;
     try {
-      for (;;) {
-        const r = c.socket.receive(READ_CHUNK, SERVER_CAPABILITIES.maxMsgFds);
-        if (r.wouldBlock) return;
-        if (r.data.length === 0 && r.fds.length === 0) return this.#drop();
-        for (const m of c.reader.feed(r.data, r.fds)) this.#answer(c.socket, c.session, m);
-      }
+      const r = c.socket.receive(READ_CHUNK, SERVER_CAPABILITIES.maxMsgFds, { into: this.#chunk });
+      if (r.wouldBlock) return;
+      if (r.data.length === 0 && r.fds.length === 0) return this.#drop();
+      for (const m of c.reader.feed(r.data, r.fds)) this.#answer(c.socket, c.session, m);
     } catch (e) {
       this.#report(e, this.name);
       this.#drop();
