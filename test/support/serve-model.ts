@@ -5,15 +5,16 @@
  *
  *   node --import tsx test/support/serve-model.ts MODEL SOCKET
  *
- * MODEL: `edu` (examples/models/edu.ts).
+ * MODEL: `edu` (examples/models/edu.ts), `vectors` (24 MSI-X vectors: ./vectors-model.ts).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { resolve } from 'node:path';
 import { serveDevice, type DeviceModel } from '../../src/index.js';
 import { eduModel } from '../../examples/models/edu.js';
+import { vectorsModel } from './vectors-model.js';
 
-const MODELS: Record<string, () => DeviceModel> = { edu: eduModel };
+const MODELS: Record<string, () => DeviceModel> = { edu: eduModel, vectors: vectorsModel };
 
 /** A model served by a child process, for tests: `stop()` ends it. */
 export interface ServedChild {
