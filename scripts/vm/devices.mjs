@@ -51,9 +51,6 @@ export const DEVICE_ALIASES = { 'edu-nonviable': 'nonviable', 'rng-host': 'nonvi
 export const deviceArgs = (devices, arm64, tmp) =>
   devices.flatMap((d) => (arm64 && DEVICES[d].arm64) || DEVICES[d].qemu || DEVICES[d].setup(tmp));
 
-/** devices.list for the guest's /init. */
-export const guestDeviceList = (devices) =>
-  devices
-    .flatMap((d) => DEVICES[d].guest)
-    .map((g) => g.join(' '))
-    .join('\n') + '\n';
+/** devices.list for the guest's /init; `extra`: more lines (the vfio-user devices), as arrays. */
+export const guestDeviceList = (devices, extra = []) =>
+  [...devices.flatMap((d) => DEVICES[d].guest), ...extra].map((g) => g.join(' ')).join('\n') + '\n';

@@ -78,9 +78,11 @@ mkdir -p $m/run/vfio-ts
 cp "/lower$cfgdir/cmd.sh" $m/run/vfio-ts/cmd.sh
 
 # --- devices ---------------------------------------------------------------------------
-# devices.list: "name kind vendor device want place", want = vfio|host, place = root|bridge.
+# devices.list: "name kind vendor device want place", want = vfio|host, place = root|bridge, or
+# the device's address (a vfio-user device: whatever its ids, the one at that address).
 used=" "
 find_bdf() { # vendor device place -> first unused BDF that matches
+  case "$3" in *:*) [ -e "/sys/bus/pci/devices/$3" ] && echo "$3"; return ;; esac
   for d in /sys/bus/pci/devices/*; do
     b=${d##*/}
     case "$used" in *" $b "*) continue ;; esac

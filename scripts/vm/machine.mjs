@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { ARM64_MACHINE, layerShare } from './arch.mjs';
 import { channelArgs } from './channels.mjs';
 import { deviceArgs } from './devices.mjs';
+import { vfioUserArgs } from './vfio-user.mjs';
 
 /** The guest kernel's command line. `dir`: the run's directory on the host (the guest finds its files there). */
 export function kernelAppend({ arm64, noIommu, dir }) {
@@ -29,12 +30,15 @@ export function kernelAppend({ arm64, noIommu, dir }) {
  */
 export function qemuArgs({ o, kernel, initrd, tmp, nonce, consoleLog, layer }) {
   const arm64 = o.arch === 'arm64';
+  const served = o.vfioUser.length > 0; // vfio-user devices, on QEMU from scripts/vm/setup-qemu
   return [
     '-name',
     `vfiots-${nonce}`,
     // qboot (shipped with Debian's QEMU) gets to the kernel ~0.4 s sooner than SeaBIOS.
     ...(!arm64 && existsSync('/usr/share/qemu/qboot.rom') ? ['-bios', 'qboot.rom'] : []),
-    ...(arm64 ? ARM64_MACHINE : ['-machine', 'q35', '-accel', 'tcg', '-cpu', 'max']),
+    ...(arm64
+      ? ARM64_MACHINE
+      : ['-machine', served ? 'q35,memory-backend=ram' : 'q35', '-accel', 'tcg', '-cpu', 'max']),
     '-smp',
     '2',
     '-m',
@@ -52,7 +56,9 @@ export function qemuArgs({ o, kernel, initrd, tmp, nonce, consoleLog, layer }) {
     '-serial',
     `file:${consoleLog}`,
     '-no-reboot',
-    ...(o.noIommu || arm64 ? [] : ['-device', 'intel-iommu,intremap=on']),
+    // QEMU's vfio-user-pci behind a VT-d needs its caching mode: the guest then reports every
+    // mapping it makes, which QEMU passes on to the server as DMA maps.
+    ...(o.noIommu || arm64 ? [] : ['-device', `intel-iommu,intremap=on${served ? ',caching-mode=on' : ''}`]),
     '-kernel',
     kernel.image,
     '-initrd',
@@ -66,5 +72,6 @@ export function qemuArgs({ o, kernel, initrd, tmp, nonce, consoleLog, layer }) {
     'virtio-serial-pci',
     ...channelArgs(tmp),
     ...deviceArgs(o.devices, arm64, tmp),
+    ...vfioUserArgs(o.vfioUser, o.memory),
   ];
 }

@@ -11,6 +11,8 @@ export interface MatrixRow {
   /** Only these test files, or all but `exclude`. */
   files?: string[];
   exclude?: string[];
+  /** Models test-matrix serves on the host for the row's boot (serve-model.ts), attached with --vfio-user. */
+  serve?: string[];
   /** VFIO_TS_* variables for the guest's tests (scripts/vm/run passes them in). */
   env?: Record<string, string>;
   seconds: number;

@@ -39,6 +39,10 @@ const BIND = ['test/vm/bind.test.ts'];
 // is the same on every kernel and architecture.
 const TRACE = ['test/vm/trace.test.ts'];
 
+// A device modelled in TypeScript and served on the host, driven in the guest through QEMU 11.1's
+// vfio-user-pci: its row alone runs it, and runs nothing else (the row's QEMU is not the others').
+const VFIO_USER = ['test/vm/vfio-user.test.ts'];
+
 /**
  * The device suite's core, run again under each pinned Node other than the machine's: what
  * depends on the Node running it. The rig's checks (with: `node` is the row's Node), opening
@@ -68,7 +72,7 @@ const MACHINE_ROWS = [
     kernel: 'debian',
     backend: 'type1',
     rig: ['--kernel', 'debian', '--memory', '6G'],
-    exclude: [...FRONT_ENDS, ...ARM64_ONLY, ...BIND],
+    exclude: [...FRONT_ENDS, ...ARM64_ONLY, ...BIND, ...VFIO_USER],
     seconds: 225,
   },
   {
@@ -78,7 +82,7 @@ const MACHINE_ROWS = [
     backend: 'type1',
     rig: ['--kernel', 'vfio', '--memory', '6G'],
     // The node rows run the core on this kernel and backend, under three Nodes: not again here.
-    exclude: [...FRONT_ENDS, ...PROCESS_TESTS, ...ARM64_ONLY, ...NODE_CORE_DEVICE, ...BIND, ...TRACE],
+    exclude: [...FRONT_ENDS, ...PROCESS_TESTS, ...ARM64_ONLY, ...NODE_CORE_DEVICE, ...BIND, ...TRACE, ...VFIO_USER],
     seconds: 75,
   },
   {
@@ -87,7 +91,7 @@ const MACHINE_ROWS = [
     kernel: 'vfio',
     backend: 'iommufd',
     rig: ['--kernel', 'vfio', '--memory', '6G'],
-    exclude: ARM64_ONLY,
+    exclude: [...ARM64_ONLY, ...VFIO_USER],
     seconds: 510,
   },
   {
@@ -98,7 +102,7 @@ const MACHINE_ROWS = [
     // The slowest row (the front ends, and an emulated SMMUv3 slow to map and unmap): more than
     // the default 900 s before scripts/vm/run gives up, for a machine busy with other work.
     rig: ['--arch', 'arm64', '--kernel', 'debian', '--memory', '6G', '--timeout', '1800'],
-    exclude: [...BIND, ...TRACE],
+    exclude: [...BIND, ...TRACE, ...VFIO_USER],
     seconds: 605,
   },
   {
@@ -119,6 +123,18 @@ const MACHINE_ROWS = [
       'test/vm/device-missing.test.ts',
       'test/vm/doctor.test.ts',
     ],
+  },
+  {
+    name: 'vfio-user',
+    arch: 'x86_64',
+    kernel: 'vfio',
+    backend: 'type1',
+    // No QEMU device: the served edu alone (test-matrix starts its server and adds --vfio-user),
+    // driven through both of this kernel's ways in by the file itself.
+    rig: ['--kernel', 'vfio', '--devices', 'none'],
+    serve: ['edu'],
+    files: VFIO_USER,
+    seconds: 60,
   },
 ];
 

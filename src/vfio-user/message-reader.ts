@@ -1,11 +1,19 @@
 /**
  * Whole messages out of a stream socket read in pieces: bytes are gathered until a header says
  * how long its message is, then until the message is whole. Descriptors belong to the message
- * being gathered when they arrive (Linux ends a read at a send that carried descriptors, and
- * each sender sends a message's descriptors with its first bytes).
+ * that holds the last byte of the read that brought them. Linux ends a read right after the
+ * first segment of a send that carried descriptors (a sender sends a message's descriptors with
+ * its first bytes), but may begin that read with earlier sends: QEMU's DMA unmap followed at once
+ * by a map with its memfd arrive as one read whose descriptor is the map's.
  */
 import { closeAll, sysClose } from '../sys/index.js';
 import { HEADER_SIZE, parseHeader, protocolError, type Message, type MessageHeader } from './message.js';
+
+/** Descriptors that came with a read, and the stream offset of that read's last byte. */
+interface Arrived {
+  at: number;
+  fds: readonly number[];
+}
 
 export class MessageReader {
   readonly #peer: string;
@@ -14,7 +22,11 @@ export class MessageReader {
   #chunks: Uint8Array[] = [];
   #have = 0;
   #header: MessageHeader | undefined;
-  #fds: number[] = [];
+  /** Bytes fed so far, and bytes of the messages taken out: stream offsets. */
+  #received = 0;
+  #taken = 0;
+  /** Descriptors not yet given to a message, oldest first. */
+  #arrived: Arrived[] = [];
 
   /** `maxSize`: the largest message accepted; `maxFds`: the most descriptors one may carry. */
   constructor(peer: string, maxSize: number, maxFds: number) {
@@ -29,16 +41,16 @@ export class MessageReader {
    * nothing (what it had is closed) and the connection must end.
    */
   feed(data: Uint8Array, fds: readonly number[]): Message[] {
-    this.#fds.push(...fds);
+    // A read without bytes (none on a stream socket with descriptors) counts as the next byte's.
+    if (fds.length) this.#arrived.push({ at: this.#received + Math.max(0, data.length - 1), fds: [...fds] });
+    this.#received += data.length;
     if (data.length) this.#chunks.push(Uint8Array.from(data));
     this.#have += data.length;
     const out: Message[] = [];
     try {
-      if (this.#fds.length > this.#maxFds)
-        throw protocolError(
-          this.#peer,
-          `${this.#fds.length} descriptors with one message, over the ${this.#maxFds} agreed`,
-        );
+      const waiting = this.#arrived.reduce((n, a) => n + a.fds.length, 0);
+      if (waiting > this.#maxFds)
+        throw protocolError(this.#peer, `${waiting} descriptors with one message, over the ${this.#maxFds} agreed`);
       for (;;) {
         if (!this.#header) {
           if (this.#have < HEADER_SIZE) break;
@@ -46,9 +58,15 @@ export class MessageReader {
         }
         if (this.#have < this.#header.size) break;
         const bytes = this.#take(this.#header.size);
-        out.push({ ...this.#header, payload: Buffer.from(bytes.subarray(HEADER_SIZE)), fds: this.#fds });
+        this.#taken += this.#header.size;
+        const mine = this.#arrived.filter((a) => a.at < this.#taken);
+        this.#arrived = this.#arrived.slice(mine.length);
+        out.push({
+          ...this.#header,
+          payload: Buffer.from(bytes.subarray(HEADER_SIZE)),
+          fds: mine.flatMap((a) => a.fds),
+        });
         this.#header = undefined;
-        this.#fds = [];
       }
     } catch (e) {
       this.close();
@@ -65,8 +83,8 @@ export class MessageReader {
 
   /** Closes the descriptors of a message not yet whole, and forgets its bytes. */
   close(): void {
-    const fds = this.#fds;
-    this.#fds = [];
+    const fds = this.#arrived.flatMap((a) => a.fds);
+    this.#arrived = [];
     this.#chunks = [];
     this.#have = 0;
     this.#header = undefined;

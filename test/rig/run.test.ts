@@ -104,6 +104,17 @@ describe('scripts/vm/run command line', () => {
     expect(a.stderr).toContain('--node takes x86-64 builds');
   });
 
+  it('refuses --vfio-user with arm64 (exit 2), and a socket no server listens on (exit 125), booting nothing', async () => {
+    const a = await run(['--arch', 'arm64', '--vfio-user', join(tmp, 'x.sock'), '--', 'true']);
+    expect(a.code).toBe(2);
+    expect(a.stderr).toContain('--vfio-user attaches a device to the x86-64 guest only');
+    const missing = join(tmp, 'nobody.sock');
+    const m = await run(['--devices', 'none', '--vfio-user', missing, '--', 'true']);
+    expect(m.code, m.stderr).toBe(skip ? 0 : 125);
+    if (!skip) expect(m.stderr).toContain(`no vfio-user server listens on ${missing}`);
+    expect(m.stderr).not.toContain('qemu pid');
+  });
+
   it('says which option lacks a value or takes none, with exit 2', async () => {
     const t = await run(['--timeout', '--', 'true']);
     expect(t.code).toBe(2);
@@ -135,6 +146,8 @@ describe('scripts/vm/run command line', () => {
       '--timeout',
       '--memory',
       '--log',
+      '--vfio-user',
+      'caching mode',
       'edu',
       'nvme',
       'e1000e',

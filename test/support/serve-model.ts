@@ -5,7 +5,8 @@
  *
  *   node --import tsx test/support/serve-model.ts MODEL SOCKET
  *
- * MODEL: `edu` (examples/models/edu.ts) or `mailbox` (test/support/models.ts).
+ * MODEL: `edu` (examples/models/edu.ts), `mailbox` (a shared BAR: ./models.ts) or `vectors`
+ * (24 MSI-X vectors: ./vectors-model.ts).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -13,8 +14,9 @@ import { resolve } from 'node:path';
 import { serveDevice, type DeviceModel } from '../../src/index.js';
 import { eduModel } from '../../examples/models/edu.js';
 import { mailboxModel } from './models.js';
+import { vectorsModel } from './vectors-model.js';
 
-const MODELS: Record<string, () => DeviceModel> = { edu: eduModel, mailbox: mailboxModel };
+const MODELS: Record<string, () => DeviceModel> = { edu: eduModel, mailbox: mailboxModel, vectors: vectorsModel };
 
 /** A model served by a child process, for tests: `stop()` ends it. */
 export interface ServedChild {

@@ -143,15 +143,18 @@ export class VfioUserChannel implements DeviceChannel {
   /**
    * The kernel takes -1 for "no eventfd on this vector"; vfio-user has no such value, so runs of
    * real eventfds go as descriptors and runs of -1 as a request without any (which takes them away).
+   * A run of eventfds is cut into requests of at most the descriptors the server takes in one
+   * message (16 from serveDevice, whose client QEMU accepts no more).
    */
   setIrqs(req: IrqSetRequest): void {
     buildIrqSet(req); // the same checks as for the kernel, with the same messages
     const { index, start, count, action } = req;
     if (req.eventfds) {
       const fds = req.eventfds;
+      const most = Math.max(1, this.#connection.server.maxMsgFds);
       for (let i = 0; i < fds.length;) {
         let j = i;
-        while (j < fds.length && fds[j] >= 0 === fds[i] >= 0) j++;
+        while (j < fds.length && fds[j] >= 0 === fds[i] >= 0 && (fds[i] < 0 || j - i < most)) j++;
         const run = fds.slice(i, j);
         const payload = encodeIrqSet({
           flags: VFIO_IRQ_SET_DATA_EVENTFD | action,

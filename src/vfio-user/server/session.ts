@@ -49,10 +49,13 @@ import type { ServedDma } from './served-dma.js';
 import type { Refusal, ServedInterrupts } from './served-irqs.js';
 import type { ServedRegions } from './served-regions.js';
 
-/** What the server offers every client. */
+/**
+ * What the server offers every client. 16 descriptors a message: QEMU's vfio-user-pci (10.1 to
+ * 11.1 at least) refuses a server that offers more ("malformed max_msg_fds") and never attaches.
+ */
 export const SERVER_CAPABILITIES: Readonly<Capabilities> = {
   ...DEFAULT_CAPABILITIES,
-  maxMsgFds: 32,
+  maxMsgFds: 16,
   maxDataXferSize: MAX_DATA_XFER_LIMIT,
 };
 

@@ -12,6 +12,7 @@ import { main as edu } from '../../../examples/edu.js';
 import { openFdCount } from '../../support/fd-count.js';
 import { serveInChild, type ServedChild } from '../../support/serve-model.js';
 import { thrownBy } from '../../support/thrown.js';
+import { VECTORS } from '../../support/vectors-model.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vfio-user-dev-'));
 let server: ServedChild;
@@ -85,5 +86,28 @@ describe('a vfio-user device through openDevice', () => {
     const e = thrownBy(() => openDevice(`vfio-user:${join(dir, 'nothing.sock')}`));
     expect(e).toMatchObject({ name: 'SysError', errnoName: 'ENOENT' });
     expect((e as Error).message).toMatch(/nothing\.sock/);
+  });
+});
+
+describe('a served device with more MSI-X vectors than one message carries descriptors for', () => {
+  it('hands over every eventfd in requests the server takes, and each vector fires its own', async () => {
+    const vectors = await serveInChild('vectors', join(dir, 'vectors.sock'));
+    try {
+      const before = openFdCount();
+      {
+        using dev = openDevice(`vfio-user:${vectors.socket}`);
+        const irqs = dev.interrupts;
+        expect(irqs.enable('msix')).toBe('msix');
+        expect(irqs.vectors).toHaveLength(VECTORS);
+        for (const v of [0, 15, 16, VECTORS - 1]) {
+          dev.bar(0).write32(0, v);
+          expect(irqs.wait(5000)).toEqual([{ vector: v, count: 1 }]);
+        }
+      }
+      expect(openFdCount()).toBe(before);
+    } finally {
+      await vectors.stop();
+    }
+    expect(vectors.stderr()).toBe(''); // the server saw no message it had to refuse
   });
 });

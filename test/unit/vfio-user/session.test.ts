@@ -124,6 +124,22 @@ describe('a vfio-user server session', () => {
     expect(info).toEqual({ flags: 3, numRegions: 9, numIrqs: 5 }); // RESET | PCI
   });
 
+  it("offers what QEMU's vfio-user-pci accepts: at most 16 descriptors, 4 KiB pages, 65535 maps, 64 MiB", () => {
+    // QEMU (10.1 to 11.1) sends its own limits (16 descriptors) in a 0.0 version and refuses a
+    // reply over them, or of a newer minor: the device never attaches ("malformed max_msg_fds").
+    const { s } = session();
+    const qemu = { ...DEFAULT_CAPABILITIES, maxMsgFds: 16, maxDataXferSize: 1 << 20 };
+    const v = parseVersion(
+      payloadOf(s.handle(command(VFIO_USER_VERSION, encodeVersion({ major: 0, minor: 0, capabilities: qemu })))),
+      'server',
+    );
+    expect([v.major, v.minor]).toEqual([0, 0]);
+    expect(v.capabilities.maxMsgFds).toBeLessThanOrEqual(16);
+    expect(v.capabilities.maxDataXferSize).toBeLessThanOrEqual(64 * 1024 * 1024);
+    expect(v.capabilities.pgsizes & 0xfffn).toBe(0n);
+    expect(v.capabilities.maxDmaMaps).toBeLessThanOrEqual(65535);
+  });
+
   it('splits region accesses into aligned widths for the model, and reads config space', () => {
     const { s } = session();
     s.handle(command(VFIO_USER_VERSION, encodeVersion({ major: 0, minor: 1, capabilities: DEFAULT_CAPABILITIES })));
