@@ -1,9 +1,10 @@
 // A vfio-user client connection (src/vfio-user/client/connection.ts) to the edu model served by
 // another process (test/support/serve-model.ts): the version talk, commands answered, a failed
 // command a SysError named after it, a server that dies mid-session a coded error, not a hang.
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   VFIO_USER_DEVICE_GET_INFO,
@@ -84,6 +85,33 @@ describe('a vfio-user client connection', () => {
     } finally {
       b.close();
     }
+  });
+
+  it('a client killed with eventfds and DMA set leaves the server serving the next one', async () => {
+    const script = join(dir, 'client.mts');
+    writeFileSync(
+      script,
+      `import { openDevice } from ${JSON.stringify(resolve(import.meta.dirname, '../../../src/index.ts'))};
+       const dev = openDevice(${JSON.stringify(`vfio-user:${server.socket}`)});
+       dev.interrupts.enable('msi');
+       const buf = dev.dma.alloc(4096);
+       console.log('ready', buf.iova);
+       setInterval(() => {}, 1000);`,
+    );
+    const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise<void>((ready) =>
+      child.stdout.on('data', (d: Buffer) => d.toString().includes('ready') && ready()),
+    );
+    const exited = new Promise((done) => child.once('exit', done));
+    child.kill('SIGKILL');
+    await exited;
+    const c = ClientConnection.connect(server.socket); // accepted once the dead one's end is seen
+    try {
+      expect(read32(c, 0)).toBe(0x010000ed);
+    } finally {
+      c.close();
+    }
+    expect(server.stderr()).toBe(''); // no warning: a client going is not an error
   });
 
   it('a server killed mid-session gives ERR_VFIO_DISCONNECTED at the next call, and nothing leaks', async () => {
