@@ -78,21 +78,17 @@ export function openDevice(address: string, options: OpenDeviceOptions = {}): De
     throw e;
   }
   if (!given) dev.onClose(() => context.close());
-  try {
-    if (options.busMaster !== false) dev.setBusMaster(true);
-  } catch (e) {
-    dev.close();
-    throw e;
-  }
-  return dev;
+  return withBusMaster(dev, options);
 }
 
-/** A device a vfio-user server serves: the same `Device`, bus mastering on unless told not to. */
+/** A device a vfio-user server serves: the same `Device`. */
 function openServed(address: string, options: OpenDeviceOptions): Device {
-  const dev = openUserDevice(address.slice(VFIO_USER_PREFIX.length), {
-    dmaBits: options.dmaBits,
-    timeoutMs: options.timeoutMs,
-  });
+  const path = address.slice(VFIO_USER_PREFIX.length);
+  return withBusMaster(openUserDevice(path, { dmaBits: options.dmaBits, timeoutMs: options.timeoutMs }), options);
+}
+
+/** Turns bus mastering on unless told not to; a device that refuses is closed. */
+function withBusMaster(dev: Device, options: OpenDeviceOptions): Device {
   try {
     if (options.busMaster !== false) dev.setBusMaster(true);
   } catch (e) {

@@ -9,8 +9,11 @@
  * (24 MSI-X vectors: ./vectors-model.ts).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { afterAll, beforeAll } from 'vitest';
 import { fileURLToPath } from 'node:url';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { serveDevice, type DeviceModel } from '../../src/index.js';
 import { eduModel } from '../../examples/models/edu.js';
 import { mailboxModel } from './models.js';
@@ -53,6 +56,32 @@ export function serveInChild(model: string, socket: string): Promise<ServedChild
     });
     child.once('exit', (code) => fail(new Error(`the model server exited (${code}) before listening: ${err}`)));
   });
+}
+
+/**
+ * For a test file: `model` served in a child process from before its first test to after its
+ * last, on a socket in a scratch directory. Read `server` and `address` inside tests.
+ */
+export function servedForTests(model: string): { readonly server: ServedChild; readonly address: string; dir: string } {
+  const dir = mkdtempSync(join(tmpdir(), `vfio-user-${model}-`));
+  let server: ServedChild | undefined;
+  beforeAll(async () => {
+    server = await serveInChild(model, join(dir, `${model}.sock`));
+  });
+  afterAll(async () => {
+    await server?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return {
+    dir,
+    get server() {
+      if (!server) throw new Error(`the ${model} model is not served yet: use it inside a test`);
+      return server;
+    },
+    get address() {
+      return `vfio-user:${this.server.socket}`;
+    },
+  };
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

@@ -2,10 +2,9 @@
 // another process (test/support/serve-model.ts): the version talk, commands answered, a failed
 // command a SysError named after it, a server that dies mid-session a coded error, not a hang.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   VFIO_USER_DEVICE_GET_INFO,
   VFIO_USER_DEVICE_GET_REGION_INFO,
@@ -24,17 +23,9 @@ import {
 } from '../../../src/vfio-user/payloads.js';
 import { openFdCount } from '../../support/fd-count.js';
 import { thrownBy } from '../../support/thrown.js';
-import { serveInChild, type ServedChild } from '../../support/serve-model.js';
+import { serveInChild, servedForTests } from '../../support/serve-model.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'vfio-user-conn-'));
-let server: ServedChild;
-beforeAll(async () => {
-  server = await serveInChild('edu', join(dir, 'edu.sock'));
-});
-afterAll(async () => {
-  await server?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
+const served = servedForTests('edu');
 
 const read32 = (c: ClientConnection, offset: number) =>
   Buffer.from(
@@ -48,9 +39,9 @@ const read32 = (c: ClientConnection, offset: number) =>
 
 describe('a vfio-user client connection', () => {
   it('connects to a socket only its owner may use, talks versions, and gets answers', () => {
-    expect(statSync(server.socket).mode & 0o777).toBe(0o600);
+    expect(statSync(served.server.socket).mode & 0o777).toBe(0o600);
     const before = openFdCount();
-    const c = ClientConnection.connect(server.socket);
+    const c = ClientConnection.connect(served.server.socket);
     try {
       expect(c.server.maxDataXferSize).toBeGreaterThanOrEqual(4096);
       expect(parseDeviceInfo(c.request(VFIO_USER_DEVICE_GET_INFO, encodeDeviceInfo(undefined)).payload, 's')).toEqual({
@@ -74,12 +65,12 @@ describe('a vfio-user client connection', () => {
   });
 
   it('serves the next client after one goes, with the state the last one left', () => {
-    const a = ClientConnection.connect(server.socket);
+    const a = ClientConnection.connect(served.server.socket);
     const data = Buffer.alloc(4);
     data.writeUInt32LE(7);
     a.request(VFIO_USER_REGION_WRITE, encodeRegionAccess({ region: 0, offset: 4n, count: 4, data }));
     a.close();
-    const b = ClientConnection.connect(server.socket);
+    const b = ClientConnection.connect(served.server.socket);
     try {
       expect(read32(b, 4)).toBe(~7 >>> 0);
     } finally {
@@ -88,11 +79,11 @@ describe('a vfio-user client connection', () => {
   });
 
   it('a client killed with eventfds and DMA set leaves the server serving the next one', async () => {
-    const script = join(dir, 'client.mts');
+    const script = join(served.dir, 'client.mts');
     writeFileSync(
       script,
       `import { openDevice } from ${JSON.stringify(resolve(import.meta.dirname, '../../../src/index.ts'))};
-       const dev = openDevice(${JSON.stringify(`vfio-user:${server.socket}`)});
+       const dev = openDevice(${JSON.stringify(`vfio-user:${served.server.socket}`)});
        dev.interrupts.enable('msi');
        const buf = dev.dma.alloc(4096);
        console.log('ready', buf.iova);
@@ -105,18 +96,18 @@ describe('a vfio-user client connection', () => {
     const exited = new Promise((done) => child.once('exit', done));
     child.kill('SIGKILL');
     await exited;
-    const c = ClientConnection.connect(server.socket); // accepted once the dead one's end is seen
+    const c = ClientConnection.connect(served.server.socket); // accepted once the dead one's end is seen
     try {
       expect(read32(c, 0)).toBe(0x010000ed);
     } finally {
       c.close();
     }
-    expect(server.stderr()).toBe(''); // no warning: a client going is not an error
+    expect(served.server.stderr()).toBe(''); // no warning: a client going is not an error
   });
 
   it('a server killed mid-session gives ERR_VFIO_DISCONNECTED at the next call, and nothing leaks', async () => {
     const before = openFdCount(); // the child's pipes close when it dies
-    const other = await serveInChild('edu', join(dir, 'dies.sock'));
+    const other = await serveInChild('edu', join(served.dir, 'dies.sock'));
     const c = ClientConnection.connect(other.socket);
     try {
       expect(read32(c, 0)).toBe(0x010000ed);

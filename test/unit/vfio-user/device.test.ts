@@ -2,35 +2,23 @@
 // served by another process gives the same Device. The unchanged edu example runs on it (ids,
 // liveness, factorials, a DMA round trip through memory shared by descriptor), and its config
 // space, interrupts (MSI and INTx counted) and reset behave as on the real device.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { PCI_CAP_ID_MSI, VfioErrorCode } from '../../../structs/index.js';
 import { openDevice } from '../../../src/index.js';
 import { main as edu } from '../../../examples/edu.js';
 import { openFdCount } from '../../support/fd-count.js';
-import { serveInChild, type ServedChild } from '../../support/serve-model.js';
+import { serveInChild, servedForTests } from '../../support/serve-model.js';
 import { thrownBy } from '../../support/thrown.js';
 import { VECTORS } from '../../support/vectors-model.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'vfio-user-dev-'));
-let server: ServedChild;
-let address: string;
-beforeAll(async () => {
-  server = await serveInChild('edu', join(dir, 'edu.sock'));
-  address = `vfio-user:${server.socket}`;
-});
-afterAll(async () => {
-  await server?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
+const served = servedForTests('edu');
 
 describe('a vfio-user device through openDevice', () => {
   it('runs the edu example unchanged: id, liveness, factorials and a DMA round trip', () => {
     const before = openFdCount();
     const lines: string[] = [];
-    const r = edu(address, (l) => lines.push(l));
+    const r = edu(served.address, (l) => lines.push(l));
     expect(r.id).toBe(0x010000ed);
     expect(r.factorials).toEqual([
       [5, 120],
@@ -43,8 +31,8 @@ describe('a vfio-user device through openDevice', () => {
   });
 
   it('is the same Device: regions, config space with its capabilities, bus mastering', () => {
-    using dev = openDevice(address);
-    expect(dev.address).toBe(address);
+    using dev = openDevice(served.address);
+    expect(dev.address).toBe(served.address);
     expect(dev.iommu.kind).toBe('vfio-user');
     expect(dev.info).toMatchObject({ numRegions: 9, numIrqs: 5, canReset: true, isPci: true });
     expect(dev.regionInfo(0).size).toBe(0x100000n);
@@ -60,7 +48,7 @@ describe('a vfio-user device through openDevice', () => {
   });
 
   it('counts MSIs and INTx the model raises, and a reset leaves interrupts to be enabled again', async () => {
-    using dev = openDevice(address);
+    using dev = openDevice(served.address);
     const bar0 = dev.bar(0);
     const irqs = dev.interrupts;
     irqs.enable('msi');
@@ -83,7 +71,7 @@ describe('a vfio-user device through openDevice', () => {
   });
 
   it('names the socket and the fix when nothing serves it', () => {
-    const e = thrownBy(() => openDevice(`vfio-user:${join(dir, 'nothing.sock')}`));
+    const e = thrownBy(() => openDevice(`vfio-user:${join(served.dir, 'nothing.sock')}`));
     expect(e).toMatchObject({ name: 'SysError', errnoName: 'ENOENT' });
     expect((e as Error).message).toMatch(/nothing\.sock/);
   });
@@ -91,7 +79,7 @@ describe('a vfio-user device through openDevice', () => {
 
 describe('a served device with more MSI-X vectors than one message carries descriptors for', () => {
   it('hands over every eventfd in requests the server takes, and each vector fires its own', async () => {
-    const vectors = await serveInChild('vectors', join(dir, 'vectors.sock'));
+    const vectors = await serveInChild('vectors', join(served.dir, 'vectors.sock'));
     try {
       const before = openFdCount();
       {

@@ -1,30 +1,19 @@
 // A BAR the model shares as memory (`shared: true`): the client maps it from the descriptor the
 // server sends with the region's info, so its accesses are loads and stores with no message;
 // the model sees the client's stores and the client sees the model's, through one memfd.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { VFIO_REGION_INFO_FLAG_MMAP } from '../../../structs/index.js';
 import { openDevice } from '../../../src/index.js';
 import { openFdCount } from '../../support/fd-count.js';
-import { serveInChild, type ServedChild } from '../../support/serve-model.js';
+import { servedForTests } from '../../support/serve-model.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'vfio-user-shared-'));
-let server: ServedChild;
-beforeAll(async () => {
-  server = await serveInChild('mailbox', join(dir, 'mailbox.sock'));
-});
-afterAll(async () => {
-  await server?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
+const served = servedForTests('mailbox');
 
 describe('a shared BAR', () => {
   it("is mapped by the client; stores reach the model and the model's reach the client", async () => {
     const before = openFdCount();
     {
-      using dev = openDevice(`vfio-user:${server.socket}`);
+      using dev = openDevice(`vfio-user:${served.server.socket}`);
       expect(dev.regionInfo(2).flags & VFIO_REGION_INFO_FLAG_MMAP).toBe(VFIO_REGION_INFO_FLAG_MMAP);
       const shared = dev.bar(2);
       expect(shared.isMapped(0, 0x10000)).toBe(true); // all of it: loads and stores, no messages
