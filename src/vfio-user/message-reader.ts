@@ -7,7 +7,9 @@
  * by a map with its memfd arrive as one read whose descriptor is the map's.
  */
 import { closeAll, sysClose } from '../sys/index.js';
-import { HEADER_SIZE, parseHeader, protocolError, type Message, type MessageHeader } from './message.js';
+import { HEADER_SIZE, parseHeader, protocolError, type Message } from './message.js';
+
+const EMPTY = new Uint8Array(0);
 
 /** Descriptors that came with a read, and the stream offset of that read's last byte. */
 interface Arrived {
@@ -19,9 +21,8 @@ export class MessageReader {
   readonly #peer: string;
   readonly #maxSize: number;
   readonly #maxFds: number;
-  #chunks: Uint8Array[] = [];
-  #have = 0;
-  #header: MessageHeader | undefined;
+  /** Bytes of a message not yet whole, kept from earlier reads. */
+  #pending: Uint8Array = EMPTY;
   /** Bytes fed so far, and bytes of the messages taken out: stream offsets. */
   #received = 0;
   #taken = 0;
@@ -44,68 +45,50 @@ export class MessageReader {
     // A read without bytes (none on a stream socket with descriptors) counts as the next byte's.
     if (fds.length) this.#arrived.push({ at: this.#received + Math.max(0, data.length - 1), fds: [...fds] });
     this.#received += data.length;
-    if (data.length) this.#chunks.push(Uint8Array.from(data));
-    this.#have += data.length;
+    // What is parsed: the read itself when nothing was left over (the common case: no copy).
+    const work = this.#pending.length ? Buffer.concat([this.#pending, data]) : data;
+    let at = 0;
     const out: Message[] = [];
     try {
-      const waiting = this.#arrived.reduce((n, a) => n + a.fds.length, 0);
-      if (waiting > this.#maxFds)
-        throw protocolError(this.#peer, `${waiting} descriptors with one message, over the ${this.#maxFds} agreed`);
-      for (;;) {
-        if (!this.#header) {
-          if (this.#have < HEADER_SIZE) break;
-          this.#header = parseHeader(this.#peek(HEADER_SIZE), this.#peer, this.#maxSize);
+      if (this.#arrived.length) {
+        const waiting = this.#arrived.reduce((n, a) => n + a.fds.length, 0);
+        if (waiting > this.#maxFds)
+          throw protocolError(this.#peer, `${waiting} descriptors with one message, over the ${this.#maxFds} agreed`);
+      }
+      while (work.length - at >= HEADER_SIZE) {
+        const h = parseHeader(work.subarray(at, at + HEADER_SIZE), this.#peer, this.#maxSize);
+        if (work.length - at < h.size) break;
+        this.#taken += h.size;
+        let mine: number[] = [];
+        if (this.#arrived.length && this.#arrived[0].at < this.#taken) {
+          const given = this.#arrived.filter((a) => a.at < this.#taken);
+          this.#arrived = this.#arrived.slice(given.length);
+          mine = given.flatMap((a) => a.fds);
         }
-        if (this.#have < this.#header.size) break;
-        const bytes = this.#take(this.#header.size);
-        this.#taken += this.#header.size;
-        const mine = this.#arrived.filter((a) => a.at < this.#taken);
-        this.#arrived = this.#arrived.slice(mine.length);
-        out.push({
-          ...this.#header,
-          payload: Buffer.from(bytes.subarray(HEADER_SIZE)),
-          fds: mine.flatMap((a) => a.fds),
-        });
-        this.#header = undefined;
+        // A copy: the read's buffer is the caller's to reuse.
+        const payload = Buffer.from(work.subarray(at + HEADER_SIZE, at + h.size));
+        out.push({ ...h, payload, fds: mine });
+        at += h.size;
       }
     } catch (e) {
       this.close();
       closeAll(out.flatMap((m) => m.fds.map((fd) => () => sysClose(fd, `a descriptor from ${this.#peer}`))));
       throw e;
     }
+    this.#pending = at === work.length ? EMPTY : Uint8Array.from(work.subarray(at));
     return out;
   }
 
   /** Bytes of a message begun but not whole (the peer went away mid-message when nonzero). */
   get pending(): number {
-    return this.#have;
+    return this.#pending.length;
   }
 
   /** Closes the descriptors of a message not yet whole, and forgets its bytes. */
   close(): void {
     const fds = this.#arrived.flatMap((a) => a.fds);
     this.#arrived = [];
-    this.#chunks = [];
-    this.#have = 0;
-    this.#header = undefined;
+    this.#pending = EMPTY;
     closeAll(fds.map((fd) => () => sysClose(fd, `a descriptor from ${this.#peer}`)));
-  }
-
-  #peek(n: number): Uint8Array {
-    const all = this.#join();
-    return all.subarray(0, n);
-  }
-
-  #take(n: number): Uint8Array {
-    const all = this.#join();
-    const rest = all.subarray(n);
-    this.#chunks = rest.length ? [rest] : [];
-    this.#have = rest.length;
-    return all.subarray(0, n);
-  }
-
-  #join(): Uint8Array {
-    if (this.#chunks.length !== 1) this.#chunks = [Buffer.concat(this.#chunks)];
-    return this.#chunks[0] ?? new Uint8Array(0);
   }
 }
