@@ -14,7 +14,7 @@ import {
   encodeStruct,
   vfio_user_version,
 } from '../../structs/index.js';
-import { protocolError } from './message.js';
+import { HEADER_SIZE, protocolError } from './message.js';
 
 /** The protocol version this library speaks: QEMU's client proposes 0.0, libvfio-user 0.1. */
 export const PROTOCOL_MAJOR = 0;
@@ -45,6 +45,12 @@ export const DEFAULT_CAPABILITIES: Readonly<Capabilities> = {
 
 /** The largest transfer either side of this library accepts: 64 MiB, as QEMU's limit. */
 export const MAX_DATA_XFER_LIMIT = 64 * 1024 * 1024;
+
+/**
+ * The largest message either side accepts: a header, the largest transfer, and room for the
+ * fields around it and an info's capabilities.
+ */
+export const MAX_MESSAGE_SIZE = HEADER_SIZE + MAX_DATA_XFER_LIMIT + 4096;
 
 /** A version message's content. */
 export interface VersionMessage {

@@ -8,11 +8,12 @@
 import { constants } from 'node:os';
 import { SysError, VFIO_USER_VERSION, VfioError, VfioErrorCode, isVfioError } from '../../../structs/index.js';
 import { Resource, UnixSocket, closeAll, sysClose } from '../../sys/index.js';
-import { HEADER_SIZE, commandName, encodeMessage, protocolError, type Message } from '../message.js';
+import { commandName, encodeMessage, protocolError, type Message } from '../message.js';
 import { MessageReader } from '../message-reader.js';
 import {
   DEFAULT_CAPABILITIES,
   MAX_DATA_XFER_LIMIT,
+  MAX_MESSAGE_SIZE,
   PROTOCOL_MAJOR,
   PROTOCOL_MINOR,
   encodeVersion,
@@ -80,7 +81,7 @@ export class ClientConnection extends Resource {
     this.#socket = socket;
     this.#timeoutMs = timeoutMs;
     this.#peer = `the vfio-user server at ${path}`;
-    this.#reader = new MessageReader(this.#peer, HEADER_SIZE + MAX_DATA_XFER_LIMIT + 4096, MAX_REPLY_FDS);
+    this.#reader = new MessageReader(this.#peer, MAX_MESSAGE_SIZE, MAX_REPLY_FDS);
     const version = encodeVersion({ major: PROTOCOL_MAJOR, minor: PROTOCOL_MINOR, capabilities: CLIENT_CAPABILITIES });
     const reply = this.#exchange(VFIO_USER_VERSION, version, []);
     const v = parseVersion(reply.payload, this.#peer);

@@ -54,10 +54,6 @@ export class ServedModel implements ServedDevice {
     };
   }
 
-  get canReset(): boolean {
-    return true;
-  }
-
   /** Config space as built, the interrupts the client set taken away, then the model's own reset. */
   reset(): void {
     this.#config.reset();

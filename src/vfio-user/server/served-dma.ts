@@ -36,11 +36,13 @@ export class ServedDma implements ModelDma {
     this.#maxWindows = maxWindows;
   }
 
-  /** Adds a window; takes ownership of `fds` (none, or the one descriptor of the memory). */
+  /**
+   * Adds a window; takes ownership of `fds`: none, or the one descriptor of the memory (the
+   * session refuses a map with more before it gets here).
+   */
   map(m: DmaMapRequest, fds: number[]): Refusal | undefined {
     const fd = fds[0];
     try {
-      if (fds.length > 1) return { errno: constants.errno.EINVAL, why: `a DMA map with ${fds.length} descriptors` };
       const end = m.addr + m.size;
       if (this.#windows.some((w) => m.addr < w.addr + w.size && w.addr < end))
         return { errno: constants.errno.EEXIST, why: `DMA ${hex(m.addr)}+${hex(m.size)} overlaps a mapped window` };

@@ -6,7 +6,8 @@
  */
 import { SOCK_NONBLOCK } from '../../../structs/index.js';
 import { FdWatcher, Resource, UnixListener, closeAll, type UnixSocket } from '../../sys/index.js';
-import { HEADER_SIZE, encodeMessage, type Message } from '../message.js';
+import { encodeMessage, type Message } from '../message.js';
+import { MAX_MESSAGE_SIZE } from '../version.js';
 import { MessageReader } from '../message-reader.js';
 import type { DeviceModel } from './model.js';
 import { ServedModel } from './served-device.js';
@@ -78,11 +79,7 @@ export class DeviceServer extends Resource {
     if (!socket) return;
     this.#clients++;
     const peer = `vfio-user client ${this.#clients} of ${this.path}`;
-    const reader = new MessageReader(
-      peer,
-      HEADER_SIZE + SERVER_CAPABILITIES.maxDataXferSize + 4096,
-      SERVER_CAPABILITIES.maxMsgFds,
-    );
+    const reader = new MessageReader(peer, MAX_MESSAGE_SIZE, SERVER_CAPABILITIES.maxMsgFds);
     const watcher = new FdWatcher(socket.fd, () => this.#readable());
     this.#client = { socket, watcher, reader, session: new ServerSession(this.#device, peer) };
     // One client at a time: the next waits in the listener's queue until this one goes.

@@ -1,7 +1,7 @@
 /**
- * One client's session with a served device: the version talk first, then each command
- * answered from the model. What a client must not send ends the session with
- * `ERR_VFIO_PROTOCOL` (the caller closes the connection); what is allowed but fails is an
+ * One client's conversation with a served device: the version talk first, then each command
+ * answered from the model. What a client must not send throws `ERR_VFIO_PROTOCOL`, and the
+ * caller then closes that client's connection; what is allowed but fails is an
  * error reply with an errno. A handler of the model that throws is an `EIO` reply, and the
  * error goes to the server's `onError`: a model's bug must not take the server down.
  */
@@ -62,14 +62,14 @@ export const SERVER_CAPABILITIES: Readonly<Capabilities> = {
 /** A reply to send: the payload and descriptors, or an errno. */
 export type SessionReply = { payload?: Uint8Array; fds?: number[] } | Refusal;
 
-/** The device's parts a session answers from. */
+/** The device's parts a client's commands are answered from. */
 export interface ServedDevice {
   readonly name: string;
   readonly regions: ServedRegions;
   readonly irqs: ServedInterrupts;
   readonly dma: ServedDma;
   readonly context: ModelContext;
-  readonly canReset: boolean;
+  /** Config space as built, the client's interrupts taken away, then the model's own reset. */
   reset(): void;
   /** A model's handler threw: report it. */
   modelFailed(error: unknown, command: string): void;
@@ -85,14 +85,9 @@ export class ServerSession {
     this.#peer = peer;
   }
 
-  /** The client's capabilities, once the version talk is done. */
-  get client(): Capabilities | undefined {
-    return this.#client;
-  }
-
   /**
    * Answers one command (ownership of `m.fds` passes here: each is kept or closed). Throws
-   * `ERR_VFIO_PROTOCOL` for what must end the session.
+   * `ERR_VFIO_PROTOCOL` for a message that must close the client's connection.
    */
   handle(m: Message): SessionReply {
     const kept = new Set<number>();
@@ -136,7 +131,7 @@ export class ServerSession {
         noFds();
         return {
           payload: encodeDeviceInfo({
-            flags: VFIO_DEVICE_FLAGS_PCI | (d.canReset ? VFIO_DEVICE_FLAGS_RESET : 0),
+            flags: VFIO_DEVICE_FLAGS_PCI | VFIO_DEVICE_FLAGS_RESET, // a served device always resets
             numRegions: d.regions.count,
             numIrqs: d.irqs.count,
           }),
@@ -190,7 +185,6 @@ export class ServerSession {
       }
       case VFIO_USER_DEVICE_RESET:
         noFds();
-        if (!d.canReset) return { errno: constants.errno.ENOTTY, why: 'the model has no reset' };
         return this.#model(m, () => d.reset()) ?? {};
       case VFIO_USER_VERSION:
         throw protocolError(this.#peer, 'VFIO_USER_VERSION a second time');

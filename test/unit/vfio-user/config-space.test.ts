@@ -21,6 +21,7 @@ import {
 import { ConfigSpace } from '../../../src/pci/index.js';
 import { EmulatedConfigSpace } from '../../../src/vfio-user/model/config-space.js';
 import type { ConfigShape } from '../../../src/vfio-user/model/config-shape.js';
+import { thrownBy } from '../../support/thrown.js';
 
 const EDU_LIKE: ConfigShape = {
   identity: { vendorId: 0x1234, deviceId: 0x11e8, classCode: 0x00ff00, revision: 0x10 },
@@ -99,12 +100,7 @@ describe('a modelled config space', () => {
 
   it('refuses a shape no device could have, naming the model and the fix', () => {
     const refused = (shape: Partial<ConfigShape>, message: RegExp) => {
-      let error: unknown;
-      try {
-        new EmulatedConfigSpace({ ...EDU_LIKE, ...shape }, 'my model');
-      } catch (e) {
-        error = e;
-      }
+      const error = thrownBy(() => new EmulatedConfigSpace({ ...EDU_LIKE, ...shape }, 'my model'));
       expect(error).toMatchObject({ code: VfioErrorCode.INVALID_ARGUMENT });
       expect((error as Error).message).toMatch(message);
     };

@@ -22,15 +22,11 @@ import {
   parseRegionAccess,
 } from '../../../src/vfio-user/payloads.js';
 import { DEFAULT_CAPABILITIES, encodeVersion, parseVersion } from '../../../src/vfio-user/version.js';
+import { thrownBy } from '../../support/thrown.js';
 
 const PEER = 'vfio-user server /run/test.sock';
 function protocol(fn: () => unknown, message: RegExp): void {
-  let error: unknown;
-  try {
-    fn();
-  } catch (e) {
-    error = e;
-  }
+  const error = thrownBy(fn);
   expect(error).toMatchObject({ code: VfioErrorCode.PROTOCOL });
   expect((error as Error).message).toMatch(message);
 }
