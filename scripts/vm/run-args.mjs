@@ -52,7 +52,8 @@ options:
                            debian  Debian's linux-image-amd64 (6.1), from scripts/vm/setup,
                                    in .vm-cache/kernel/; VFIO through the type1 container only
                            vfio    our own build (scripts/vm/build-kernel, 7.x, no modules),
-                                   in ${join(USER_CACHE, 'kernel-vfio', 'current')};
+                                   in ${join(USER_CACHE, 'kernel-vfio')}/VERSION-HASH
+                                   (HASH: of its config fragment);
                                    adds iommufd (/dev/iommu, /dev/vfio/devices/vfioN)
                                    and no-IOMMU mode
   --no-iommu             boot without the emulated VT-d (no intel-iommu device, no
