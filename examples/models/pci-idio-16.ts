@@ -76,7 +76,7 @@ export interface Idio16Lines {
   readonly filtersOn: boolean;
   /**
    * Puts `bits` on IIN0-15. A change raises INTx when the interrupt is enabled and none is
-   * pending (the card has one status bit: changes before the driver clears it raise nothing more).
+   * pending (one pending bit in IRQ_STATUS: changes before the driver clears it raise nothing more).
    */
   setInputs(bits: number): void;
 }
