@@ -51,6 +51,16 @@ export const DEVICE_ALIASES = { 'edu-nonviable': 'nonviable', 'rng-host': 'nonvi
 export const deviceArgs = (devices, arm64, tmp) =>
   devices.flatMap((d) => (arm64 && DEVICES[d].arm64) || DEVICES[d].qemu || DEVICES[d].setup(tmp));
 
-/** devices.list for the guest's /init; `extra`: more lines (the vfio-user devices), as arrays. */
-export const guestDeviceList = (devices, extra = []) =>
-  [...devices.flatMap((d) => DEVICES[d].guest), ...extra].map((g) => g.join(' ')).join('\n') + '\n';
+/** What the guest is told of each device, as arrays; `extra`: more of them (the vfio-user devices). */
+export const guestDevices = (devices, extra = []) => [...devices.flatMap((d) => DEVICES[d].guest), ...extra];
+
+/**
+ * devices.list for the guest's /init; the devices named in `keepDriver` are left on the driver
+ * their kernel gave them (want `host`) instead of being bound to vfio-pci.
+ */
+export const guestDeviceList = (devices, extra = [], keepDriver = []) =>
+  guestDevices(devices, extra)
+    .map(([name, kind, vendor, device, want, place]) =>
+      [name, kind, vendor, device, keepDriver.includes(name) ? 'host' : want, place].join(' '),
+    )
+    .join('\n') + '\n';

@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { ARM64_CACHE, findArm64Kernel } from './arch.mjs';
-import { USER_CACHE, VM_CACHE } from './paths.mjs';
+import { USER_CACHE, VM_CACHE, kernelFragmentHash, vfioKernelDir } from './paths.mjs';
 
 export function which(cmd) {
   for (const d of (process.env.PATH ?? '/usr/bin:/bin').split(delimiter)) {
@@ -41,10 +41,13 @@ function findDebianKernel() {
   };
 }
 
-/** Our kernel, built by scripts/vm/build-kernel into $VFIO_TS_CACHE/kernel-vfio/current/: no modules. */
+/**
+ * Our kernel, built by scripts/vm/build-kernel from this checkout's fragment into
+ * $VFIO_TS_CACHE/kernel-vfio/<version>-<fragment hash>/: no modules.
+ */
 function findVfioKernel() {
-  const dir = join(USER_CACHE, 'kernel-vfio', 'current');
-  if (!existsSync(join(dir, '.complete'))) return null;
+  const dir = vfioKernelDir();
+  if (!dir) return null;
   const kver = readFileSync(join(dir, 'version'), 'utf8').trim();
   const vmlinux = join(dir, 'vmlinux'); // ELF with a PVH note: QEMU boots it directly
   return { flavour: 'vfio', kver, image: existsSync(vmlinux) ? vmlinux : join(dir, 'bzImage'), modDir: null };
@@ -58,5 +61,5 @@ export const kernelWhere = (flavour, arch) =>
   arch === 'arm64'
     ? `the arm64 guest kernel in ${join(ARM64_CACHE, 'kernel')}/ (scripts/vm/setup-arm64)`
     : flavour === 'vfio'
-      ? `the vfio guest kernel in ${join(USER_CACHE, 'kernel-vfio', 'current')}/ (scripts/vm/build-kernel)`
+      ? `the vfio guest kernel in ${join(USER_CACHE, 'kernel-vfio')}/<version>-${kernelFragmentHash()}/ (scripts/vm/build-kernel)`
       : 'the Debian guest kernel in .vm-cache/kernel/';

@@ -39,9 +39,11 @@ const BIND = ['test/vm/bind.test.ts'];
 // is the same on every kernel and architecture.
 const TRACE = ['test/vm/trace.test.ts'];
 
-// A device modelled in TypeScript and served on the host, driven in the guest through QEMU 11.1's
-// vfio-user-pci: its row alone runs it, and runs nothing else (the row's QEMU is not the others').
-const VFIO_USER = ['test/vm/vfio-user.test.ts'];
+// Devices modelled in TypeScript and served on the host, in the guest through QEMU 11.1's
+// vfio-user-pci: the edu model driven by the library, and the PCI-IDIO-16 model driven by the
+// guest kernel's own driver. Their row alone runs them, and runs nothing else (the row's QEMU is
+// not the others').
+const VFIO_USER = ['test/vm/vfio-user.test.ts', 'test/vm/pci-idio-16.test.ts'];
 
 /**
  * The device suite's core, run again under each pinned Node other than the machine's: what
@@ -129,10 +131,11 @@ const MACHINE_ROWS = [
     arch: 'x86_64',
     kernel: 'vfio',
     backend: 'type1',
-    // No QEMU device: the served edu alone (test-matrix starts its server and adds --vfio-user),
-    // driven through both of this kernel's ways in by the file itself.
-    rig: ['--kernel', 'vfio', '--devices', 'none'],
-    serve: ['edu'],
+    // No QEMU device: the served models alone (test-matrix starts their servers and adds a
+    // --vfio-user for each, in this order: vfio-user0, vfio-user1). The edu, on vfio-pci, is
+    // driven through both of this kernel's ways in; the PCI-IDIO-16 is left to gpio-pci-idio-16.
+    rig: ['--kernel', 'vfio', '--devices', 'none', '--keep-driver', 'vfio-user1'],
+    serve: ['edu', 'pci-idio-16'],
     files: VFIO_USER,
     seconds: 60,
   },

@@ -19,12 +19,13 @@ const OPTIONS = {
   memory: { type: 'string' },
   log: { type: 'string' },
   'vfio-user': { type: 'string', multiple: true },
+  'keep-driver': { type: 'string', multiple: true },
   help: { type: 'boolean', short: 'h' },
 };
 
 export const USAGE =
   'usage: scripts/vm/run [--arch x86_64|arm64] [--kernel debian|vfio] [--no-iommu] ' +
-  '[--devices edu,nvme,e1000e,nonviable|none] [--node VERSION] [--timeout S] [--memory M] [--log FILE] [--vfio-user SOCKET]... -- CMD ARGS...\n';
+  '[--devices edu,nvme,e1000e,nonviable|none] [--node VERSION] [--timeout S] [--memory M] [--log FILE] [--vfio-user SOCKET]... [--keep-driver NAME]... -- CMD ARGS...\n';
 
 const say = (msg) => process.stderr.write(`[vm] ${msg}\n`);
 
@@ -52,7 +53,8 @@ options:
                            debian  Debian's linux-image-amd64 (6.1), from scripts/vm/setup,
                                    in .vm-cache/kernel/; VFIO through the type1 container only
                            vfio    our own build (scripts/vm/build-kernel, 7.x, no modules),
-                                   in ${join(USER_CACHE, 'kernel-vfio', 'current')};
+                                   in ${join(USER_CACHE, 'kernel-vfio')}/VERSION-HASH
+                                   (HASH: of its config fragment);
                                    adds iommufd (/dev/iommu, /dev/vfio/devices/vfioN)
                                    and no-IOMMU mode
   --no-iommu             boot without the emulated VT-d (no intel-iommu device, no
@@ -68,10 +70,14 @@ options:
   --log FILE             keep the guest kernel log (ttyS0) in FILE, and print its last lines
                          when CMD fails (otherwise they are printed only when the rig fails)
   --vfio-user SOCKET     attach the vfio-user server listening on SOCKET to the guest as a PCI
-                         device (QEMU's vfio-user-pci), bound to vfio-pci as vfio-user0 at
-                         00:10.0 (the next at 00:11.0; repeatable). Boots Debian's newer QEMU
+                         device (QEMU's vfio-user-pci), bound to vfio-pci (unless
+                         --keep-driver) as vfio-user0 at 00:10.0 (the next at 00:11.0, as
+                         vfio-user1; repeatable). Boots Debian's newer QEMU
                          from scripts/vm/setup-qemu (.vm-cache/qemu-backports/) with the VT-d in
                          caching mode and the guest's RAM in a shared memfd. x86_64 only.
+  --keep-driver NAME     leave device NAME (as the manifest names it: vfio-user1, edu, ...) on
+                         the driver the guest's kernel bound it to, or none, instead of binding
+                         it to vfio-pci (repeatable): a served device for its own kernel driver
   -h, --help             this text
 
 devices (each bound to vfio-pci in the guest unless noted):
@@ -131,6 +137,7 @@ export function parseRunArgs(argv) {
     memory: values.memory ?? '2G',
     log: values.log ?? null,
     vfioUser: (values['vfio-user'] ?? []).map((p) => resolve(p)),
+    keepDriver: values['keep-driver'] ?? [],
     cmd,
   };
   if (values.arch !== undefined) {

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { ensureInitramfs } from './initramfs.mjs';
 import { ARM64_CACHE, arm64Busybox, ensureArm64Layer } from './arch.mjs';
 import { openChannels } from './channels.mjs';
-import { DEVICES, guestDeviceList } from './devices.mjs';
+import { DEVICES, guestDeviceList, guestDevices } from './devices.mjs';
 import { findKernel, isStatic, kernelWhere, which } from './kernels.mjs';
 import { qemuArgs } from './machine.mjs';
 import { fetchedNode } from './nodes.mjs';
@@ -131,6 +131,10 @@ export async function main(argv) {
   const o = parseRunArgs(argv); // a bad command line is refused (exit 2) even when skipping
   const known = Object.keys(DEVICES);
   for (const d of o.devices) if (!known.includes(d)) usage(`unknown device "${d}" (known: ${known.join(', ')})`);
+  const names = guestDevices(o.devices, vfioUserGuestList(o.vfioUser)).map(([name]) => name);
+  for (const k of o.keepDriver)
+    if (!names.includes(k))
+      usage(`--keep-driver ${k}: no such device in this boot (its devices: ${names.join(', ') || 'none'})`);
   if (process.env.VFIO_TS_SKIP_VM === '1') {
     const line = '!'.repeat(72);
     process.stderr.write(
@@ -253,7 +257,7 @@ export async function main(argv) {
     join(tmp, 'guest.conf'),
     `NONCE=${nonce}\nCWD=${shq(cwd)}\nREPO=${shq(REPO)}\nFLAVOUR=${kernel.flavour}\nLAYER=${layer ? 1 : 0}\n`,
   );
-  writeFileSync(join(tmp, 'devices.list'), guestDeviceList(o.devices, vfioUserGuestList(o.vfioUser)));
+  writeFileSync(join(tmp, 'devices.list'), guestDeviceList(o.devices, vfioUserGuestList(o.vfioUser), o.keepDriver));
 
   // Output channels: the command's stdout and stderr, and control lines (kernel, ready, exit).
   const channels = await openChannels(tmp, nonce, EXIT_RIG, {

@@ -51,7 +51,10 @@ export function vfioUserArgs(sockets, memory) {
   ];
 }
 
-/** devices.list lines for the guest's /init: `vfio-userN`, found at its slot, bound to vfio-pci. */
+/**
+ * devices.list lines for the guest's /init: `vfio-userN`, found at its slot, bound to vfio-pci
+ * (unless run's --keep-driver names it).
+ */
 export const vfioUserGuestList = (sockets) =>
   sockets.map((_, i) => ['vfio-user' + i, 'vfio-user', 'any', 'any', 'vfio', vfioUserBdf(i)]);
 

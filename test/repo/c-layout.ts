@@ -4,9 +4,10 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TypeObject } from '../../structs/index.js';
+import { USER_CACHE, kernelFragmentHash, vfioKernelDir } from '../../scripts/vm/paths.mjs';
 
 export const INSTALL_HINT = 'install a C compiler and the kernel headers: apt-get install gcc linux-libc-dev';
 
@@ -26,8 +27,8 @@ export interface LayoutQuery {
  * clone, see scripts/vm/build-kernel); throws with the fix when it has not been built.
  */
 export function builtKernelHeaders(): string {
-  const cache = process.env.VFIO_TS_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'vfio-ts');
-  const dir = join(cache, 'kernel-vfio', 'current', 'include');
+  const built = vfioKernelDir();
+  const dir = join(built ?? join(USER_CACHE, 'kernel-vfio', `VERSION-${kernelFragmentHash()}`), 'include');
   if (!existsSync(join(dir, 'linux', 'iommufd.h'))) {
     throw new Error(
       `no ${join(dir, 'linux', 'iommufd.h')}: the guest kernel with iommufd has not been built here; run scripts/vm/setup (it builds it once, about 5 minutes)`,

@@ -12,7 +12,7 @@ import { encodeRegionAccess, parseRegionAccess } from '../../src/vfio-user/paylo
 import { matrixRows } from '../../scripts/vm/matrix-rows.mjs';
 import { startModelServers } from '../../scripts/vm/model-servers.mjs';
 
-const FILE = 'test/vm/vfio-user.test.ts';
+const FILES = ['test/vm/vfio-user.test.ts', 'test/vm/pci-idio-16.test.ts'];
 
 describe('model servers for a matrix row', () => {
   it('serve the model on a socket for --vfio-user, report nothing when all went well, and clean up', async () => {
@@ -48,14 +48,18 @@ describe('model servers for a matrix row', () => {
 
 describe('the vfio-user row', () => {
   const rows = matrixRows();
-  it('alone runs the vfio-user file, serving edu, on the kernel that offers type1 and iommufd', () => {
+  it('alone runs the vfio-user files, serving edu and the PCI-IDIO-16, on the kernel with type1, iommufd and its driver', () => {
     const row = rows.find((r) => r.name === 'vfio-user');
-    expect(row).toMatchObject({ arch: 'x86_64', kernel: 'vfio', serve: ['edu'], files: [FILE] });
+    expect(row).toMatchObject({ arch: 'x86_64', kernel: 'vfio', serve: ['edu', 'pci-idio-16'], files: FILES });
     expect(row?.rig).toEqual(expect.arrayContaining(['--kernel', 'vfio', '--devices', 'none']));
+    // The second served device (vfio-user1: the PCI-IDIO-16) stays with its kernel driver.
+    expect(row?.rig.join(' ')).toContain('--keep-driver vfio-user1');
     for (const r of rows.filter((x) => x !== row)) {
       expect(r.serve).toBeUndefined();
-      if (r.files) expect(r.files).not.toContain(FILE);
-      else expect(r.exclude).toContain(FILE);
+      for (const file of FILES) {
+        if (r.files) expect(r.files).not.toContain(file);
+        else expect(r.exclude).toContain(file);
+      }
     }
   });
 });

@@ -115,6 +115,16 @@ describe('scripts/vm/run command line', () => {
     expect(m.stderr).not.toContain('qemu pid');
   });
 
+  it('refuses --keep-driver naming no device of the boot, with exit 2, booting nothing', async () => {
+    const r = await run(['--devices', 'edu', '--keep-driver', 'vfio-user0', '--', 'true'], { VFIO_TS_SKIP_VM: '1' });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--keep-driver vfio-user0: no such device in this boot (its devices: edu)');
+    const ok = await run(['--devices', 'nonviable', '--keep-driver', 'edu-nonviable', '--', 'true'], {
+      VFIO_TS_SKIP_VM: '1',
+    });
+    expect(ok.code, ok.stderr).toBe(0);
+  });
+
   it('says which option lacks a value or takes none, with exit 2', async () => {
     const t = await run(['--timeout', '--', 'true']);
     expect(t.code).toBe(2);
@@ -148,6 +158,7 @@ describe('scripts/vm/run command line', () => {
       '--log',
       '--vfio-user',
       'caching mode',
+      '--keep-driver',
       'edu',
       'nvme',
       'e1000e',

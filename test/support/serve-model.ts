@@ -5,8 +5,9 @@
  *
  *   node --import tsx test/support/serve-model.ts MODEL SOCKET
  *
- * MODEL: `edu` (examples/models/edu.ts), `mailbox` (a shared BAR: ./models.ts) or `vectors`
- * (24 MSI-X vectors: ./vectors-model.ts).
+ * MODEL: `edu` (examples/models/edu.ts), `pci-idio-16` (examples/models/pci-idio-16.ts, with its
+ * line window), `mailbox` (a shared BAR: ./models.ts) or `vectors` (24 MSI-X vectors:
+ * ./vectors-model.ts).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -16,10 +17,16 @@ import { fileURLToPath } from 'node:url';
 import { join, resolve } from 'node:path';
 import { serveDevice, type DeviceModel } from '../../src/index.js';
 import { eduModel } from '../../examples/models/edu.js';
+import { pciIdio16Model } from '../../examples/models/pci-idio-16.js';
 import { mailboxModel } from './models.js';
 import { vectorsModel } from './vectors-model.js';
 
-const MODELS: Record<string, () => DeviceModel> = { edu: eduModel, mailbox: mailboxModel, vectors: vectorsModel };
+const MODELS: Record<string, () => DeviceModel> = {
+  edu: eduModel,
+  'pci-idio-16': () => pciIdio16Model({ lineWindow: true }).model,
+  mailbox: mailboxModel,
+  vectors: vectorsModel,
+};
 
 /** A model served by a child process, for tests: `stop()` ends it. */
 export interface ServedChild {
