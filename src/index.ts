@@ -260,6 +260,7 @@ export {
   type ReplayResult,
 } from './trace/index.js';
 export { watchDeviceOpens } from './vfio/index.js';
+export { sendDevice, receiveDevice, type SendDeviceOptions, type ReceiveDeviceOptions } from './vfio/index.js';
 export {
   serveDevice,
   DeviceServer,
