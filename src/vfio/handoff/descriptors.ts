@@ -69,8 +69,9 @@ export function checkDeviceFd(
   from: string,
 ): void {
   const expected = `the VFIO device ${address}${cdev ? ` (${cdev})` : ''}`;
-  if (cdev) checkNode('device', fd, cdev, from);
-  else if (fdLink(fd) !== 'anon_inode:[vfio-device]') refuse('device', fd, expected, from);
+  if (cdev) {
+    if (!sameNode(fd, cdev)) refuse('device', fd, expected, from);
+  } else if (fdLink(fd) !== 'anon_inode:[vfio-device]') refuse('device', fd, expected, from);
   const shown = fdinfoSysfsPath(fd);
   if (shown === undefined) return;
   let own: string;
@@ -81,3 +82,24 @@ export function checkDeviceFd(
   }
   if (shown !== own) refuse('device', fd, `${expected}: the kernel says it is ${shown}`, from);
 }
+
+/**
+ * Throws unless the opened device's config space has the ids sysfs gives `address`: on 6.1,
+ * where fdinfo names no device, this tells apart devices of different models at least.
+ */
+export function checkDeviceIds(
+  config: { read16(offset: number): number },
+  address: PciAddress,
+  sysfs: PciSysfs,
+  from: string,
+): void {
+  const { vendor, device } = sysfs.info(address);
+  const got = [config.read16(0), config.read16(2)];
+  if (got[0] !== vendor || got[1] !== device)
+    throw new VfioError(
+      VfioErrorCode.HANDOFF,
+      `device handoff from ${from}: the device descriptor is a ${hex4(got[0])}:${hex4(got[1])}, and ${address} is a ${hex4(vendor)}:${hex4(device)}; every descriptor received is closed. The sender must send the device the header names`,
+    );
+}
+
+const hex4 = (n: number): string => n.toString(16).padStart(4, '0');

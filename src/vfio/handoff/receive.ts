@@ -27,7 +27,7 @@ import { IommufdContext } from '../context/iommufd-context.js';
 import { cdevNode, locateDevice } from '../context/locate.js';
 import type { Device } from '../device/device.js';
 import type { DeviceOptions } from '../device/opening.js';
-import { checkDeviceFd, checkNode } from './descriptors.js';
+import { checkDeviceFd, checkDeviceIds, checkNode } from './descriptors.js';
 
 /** Options of `receiveDevice`. */
 export interface ReceiveDeviceOptions extends DeviceOptions, Pick<UnixListenOptions, 'mode'> {
@@ -119,6 +119,7 @@ function adopt(m: HandoffMessage, fds: number[], from: string, options: ReceiveD
     }
     const opened = context;
     dev.onClose(() => opened.close());
+    checkDeviceIds(dev.config, address, sysfs, from);
     if (m.spans.length > 0) {
       const allocator = dev.dma.allocator();
       for (const s of m.spans) allocator.reserve(s.iova, Number(s.size));
