@@ -15,6 +15,7 @@ export const HANDOFF_MAGIC = 0x4f485456;
 export const HANDOFF_VERSION = 1;
 /** The IOMMU context a device is handed with, as the header's `backend` says it. */
 export const HANDOFF_BACKEND = { type1: 1, iommufd: 2, noiommu: 3 } as const;
+/** `type1`, `iommufd` or `noiommu`: the IOMMU context a handoff message carries. */
 export type HandoffBackend = keyof typeof HANDOFF_BACKEND;
 /**
  * The descriptors each backend sends, in order: the container, the group and the device; or
