@@ -260,6 +260,15 @@ export {
   type ReplayResult,
 } from './trace/index.js';
 export { watchDeviceOpens } from './vfio/index.js';
+export { sendDevice, receiveDevice, type SendDeviceOptions, type ReceiveDeviceOptions } from './vfio/index.js';
+export {
+  UnixSocket,
+  UnixListener,
+  type UnixListenOptions,
+  type ReceivedMessage,
+  type ReceivedBytes,
+  type ReceiveOptions,
+} from './sys/index.js';
 export {
   serveDevice,
   DeviceServer,

@@ -58,6 +58,8 @@ export const VfioErrorCode = {
   REPLAY_MISMATCH: 'ERR_VFIO_REPLAY_MISMATCH',
   /** A vfio-user peer sent a message the protocol does not allow (a size, count, descriptor or command). */
   PROTOCOL: 'ERR_VFIO_PROTOCOL',
+  /** A device handed over a UNIX socket came in a malformed message, or with descriptors that are not what it says. */
+  HANDOFF: 'ERR_VFIO_HANDOFF',
   /** The vfio-user peer closed the connection, or did not answer in time. */
   DISCONNECTED: 'ERR_VFIO_DISCONNECTED',
   /** An interrupt wait ended because the interrupts were disabled or closed. */

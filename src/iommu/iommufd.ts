@@ -49,9 +49,32 @@ export class IommufdIoas extends Resource implements Iommu {
   /** The id of this context's IOAS within the iommufd. */
   readonly ioasId: number;
 
-  constructor(options: IommufdOptions = {}) {
+  #shared = false;
+
+  /**
+   * Opens `/dev/iommu` and allocates an IOAS, or (`adopted`, from a device handed to this
+   * process) takes an iommufd fd and the id of an IOAS in it: the IOAS is asked for its ranges,
+   * and the fd is closed on failure.
+   */
+  constructor(options: IommufdOptions = {}, adopted?: { fd: number; ioasId: number }) {
     super();
     this.path = options.path ?? IOMMUFD_PATH;
+    if (adopted) {
+      this.fd = adopted.fd;
+      this.ioasId = adopted.ioasId;
+      this.#shared = true;
+      try {
+        this.#queryRanges();
+      } catch (e) {
+        sysClose(this.fd, this.path);
+        throw new VfioError(
+          VfioErrorCode.HANDOFF,
+          `${this.name}: the handed IOAS ${adopted.ioasId} is not in this iommufd (${(e as Error).message})`,
+          { cause: e },
+        );
+      }
+      return;
+    }
     this.fd = sysOpen(this.path, O_RDWR, 0, {
       ENOENT: `${this.path} does not exist: this kernel has no iommufd (it needs CONFIG_IOMMUFD=y, and CONFIG_VFIO_DEVICE_CDEV=y for the devices' /dev/vfio/devices/vfioN); use the legacy container instead ({ iommu: 'type1' })`,
     });
@@ -67,6 +90,19 @@ export class IommufdIoas extends Resource implements Iommu {
 
   get name(): string {
     return `iommufd ${this.path} (fd ${this.fd}, IOAS ${this.ioasId})`;
+  }
+
+  /**
+   * @internal Whether the iommufd is also open in another process (handed to it, or from it):
+   * then closing leaves the IOAS to the last holder (the kernel frees it with the iommufd).
+   */
+  get shared(): boolean {
+    return this.#shared;
+  }
+
+  /** @internal Marks the iommufd as handed to another process (see `shared`). */
+  markShared(): void {
+    this.#shared = true;
   }
 
   /** `IOMMU_IOAS_IOVA_RANGES`: the IOVA ranges the attached devices allow, and the IOVA alignment. */
@@ -172,6 +208,7 @@ export class IommufdIoas extends Resource implements Iommu {
   protected release(): void {
     closeAll([
       () =>
+        this.#shared ||
         sysIoctl(
           this.fd,
           'IOMMU_DESTROY',

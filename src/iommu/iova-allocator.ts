@@ -110,6 +110,13 @@ export class IovaAllocator {
     return this.#live.size;
   }
 
+  /** The live allocations (and reservations), lowest first. */
+  get liveSpans(): Span[] {
+    return [...this.#live]
+      .map(([start, size]) => ({ start, end: start + size }))
+      .sort((a, b) => (a.start < b.start ? -1 : 1));
+  }
+
   /** The free spans, for diagnostics and tests. */
   get freeSpans(): ReadonlyArray<Readonly<Span>> {
     return this.#free.map((s) => ({ ...s }));

@@ -53,12 +53,17 @@ export class Type1Iommu extends Resource implements Iommu {
   /** The IOMMU type set on the container: Type1v2 when the kernel has it, else Type1; or no-IOMMU. */
   readonly iommuType: number;
   #iommuSet = false;
+  #shared = false;
 
-  constructor(options: Type1Options = {}) {
+  /**
+   * Opens the container, or (`adopted`, from a device handed to this process) takes a
+   * container fd whose IOMMU type is already set: it is checked, and closed on failure.
+   */
+  constructor(options: Type1Options = {}, adopted?: { fd: number; iommuType: number }) {
     super();
     this.path = options.path ?? CONTAINER_PATH;
     this.kind = options.noIommu ? 'noiommu' : 'type1';
-    this.fd = sysOpen(this.path, O_RDWR);
+    this.fd = adopted ? adopted.fd : sysOpen(this.path, O_RDWR);
     try {
       const version = sysIoctl(this.fd, 'VFIO_GET_API_VERSION', 0, this.path);
       if (version !== VFIO_API_VERSION) {
@@ -67,11 +72,37 @@ export class Type1Iommu extends Resource implements Iommu {
           `${this.path} speaks VFIO API version ${version}, this library speaks ${VFIO_API_VERSION}`,
         );
       }
-      this.iommuType = this.#chooseType();
+      this.iommuType = adopted ? this.#checkAdopted(adopted.iommuType) : this.#chooseType();
     } catch (e) {
       sysClose(this.fd);
       throw e;
     }
+    this.#iommuSet = adopted !== undefined;
+    this.#shared = adopted !== undefined;
+  }
+
+  /** A handed container's type must be the kind's and one the kernel offers; with a group in, the IOMMU answers. */
+  #checkAdopted(type: number): number {
+    const kinds = this.kind === 'noiommu' ? [VFIO_NOIOMMU_IOMMU] : [VFIO_TYPE1v2_IOMMU, VFIO_TYPE1_IOMMU];
+    if (!kinds.includes(type) || !this.#hasExtension(type))
+      throw new VfioError(
+        VfioErrorCode.HANDOFF,
+        `${this.name}: the handed container's IOMMU type ${type} is not a ${this.kind} type this kernel offers (${kinds.join(' or ')})`,
+      );
+    return type;
+  }
+
+  /**
+   * @internal Whether the container is also open in another process (handed to it, or from it):
+   * then the kernel's state is left for the last holder, and closing only closes the fd.
+   */
+  get shared(): boolean {
+    return this.#shared;
+  }
+
+  /** @internal Marks the container as handed to another process (see `shared`). */
+  markShared(): void {
+    this.#shared = true;
   }
 
   #chooseType(): number {

@@ -26,9 +26,12 @@ let warnedNoIommu = false;
 export class Container extends BackedContext<Type1Iommu> {
   readonly #groups = new Map<number, Group>();
 
-  /** Opens `/dev/vfio/vfio` and chooses the IOMMU type; it is set when the first group joins. */
-  constructor(options: ContainerOptions = {}) {
-    super(new Type1Iommu(options), options.sysfsRoot);
+  /**
+   * Opens `/dev/vfio/vfio` and chooses the IOMMU type; it is set when the first group joins.
+   * `adopted` (internal, for `receiveDevice`): a container fd handed to this process, its type set.
+   */
+  constructor(options: ContainerOptions = {}, adopted?: { fd: number; iommuType: number }) {
+    super(new Type1Iommu(options, adopted), options.sysfsRoot);
     if (this.kind === 'noiommu' && !warnedNoIommu) {
       warnedNoIommu = true;
       process.emitWarning(
@@ -81,6 +84,17 @@ export class Container extends BackedContext<Type1Iommu> {
       );
     }
     return this.group(loc.group).device(loc.address, options);
+  }
+
+  /**
+   * @internal Takes the fd of group `number` handed to this process, already in this container
+   * (`receiveDevice`): checked, and closed on failure.
+   */
+  adoptGroup(number: number, fd: number): Group {
+    this.check();
+    const group = new Group(this, number, fd);
+    this.#groups.set(number, group);
+    return group;
   }
 
   /** @internal Called by a group once it has joined the container. */

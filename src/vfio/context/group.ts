@@ -1,6 +1,7 @@
 /** A VFIO group (`/dev/vfio/N`): the unit of isolation the IOMMU gives, attached to a container. */
 import {
   O_RDWR,
+  VFIO_GROUP_FLAGS_CONTAINER_SET,
   VFIO_GROUP_FLAGS_VIABLE,
   decodeStruct,
   structBuffer,
@@ -10,7 +11,7 @@ import {
   VfioErrorCode,
   VfioRangeError,
 } from '../../../structs/index.js';
-import { notViableMessage, parsePciAddress } from '../../pci/index.js';
+import { notViableMessage, parsePciAddress, type PciAddress } from '../../pci/index.js';
 import { closeAll, describeHolders, Resource, sysClose, sysIoctl, sysOpen } from '../../sys/index.js';
 import { explainGetDeviceFdFailure } from './refusals.js';
 import { Device, openAgain } from '../device/device.js';
@@ -43,9 +44,14 @@ export class Group extends Resource implements DeviceGroup {
   /** The container the group is attached to (a `Container`). */
   readonly container: GroupContainer;
   readonly #devices = new Map<string, Device>();
+  #shared = false;
 
-  /** Use `container.group(n)`. Opens the group, checks it is viable and attaches it. */
-  constructor(container: GroupContainer, number: number) {
+  /**
+   * Use `container.group(n)`. Opens the group, checks it is viable and attaches it; or
+   * (`adoptedFd`, a group handed to this process) checks that the fd is viable and already in a
+   * container, and closes it on failure.
+   */
+  constructor(container: GroupContainer, number: number, adoptedFd?: number) {
     super();
     if (!Number.isInteger(number) || number < 0)
       throw new VfioRangeError(
@@ -57,17 +63,26 @@ export class Group extends Resource implements DeviceGroup {
     // A no-IOMMU group's node carries the prefix, so a Type1 container can never open one by mistake.
     this.path = container.kind === 'noiommu' ? `/dev/vfio/noiommu-${number}` : `/dev/vfio/${number}`;
     const path = this.path;
+    this.#shared = adoptedFd !== undefined;
     // The error's code is ERR_VFIO_GROUP_BUSY (the errno on a group node); the hint names the holder.
-    this.fd = sysOpen(path, O_RDWR, 0, {
-      EBUSY: () =>
-        `IOMMU group ${number} is already open, held by ${describeHolders(path)}: a group is open in one place at a time; close it there first (in this process: close the other Container or device)`,
-    });
+    this.fd =
+      adoptedFd ??
+      sysOpen(path, O_RDWR, 0, {
+        EBUSY: () =>
+          `IOMMU group ${number} is already open, held by ${describeHolders(path)}: a group is open in one place at a time; close it there first (in this process: close the other Container or device)`,
+      });
     try {
       const status = structBuffer(vfio_group_status, { argsz: vfio_group_status.size });
       sysIoctl(this.fd, 'VFIO_GROUP_GET_STATUS', status, this.path);
       const { flags } = decodeStruct<{ flags: number }>(status, vfio_group_status);
       if ((flags & VFIO_GROUP_FLAGS_VIABLE) === 0)
         throw new VfioError(VfioErrorCode.GROUP_NOT_VIABLE, notViableMessage(container.sysfs, number));
+      if (adoptedFd !== undefined) {
+        // The sender's container holds it; a handed group that is in none is no use to a device.
+        if ((flags & VFIO_GROUP_FLAGS_CONTAINER_SET) === 0)
+          throw new VfioError(VfioErrorCode.HANDOFF, `${this.name} was handed in no container`);
+        return;
+      }
       const cfd = Buffer.alloc(4);
       cfd.writeInt32LE(container.fd);
       sysIoctl(this.fd, 'VFIO_GROUP_SET_CONTAINER', cfd, this.path);
@@ -102,6 +117,11 @@ export class Group extends Resource implements DeviceGroup {
     } catch (e) {
       throw explainGetDeviceFdFailure(e, addr);
     }
+    return this.#track(fd, addr, options);
+  }
+
+  /** The `Device` of the fd `fd`, remembered until it closes; the fd is closed if that fails. */
+  #track(fd: number, addr: PciAddress, options: DeviceOptions): Device {
     let dev: Device;
     try {
       dev = new Device({
@@ -122,6 +142,20 @@ export class Group extends Resource implements DeviceGroup {
     return dev;
   }
 
+  /**
+   * @internal Makes the `Device` of a device fd handed to this process (`receiveDevice`), which
+   * must be of this group: the fd is the device's from then on (closed on failure too).
+   */
+  adoptDevice(fd: number, address: PciAddress, options: DeviceOptions = {}): Device {
+    this.check();
+    return this.#track(fd, address, options);
+  }
+
+  /** @internal Marks the group as handed to another process: closing leaves it in its container. */
+  markShared(): void {
+    this.#shared = true;
+  }
+
   #forget(dev: { readonly address: string }): void {
     if (this.#devices.get(dev.address) === dev) this.#devices.delete(dev.address);
   }
@@ -131,6 +165,9 @@ export class Group extends Resource implements DeviceGroup {
     closeAll([
       ...[...this.#devices.values()].reverse().map((d) => () => d.close()),
       () => {
+        // Shared with another process, whose device fd keeps the group in use (EBUSY): the
+        // kernel takes it out of the container when the last holder closes it.
+        if (this.#shared) return;
         try {
           sysIoctl(this.fd, 'VFIO_GROUP_UNSET_CONTAINER', 0, this.path);
         } catch (e) {

@@ -10,7 +10,7 @@ import {
   VfioError,
   VfioErrorCode,
 } from '../../../structs/index.js';
-import { notViableMessage, parsePciAddress, viabilityBlockers } from '../../pci/index.js';
+import { notViableMessage, parsePciAddress, viabilityBlockers, type PciAddress } from '../../pci/index.js';
 import { describeHolders, sysClose, sysIoctl, sysOpen } from '../../sys/index.js';
 import { explainBindFailure } from './refusals.js';
 import { IommufdIoas, type IommufdOptions } from '../../iommu/index.js';
@@ -37,9 +37,12 @@ export class IommufdContext extends BackedContext<IommufdIoas> {
   readonly cdevDir: string;
   readonly #devices = new Map<string, Device>();
 
-  /** Opens `/dev/iommu` and allocates the IOAS the devices will be attached to. */
-  constructor(options: IommufdContextOptions = {}) {
-    super(new IommufdIoas(options), options.sysfsRoot);
+  /**
+   * Opens `/dev/iommu` and allocates the IOAS the devices will be attached to. `adopted`
+   * (internal, for `receiveDevice`): an iommufd fd handed to this process and its IOAS.
+   */
+  constructor(options: IommufdContextOptions = {}, adopted?: { fd: number; ioasId: number }) {
+    super(new IommufdIoas(options, adopted), options.sysfsRoot);
     this.cdevDir = options.cdevDir ?? CDEV_DIR;
   }
 
@@ -110,6 +113,30 @@ export class IommufdContext extends BackedContext<IommufdIoas> {
       throw explainBindFailure(e, loc.address, path, loc.group);
     }
     this.#devices.set(loc.address, dev);
+    return dev;
+  }
+
+  /**
+   * @internal Makes the `Device` of a cdev fd handed to this process (`receiveDevice`), already
+   * bound to this iommufd and attached to its IOAS: the fd is the device's (closed on failure).
+   */
+  adoptDevice(fd: number, address: PciAddress, iommuGroup: number, options: DeviceOptions = {}): Device {
+    this.check();
+    let dev: Device;
+    try {
+      dev = new Device({
+        context: this,
+        iommuGroup,
+        address,
+        channel: new KernelChannel(fd, address),
+        forget: (d) => this.#forget(d),
+        ...options,
+      });
+    } catch (e) {
+      sysClose(fd);
+      throw e;
+    }
+    this.#devices.set(address, dev);
     return dev;
   }
 

@@ -250,6 +250,11 @@ export class Device extends Resource {
     return this.#interrupts;
   }
 
+  /** @internal The interrupt type enabled now, if any: no system call, and no `Interrupts` made. */
+  get enabledIrqType(): string | undefined {
+    return this.#interrupts && !this.#interrupts.closed ? this.#interrupts.type : undefined;
+  }
+
   protected release(): void {
     this.#config = undefined;
     closeAll([
