@@ -159,3 +159,6 @@ export function decodeHandoff(bytes: Uint8Array, fdCount: number, from: string):
     spans,
   };
 }
+
+/** Both layouts by name: our own wire format, no C header has them (test/unit/structs/handoff.test.ts pins them). */
+export const HANDOFF_STRUCTS = { handoff_header, handoff_span };

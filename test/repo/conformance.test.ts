@@ -8,6 +8,7 @@ import {
   IOMMUFD_IOCTLS,
   IOMMUFD_STRUCTS,
   VFIO_USER_STRUCTS,
+  HANDOFF_STRUCTS,
   LIBC_CONSTANTS,
   LIBC_STRUCTS,
   PCI_CONSTANTS,
@@ -126,11 +127,13 @@ describe('structs/ against the kernel headers, compiled with cc', () => {
     const exported = Object.entries(structs);
     const TypeObject = (koffi as unknown as { TypeObject: abstract new () => object }).TypeObject;
     const types = exported.filter(([, v]) => v instanceof TypeObject).map(([k]) => k);
-    // vfio-user's own layouts have no C header: test/unit/structs/vfio-user.test.ts pins them to the specification.
+    // vfio-user's own layouts have no C header: test/unit/structs/vfio-user.test.ts pins them to the specification;
+    // the handoff message is ours (test/unit/structs/handoff.test.ts).
     const compared = [
       ...Object.keys(query.structs),
       ...Object.keys(IOMMUFD_STRUCTS),
       ...Object.keys(VFIO_USER_STRUCTS),
+      ...Object.keys(HANDOFF_STRUCTS),
     ];
     expect(types.sort()).toEqual(compared.sort());
     const allIoctls = { ...VFIO_IOCTLS, ...IOMMUFD_IOCTLS };
