@@ -23,6 +23,7 @@ import { hotReset, hotResetPeers, type HotResetPeer } from './hot-reset.js';
 import type { DeviceContext, DeviceGroup, DeviceOpening, DeviceOptions } from './opening.js';
 import { Interrupts } from '../irq/interrupts.js';
 import { DeviceFeatures } from './features.js';
+import { Sriov } from './sriov.js';
 import { addOpenWatcher, announceOpen } from './opened.js';
 import type { Dma } from '../../dma/index.js';
 
@@ -257,6 +258,12 @@ export class Device extends Resource {
       checkOpen: () => this.check(),
     });
     return this.#features;
+  }
+
+  /** SR-IOV: a PF's VFs and VF token, a VF's PF (`Sriov`). */
+  get sriov(): Sriov {
+    this.check();
+    return new Sriov(this);
   }
 
   /** The device's interrupts (INTx, MSI, MSI-X, request), created on first use and closed first with the device. */
