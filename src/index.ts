@@ -173,6 +173,7 @@ export {
 export type { RegionInfo, IovaRange, SparseArea } from '../structs/index.js';
 export { Interrupts, type EnableIrqOptions, type IrqFired, type IrqRequest, type IrqType } from './vfio/index.js';
 export { DeviceFeatures, Sriov, type FeatureSupport } from './vfio/index.js';
+export type { SriovState } from './pci/index.js';
 export {
   defineRegisterMap,
   RegisterMap,

@@ -6,15 +6,9 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  SysError,
-  PciSysfs,
-  VfioErrorCode,
-  openDevice,
-  parsePciAddress,
-  type Device,
-} from '../../src/index.js';
+import { SysError, PciSysfs, VfioErrorCode, openDevice, parsePciAddress, type Device } from '../../src/index.js';
 import { VFIO_DEVICE_FEATURE_MIGRATION, VFIO_DEVICE_FEATURE_PCI_VF_TOKEN } from '../../structs/index.js';
+import { runCliCaptured } from '../support/run-cli.js';
 import { thrownBy } from '../support/thrown.js';
 import { backend } from './backend.js';
 import { testDevice } from './manifest.js';
@@ -146,6 +140,15 @@ describe(`SR-IOV and VF tokens (${backend})`, () => {
     }
   });
 
+  it('vfio info shows a VF its PF (opened with --vf-token)', async () => {
+    const info = await runCliCaptured('info', vfs[1], '--vf-token', TOKEN);
+    expect(info.err).toBe('');
+    expect(info.out).toContain(`SR-IOV: virtual function of ${pf.bdf}`);
+    const refused = await runCliCaptured('info', vfs[1]);
+    expect(refused.code).not.toBe(0);
+    expect(refused.err).toContain('no VF token was given');
+  });
+
   it("a VF's controller DMAs an Identify into our memory and raises its MSI-X vector once", () => {
     for (const vf of vfs) {
       using dev = openDevice(vf, { vfToken: TOKEN });
@@ -162,7 +165,7 @@ describe(`SR-IOV and VF tokens (${backend})`, () => {
     }
   });
 
-  it('closing the PF leaves its VFs in sysfs, on vfio-pci', () => {
+  it('closing the PF leaves its VFs in sysfs, on vfio-pci; vfio info lists them', async () => {
     pfAdmin?.close();
     pfAdmin = undefined;
     pfDev?.close();
@@ -173,6 +176,8 @@ describe(`SR-IOV and VF tokens (${backend})`, () => {
     expect(vfsOf(pf.bdf)).toBe('2');
     const sysfs = new PciSysfs();
     for (const vf of vfs) expect(sysfs.driver(parsePciAddress(vf))).toBe('vfio-pci');
+    const info = await runCliCaptured('info', pf.bdf, '--json');
+    expect((JSON.parse(info.out) as { sriov: unknown }).sriov).toEqual({ role: 'pf', totalVfs: 2, numVfs: 2, vfs });
     pfDev = openDevice(pf.bdf); // no VF is open: the PF needs no token
     expect(pfDev.sriov.state?.vfs).toEqual(vfs);
   });
