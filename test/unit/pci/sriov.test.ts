@@ -1,10 +1,12 @@
 // SR-IOV in sysfs, on a fake tree: a PF with two VFs (virtfnN links and physfn back), what
 // writing sriov_numvfs checks before it writes, and a device that is neither.
+import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { VfioErrorCode } from '../../../structs/index.js';
+import { SysError, VfioErrorCode } from '../../../structs/index.js';
+import { explainVfTokenRefusal } from '../../../src/vfio/context/vf-token-refusal.js';
 import { PciSysfs, parsePciAddress, physfnOf, sriovState, writeNumVfs } from '../../../src/pci/index.js';
 import { parseVfToken } from '../../../src/vfio/device/vf-token.js';
 import { thrownBy } from '../../support/thrown.js';
@@ -21,6 +23,7 @@ mkdirSync(join(devices, OTHER));
 writeFileSync(join(devices, PF, 'sriov_totalvfs'), '2\n');
 writeFileSync(join(devices, PF, 'sriov_numvfs'), '0\n');
 const sysfs = new PciSysfs(root);
+const [EINVAL, EACCES, EBUSY] = [22, 13, 16];
 const code = (call: () => unknown) => (thrownBy(call) as { code?: string }).code;
 
 describe('SR-IOV in sysfs', () => {
@@ -56,5 +59,34 @@ describe('SR-IOV in sysfs', () => {
     expect(Buffer.from(t.bytes).toString('hex')).toBe('bd8d9d2b5a5f4f5aa211f591514ba1f3');
     expect(code(() => parseVfToken('bd8d9d2b', 'here'))).toBe(VfioErrorCode.INVALID_ARGUMENT);
     expect(code(() => parseVfToken(42, 'here'))).toBe(VfioErrorCode.INVALID_ARGUMENT);
+  });
+});
+
+describe("vfio-pci's token refusals, explained", () => {
+  const refusal = (errno: number, syscall = 'ioctl(VFIO_GROUP_GET_DEVICE_FD)') =>
+    new SysError({ syscall, errno, target: 'x' });
+  const token = parseVfToken(randomUUID(), 'here');
+
+  it('EACCES on a VF: without a token, or with another one; on a PF: its VFs are open', () => {
+    const vf = parsePciAddress(VFS[0]);
+    const missing = explainVfTokenRefusal(refusal(EACCES), vf, undefined, sysfs) as SysError;
+    expect(missing.code).toBe(VfioErrorCode.PERMISSION);
+    expect(missing.message).toContain(`${vf} is a VF of ${PF}`);
+    expect(missing.message).toContain(`no VF token was given: pass it, openDevice('${vf}', { vfToken })`);
+    const wrong = explainVfTokenRefusal(refusal(EACCES), vf, token, sysfs) as SysError;
+    expect(wrong.message).toContain(`the VF token ${token.text} is not that one`);
+    const pf = explainVfTokenRefusal(refusal(EACCES, 'ioctl(VFIO_DEVICE_BIND_IOMMUFD)'), PF, undefined, sysfs);
+    expect((pf as SysError).message).toContain(`${PF} has VFs in use`);
+  });
+
+  it('EINVAL with a token: a device that takes none, or a cdev bind that takes none', () => {
+    const none = explainVfTokenRefusal(refusal(EINVAL), OTHER, token, sysfs) as SysError;
+    expect(none.code).toBe(VfioErrorCode.INVALID_ARGUMENT);
+    expect(none.message).toContain('open it without { vfToken }');
+    const vf = parsePciAddress(VFS[0]);
+    const bind = explainVfTokenRefusal(refusal(EINVAL, 'ioctl(VFIO_DEVICE_BIND_IOMMUFD)'), vf, token, sysfs);
+    expect((bind as SysError).message).toContain('VFIO_DEVICE_BIND_FLAG_TOKEN');
+    const other = refusal(EBUSY);
+    expect(explainVfTokenRefusal(other, vf, token, sysfs)).toBe(other);
   });
 });
