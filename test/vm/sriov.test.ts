@@ -11,7 +11,7 @@ import { VFIO_DEVICE_FEATURE_MIGRATION, VFIO_DEVICE_FEATURE_PCI_VF_TOKEN } from 
 import { runCliCaptured } from '../support/run-cli.js';
 import { thrownBy } from '../support/thrown.js';
 import { backend } from './backend.js';
-import { testDevice } from './manifest.js';
+import { manifest, testDevice } from './manifest.js';
 import { NvmeAdmin } from './nvme-admin.js';
 
 const pf = testDevice('nvme-pf');
@@ -165,14 +165,34 @@ describe(`SR-IOV and VF tokens (${backend})`, () => {
     }
   });
 
+  // Only on our 7.x kernel: on Debian's 6.1 this sequence (the PF reset with a VF open, then
+  // that VF's close) stalls for about 70 s, a reset waiting out the kernel's 60 s, not yet
+  // diagnosed; the refusal itself is vfio-pci's same code on both.
+  const debian = manifest().flavour === 'debian';
+  if (!debian)
+    it('a PF whose VFs are open opens only with their token (coded refusal without it)', () => {
+      pfAdmin?.close();
+      pfAdmin = undefined;
+      using vf = openDevice(vfs[0], { vfToken: TOKEN });
+      pfDev?.close();
+      pfDev = undefined;
+      const refused = thrown(() => openDevice(pf.bdf));
+      expect(refused).toBeInstanceOf(SysError);
+      expect([refused.code, refused.errnoName]).toEqual([VfioErrorCode.PERMISSION, 'EACCES']);
+      expect(refused.message).toContain(`${pf.bdf} has VFs in use`);
+      openDevice(pf.bdf, { vfToken: TOKEN }).close();
+      expect(vf.config.read16(0)).toBe(0x1b36);
+    });
+
   it('closing the PF leaves its VFs in sysfs, on vfio-pci; vfio info lists them', async () => {
     pfAdmin?.close();
     pfAdmin = undefined;
     pfDev?.close();
     pfDev = undefined;
     // vfio-pci resets the PF as it closes, and keeps its VFs: only disabling removes them.
-    // (QEMU's NVMe model drops and re-creates its VFs on that reset; a VF opened afterwards
-    // waits out the kernel's 60 s for it to answer its own reset, so none is opened here.)
+    // (QEMU's NVMe model drops and re-creates its VFs on that reset; a VF opened after it
+    // waits out the kernel's 60 s for the VF to answer its own reset, so none is opened here.
+    // One open across the PF's reset closes at once.)
     expect(vfsOf(pf.bdf)).toBe('2');
     const sysfs = new PciSysfs();
     for (const vf of vfs) expect(sysfs.driver(parsePciAddress(vf))).toBe('vfio-pci');
