@@ -60,7 +60,7 @@ export function openDevice(address: string, options: OpenDeviceOptions = {}): De
   if (typeof address === 'string' && address.startsWith(VFIO_USER_PREFIX)) return openServed(address, options);
   const addr = parsePciAddress(address); // before any file is touched
   const given = options.context;
-  const deviceOptions: DeviceOptions = { dmaBits: options.dmaBits };
+  const deviceOptions: DeviceOptions = { dmaBits: options.dmaBits, vfToken: options.vfToken };
   let context: IommuContext;
   if (given) {
     context = given;
@@ -172,6 +172,8 @@ export {
 } from './dma/index.js';
 export type { RegionInfo, IovaRange, SparseArea } from '../structs/index.js';
 export { Interrupts, type EnableIrqOptions, type IrqFired, type IrqRequest, type IrqType } from './vfio/index.js';
+export { DeviceFeatures, Sriov, type FeatureSupport } from './vfio/index.js';
+export type { SriovState } from './pci/index.js';
 export {
   defineRegisterMap,
   RegisterMap,

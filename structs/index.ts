@@ -28,3 +28,4 @@ export * from './hot-reset.js';
 export * from './iommufd.js';
 export * from './vfio-user.js';
 export * from './handoff.js';
+export * from './device-feature.js';

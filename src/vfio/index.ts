@@ -22,3 +22,5 @@ export { chooseIrqType, checkVectorRange, IRQ_INDEX, type IrqType } from './irq/
 export type { HotResetPeer } from './device/hot-reset.js';
 export { sendDevice, type SendDeviceOptions } from './handoff/send.js';
 export { receiveDevice, type ReceiveDeviceOptions } from './handoff/receive.js';
+export { DeviceFeatures, type FeatureSupport } from './device/features.js';
+export { Sriov } from './device/sriov.js';
