@@ -45,6 +45,10 @@ const TRACE = ['test/vm/trace.test.ts'];
 // not the others').
 const VFIO_USER = ['test/vm/vfio-user.test.ts', 'test/vm/pci-idio-16.test.ts'];
 
+// Mediated devices (the kernel's sample mtty, in our 7.x kernel) with the container and with
+// iommufd; on x86-64's 6.1, which has none, the coded refusal. Not on arm64 (6.1 again).
+const MDEV = ['test/vm/mdev.test.ts'];
+
 /**
  * The device suite's core, run again under each pinned Node other than the machine's: what
  * depends on the Node running it. The rig's checks (with: `node` is the row's Node), opening
@@ -104,7 +108,7 @@ const MACHINE_ROWS = [
     // The slowest row (the front ends, and an emulated SMMUv3 slow to map and unmap): more than
     // the default 900 s before scripts/vm/run gives up, for a machine busy with other work.
     rig: ['--arch', 'arm64', '--kernel', 'debian', '--memory', '6G', '--timeout', '1800'],
-    exclude: [...BIND, ...TRACE, ...VFIO_USER],
+    exclude: [...BIND, ...TRACE, ...VFIO_USER, ...MDEV],
     seconds: 605,
   },
   {

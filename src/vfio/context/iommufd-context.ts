@@ -10,7 +10,7 @@ import {
   VfioError,
   VfioErrorCode,
 } from '../../../structs/index.js';
-import { notViableMessage, parsePciAddress, viabilityBlockers } from '../../pci/index.js';
+import { notViableMessage, viabilityBlockers } from '../../pci/index.js';
 import { describeHolders, sysClose, sysIoctl, sysOpen } from '../../sys/index.js';
 import { explainBindFailure } from './refusals.js';
 import { IommufdIoas, type IommufdOptions } from '../../iommu/index.js';
@@ -18,7 +18,8 @@ import { BackedContext } from './backed.js';
 import { Device, openAgain } from '../device/device.js';
 import { KernelChannel } from '../device/kernel-channel.js';
 import type { DeviceOptions } from '../device/opening.js';
-import { CDEV_DIR, cdevNode, locateDevice } from './locate.js';
+import { CDEV_DIR, cdevNode } from './locate.js';
+import { locateVfioDevice } from './locate-mdev.js';
 
 /** Options of an `IommufdContext`. */
 export interface IommufdContextOptions extends IommufdOptions {
@@ -56,11 +57,13 @@ export class IommufdContext extends BackedContext<IommufdIoas> {
   /**
    * Opens the device at `address` through its cdev, binds it to this iommufd
    * (`VFIO_DEVICE_BIND_IOMMUFD`) and attaches it to the IOAS (`VFIO_DEVICE_ATTACH_IOMMUFD_PT`).
-   * While it is open, asking again returns the same `Device`.
+   * While it is open, asking again returns the same `Device`. `address` is a PCI address or a
+   * mediated device's UUID (bare or `mdev:UUID`; an mdev is emulated: VFIO binds it to the iommufd
+   * as an access, through which its vendor driver reaches the IOAS's memory).
    */
   device(address: string, options: DeviceOptions = {}): Device {
     this.check();
-    const loc = locateDevice(this.sysfs, parsePciAddress(address));
+    const loc = locateVfioDevice(this.sysfs, address);
     const open = this.#devices.get(loc.address);
     if (open && !open.closed) return openAgain(open, options);
     if (loc.noIommu)
