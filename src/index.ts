@@ -174,6 +174,7 @@ export {
 } from './dma/index.js';
 export type { RegionInfo, IovaRange, SparseArea } from '../structs/index.js';
 export { Interrupts, type EnableIrqOptions, type IrqFired, type IrqRequest, type IrqType } from './vfio/index.js';
+export { DeviceFeatures, type FeatureSupport } from './vfio/index.js';
 export {
   defineRegisterMap,
   RegisterMap,

@@ -27,3 +27,4 @@ export * from './info-parsers.js';
 export * from './hot-reset.js';
 export * from './iommufd.js';
 export * from './vfio-user.js';
+export * from './device-feature.js';

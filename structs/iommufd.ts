@@ -87,6 +87,8 @@ export const VFIO_DEVICE_DETACH_IOMMUFD_PT = _IO(VFIO_TYPE, VFIO_BASE + 20);
 export const IOMMU_IOAS_MAP_FIXED_IOVA = 1 << 0;
 export const IOMMU_IOAS_MAP_WRITEABLE = 1 << 1;
 export const IOMMU_IOAS_MAP_READABLE = 1 << 2;
+// vfio_device_bind_iommufd.flags: token_uuid_ptr points at a VF token (6.17 and later)
+export const VFIO_DEVICE_BIND_FLAG_TOKEN = 1 << 0;
 // vfio_pci_hot_reset_info.flags on a device opened through its cdev
 export const VFIO_PCI_HOT_RESET_FLAG_DEV_ID = 1 << 0;
 export const VFIO_PCI_HOT_RESET_FLAG_DEV_ID_OWNED = 1 << 1;
@@ -123,6 +125,7 @@ export const IOMMUFD_CONSTANTS: Readonly<Record<string, number>> = {
   IOMMU_IOAS_MAP_FIXED_IOVA,
   IOMMU_IOAS_MAP_WRITEABLE,
   IOMMU_IOAS_MAP_READABLE,
+  VFIO_DEVICE_BIND_FLAG_TOKEN,
   VFIO_PCI_HOT_RESET_FLAG_DEV_ID,
   VFIO_PCI_HOT_RESET_FLAG_DEV_ID_OWNED,
 };

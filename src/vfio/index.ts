@@ -24,3 +24,4 @@ export type { IrqRequest } from './irq/request.js';
 export type { IrqDevice } from './irq/set.js';
 export { chooseIrqType, checkVectorRange, IRQ_INDEX, type IrqType } from './irq/vectors.js';
 export type { HotResetPeer } from './device/hot-reset.js';
+export { DeviceFeatures, type FeatureSupport } from './device/features.js';

@@ -3,6 +3,9 @@ import {
   CMSG_ALIGN,
   CMSG_LEN,
   CMSG_SPACE,
+  DEVICE_FEATURE_CONSTANTS,
+  DEVICE_FEATURE_FLEXIBLE_ARRAYS,
+  DEVICE_FEATURE_STRUCTS,
   FLEXIBLE_ARRAYS,
   IOMMUFD_CONSTANTS,
   IOMMUFD_IOCTLS,
@@ -33,6 +36,30 @@ const COMPARED_AS_U32 = new Set([
   'VFIO_REGION_TYPE_PCI_VENDOR_TYPE',
 ]);
 
+// Device features and payloads that bookworm's 6.1 headers lack: checked against the built
+// kernel's headers only.
+const FEATURES_AFTER_6_1 = new Set([
+  'VFIO_DEVICE_FEATURE_MIG_DATA_SIZE',
+  'VFIO_DEVICE_FEATURE_BUS_MASTER',
+  'VFIO_DEVICE_FEATURE_DMA_BUF',
+  'VFIO_DEVICE_FEATURE_MIG_PRECOPY_INFOv2',
+  'VFIO_DEVICE_FEATURE_ZPCI_ERROR',
+  'VFIO_MIGRATION_PRE_COPY',
+  'VFIO_DEVICE_STATE_PRE_COPY',
+  'VFIO_DEVICE_STATE_PRE_COPY_P2P',
+  'VFIO_DEVICE_FEATURE_CLEAR_MASTER',
+  'VFIO_DEVICE_FEATURE_SET_MASTER',
+  'vfio_device_feature_mig_data_size',
+  'vfio_device_feature_bus_master',
+  'vfio_region_dma_range',
+  'vfio_device_feature_dma_buf',
+  'vfio_device_feature_zpci_err',
+]);
+const before61 = <T>(table: Readonly<Record<string, T>>): Record<string, T> =>
+  Object.fromEntries(Object.entries(table).filter(([k]) => !FEATURES_AFTER_6_1.has(k)));
+const flexibleFields = (table: Readonly<Record<string, { field: string }>>) =>
+  Object.fromEntries(Object.entries(table).map(([k, v]) => [k, v.field]));
+
 // The control-message size macros, as C expressions (their keys) with what structs/ computes:
 // descriptor counts from none to SCM_MAX_FD, and lengths on both sides of an alignment step.
 const FD_COUNTS = [0, 1, 2, 3, 4, 7, 16, 253];
@@ -44,14 +71,16 @@ for (const n of FD_COUNTS) {
 for (const n of [0, 1, 7, 8, 9, 15, 16, 17, 1013]) CMSG_MACROS[`CMSG_ALIGN(${n})`] = CMSG_ALIGN(n);
 
 const query: LayoutQuery = {
-  structs: { ...VFIO_STRUCTS, ...LIBC_STRUCTS, ...SOCKET_STRUCTS },
+  structs: { ...VFIO_STRUCTS, ...LIBC_STRUCTS, ...SOCKET_STRUCTS, ...before61(DEVICE_FEATURE_STRUCTS) },
   // glibc's cmsghdr ends in the flexible __cmsg_data that CMSG_DATA points at.
   flexible: {
-    ...Object.fromEntries(Object.entries(FLEXIBLE_ARRAYS).map(([k, v]) => [k, v.field])),
+    ...flexibleFields(FLEXIBLE_ARRAYS),
+    ...flexibleFields(before61(DEVICE_FEATURE_FLEXIBLE_ARRAYS)),
     cmsghdr: '__cmsg_data',
   },
   macros: {
     ...VFIO_IOCTLS,
+    ...before61(DEVICE_FEATURE_CONSTANTS),
     ...HOST_IOCTLS,
     ...VFIO_CONSTANTS,
     ...PCI_CONSTANTS,
@@ -92,7 +121,7 @@ describe('structs/ against the kernel headers, compiled with cc', () => {
 
   it('every ioctl request code matches the C macro', () => {
     const keys = [...Object.keys(VFIO_IOCTLS), ...Object.keys(HOST_IOCTLS)];
-    expect(keys).toHaveLength(18);
+    expect(keys).toHaveLength(19);
     expect(mismatches(c, new Map(keys.map((k) => [k, js.get(k)!])))).toEqual([]);
   });
 
@@ -102,6 +131,7 @@ describe('structs/ against the kernel headers, compiled with cc', () => {
       ...Object.keys(PCI_CONSTANTS),
       ...Object.keys(LIBC_CONSTANTS),
       ...Object.keys(SOCKET_CONSTANTS),
+      ...Object.keys(before61(DEVICE_FEATURE_CONSTANTS)),
     ];
     expect(mismatches(c, new Map(keys.map((k) => [k, js.get(k)!])))).toEqual([]);
   });
@@ -131,6 +161,7 @@ describe('structs/ against the kernel headers, compiled with cc', () => {
       ...Object.keys(query.structs),
       ...Object.keys(IOMMUFD_STRUCTS),
       ...Object.keys(VFIO_USER_STRUCTS),
+      ...[...FEATURES_AFTER_6_1].filter((k) => k in DEVICE_FEATURE_STRUCTS),
     ];
     expect(types.sort()).toEqual(compared.sort());
     const allIoctls = { ...VFIO_IOCTLS, ...IOMMUFD_IOCTLS };
@@ -159,9 +190,16 @@ describe("structs/ against the built guest kernel's headers (iommufd, device cde
   // VFIO_TYPE1_NESTING_IOMMU (6) left the uapi in 6.12: checked against 6.1 above only.
   const { VFIO_TYPE1_NESTING_IOMMU: _removed, ...vfioConstants } = VFIO_CONSTANTS;
   const all: LayoutQuery = {
-    structs: { ...VFIO_STRUCTS, ...IOMMUFD_STRUCTS },
-    flexible: query.flexible,
-    macros: { ...VFIO_IOCTLS, ...IOMMUFD_IOCTLS, ...vfioConstants, ...PCI_CONSTANTS, ...IOMMUFD_CONSTANTS },
+    structs: { ...VFIO_STRUCTS, ...IOMMUFD_STRUCTS, ...DEVICE_FEATURE_STRUCTS },
+    flexible: { ...query.flexible, ...flexibleFields(DEVICE_FEATURE_FLEXIBLE_ARRAYS) },
+    macros: {
+      ...VFIO_IOCTLS,
+      ...IOMMUFD_IOCTLS,
+      ...vfioConstants,
+      ...PCI_CONSTANTS,
+      ...IOMMUFD_CONSTANTS,
+      ...DEVICE_FEATURE_CONSTANTS,
+    },
     headers: ['linux/vfio.h', 'linux/pci_regs.h', 'linux/iommufd.h'],
     include,
   };
@@ -181,7 +219,17 @@ describe("structs/ against the built guest kernel's headers (iommufd, device cde
 
   it('every iommufd and device-cdev ioctl code and constant matches the C macro', () => {
     const keys = [...Object.keys(IOMMUFD_IOCTLS), ...Object.keys(IOMMUFD_CONSTANTS)];
-    expect(keys.length).toBe(15);
+    expect(keys.length).toBe(16);
+    expect(mismatches(c, new Map(keys.map((k) => [k, js.get(k)!])))).toEqual([]);
+  });
+
+  it('every device feature index, flag and payload layout matches C, those newer than 6.1 included', () => {
+    const structKeys = [...js.keys()].filter((k) =>
+      Object.keys(DEVICE_FEATURE_STRUCTS).some((s) => k.includes(`struct ${s})`) || k.includes(`struct ${s},`)),
+    );
+    const keys = [...structKeys, ...Object.keys(DEVICE_FEATURE_CONSTANTS)];
+    expect(Object.keys(DEVICE_FEATURE_CONSTANTS)).toHaveLength(31);
+    expect(keys.filter((k) => !c.has(k))).toEqual([]);
     expect(mismatches(c, new Map(keys.map((k) => [k, js.get(k)!])))).toEqual([]);
   });
 

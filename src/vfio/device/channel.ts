@@ -28,6 +28,11 @@ export interface DeviceChannel extends RegionChannel, IrqChannel {
   readRegionInfo(index: number): RegionInfo;
   /** Irq index `index`'s info. */
   readIrqInfo(index: number): IrqInfo;
+  /**
+   * `VFIO_DEVICE_FEATURE` with `arg` (a `vfio_device_feature` and its payload, written back in
+   * place); returns the ioctl's result. Absent where whoever serves the device takes no features.
+   */
+  feature?(arg: Uint8Array, target: string): number;
   /** Resets the device (`VFIO_DEVICE_RESET`). */
   reset(): void;
   /** Closes `fd` (once; the device calls it when it closes). */

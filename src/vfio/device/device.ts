@@ -22,6 +22,7 @@ import { msixRanges } from './msix-ranges.js';
 import { hotReset, hotResetPeers, type HotResetPeer } from './hot-reset.js';
 import type { DeviceContext, DeviceGroup, DeviceOpening, DeviceOptions } from './opening.js';
 import { Interrupts } from '../irq/interrupts.js';
+import { DeviceFeatures } from './features.js';
 import { addOpenWatcher, announceOpen } from './opened.js';
 import type { Dma } from '../../dma/index.js';
 
@@ -75,6 +76,7 @@ export class Device extends Resource {
   readonly #regions = new Map<number, Region>();
   #config: ConfigSpace | undefined;
   #interrupts: Interrupts | undefined;
+  #features: DeviceFeatures | undefined;
 
   /** @internal Use `openDevice()`, `container.device(address)` or `iommufdContext.device(address)`. */
   constructor(opening: DeviceOpening) {
@@ -241,6 +243,20 @@ export class Device extends Resource {
   /** Lets the device master the bus, or stops it (`openDevice` turns it on unless told not to). */
   setBusMaster(on: boolean): void {
     this.config.setCommandBits(PCI_COMMAND_MASTER, on);
+  }
+
+  /**
+   * The device's features (`VFIO_DEVICE_FEATURE`): `probe(feature)`, `has`, `get`, `set`, with
+   * the `VFIO_DEVICE_FEATURE_*` indexes and payload structs of `vfio-ts/structs`.
+   */
+  get features(): DeviceFeatures {
+    this.check();
+    this.#features ??= new DeviceFeatures({
+      channel: this.channel,
+      name: this.name,
+      checkOpen: () => this.check(),
+    });
+    return this.#features;
   }
 
   /** The device's interrupts (INTx, MSI, MSI-X, request), created on first use and closed first with the device. */

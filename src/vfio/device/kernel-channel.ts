@@ -48,6 +48,10 @@ export class KernelChannel implements DeviceChannel {
     sysIoctl(this.fd, 'VFIO_DEVICE_SET_IRQS', buildIrqSet(req), target, hint);
   }
 
+  feature(arg: Uint8Array, target: string): number {
+    return sysIoctl(this.fd, 'VFIO_DEVICE_FEATURE', arg, target);
+  }
+
   reset(): void {
     sysIoctl(this.fd, 'VFIO_DEVICE_RESET', 0, this.#address);
   }
