@@ -175,6 +175,8 @@ export {
 export type { RegionInfo, IovaRange, SparseArea } from '../structs/index.js';
 export { Interrupts, type EnableIrqOptions, type IrqFired, type IrqRequest, type IrqType } from './vfio/index.js';
 export { DeviceFeatures, type FeatureSupport } from './vfio/index.js';
+export { DeviceMigration, MigrationStream, MIGRATION_STATES } from './vfio/index.js';
+export type { MigrationCaps, MigrationState, PrecopyInfo } from './vfio/index.js';
 export {
   defineRegisterMap,
   RegisterMap,
@@ -263,20 +265,8 @@ export {
   type ReplayResult,
 } from './trace/index.js';
 export { watchDeviceOpens } from './vfio/index.js';
-export {
-  MdevSysfs,
-  createMdev,
-  removeMdev,
-  parseMdevAddress,
-  isMdevAddress,
-  MDEV_PREFIX,
-  type MdevUuid,
-  type MdevInfo,
-  type MdevParent,
-  type MdevType,
-  type CreateMdevOptions,
-  type RemoveMdevOptions,
-} from './vfio/index.js';
+export { MdevSysfs, createMdev, removeMdev, parseMdevAddress, isMdevAddress, MDEV_PREFIX } from './vfio/index.js';
+export type { MdevUuid, MdevInfo, MdevParent, MdevType, CreateMdevOptions, RemoveMdevOptions } from './vfio/index.js';
 export {
   serveDevice,
   DeviceServer,

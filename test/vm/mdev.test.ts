@@ -13,12 +13,13 @@ import {
   VfioErrorCode,
   type Device,
   type MdevInfo,
+  type MigrationState,
 } from '../../src/index.js';
 import { openFdCount } from '../support/fd-count.js';
 import { runCliCaptured } from '../support/run-cli.js';
 import { thrownBy } from '../support/thrown.js';
 import { backend } from './backend.js';
-import { manifest } from './manifest.js';
+import { manifest, testDevice } from './manifest.js';
 
 // 8250 UART registers, offsets in a port's I/O BAR.
 const UART_RX_TX = 0;
@@ -56,6 +57,22 @@ function port(dev: Device, n = 0) {
   bar.write8(UART_FCR, FCR_FIFO_CLEAR);
   return bar;
 }
+
+describe('migration of a device that has none', () => {
+  it('edu on vfio-pci: supported() says no, caps() is ERR_VFIO_UNSUPPORTED saying why', () => {
+    const fds = openFdCount();
+    using dev = openDevice(testDevice('edu').bdf);
+    expect(dev.migration.supported()).toBe(false);
+    for (const call of [() => dev.migration.caps(), () => dev.migration.state(), () => dev.migration.setState('stop')])
+      expectRefused(
+        call,
+        VfioErrorCode.UNSUPPORTED,
+        /^ioctl\(VFIO_DEVICE_FEATURE (GET|SET) MIG.*\) on device 0000:00:03\.0 failed: ENOTTY .*cannot be migrated: its VFIO driver implements no migration states/,
+      );
+    dev.close();
+    expect(openFdCount()).toBe(fds);
+  });
+});
 
 if (manifest().flavour !== 'vfio') {
   describe('mediated devices on a kernel without them', () => {
@@ -190,6 +207,92 @@ if (manifest().flavour !== 'vfio') {
         for (const m of made) removeMdev(m.uuid);
       }
       expect(mdevsNow()).toEqual([]);
+      expect(openFdCount()).toBe(fds);
+    });
+
+    it('moves the state of one mtty, bytes waiting in its receive FIFO, into a second, which returns them', () => {
+      const fds = openFdCount();
+      withMdev('mtty-1', (a) =>
+        withMdev('mtty-1', (b) => {
+          using src = openDevice(a.uuid);
+          using dst = openDevice(b.uuid);
+          expect(src.migration.supported()).toBe(true);
+          expect(src.migration.caps()).toEqual({ stopCopy: true, p2p: true, preCopy: true, flags: 7 });
+          expect(src.migration.state()).toBe('running');
+          const sent = port(src);
+          for (const c of [0x61, 0x62, 0x63]) sent.write8(UART_RX_TX, c); // looped back, not read
+          expect(port(dst).read8(UART_LSR) & LSR_DR).toBe(0);
+
+          // Pre-copy while it runs: mtty gives its header first, the ports at STOP_COPY.
+          const stream = src.migration.setState('pre-copy');
+          expect(stream?.direction).toBe('read');
+          const { initialBytes } = stream!.precopyInfo();
+          expect(initialBytes).toBeGreaterThan(0);
+          const header = stream!.readAll();
+          expect(header.length).toBe(initialBytes);
+          expect(stream!.precopyInfo()).toEqual({ initialBytes: 0, dirtyBytes: 0, flags: 0 });
+          const total = src.migration.dataSize();
+          expect(src.migration.setState('stop-copy')).toBeNull(); // the same stream goes on
+          const rest = stream!.readAll();
+          expect(header.length + rest.length).toBe(total);
+          expectRefused(
+            () => stream!.precopyInfo(),
+            VfioErrorCode.INVALID_STATE,
+            /in the PRE_COPY and PRE_COPY_P2P states only/,
+          );
+          stream!.close();
+          expect(src.migration.setState('stop')).toBeNull();
+          expect(src.migration.state()).toBe('stop');
+
+          dst.migration.load(Buffer.concat([header, rest]));
+          expect(dst.migration.state()).toBe('stop');
+          dst.migration.setState('running');
+          const got = dst.bar(0);
+          expect(got.read8(UART_LSR) & LSR_DR).toBe(LSR_DR);
+          expect([got.read8(UART_RX_TX), got.read8(UART_RX_TX), got.read8(UART_RX_TX)]).toEqual([0x61, 0x62, 0x63]);
+          expect(got.read8(UART_LSR) & LSR_DR).toBe(0);
+
+          // save() and load() do the same round in one call each: back the other way, now empty.
+          src.migration.setState('running');
+          dst.migration.load(src.migration.save());
+          dst.migration.setState('running');
+          expect(got.read8(UART_LSR) & LSR_DR).toBe(0);
+        }),
+      );
+      expect(openFdCount()).toBe(fds);
+    });
+
+    it('refuses a state it does not know, a move the kernel does not make, and data from elsewhere', () => {
+      const fds = openFdCount();
+      withMdev('mtty-1', (a) => {
+        using dev = openDevice(a.uuid);
+        expectRefused(
+          () => dev.migration.setState('flying' as MigrationState),
+          VfioErrorCode.INVALID_ARGUMENT,
+          /^setState\(\) of device .*: 'flying' is not a state to ask for; one of stop, running, stop-copy/,
+        );
+        const stream = dev.migration.setState('stop-copy');
+        expectRefused(
+          () => dev.migration.setState('pre-copy'),
+          VfioErrorCode.INVALID_STATE,
+          /refused to move to pre-copy: it offers running, stop, stop-copy, resuming, running-p2p, pre-copy, pre-copy-p2p, .*now in stop-copy$/,
+        );
+        expectRefused(
+          () => stream!.write(Buffer.alloc(1)),
+          VfioErrorCode.INVALID_STATE,
+          /this stream is for reading a saved state/,
+        );
+        dev.migration.setState('stop');
+        expectRefused(
+          () => dev.migration.load(Buffer.alloc(60, 0xee)),
+          VfioErrorCode.INVALID_ARGUMENT,
+          /^write on migration data of device .* failed: EFAULT .*the device's driver refused the data: it is not a state saved from a compatible device/,
+        );
+        expect(dev.migration.state()).toBe('resuming');
+        // The device closes the stream it still has open.
+        dev.close();
+        expect(stream!.closed).toBe(true);
+      });
       expect(openFdCount()).toBe(fds);
     });
   });
