@@ -25,10 +25,5 @@ export type { IrqDevice } from './irq/set.js';
 export { chooseIrqType, checkVectorRange, IRQ_INDEX, type IrqType } from './irq/vectors.js';
 export type { HotResetPeer } from './device/hot-reset.js';
 export { DeviceFeatures, type FeatureSupport } from './device/features.js';
-export {
-  DeviceMigration,
-  MIGRATION_STATES,
-  type MigrationCaps,
-  type MigrationState,
-} from './device/migration.js';
+export { DeviceMigration, MIGRATION_STATES, type MigrationCaps, type MigrationState } from './device/migration.js';
 export { MigrationStream, type PrecopyInfo } from './device/migration-stream.js';
