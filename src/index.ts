@@ -62,7 +62,7 @@ export function openDevice(address: string, options: OpenDeviceOptions = {}): De
   if (typeof address === 'string' && address.startsWith(VFIO_USER_PREFIX)) return openServed(address, options);
   const addr = parseVfioAddress(address); // before any file is touched
   const given = options.context;
-  const deviceOptions: DeviceOptions = { dmaBits: options.dmaBits };
+  const deviceOptions: DeviceOptions = { dmaBits: options.dmaBits, vfToken: options.vfToken };
   let context: IommuContext;
   if (given) {
     context = given;
@@ -174,9 +174,10 @@ export {
 } from './dma/index.js';
 export type { RegionInfo, IovaRange, SparseArea } from '../structs/index.js';
 export { Interrupts, type EnableIrqOptions, type IrqFired, type IrqRequest, type IrqType } from './vfio/index.js';
-export { DeviceFeatures, type FeatureSupport } from './vfio/index.js';
 export { DeviceMigration, MigrationStream, MIGRATION_STATES } from './vfio/index.js';
 export type { MigrationCaps, MigrationState, PrecopyInfo } from './vfio/index.js';
+export { DeviceFeatures, Sriov, type FeatureSupport } from './vfio/index.js';
+export type { SriovState } from './pci/index.js';
 export {
   defineRegisterMap,
   RegisterMap,

@@ -20,6 +20,28 @@ export const DEVICES = {
     },
     guest: [['nvme', 'nvme', '1b36', '0010', 'vfio', 'root']],
   },
+  // An NVMe controller with SR-IOV (QEMU 7.2): two VFs, each to get 2 of the 4 flexible queues
+  // and 1 of the 2 flexible interrupts from the PF. SR-IOV needs a subsystem, and the namespace
+  // as its own device (QEMU refuses drive= on such a controller). Only the SR-IOV rows have it.
+  sriov: {
+    setup(tmp) {
+      const img = join(tmp, 'sriov.img');
+      const fd = openSync(img, 'w');
+      ftruncateSync(fd, 16 * 1024 * 1024);
+      closeSync(fd);
+      return [
+        '-drive',
+        `file=${img},if=none,id=nvm-sriov,format=raw`,
+        '-device',
+        'nvme-subsys,id=subsys-sriov',
+        '-device',
+        'nvme,id=nvme-pf,serial=vfiots0002,subsys=subsys-sriov,sriov_max_vfs=2,sriov_vq_flexible=4,sriov_vi_flexible=2',
+        '-device',
+        'nvme-ns,drive=nvm-sriov,bus=nvme-pf',
+      ];
+    },
+    guest: [['nvme-pf', 'nvme', '1b36', '0010', 'vfio', 'root']],
+  },
   e1000e: {
     // A netdev that is isolated from the host, so QEMU does not warn "nic has no peer".
     qemu: ['-netdev', 'user,id=n0,restrict=on', '-device', 'e1000e,netdev=n0'],

@@ -87,6 +87,8 @@ devices (each bound to vfio-pci in the guest unless noted):
   nonviable  a pci-bridge with a second edu ("edu-nonviable", bound to vfio-pci) and a
              virtio-rng ("rng-host", left on virtio-pci) behind it: one IOMMU group that
              is not viable (with --no-iommu each vfio device has its own group)
+  sriov      an NVMe controller with SR-IOV ("nvme-pf", 1b36:0010, in an nvme-subsys): up
+             to 2 VFs, 4 flexible queues and 2 flexible interrupts to give them; not a default
 
 in the guest: $VFIO_TS_MANIFEST = /run/vfio-ts/manifest.json says which device is where
 (name, kind, bdf, group, groupPath, cdev, driver, viable), the kernel (flavour, version, arch),

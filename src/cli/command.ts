@@ -48,6 +48,12 @@ export const IOMMU: OptionSpec = {
   description: 'way into VFIO: auto (default), type1, iommufd or noiommu',
 };
 
+export const VF_TOKEN: OptionSpec = {
+  type: 'string',
+  value: 'UUID',
+  description: "the VF token to open an SR-IOV VF with (the one its PF's user set)",
+};
+
 /**
  * Opens the device at `address` with the command's `--iommu` and `--sysfs`, bus mastering left
  * as it is, runs `fn` on it and closes it.
@@ -57,10 +63,12 @@ export async function withDevice<T>(address: string, values: ParsedArgs['values'
   const { openDevice } = await import('../index.js');
   const iommu = values.iommu as IommuChoice | undefined;
   const sysfsRoot = values.sysfs as string | undefined;
+  const vfToken = values['vf-token'] as string | undefined;
   using dev = openDevice(addr, {
     busMaster: false,
     ...(iommu ? { iommu } : {}),
     ...(sysfsRoot ? { sysfsRoot } : {}),
+    ...(vfToken ? { vfToken } : {}),
   });
   return fn(dev);
 }

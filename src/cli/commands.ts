@@ -5,7 +5,7 @@
  */
 import type { IommuChoice } from '../index.js';
 import { parseSmallInteger, parseValue, parseWidth, requireOperands, type OptionSpec } from './args.js';
-import { IOMMU, JSON_OPT, SYSFS, WIDTH, withDevice, type Command } from './command.js';
+import { IOMMU, JSON_OPT, SYSFS, VF_TOKEN, WIDTH, withDevice, type Command } from './command.js';
 import { toJson } from './format.js';
 import { BIND, DOCTOR, LIST, UNBIND } from './machine-commands.js';
 import { REPLAY, TRACE } from './trace-commands.js';
@@ -47,7 +47,7 @@ export const COMMANDS: Command[] = [
     name: 'info',
     operands: 'ADDRESS',
     summary: 'show regions, irqs, capabilities, BARs and the IOMMU of a device bound to vfio-pci',
-    options: { json: JSON_OPT, iommu: IOMMU, sysfs: SYSFS },
+    options: { json: JSON_OPT, iommu: IOMMU, sysfs: SYSFS, 'vf-token': VF_TOKEN },
     async run({ positionals, values }, io) {
       requireOperands('info', positionals, ['ADDRESS']);
       const { deviceReport, formatDeviceReport } = await import('./info.js');

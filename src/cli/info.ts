@@ -2,6 +2,7 @@
  * `vfio info`: everything VFIO and config space say about a device, gathered into one report
  * (printed as text or JSON). Reads only: no BAR is mapped and bus mastering is left as found.
  */
+import { formatSriovReport, sriovReport, type SriovReport } from './sriov-info.js';
 import {
   VFIO_DEVICE_FLAGS_AMBA,
   VFIO_DEVICE_FLAGS_AP,
@@ -137,6 +138,8 @@ export interface DeviceReport {
   extendedCapabilities: CapabilityReport[];
   bars: BarReport[];
   iommu: IommuReport;
+  /** SR-IOV: a PF's VFs or a VF's PF; absent for other devices. */
+  sriov?: SriovReport;
 }
 
 /** What kind of IOMMU context it is, for people. */
@@ -204,6 +207,7 @@ export function deviceReport(dev: Device): DeviceReport {
   const pageSizes: string[] = [];
   for (let bit = 0n; bit < 64n; bit++) if ((iommuInfo.pageSizes >> bit) & 1n) pageSizes.push(formatSize(1n << bit));
   const command = config.command();
+  const sriov = sriovReport(dev);
   return {
     address: dev.address,
     ...pciIdentity(pci),
@@ -226,6 +230,7 @@ export function deviceReport(dev: Device): DeviceReport {
       iovaRanges: iommuInfo.iovaRanges,
       ...(iommuInfo.dmaAvail !== undefined ? { dmaAvail: iommuInfo.dmaAvail } : {}),
     },
+    ...(sriov ? { sriov } : {}),
   };
 }
 
@@ -287,5 +292,6 @@ export function formatDeviceReport(r: DeviceReport): string {
   out.push('', `IOMMU ${i.kind} (${i.type}): page sizes ${sizes}`);
   out.push(`  IOVA ranges ${i.iovaRanges.map((x) => `${hex(x.start)}-${hex(x.end)}`).join(', ')}`);
   out.push(`  dma_avail ${i.dmaAvail ?? 'not reported'}`);
+  if (r.sriov) out.push('', ...formatSriovReport(r.sriov));
   return out.join('\n');
 }

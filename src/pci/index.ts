@@ -10,3 +10,4 @@ export {
   notViableMessage,
   viabilityBlockers,
 } from './viability.js';
+export { SRIOV_PARAMETER, TURN_SRIOV_ON, physfnOf, sriovState, writeNumVfs, type SriovState } from './sriov.js';

@@ -27,3 +27,4 @@ export type { HotResetPeer } from './device/hot-reset.js';
 export { DeviceFeatures, type FeatureSupport } from './device/features.js';
 export { DeviceMigration, MIGRATION_STATES, type MigrationCaps, type MigrationState } from './device/migration.js';
 export { MigrationStream, type PrecopyInfo } from './device/migration-stream.js';
+export { Sriov } from './device/sriov.js';

@@ -14,6 +14,8 @@ import { notViableMessage } from '../../pci/index.js';
 import { parseVfioAddress } from './locate-mdev.js';
 import { closeAll, describeHolders, Resource, sysClose, sysIoctl, sysOpen } from '../../sys/index.js';
 import { explainGetDeviceFdFailure } from './refusals.js';
+import { explainVfTokenRefusal } from './vf-token-refusal.js';
+import { parseVfToken } from '../device/vf-token.js';
 import { Device, openAgain } from '../device/device.js';
 import { KernelChannel } from '../device/kernel-channel.js';
 import type { DeviceContext, DeviceGroup, DeviceOptions } from '../device/opening.js';
@@ -97,11 +99,15 @@ export class Group extends Resource implements DeviceGroup {
     const addr = parseVfioAddress(address);
     const open = this.#devices.get(addr);
     if (open && !open.closed) return openAgain(open, options);
+    const token = options.vfToken === undefined ? undefined : parseVfToken(options.vfToken, `for ${addr}`);
+    // vfio-pci reads the token from the name: "ADDRESS vf_token=UUID".
+    const name = token ? `${addr} vf_token=${token.text}` : addr;
     let fd: number;
     try {
-      fd = sysIoctl(this.fd, 'VFIO_GROUP_GET_DEVICE_FD', Buffer.from(`${addr}\0`), `${addr} in ${this.path}`);
+      fd = sysIoctl(this.fd, 'VFIO_GROUP_GET_DEVICE_FD', Buffer.from(`${name}\0`), `${addr} in ${this.path}`);
     } catch (e) {
-      throw explainGetDeviceFdFailure(e, addr);
+      const told = explainVfTokenRefusal(e, addr, token, this.container.sysfs);
+      throw told === e ? explainGetDeviceFdFailure(e, addr) : told;
     }
     let dev: Device;
     try {

@@ -7,12 +7,15 @@ import {
   structBuffer,
   vfio_device_attach_iommufd_pt,
   vfio_device_bind_iommufd,
+  VFIO_DEVICE_BIND_FLAG_TOKEN,
   VfioError,
   VfioErrorCode,
 } from '../../../structs/index.js';
 import { notViableMessage, viabilityBlockers } from '../../pci/index.js';
-import { describeHolders, sysClose, sysIoctl, sysOpen } from '../../sys/index.js';
+import { bufferAddress, describeHolders, sysClose, sysIoctl, sysOpen } from '../../sys/index.js';
 import { explainBindFailure } from './refusals.js';
+import { explainVfTokenRefusal } from './vf-token-refusal.js';
+import { parseVfToken } from '../device/vf-token.js';
 import { IommufdIoas, type IommufdOptions } from '../../iommu/index.js';
 import { BackedContext } from './backed.js';
 import { Device, openAgain } from '../device/device.js';
@@ -66,6 +69,7 @@ export class IommufdContext extends BackedContext<IommufdIoas> {
     const loc = locateVfioDevice(this.sysfs, address);
     const open = this.#devices.get(loc.address);
     if (open && !open.closed) return openAgain(open, options);
+    const token = options.vfToken === undefined ? undefined : parseVfToken(options.vfToken, `for ${loc.address}`);
     if (loc.noIommu)
       throw new VfioError(
         VfioErrorCode.UNSUPPORTED,
@@ -88,10 +92,12 @@ export class IommufdContext extends BackedContext<IommufdIoas> {
     });
     let dev: Device;
     try {
+      // The token (6.17 and later) by address: `token` stays referenced until the ioctl returns.
       const bind = structBuffer(vfio_device_bind_iommufd, {
         argsz: vfio_device_bind_iommufd.size,
-        flags: 0,
+        flags: token ? VFIO_DEVICE_BIND_FLAG_TOKEN : 0,
         iommufd: this.fd,
+        token_uuid_ptr: token ? bufferAddress(token.bytes) : 0n,
       });
       sysIoctl(fd, 'VFIO_DEVICE_BIND_IOMMUFD', bind, `${loc.address} (${path})`);
       const attach = structBuffer(vfio_device_attach_iommufd_pt, {
@@ -110,7 +116,8 @@ export class IommufdContext extends BackedContext<IommufdIoas> {
       });
     } catch (e) {
       sysClose(fd, path);
-      throw explainBindFailure(e, loc.address, path, loc.group);
+      const told = explainVfTokenRefusal(e, loc.address, token, this.sysfs);
+      throw told === e ? explainBindFailure(e, loc.address, path, loc.group) : told;
     }
     this.#devices.set(loc.address, dev);
     return dev;

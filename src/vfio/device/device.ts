@@ -24,6 +24,7 @@ import type { DeviceContext, DeviceGroup, DeviceOpening, DeviceOptions } from '.
 import { Interrupts } from '../irq/interrupts.js';
 import { DeviceFeatures } from './features.js';
 import { DeviceMigration } from './migration.js';
+import { Sriov } from './sriov.js';
 import { addOpenWatcher, announceOpen } from './opened.js';
 import type { Dma } from '../../dma/index.js';
 
@@ -270,6 +271,12 @@ export class Device extends Resource {
       this.#migration = migration;
     }
     return this.#migration;
+  }
+
+  /** SR-IOV: a PF's VFs and VF token, a VF's PF (`Sriov`). */
+  get sriov(): Sriov {
+    this.check();
+    return new Sriov(this);
   }
 
   /** The device's interrupts (INTx, MSI, MSI-X, request), created on first use and closed first with the device. */

@@ -36,6 +36,11 @@ export interface DeviceOptions {
    * other devices with wider masks share the IOMMU context (default 64).
    */
   dmaBits?: number;
+  /**
+   * The VF token (a UUID) to open an SR-IOV VF whose PF is on vfio-pci with: the one the PF's
+   * user set (`pf.sriov.setVfToken()`). Also needed to open a PF whose VFs are in use.
+   */
+  vfToken?: string;
 }
 
 /** @internal How a device was opened: by its group (container) or by its cdev (iommufd). */

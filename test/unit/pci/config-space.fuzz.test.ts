@@ -69,6 +69,7 @@ function deviceWith(config: ConfigSpace): Device {
     config,
     iommu,
     busMasterEnabled: () => (config.command() & 4) !== 0,
+    sriov: { physfn: null, state: null }, // neither an SR-IOV PF nor a VF
   };
   return device as unknown as Device;
 }
