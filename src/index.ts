@@ -17,7 +17,8 @@ import {
   Container,
   IommufdContext,
   chooseIommu,
-  locateDevice,
+  locateVfioDevice,
+  parseVfioAddress,
   type ContainerOptions,
   type Device,
   type DeviceOptions,
@@ -25,7 +26,7 @@ import {
   type IommuContext,
   type IommufdContextOptions,
 } from './vfio/index.js';
-import { PciSysfs, parsePciAddress } from './pci/index.js';
+import { PciSysfs } from './pci/index.js';
 import { openUserDevice, VFIO_USER_PREFIX } from './vfio-user/index.js';
 
 export interface OpenDeviceOptions extends ContainerOptions, IommufdContextOptions, DeviceOptions {
@@ -52,20 +53,21 @@ export interface OpenDeviceOptions extends ContainerOptions, IommufdContextOptio
  * IOMMU group and is on vfio-pci, opens an IOMMU context of the chosen kind (or uses the one
  * given), opens the device in it and turns bus mastering on.
  *
- * @param address PCI address, `0000:00:03.0` or short `00:03.0`; or `vfio-user:PATH`, a device a
- *   vfio-user server (`serveDevice`, or any other) serves on the UNIX socket PATH: no root, no
- *   IOMMU, the same `Device`.
+ * @param address PCI address, `0000:00:03.0` or short `00:03.0`; a mediated device's UUID, bare
+ *   or `mdev:UUID` (`createMdev` makes one; its `address` is then the bare UUID); or
+ *   `vfio-user:PATH`, a device a vfio-user server (`serveDevice`, or any other) serves on the UNIX
+ *   socket PATH: no root, no IOMMU, the same `Device`.
  */
 export function openDevice(address: string, options: OpenDeviceOptions = {}): Device {
   if (typeof address === 'string' && address.startsWith(VFIO_USER_PREFIX)) return openServed(address, options);
-  const addr = parsePciAddress(address); // before any file is touched
+  const addr = parseVfioAddress(address); // before any file is touched
   const given = options.context;
   const deviceOptions: DeviceOptions = { dmaBits: options.dmaBits, vfToken: options.vfToken };
   let context: IommuContext;
   if (given) {
     context = given;
   } else {
-    const loc = locateDevice(new PciSysfs(options.sysfsRoot), addr);
+    const loc = locateVfioDevice(new PciSysfs(options.sysfsRoot), addr);
     const kind = chooseIommu(options.iommu ?? process.env.VFIO_TS_IOMMU ?? 'auto', loc);
     context =
       kind === 'iommufd' ? new IommufdContext(options) : new Container({ ...options, noIommu: kind === 'noiommu' });
@@ -172,6 +174,8 @@ export {
 } from './dma/index.js';
 export type { RegionInfo, IovaRange, SparseArea } from '../structs/index.js';
 export { Interrupts, type EnableIrqOptions, type IrqFired, type IrqRequest, type IrqType } from './vfio/index.js';
+export { DeviceMigration, MigrationStream, MIGRATION_STATES } from './vfio/index.js';
+export type { MigrationCaps, MigrationState, PrecopyInfo } from './vfio/index.js';
 export { DeviceFeatures, Sriov, type FeatureSupport } from './vfio/index.js';
 export type { SriovState } from './pci/index.js';
 export {
@@ -271,6 +275,8 @@ export {
   type ReceivedBytes,
   type ReceiveOptions,
 } from './sys/index.js';
+export { MdevSysfs, createMdev, removeMdev, parseMdevAddress, isMdevAddress, MDEV_PREFIX } from './vfio/index.js';
+export type { MdevUuid, MdevInfo, MdevParent, MdevType, CreateMdevOptions, RemoveMdevOptions } from './vfio/index.js';
 export {
   serveDevice,
   DeviceServer,

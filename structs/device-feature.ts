@@ -4,7 +4,9 @@
  * kernel defines, under its C name, and the payload each one carries in `data[]` where it has
  * one. The request code itself is `VFIO_DEVICE_FEATURE` in `vfio-ioctls.ts`.
  */
+import { _IO } from './ioctl.js';
 import { cStruct, type TypeObject } from './koffi.js';
+import { VFIO_BASE, VFIO_TYPE } from './vfio-ioctls.js';
 
 export const vfio_device_feature = cStruct('vfio_device_feature', {
   argsz: 'uint32_t',
@@ -121,6 +123,27 @@ export const vfio_device_feature_zpci_err = cStruct('vfio_device_feature_zpci_er
   data: 'uint64_t',
 });
 
+/**
+ * What `VFIO_MIG_GET_PRECOPY_INFO` answers on a migration data fd in a PRE_COPY state: the
+ * bytes of initial and of dirty state still to read.
+ */
+export const vfio_precopy_info = cStruct('vfio_precopy_info', {
+  argsz: 'uint32_t',
+  flags: 'uint32_t',
+  initial_bytes: 'uint64_t',
+  dirty_bytes: 'uint64_t',
+});
+// vfio_precopy_info.flags (an output once MIG_PRECOPY_INFOv2 is set)
+export const VFIO_PRECOPY_INFO_REINIT = 1 << 0;
+
+/** On a migration data fd (not the device's): `vfio_precopy_info`. */
+export const VFIO_MIG_GET_PRECOPY_INFO = _IO(VFIO_TYPE, VFIO_BASE + 21);
+
+/** The ioctls of migration data fds, by C macro name (after 6.1: checked against the built kernel). */
+export const DEVICE_FEATURE_IOCTLS = {
+  VFIO_MIG_GET_PRECOPY_INFO,
+} as const satisfies Readonly<Record<string, number>>;
+
 /** Every feature index above, by C name: `featureName()` and the conformance test read it. */
 export const VFIO_DEVICE_FEATURES = {
   VFIO_DEVICE_FEATURE_PCI_VF_TOKEN,
@@ -166,6 +189,7 @@ export const DEVICE_FEATURE_CONSTANTS: Readonly<Record<string, number>> = {
   VFIO_DEVICE_STATE_PRE_COPY_P2P,
   VFIO_DEVICE_FEATURE_CLEAR_MASTER,
   VFIO_DEVICE_FEATURE_SET_MASTER,
+  VFIO_PRECOPY_INFO_REINIT,
 };
 
 /** Every layout above, by C name (checked against the kernel's headers). */
@@ -181,6 +205,7 @@ export const DEVICE_FEATURE_STRUCTS: Readonly<Record<string, TypeObject>> = {
   vfio_region_dma_range,
   vfio_device_feature_dma_buf,
   vfio_device_feature_zpci_err,
+  vfio_precopy_info,
 };
 
 /** The flexible array members of the layouts above (as `FLEXIBLE_ARRAYS` in vfio-structs.ts). */

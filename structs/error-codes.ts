@@ -22,6 +22,8 @@ export const VfioErrorCode = {
   GROUP_BUSY: 'ERR_VFIO_GROUP_BUSY',
   /** The device's VFIO cdev is open elsewhere. */
   DEVICE_BUSY: 'ERR_VFIO_DEVICE_BUSY',
+  /** A mediated device type has no instance left to make (its `available_instances` is 0). */
+  NO_INSTANCES: 'ERR_VFIO_NO_INSTANCES',
   /** The process may not do that (file permissions, capabilities). */
   PERMISSION: 'ERR_VFIO_PERMISSION',
   /** An offset, length, index, count or value outside what is allowed. */

@@ -4,11 +4,12 @@
  * is looked up here (several VFIO codes share a number, so the code alone cannot name the call
  * in an error).
  */
+import { DEVICE_FEATURE_IOCTLS } from './device-feature.js';
 import { HOST_IOCTLS } from './host-ioctls.js';
 import { IOMMUFD_IOCTLS } from './iommufd.js';
 import { VFIO_IOCTLS } from './vfio-ioctls.js';
 
-export const IOCTLS = { ...VFIO_IOCTLS, ...IOMMUFD_IOCTLS, ...HOST_IOCTLS } as const;
+export const IOCTLS = { ...VFIO_IOCTLS, ...IOMMUFD_IOCTLS, ...DEVICE_FEATURE_IOCTLS, ...HOST_IOCTLS } as const;
 
 /** The macro name of an ioctl in {@link IOCTLS}. */
 export type IoctlName = keyof typeof IOCTLS;

@@ -100,9 +100,15 @@ export function parseAddress(text: string): PciAddress {
   return parsePciAddress(text);
 }
 
-/** A device to open: a PCI address, or `vfio-user:PATH` for a device a vfio-user server serves. */
+/** What may be a mediated device's UUID (bare or `mdev:`): `openDevice` checks it in full. */
+const MDEV_LIKE = /^(mdev:|[0-9a-f]{8}-)/i;
+
+/**
+ * A device to open: a PCI address, a mediated device's UUID (bare or `mdev:UUID`), or
+ * `vfio-user:PATH` for a device a vfio-user server serves.
+ */
 export function parseDeviceAddress(text: string): string {
-  return text.startsWith('vfio-user:') ? text : parsePciAddress(text);
+  return text.startsWith('vfio-user:') || MDEV_LIKE.test(text) ? text : parsePciAddress(text);
 }
 
 /** A value that fits in `width` bits, or a UsageError saying the largest one. */

@@ -26,6 +26,9 @@ import {
 import {
   Container,
   IommufdContext,
+  MdevSysfs,
+  isMdevAddress,
+  parseMdevAddress,
   irqIndexName,
   regionName,
   type Device,
@@ -151,11 +154,19 @@ function describeIommu(iommu: Device['iommu']): string {
 /** Gathers the report for an open device. */
 export function deviceReport(dev: Device): DeviceReport {
   const config = dev.config;
-  // A served device has no sysfs entry: who it is comes from its config space.
+  // A served device has no sysfs entry, and an mdev none on the PCI bus: who it is comes from
+  // its config space (an mdev's driver from its own sysfs entry).
   const served = dev.iommu.kind === 'vfio-user';
-  const pci = served
-    ? { vendor: config.vendorId(), device: config.deviceId(), class: config.read32(0x08) >>> 8, driver: null }
-    : dev.iommu.sysfs.info(dev.address);
+  const mdev = !served && isMdevAddress(dev.address);
+  const pci =
+    served || mdev
+      ? {
+          vendor: config.vendorId(),
+          device: config.deviceId(),
+          class: config.read32(0x08) >>> 8,
+          driver: mdev ? new MdevSysfs(dev.iommu.sysfs.root).device(parseMdevAddress(dev.address)).driver : null,
+        }
+      : dev.iommu.sysfs.info(dev.address);
   const regions: RegionReport[] = dev.regions.map((r) => ({
     index: r.index,
     name: regionName(r.index),

@@ -5,6 +5,7 @@ import {
   CMSG_SPACE,
   DEVICE_FEATURE_CONSTANTS,
   DEVICE_FEATURE_FLEXIBLE_ARRAYS,
+  DEVICE_FEATURE_IOCTLS,
   DEVICE_FEATURE_STRUCTS,
   FLEXIBLE_ARRAYS,
   IOMMUFD_CONSTANTS,
@@ -55,6 +56,8 @@ const FEATURES_AFTER_6_1 = new Set([
   'vfio_region_dma_range',
   'vfio_device_feature_dma_buf',
   'vfio_device_feature_zpci_err',
+  'vfio_precopy_info',
+  'VFIO_PRECOPY_INFO_REINIT',
 ]);
 const before61 = <T>(table: Readonly<Record<string, T>>): Record<string, T> =>
   Object.fromEntries(Object.entries(table).filter(([k]) => !FEATURES_AFTER_6_1.has(k)));
@@ -167,7 +170,7 @@ describe('structs/ against the kernel headers, compiled with cc', () => {
       ...[...FEATURES_AFTER_6_1].filter((k) => k in DEVICE_FEATURE_STRUCTS),
     ];
     expect(types.sort()).toEqual(compared.sort());
-    const allIoctls = { ...VFIO_IOCTLS, ...IOMMUFD_IOCTLS };
+    const allIoctls = { ...VFIO_IOCTLS, ...IOMMUFD_IOCTLS, ...DEVICE_FEATURE_IOCTLS };
     // Request codes are the VFIO_*/IOMMU_* numbers from _IO(';', 100) up; none may be missing from the tables.
     const looksLikeIoctl = exported.filter(
       ([k, v]) => /^(VFIO|IOMMU)_/.test(k) && typeof v === 'number' && v >= 0x3b64 && v < 0x3c00,
@@ -198,6 +201,7 @@ describe("structs/ against the built guest kernel's headers (iommufd, device cde
     macros: {
       ...VFIO_IOCTLS,
       ...IOMMUFD_IOCTLS,
+      ...DEVICE_FEATURE_IOCTLS,
       ...vfioConstants,
       ...PCI_CONSTANTS,
       ...IOMMUFD_CONSTANTS,
@@ -230,8 +234,8 @@ describe("structs/ against the built guest kernel's headers (iommufd, device cde
     const structKeys = [...js.keys()].filter((k) =>
       Object.keys(DEVICE_FEATURE_STRUCTS).some((s) => k.includes(`struct ${s})`) || k.includes(`struct ${s},`)),
     );
-    const keys = [...structKeys, ...Object.keys(DEVICE_FEATURE_CONSTANTS)];
-    expect(Object.keys(DEVICE_FEATURE_CONSTANTS)).toHaveLength(31);
+    const keys = [...structKeys, ...Object.keys(DEVICE_FEATURE_CONSTANTS), ...Object.keys(DEVICE_FEATURE_IOCTLS)];
+    expect(Object.keys(DEVICE_FEATURE_CONSTANTS)).toHaveLength(32);
     expect(keys.filter((k) => !c.has(k))).toEqual([]);
     expect(mismatches(c, new Map(keys.map((k) => [k, js.get(k)!])))).toEqual([]);
   });

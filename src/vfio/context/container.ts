@@ -2,13 +2,12 @@
  * A VFIO container (`/dev/vfio/vfio`) with its groups: the legacy way into VFIO. It holds its
  * IOMMU side, a `Type1Iommu` (Type1 mappings, or no-IOMMU), and adds the groups and devices.
  */
-import { parsePciAddress } from '../../pci/index.js';
 import { Type1Iommu, type Type1Options } from '../../iommu/index.js';
 import { BackedContext } from './backed.js';
 import { Group } from './group.js';
 import type { Device } from '../device/device.js';
 import type { DeviceOptions } from '../device/opening.js';
-import { locateDevice } from './locate.js';
+import { locateVfioDevice } from './locate-mdev.js';
 import { VfioError, VfioErrorCode } from '../../../structs/index.js';
 
 /** Options of a `Container`. */
@@ -67,10 +66,13 @@ export class Container extends BackedContext<Type1Iommu> {
     return group;
   }
 
-  /** Opens the device at `address` through its group, in this container. */
+  /**
+   * Opens the device at `address` through its group, in this container: a PCI address, or a
+   * mediated device's UUID (bare or `mdev:UUID`).
+   */
   device(address: string, options: DeviceOptions = {}): Device {
     this.check();
-    const loc = locateDevice(this.sysfs, parsePciAddress(address));
+    const loc = locateVfioDevice(this.sysfs, address);
     if (loc.noIommu && this.kind !== 'noiommu') {
       throw new VfioError(
         VfioErrorCode.NO_IOMMU,

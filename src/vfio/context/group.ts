@@ -12,6 +12,7 @@ import {
   VfioRangeError,
 } from '../../../structs/index.js';
 import { notViableMessage, parsePciAddress, type PciAddress } from '../../pci/index.js';
+import { parseVfioAddress } from './locate-mdev.js';
 import { closeAll, describeHolders, Resource, sysClose, sysIoctl, sysOpen } from '../../sys/index.js';
 import { explainGetDeviceFdFailure } from './refusals.js';
 import { explainVfTokenRefusal } from './vf-token-refusal.js';
@@ -105,12 +106,12 @@ export class Group extends Resource implements DeviceGroup {
   }
 
   /**
-   * Opens the device at `address` (which must be in this group) with VFIO_GROUP_GET_DEVICE_FD;
-   * while it is open, asking again returns the same `Device`.
+   * Opens the device at `address` (which must be in this group: a PCI address, or an mdev's UUID)
+   * with VFIO_GROUP_GET_DEVICE_FD; while it is open, asking again returns the same `Device`.
    */
   device(address: string, options: DeviceOptions = {}): Device {
     this.check();
-    const addr = parsePciAddress(address);
+    const addr = parseVfioAddress(address);
     const open = this.#devices.get(addr);
     if (open && !open.closed) return openAgain(open, options);
     const token = options.vfToken === undefined ? undefined : parseVfToken(options.vfToken, `for ${addr}`);

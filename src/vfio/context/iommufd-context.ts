@@ -21,7 +21,8 @@ import { BackedContext } from './backed.js';
 import { Device, openAgain } from '../device/device.js';
 import { KernelChannel } from '../device/kernel-channel.js';
 import type { DeviceOptions } from '../device/opening.js';
-import { CDEV_DIR, cdevNode, locateDevice } from './locate.js';
+import { CDEV_DIR, cdevNode } from './locate.js';
+import { locateVfioDevice } from './locate-mdev.js';
 
 /** Options of an `IommufdContext`. */
 export interface IommufdContextOptions extends IommufdOptions {
@@ -62,11 +63,13 @@ export class IommufdContext extends BackedContext<IommufdIoas> {
   /**
    * Opens the device at `address` through its cdev, binds it to this iommufd
    * (`VFIO_DEVICE_BIND_IOMMUFD`) and attaches it to the IOAS (`VFIO_DEVICE_ATTACH_IOMMUFD_PT`).
-   * While it is open, asking again returns the same `Device`.
+   * While it is open, asking again returns the same `Device`. `address` is a PCI address or a
+   * mediated device's UUID (bare or `mdev:UUID`; an mdev is emulated: VFIO binds it to the iommufd
+   * as an access, through which its vendor driver reaches the IOAS's memory).
    */
   device(address: string, options: DeviceOptions = {}): Device {
     this.check();
-    const loc = locateDevice(this.sysfs, parsePciAddress(address));
+    const loc = locateVfioDevice(this.sysfs, address);
     const open = this.#devices.get(loc.address);
     if (open && !open.closed) return openAgain(open, options);
     const token = options.vfToken === undefined ? undefined : parseVfToken(options.vfToken, `for ${loc.address}`);

@@ -23,6 +23,7 @@ import { hotReset, hotResetPeers, type HotResetPeer } from './hot-reset.js';
 import type { DeviceContext, DeviceGroup, DeviceOpening, DeviceOptions } from './opening.js';
 import { Interrupts } from '../irq/interrupts.js';
 import { DeviceFeatures } from './features.js';
+import { DeviceMigration } from './migration.js';
 import { Sriov } from './sriov.js';
 import { addOpenWatcher, announceOpen } from './opened.js';
 import type { Dma } from '../../dma/index.js';
@@ -78,6 +79,7 @@ export class Device extends Resource {
   #config: ConfigSpace | undefined;
   #interrupts: Interrupts | undefined;
   #features: DeviceFeatures | undefined;
+  #migration: DeviceMigration | undefined;
 
   /** @internal Use `openDevice()`, `container.device(address)` or `iommufdContext.device(address)`. */
   constructor(opening: DeviceOpening) {
@@ -258,6 +260,17 @@ export class Device extends Resource {
       checkOpen: () => this.check(),
     });
     return this.#features;
+  }
+
+  /** The device's migration state machine and data streams (closed with the device). */
+  get migration(): DeviceMigration {
+    this.check();
+    if (!this.#migration) {
+      const migration = new DeviceMigration({ features: this.features, name: this.name });
+      this.onClose(() => migration.closeStreams(), 'before');
+      this.#migration = migration;
+    }
+    return this.#migration;
   }
 
   /** SR-IOV: a PF's VFs and VF token, a VF's PF (`Sriov`). */

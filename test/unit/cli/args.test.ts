@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   parseCommandArgs,
+  parseDeviceAddress,
   parseInteger,
   parseSmallInteger,
   parseValue,
@@ -11,6 +12,15 @@ import {
 import { UsageError } from '../../../structs/index.js';
 
 describe('argument parsing', () => {
+  it('takes a device as a PCI address, an mdev UUID (bare or mdev:) or vfio-user:PATH', () => {
+    expect(parseDeviceAddress('00:03.0')).toBe('0000:00:03.0');
+    const uuid = '83b8f4f2-509f-382f-3c1e-e6bfe0fa1001';
+    expect(parseDeviceAddress(uuid)).toBe(uuid);
+    expect(parseDeviceAddress(`mdev:${uuid}`)).toBe(`mdev:${uuid}`);
+    expect(parseDeviceAddress('vfio-user:/tmp/x.sock')).toBe('vfio-user:/tmp/x.sock');
+    expect(() => parseDeviceAddress('not-a-device')).toThrow(/is not a PCI address/);
+  });
+
   it('parses options and positionals, with short forms', () => {
     const opts = {
       width: { type: 'string' as const, short: 'w', description: '' },
