@@ -171,7 +171,14 @@ export {
   type HugePageSize,
 } from './dma/index.js';
 export type { RegionInfo, IovaRange, SparseArea } from '../structs/index.js';
-export { Interrupts, type EnableIrqOptions, type IrqFired, type IrqRequest, type IrqType } from './vfio/index.js';
+export {
+  Interrupts,
+  type EnableIrqOptions,
+  type IrqErrorReport,
+  type IrqFired,
+  type IrqRequest,
+  type IrqType,
+} from './vfio/index.js';
 export {
   defineRegisterMap,
   RegisterMap,

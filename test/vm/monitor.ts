@@ -33,7 +33,7 @@ const nap = new Int32Array(new SharedArrayBuffer(4));
 export function monitor(req: MonitorRequest, timeoutMs = 60_000): string {
   const port = monitorPort();
   if (!port) throw new Error(`no ${NAME} port in this guest: boot it with scripts/vm/run --monitor`);
-  const fd = openSync(port, constants.O_RDWR | constants.O_NONBLOCK | constants.O_CLOEXEC);
+  const fd = openSync(port, constants.O_RDWR | constants.O_NONBLOCK);
   try {
     writeSync(fd, JSON.stringify(req) + '\n');
     const deadline = Date.now() + timeoutMs;
@@ -47,7 +47,8 @@ export function monitor(req: MonitorRequest, timeoutMs = 60_000): string {
         if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
       }
       if (n > 0) got += buf.toString('utf8', 0, n);
-      else if (Date.now() > deadline) throw new Error(`the monitor did not answer ${JSON.stringify(req)} in ${timeoutMs} ms`);
+      else if (Date.now() > deadline)
+        throw new Error(`the monitor did not answer ${JSON.stringify(req)} in ${timeoutMs} ms`);
       else Atomics.wait(nap, 0, 0, 10);
     }
     const reply = JSON.parse(got.slice(0, got.indexOf('\n'))) as { ok: boolean; said?: string; error?: string };

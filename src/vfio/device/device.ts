@@ -24,6 +24,7 @@ import type { DeviceContext, DeviceGroup, DeviceOpening, DeviceOptions } from '.
 import { Interrupts } from '../irq/interrupts.js';
 import { addOpenWatcher, announceOpen } from './opened.js';
 import type { Dma } from '../../dma/index.js';
+import { removedError } from '../removed.js';
 
 /**
  * @internal A device asked for again while open is the same object (as groups, regions and
@@ -75,6 +76,8 @@ export class Device extends Resource {
   readonly #regions = new Map<number, Region>();
   #config: ConfigSpace | undefined;
   #interrupts: Interrupts | undefined;
+  /** Whether the kernel asked for the device back (its request interrupt fired). */
+  #requested = false;
 
   /** @internal Use `openDevice()`, `container.device(address)` or `iommufdContext.device(address)`. */
   constructor(opening: DeviceOpening) {
@@ -248,6 +251,16 @@ export class Device extends Resource {
     this.check();
     if (!this.#interrupts || this.#interrupts.closed) this.#interrupts = new Interrupts(this);
     return this.#interrupts;
+  }
+
+  /** @internal The kernel asked for the device back (its interrupts saw the request). */
+  requested(): void {
+    this.#requested = true;
+  }
+
+  /** Once the kernel took the device back, a use says so (`ERR_VFIO_DEVICE_REMOVED`). */
+  protected override closedError(): VfioError {
+    return this.#requested ? removedError(this.name, this.address) : super.closedError();
   }
 
   protected release(): void {
