@@ -207,7 +207,8 @@ export async function openMonitor(tmp, hotplug, say) {
           let reply;
           try {
             const cmd = checkRequest(JSON.parse(line), hotplug);
-            reply = { ok: true, said: (await cmd.run(await qmpReady)) ?? '' };
+            const said = await cmd.run(await qmpReady);
+            reply = { ok: true, said: typeof said === 'string' ? said : '' }; // QMP's {} says nothing
             say(`monitor: ${line}`);
           } catch (e) {
             reply = { ok: false, error: e.message };
