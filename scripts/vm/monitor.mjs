@@ -61,7 +61,10 @@ function readLines(socket, onLine) {
   });
 }
 
-/** A QMP client on the socket QEMU connected to: `execute(command, args)` resolves with `return` or rejects with QEMU's error. */
+/**
+ * A QMP client on the socket QEMU connected to: `execute(command, args)` resolves with `return` or
+ * rejects with QEMU's error.
+ */
 export class Qmp {
   #socket;
   #next = 1;

@@ -25,7 +25,7 @@ export abstract class Resource {
     throw this.closedError();
   }
 
-  /** What a use after close throws; a resource closed for a reason of its own (a device the kernel took back) says so. */
+  /** What a use after close throws; one closed for a reason of its own (a device the kernel took back) says so. */
   protected closedError(): VfioError {
     return new VfioError(VfioErrorCode.CLOSED, `${this.name} is closed: open it again to use it`);
   }

@@ -84,11 +84,9 @@ describe('the error interrupt (AER)', () => {
   it("is refused, coded, where the device has none: 6.1's vfio-pci offers it for PCI Express devices only", () => {
     using edu = openDevice(testDevice('edu').bdf); // conventional PCI
     if (manifest().flavour === 'debian') {
+      expect(() => edu.interrupts.onError(() => {})).toThrow(expect.objectContaining({ code: 'ERR_VFIO_UNSUPPORTED' }));
       expect(() => edu.interrupts.onError(() => {})).toThrow(
-        expect.objectContaining({
-          code: 'ERR_VFIO_UNSUPPORTED',
-          message: expect.stringContaining('has no error interrupt (irq index 3 reports count 0)'),
-        }),
+        `${edu.address} has no error interrupt (irq index 3 reports count 0): vfio-pci of older kernels (6.1) offers it for PCI Express devices only`,
       );
     } else {
       const off = edu.interrupts.onError(() => {}); // 7.x offers it for every PCI device

@@ -225,7 +225,7 @@ export class IrqWaiting extends Resource implements IrqWatch {
     }, RELAX_MS).unref();
   }
 
-  /** Closes the watch and the epolls (the eventfds are their owners'); pending waits end as `end()` said, else 'closed'. */
+  /** Closes the watch and the epolls (the eventfds are their owners'); waits end as `end()` said, else 'closed'. */
   protected release(): void {
     clearTimeout(this.#relaxTimer);
     this.#relaxTimer = undefined;
