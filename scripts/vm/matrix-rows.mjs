@@ -82,7 +82,7 @@ const MACHINE_ROWS = [
     backend: 'type1',
     rig: ['--kernel', 'debian', '--memory', '6G', ...HOTPLUG_RIG],
     exclude: [...FRONT_ENDS, ...ARM64_ONLY, ...BIND, ...VFIO_USER],
-    seconds: 225,
+    seconds: 245,
   },
   {
     name: 'vfio-type1',
@@ -92,7 +92,7 @@ const MACHINE_ROWS = [
     rig: ['--kernel', 'vfio', '--memory', '6G', ...HOTPLUG_RIG],
     // The node rows run the core on this kernel and backend, under three Nodes: not again here.
     exclude: [...FRONT_ENDS, ...PROCESS_TESTS, ...ARM64_ONLY, ...NODE_CORE_DEVICE, ...BIND, ...TRACE, ...VFIO_USER],
-    seconds: 75,
+    seconds: 95,
   },
   {
     name: 'vfio-iommufd',
@@ -101,7 +101,7 @@ const MACHINE_ROWS = [
     backend: 'iommufd',
     rig: ['--kernel', 'vfio', '--memory', '6G', ...HOTPLUG_RIG],
     exclude: [...ARM64_ONLY, ...VFIO_USER],
-    seconds: 510,
+    seconds: 530,
   },
   {
     name: 'arm64-type1',
