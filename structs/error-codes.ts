@@ -66,6 +66,8 @@ export const VfioErrorCode = {
   DISCONNECTED: 'ERR_VFIO_DISCONNECTED',
   /** An interrupt wait ended because the interrupts were disabled or closed. */
   ABORTED: 'ERR_VFIO_ABORTED',
+  /** The kernel asked for the device back (a hot-unplug, or vfio-pci unbound) and it was closed since. */
+  DEVICE_REMOVED: 'ERR_VFIO_DEVICE_REMOVED',
   /** A system call failed for a reason no other code names: see `errno` and `syscall`. */
   SYSCALL: 'ERR_VFIO_SYSCALL',
   /** The `vfio` command was given arguments it does not take. */

@@ -134,9 +134,13 @@ export class CapChainError extends VfioError {
 }
 
 /** Why a pending interrupt wait ended early. */
-export type IrqAbortReason = 'stopped' | 'disabled' | 'closed';
+export type IrqAbortReason = 'stopped' | 'disabled' | 'closed' | 'removed';
 
-/** A pending `waitAsync()` ended because of `stop()`, `disable()` or `close()` (of the interrupts or the device). */
+/**
+ * A pending `waitAsync()` ended because of `stop()`, `disable()` or `close()` (of the interrupts or
+ * the device); with reason 'removed' (code `ERR_VFIO_DEVICE_REMOVED`), a `wait()` too: a request
+ * handler closed the device the kernel asked back.
+ */
 export class IrqWaitAbortedError extends VfioError {
   override name = 'IrqWaitAbortedError';
   /** What ended the wait. */
@@ -147,8 +151,13 @@ export class IrqWaitAbortedError extends VfioError {
         ? 'the device (or its interrupts) was closed'
         : reason === 'disabled'
           ? 'interrupts were disabled'
-          : 'stop() was called';
-    super(VfioErrorCode.ABORTED, `interrupt wait on ${device} ended: ${why}`);
+          : reason === 'removed'
+            ? 'the kernel asked for the device back (a hot-unplug, or vfio-pci unbound from it) and it was closed'
+            : 'stop() was called';
+    super(
+      reason === 'removed' ? VfioErrorCode.DEVICE_REMOVED : VfioErrorCode.ABORTED,
+      `interrupt wait on ${device} ended: ${why}`,
+    );
     this.reason = reason;
   }
 }

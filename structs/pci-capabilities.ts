@@ -22,6 +22,10 @@ export const PCI_EXP_DEVCAP = 0x04;
 export const PCI_EXP_DEVCAP_FLR = 0x10000000;
 export const PCI_EXP_DEVCTL = 0x08;
 export const PCI_EXP_DEVCTL_BCR_FLR = 0x8000;
+export const PCI_EXP_DEVCTL_CERE = 0x0001;
+export const PCI_EXP_DEVCTL_NFERE = 0x0002;
+export const PCI_EXP_DEVCTL_FERE = 0x0004;
+export const PCI_EXP_DEVCTL_URRE = 0x0008;
 export const PCI_EXP_DEVSTA = 0x0a;
 export const PCI_EXP_LNKCAP = 0x0c;
 export const PCI_EXP_LNKCTL = 0x10;
@@ -44,6 +48,10 @@ export const PCI_CAPABILITY_REGISTERS: Readonly<Record<string, number>> = {
   PCI_EXP_DEVCAP_FLR,
   PCI_EXP_DEVCTL,
   PCI_EXP_DEVCTL_BCR_FLR,
+  PCI_EXP_DEVCTL_CERE,
+  PCI_EXP_DEVCTL_NFERE,
+  PCI_EXP_DEVCTL_FERE,
+  PCI_EXP_DEVCTL_URRE,
   PCI_EXP_DEVSTA,
   PCI_EXP_LNKCAP,
   PCI_EXP_LNKCTL,

@@ -5,6 +5,21 @@ import { closeSync, ftruncateSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { ARM64_NONVIABLE } from './arch.mjs';
 
+/**
+ * A device that can be unplugged and plugged back from the guest (scripts/vm/run --monitor), and
+ * errors injected into: a virtio-rng (modern only under PCIe: 1af4:1044) with AER, alone behind a
+ * PCIe root port. Not the e1000e: QEMU 7.2 passes an error on only where the Device Control
+ * register enables its class, and the e1000e's error enable bits are read-only (zero); virtio's
+ * are writable (x-pcie-deverr-init) and `aer=on` adds the AER capability. QEMU's q35 hot-plugs
+ * through ACPI by default, which our kernel lacks (no HOTPLUG_PCI_ACPI): with that off, the root
+ * port's own hot-plug slot is what QEMU drives, and the ACPI _OSC lets the guest's pciehp serve it.
+ */
+const HOTPLUG_RNG = {
+  name: 'rng-hotplug',
+  id: 'hp0',
+  props: { driver: 'virtio-rng-pci', id: 'hp0', bus: 'hp_port', aer: 'on' },
+};
+const qemuDevice = ({ driver, ...rest }) => [driver, ...Object.entries(rest).map(([k, v]) => `${k}=${v}`)].join(',');
 export const DEVICES = {
   edu: {
     qemu: ['-device', 'edu,dma_mask=0xffffffffffffffff'],
@@ -49,11 +64,13 @@ export const DEVICES = {
   },
   // A conventional PCI bridge: everything behind it is one IOMMU group. The virtio-rng
   // stays with its host driver (virtio-pci), so that group is not viable. (arm64: a root port.)
+  // No SHPC: with ACPI hot-plug off (the hotplug device), 6.1's shpchp would take the bridge,
+  // which is in that group too, and no vfio device of it could be opened.
   nonviable: {
     arm64: ARM64_NONVIABLE,
     qemu: [
       '-device',
-      'pci-bridge,id=br0,chassis_nr=1',
+      'pci-bridge,id=br0,chassis_nr=1,shpc=off',
       '-device',
       'edu,dma_mask=0xffffffffffffffff,bus=br0,addr=0x1',
       '-device',
@@ -64,10 +81,27 @@ export const DEVICES = {
       ['rng-host', 'virtio-rng', '1af4', '1005', 'host', 'bridge'],
     ],
   },
+  // A virtio-rng with AER behind a PCIe root port, which --monitor may unplug and plug back (HOTPLUG_RNG).
+  hotplug: {
+    x86Only: true,
+    qemu: [
+      '-global',
+      'ICH9-LPC.acpi-pci-hotplug-with-bridge-support=off',
+      '-device',
+      'pcie-root-port,id=hp_port,chassis=2,slot=0',
+      '-device',
+      qemuDevice(HOTPLUG_RNG.props),
+    ],
+    hotplug: [HOTPLUG_RNG],
+    guest: [[HOTPLUG_RNG.name, 'virtio-rng', '1af4', '1044', 'vfio', 'bridge']],
+  },
 };
+/** The devices of a run that `--monitor` may unplug, plug back and inject errors into: `{ name, id, props }`. */
+export const hotplugDevices = (devices) => devices.flatMap((d) => DEVICES[d].hotplug ?? []);
+
 export const DEFAULT_DEVICES = ['edu', 'nvme', 'e1000e', 'nonviable'];
-/** The guest's names of the devices behind the bridge select the bridge. */
-export const DEVICE_ALIASES = { 'edu-nonviable': 'nonviable', 'rng-host': 'nonviable' };
+/** A guest's name of a device selects the kind it is part of (the bridge, the hot-plug port). */
+export const DEVICE_ALIASES = { 'edu-nonviable': 'nonviable', 'rng-host': 'nonviable', 'rng-hotplug': 'hotplug' };
 
 /** QEMU's arguments for the devices (`tmp`: the run's directory, for nvme's image). */
 export const deviceArgs = (devices, arm64, tmp) =>

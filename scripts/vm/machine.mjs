@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { ARM64_MACHINE, layerShare } from './arch.mjs';
 import { channelArgs } from './channels.mjs';
 import { deviceArgs } from './devices.mjs';
+import { monitorArgs } from './monitor.mjs';
 import { vfioUserArgs } from './vfio-user.mjs';
 
 /** The guest kernel's command line. `dir`: the run's directory on the host (the guest finds its files there). */
@@ -71,6 +72,7 @@ export function qemuArgs({ o, kernel, initrd, tmp, nonce, consoleLog, layer }) {
     '-device',
     'virtio-serial-pci',
     ...channelArgs(tmp),
+    ...(o.monitor ? monitorArgs(tmp) : []),
     ...deviceArgs(o.devices, arm64, tmp),
     ...vfioUserArgs(o.vfioUser, o.memory),
   ];

@@ -20,12 +20,13 @@ const OPTIONS = {
   log: { type: 'string' },
   'vfio-user': { type: 'string', multiple: true },
   'keep-driver': { type: 'string', multiple: true },
+  monitor: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 };
 
 export const USAGE =
   'usage: scripts/vm/run [--arch x86_64|arm64] [--kernel debian|vfio] [--no-iommu] ' +
-  '[--devices edu,nvme,e1000e,nonviable|none] [--node VERSION] [--timeout S] [--memory M] [--log FILE] [--vfio-user SOCKET]... [--keep-driver NAME]... -- CMD ARGS...\n';
+  '[--devices edu,nvme,e1000e,nonviable|none] [--node VERSION] [--timeout S] [--memory M] [--log FILE] [--vfio-user SOCKET]... [--keep-driver NAME]... [--monitor] -- CMD ARGS...\n';
 
 const say = (msg) => process.stderr.write(`[vm] ${msg}\n`);
 
@@ -78,6 +79,11 @@ options:
   --keep-driver NAME     leave device NAME (as the manifest names it: vfio-user1, edu, ...) on
                          the driver the guest's kernel bound it to, or none, instead of binding
                          it to vfio-pci (repeatable): a served device for its own kernel driver
+  --monitor              let the guest's tests ask QEMU to unplug a hot-pluggable device, plug it
+                         back, or inject a PCIe AER error into it (device_del, device_add,
+                         pcie_aer_inject_error), through the virtio-serial port vfiots.monitor
+                         (test/vm/monitor.ts); only those commands, only on this run's
+                         hot-pluggable devices. x86_64 only
   -h, --help             this text
 
 devices (each bound to vfio-pci in the guest unless noted):
@@ -89,6 +95,9 @@ devices (each bound to vfio-pci in the guest unless noted):
              is not viable (with --no-iommu each vfio device has its own group)
   sriov      an NVMe controller with SR-IOV ("nvme-pf", 1b36:0010, in an nvme-subsys): up
              to 2 VFs, 4 flexible queues and 2 flexible interrupts to give them; not a default
+  hotplug    a virtio-rng with AER ("rng-hotplug", 1af4:1044, QEMU id hp0) alone behind a
+             PCIe root port, with ACPI hot-plug off so the guest's pciehp serves the slot:
+             --monitor unplugs it, plugs it back and injects AER errors into it; x86_64 only
 
 in the guest: $VFIO_TS_MANIFEST = /run/vfio-ts/manifest.json says which device is where
 (name, kind, bdf, group, groupPath, cdev, driver, viable), the kernel (flavour, version, arch),
@@ -140,6 +149,7 @@ export function parseRunArgs(argv) {
     log: values.log ?? null,
     vfioUser: (values['vfio-user'] ?? []).map((p) => resolve(p)),
     keepDriver: values['keep-driver'] ?? [],
+    monitor: values.monitor ?? false,
     cmd,
   };
   if (values.arch !== undefined) {
@@ -164,6 +174,8 @@ export function parseRunArgs(argv) {
     usage("--arch arm64 boots Debian's arm64 kernel only (--kernel debian)");
   if (o.vfioUser.length && o.arch !== 'x86_64')
     usage('--vfio-user attaches a device to the x86-64 guest only: not with --arch arm64');
+  if (o.arch !== 'x86_64' && (o.monitor || o.devices.includes('hotplug')))
+    usage('--monitor and the hotplug device are for the x86-64 guest only: not with --arch arm64');
   if (!o.cmd.length) usage('no command given');
   if (!(o.timeout > 0)) usage('--timeout needs a positive number of seconds');
   return o;

@@ -12,9 +12,10 @@ import { fileURLToPath } from 'node:url';
 import { ensureInitramfs } from './initramfs.mjs';
 import { ARM64_CACHE, arm64Busybox, ensureArm64Layer } from './arch.mjs';
 import { openChannels } from './channels.mjs';
-import { DEVICES, guestDeviceList, guestDevices } from './devices.mjs';
+import { DEVICES, guestDeviceList, guestDevices, hotplugDevices } from './devices.mjs';
 import { findKernel, isStatic, kernelWhere, which } from './kernels.mjs';
 import { qemuArgs } from './machine.mjs';
+import { openMonitor } from './monitor.mjs';
 import { fetchedNode } from './nodes.mjs';
 import { REPO, VM_CACHE } from './paths.mjs';
 import {
@@ -267,6 +268,9 @@ export async function main(argv) {
     end: (code) => finish(code),
   });
 
+  // --monitor: the guest's requests to unplug, plug back or inject errors, relayed to QMP.
+  if (o.monitor) await openMonitor(tmp, hotplugDevices(o.devices), say);
+
   const args = qemuArgs({ o, kernel, initrd, tmp, nonce, consoleLog, layer });
   // setpriv --pdeathsig: QEMU dies with the runner even if the runner is SIGKILLed.
   const setpriv = which('setpriv');
@@ -275,6 +279,7 @@ export async function main(argv) {
   const what = [
     kernel.flavour,
     o.noIommu && 'no IOMMU',
+    o.monitor && 'monitor',
     node && `node ${o.node.version}`,
     ...o.vfioUser.map((s) => `vfio-user ${s}`),
   ].filter(Boolean);

@@ -22,7 +22,12 @@ export abstract class Resource {
   }
 
   #throwClosed(): never {
-    throw new VfioError(VfioErrorCode.CLOSED, `${this.name} is closed: open it again to use it`);
+    throw this.closedError();
+  }
+
+  /** What a use after close throws; one closed for a reason of its own (a device the kernel took back) says so. */
+  protected closedError(): VfioError {
+    return new VfioError(VfioErrorCode.CLOSED, `${this.name} is closed: open it again to use it`);
   }
 
   /** Releases the resource; called at most once. */

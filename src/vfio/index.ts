@@ -20,7 +20,7 @@ export type { IrqChannel } from './irq/set.js';
 export { Region, type RegionOptions } from './region/region.js';
 export { Interrupts, type EnableIrqOptions } from './irq/interrupts.js';
 export type { IrqFired } from './irq/wait-queue.js';
-export type { IrqRequest } from './irq/request.js';
+export type { IrqErrorReport, IrqRequest } from './irq/signal.js';
 export type { IrqDevice } from './irq/set.js';
 export { chooseIrqType, checkVectorRange, IRQ_INDEX, type IrqType } from './irq/vectors.js';
 export type { HotResetPeer } from './device/hot-reset.js';

@@ -125,6 +125,18 @@ describe('scripts/vm/run command line', () => {
     expect(ok.code, ok.stderr).toBe(0);
   });
 
+  it('refuses --monitor and the hotplug device with arm64, with exit 2, booting nothing', async () => {
+    for (const asked of [['--monitor'], ['--devices', 'hotplug']]) {
+      const r = await run(['--arch', 'arm64', ...asked, '--', 'true']);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('--monitor and the hotplug device are for the x86-64 guest only');
+    }
+    const ok = await run(['--devices', 'hotplug', '--monitor', '--keep-driver', 'rng-hotplug', '--', 'true'], {
+      VFIO_TS_SKIP_VM: '1',
+    });
+    expect(ok.code, ok.stderr).toBe(0);
+  });
+
   it('says which option lacks a value or takes none, with exit 2', async () => {
     const t = await run(['--timeout', '--', 'true']);
     expect(t.code).toBe(2);
@@ -159,6 +171,9 @@ describe('scripts/vm/run command line', () => {
       '--vfio-user',
       'caching mode',
       '--keep-driver',
+      '--monitor',
+      'pcie_aer_inject_error',
+      'hotplug',
       'edu',
       'nvme',
       'e1000e',

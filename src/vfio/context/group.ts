@@ -11,13 +11,14 @@ import {
   VfioErrorCode,
   VfioRangeError,
 } from '../../../structs/index.js';
-import { notViableMessage, parsePciAddress, type PciAddress } from '../../pci/index.js';
+import { notViableMessage, type PciAddress } from '../../pci/index.js';
 import { parseVfioAddress } from './locate-mdev.js';
 import { closeAll, describeHolders, Resource, sysClose, sysIoctl, sysOpen } from '../../sys/index.js';
 import { explainGetDeviceFdFailure } from './refusals.js';
 import { explainVfTokenRefusal } from './vf-token-refusal.js';
 import { parseVfToken } from '../device/vf-token.js';
-import { Device, openAgain } from '../device/device.js';
+import { Device } from '../device/device.js';
+import { openAgain } from '../device/opening.js';
 import { KernelChannel } from '../device/kernel-channel.js';
 import type { DeviceContext, DeviceGroup, DeviceOptions } from '../device/opening.js';
 

@@ -11,14 +11,15 @@ import {
   VfioError,
   VfioErrorCode,
 } from '../../../structs/index.js';
-import { notViableMessage, parsePciAddress, viabilityBlockers, type PciAddress } from '../../pci/index.js';
+import { notViableMessage, viabilityBlockers, type PciAddress } from '../../pci/index.js';
 import { bufferAddress, describeHolders, sysClose, sysIoctl, sysOpen } from '../../sys/index.js';
 import { explainBindFailure } from './refusals.js';
 import { explainVfTokenRefusal } from './vf-token-refusal.js';
 import { parseVfToken } from '../device/vf-token.js';
 import { IommufdIoas, type IommufdOptions } from '../../iommu/index.js';
 import { BackedContext } from './backed.js';
-import { Device, openAgain } from '../device/device.js';
+import { Device } from '../device/device.js';
+import { openAgain } from '../device/opening.js';
 import { KernelChannel } from '../device/kernel-channel.js';
 import type { DeviceOptions } from '../device/opening.js';
 import { CDEV_DIR, cdevNode } from './locate.js';

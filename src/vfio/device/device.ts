@@ -20,27 +20,14 @@ import { irqIndexName, regionName } from '../names.js';
 import { regionConfigAccessor } from './config-accessor.js';
 import { msixRanges } from './msix-ranges.js';
 import { hotReset, hotResetPeers, type HotResetPeer } from './hot-reset.js';
-import type { DeviceContext, DeviceGroup, DeviceOpening, DeviceOptions } from './opening.js';
+import type { DeviceContext, DeviceGroup, DeviceOpening } from './opening.js';
 import { Interrupts } from '../irq/interrupts.js';
 import { DeviceFeatures } from './features.js';
 import { DeviceMigration } from './migration.js';
 import { Sriov } from './sriov.js';
 import { addOpenWatcher, announceOpen } from './opened.js';
 import type { Dma } from '../../dma/index.js';
-
-/**
- * @internal A device asked for again while open is the same object (as groups, regions and
- * interrupts are), unless the options ask for something it is not.
- */
-export function openAgain(open: Device, options: DeviceOptions): Device {
-  if (options.dmaBits !== undefined && options.dmaBits !== open.dmaBits) {
-    throw new VfioError(
-      VfioErrorCode.INVALID_STATE,
-      `${open.address} is already open with dmaBits ${open.dmaBits}: close it first to open it with dmaBits ${options.dmaBits}`,
-    );
-  }
-  return open;
-}
+import { removedError } from '../removed.js';
 
 /** Calls `watcher` with each device opened from now on (a tracer's hook); returns what stops it. */
 export function watchDeviceOpens(watcher: (device: Device) => void): () => void {
@@ -80,6 +67,8 @@ export class Device extends Resource {
   #interrupts: Interrupts | undefined;
   #features: DeviceFeatures | undefined;
   #migration: DeviceMigration | undefined;
+  /** Whether the kernel asked for the device back (its request interrupt fired). */
+  #requested = false;
 
   /** @internal Use `openDevice()`, `container.device(address)` or `iommufdContext.device(address)`. */
   constructor(opening: DeviceOpening) {
@@ -254,11 +243,7 @@ export class Device extends Resource {
    */
   get features(): DeviceFeatures {
     this.check();
-    this.#features ??= new DeviceFeatures({
-      channel: this.channel,
-      name: this.name,
-      checkOpen: () => this.check(),
-    });
+    this.#features ??= new DeviceFeatures({ channel: this.channel, name: this.name, checkOpen: () => this.check() });
     return this.#features;
   }
 
@@ -289,6 +274,16 @@ export class Device extends Resource {
   /** @internal The interrupt type enabled now, if any: no system call, and no `Interrupts` made. */
   get enabledIrqType(): string | undefined {
     return this.#interrupts && !this.#interrupts.closed ? this.#interrupts.type : undefined;
+  }
+
+  /** @internal The kernel asked for the device back (its interrupts saw the request). */
+  requested(): void {
+    this.#requested = true;
+  }
+
+  /** Once the kernel took the device back, a use says so (`ERR_VFIO_DEVICE_REMOVED`). */
+  protected override closedError(): VfioError {
+    return this.#requested ? removedError(this.name, this.address) : super.closedError();
   }
 
   protected release(): void {

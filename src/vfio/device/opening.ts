@@ -6,6 +6,7 @@ import type { Dma } from '../../dma/index.js';
 import type { Iommu } from '../../iommu/index.js';
 import type { PciAddress, PciSysfs } from '../../pci/index.js';
 import type { DeviceChannel } from './channel.js';
+import { VfioError, VfioErrorCode } from '../../../structs/index.js';
 
 /** The IOMMU context a device is opened in (a `Container` or an `IommufdContext`), as the device sees it. */
 export interface DeviceContext extends Iommu {
@@ -55,4 +56,21 @@ export interface DeviceOpening extends DeviceOptions {
   channel: DeviceChannel;
   /** Called when the device closes, so its opener lets go of it. */
   forget: (dev: { readonly address: PciAddress }) => void;
+}
+
+/**
+ * @internal A device asked for again while open is the same object (as groups, regions and
+ * interrupts are), unless the options ask for something it is not.
+ */
+export function openAgain<T extends { readonly address: string; readonly dmaBits: number }>(
+  open: T,
+  options: DeviceOptions,
+): T {
+  if (options.dmaBits !== undefined && options.dmaBits !== open.dmaBits) {
+    throw new VfioError(
+      VfioErrorCode.INVALID_STATE,
+      `${open.address} is already open with dmaBits ${open.dmaBits}: close it first to open it with dmaBits ${options.dmaBits}`,
+    );
+  }
+  return open;
 }

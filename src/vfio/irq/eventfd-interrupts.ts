@@ -3,7 +3,12 @@ import { Resource, type EventFd } from '../../sys/index.js';
 import { oneByOne, type IrqFired } from './wait-queue.js';
 import { IrqWaiting, type IrqWaitingHooks } from './waiting.js';
 
-const NO_DEVICE: IrqWaitingHooks = { delivered: () => {}, requested: () => {}, listening: () => false };
+const NO_DEVICE: IrqWaitingHooks = {
+  delivered: () => {},
+  requested: () => {},
+  errored: () => {},
+  listening: () => false,
+};
 
 /**
  * @internal Interrupt waits on eventfds no device owns, for bench/host and

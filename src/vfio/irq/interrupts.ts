@@ -1,17 +1,18 @@
 /**
  * Interrupts of a VFIO device: `Interrupts` composes the parts, each in a file of its own: the
- * enabled vectors and their eventfds (irq-vector-set.ts), waiting for them (irq-waiting.ts,
- * irq-wait-queue.ts), INTx auto-unmask (irq-intx-unmask.ts) and the kernel's request to give
- * the device back (irq-request.ts).
+ * enabled vectors and their eventfds (vector-set.ts), waiting for them (waiting.ts,
+ * wait-queue.ts), INTx auto-unmask (intx-unmask.ts) and the kernel's signals: its request to
+ * give the device back and its error reports (signal.ts).
  */
 import { closeAll, Resource } from '../../sys/index.js';
 import { IntxAutoUnmask } from './intx-unmask.js';
-import { RequestInterrupt, type IrqRequest } from './request.js';
+import { ERROR_SIGNAL, REQUEST_SIGNAL, SignalInterrupt, type IrqErrorReport, type IrqRequest } from './signal.js';
 import { IrqVectorSet } from './vector-set.js';
 import type { IrqDevice } from './set.js';
 import { chooseIrqType, eventfdVectors, IRQ_INDEX, isIrqType, type IrqType } from './vectors.js';
 import { oneByOne, type IrqFired } from './wait-queue.js';
 import { IrqWaiting } from './waiting.js';
+import { removedError } from '../removed.js';
 import { VfioError, VfioErrorCode, VfioRangeError } from '../../../structs/index.js';
 
 /** Options of {@link Interrupts.enable}. */
@@ -61,8 +62,11 @@ export class Interrupts extends Resource {
   readonly device: IrqDevice;
   readonly #waiting: IrqWaiting;
   readonly #vectors: IrqVectorSet;
-  readonly #request: RequestInterrupt;
+  readonly #request: SignalInterrupt<IrqRequest>;
+  readonly #error: SignalInterrupt<IrqErrorReport>;
   readonly #intx = new IntxAutoUnmask(() => this.unmask(0));
+  /** Whether the kernel asked for the device back: closing then ends the waits as 'removed'. */
+  #requested = false;
 
   /** @internal Use `device.interrupts`. */
   constructor(device: IrqDevice) {
@@ -70,11 +74,17 @@ export class Interrupts extends Resource {
     this.device = device;
     this.#waiting = new IrqWaiting(device.address, {
       delivered: (fired) => this.#intx.delivered(fired),
-      requested: (count) => this.#request.deliver(count),
-      listening: () => this.#request.listening,
+      requested: (count) => {
+        this.#requested = true;
+        this.device.requested?.();
+        this.#request.deliver(count);
+      },
+      errored: (count) => this.#error.deliver(count),
+      listening: () => this.#request.listening || this.#error.listening,
     });
     this.#vectors = new IrqVectorSet(device, this.#waiting);
-    this.#request = new RequestInterrupt(device, this.#waiting);
+    this.#request = new SignalInterrupt(device, this.#waiting, REQUEST_SIGNAL);
+    this.#error = new SignalInterrupt(device, this.#waiting, ERROR_SIGNAL);
   }
 
   get name(): string {
@@ -229,14 +239,36 @@ export class Interrupts extends Resource {
    * While a handler is registered, the event loop watches for the request (keeping Node alive).
    */
   onRequest(handler: (req: IrqRequest) => void): () => void {
+    return this.#listen(this.#request, handler);
+  }
+
+  /**
+   * Calls `handler` when the kernel reports an uncorrectable PCIe error of the device
+   * (VFIO_PCI_ERR_IRQ_INDEX, raised by vfio-pci when the AER driver reports a non-fatal or fatal
+   * error; correctable errors are logged by the kernel and never reach it). Throws
+   * `ERR_VFIO_UNSUPPORTED` when the device has no error interrupt. Returns a function that
+   * unsubscribes. While a handler is registered, the event loop watches for the error (keeping
+   * Node alive); a blocked `wait()` calls it too.
+   */
+  onError(handler: (report: IrqErrorReport) => void): () => void {
+    return this.#listen(this.#error, handler);
+  }
+
+  /** Adds `handler` to `signal` and watches from the event loop; returns what unsubscribes. */
+  #listen<E extends IrqRequest>(signal: SignalInterrupt<E>, handler: (event: E) => void): () => void {
     this.check();
-    this.#request.add(handler);
+    signal.add(handler);
     this.#waiting.startWatch();
     return () => {
       if (this.closed) return; // closing dropped every handler already
-      this.#request.remove(handler);
+      signal.remove(handler);
       this.#waiting.relaxWatch();
     };
+  }
+
+  /** After the kernel asked for the device back, a use of closed interrupts says so. */
+  protected override closedError(): VfioError {
+    return this.#requested ? removedError(this.name, this.device.address) : super.closedError();
   }
 
   /** Disables the vectors (the kernel first, then the eventfds); no unmask is owed any more. */
@@ -245,13 +277,17 @@ export class Interrupts extends Resource {
     this.#vectors.disable();
   }
 
-  /** Tears the vectors down as `disable()` does, then the request; pending waits end with 'closed' after that. */
+  /**
+   * Tears the vectors down as `disable()` does, then the signals; pending waits end after that,
+   * as 'removed' when the kernel had asked for the device back, else 'closed'.
+   */
   protected release(): void {
     closeAll([
       () => this.#teardown(),
       () => this.#vectors.close(), // nothing left to release after the teardown: marks it closed
       () => this.#request.close(),
-      () => this.#waiting.close(),
+      () => this.#error.close(),
+      () => this.#waiting.end(this.#requested ? 'removed' : 'closed'),
     ]);
   }
 }

@@ -8,11 +8,19 @@
 import { closeAll, Epoll, FdWatcher, type EventFd } from '../../sys/index.js';
 import { encodeIrqTag, type IrqTag } from './vectors.js';
 
-/** A watched eventfd and what it signals: `vector` is -1 for the request. */
+/** A watched eventfd and what it signals: `vector` is REQUEST_VECTOR or ERROR_VECTOR for the kernel's signals. */
 export interface WatchedEventfd {
   vector: number;
   fd: EventFd;
 }
+
+/** The `vector` of the request's eventfd. */
+export const REQUEST_VECTOR = -1;
+/** The `vector` of the error's eventfd. */
+export const ERROR_VECTOR = -2;
+
+const vectorOf = (tag: IrqTag): number =>
+  tag.kind === 'vector' ? tag.vector : tag.kind === 'request' ? REQUEST_VECTOR : ERROR_VECTOR;
 
 /** The epoll data of a tag as a number (below 2^35: exact). */
 const dataOf = (tag: IrqTag): number => Number(encodeIrqTag(tag));
@@ -45,7 +53,7 @@ export class IrqEventfds {
     return this.#watched.get(data);
   }
 
-  /** Whether any vector's eventfd is watched (not only the request's). */
+  /** Whether any vector's eventfd is watched (not only the kernel's signals). */
   hasVectors(): boolean {
     for (const w of this.#watched.values()) if (w.vector >= 0) return true;
     return false;
@@ -70,7 +78,7 @@ export class IrqEventfds {
     const added = this.#mergedHolds;
     try {
       if (added) this.#merged!.add(fd.fd, data);
-      this.#watched.set(Number(data), { vector: tag.kind === 'vector' ? tag.vector : -1, fd });
+      this.#watched.set(Number(data), { vector: vectorOf(tag), fd });
       this.#retarget();
     } catch (e) {
       this.#watched.delete(Number(data));

@@ -32,6 +32,8 @@ export interface IrqDevice {
   irqInfo(index: number): IrqInfo;
   /** Closes the device: what an `onRequest` handler does to give the device back. */
   close(): void;
+  /** @internal The kernel asked for the device back: once closed, its uses say it was taken. */
+  requested?(): void;
 }
 
 /**

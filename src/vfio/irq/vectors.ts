@@ -103,17 +103,20 @@ export function checkVectorRange(
   return { start, count: n };
 }
 
-/** What an epoll tag points at. */
-export type IrqTag = { kind: 'vector'; vector: number } | { kind: 'request' };
+/** What an epoll tag points at: a vector, or one of the kernel's signals (the request, the error). */
+export type IrqTag = { kind: 'vector'; vector: number } | { kind: 'request' } | { kind: 'error' };
 
 const KIND_VECTOR = 2n;
 const KIND_REQUEST = 3n;
+const KIND_ERROR = 4n;
 
 /** The 64-bit epoll `data` for a tag: the kind in the high 32 bits, the vector in the low. */
 export function encodeIrqTag(tag: IrqTag): bigint {
   switch (tag.kind) {
     case 'request':
       return KIND_REQUEST << 32n;
+    case 'error':
+      return KIND_ERROR << 32n;
     case 'vector':
       if (!Number.isInteger(tag.vector) || tag.vector < 0 || tag.vector > 0xffff_ffff)
         throw new VfioRangeError(VfioErrorCode.OUT_OF_RANGE, `vector must be a u32, got ${tag.vector}`);
@@ -126,6 +129,7 @@ export function decodeIrqTag(data: bigint): IrqTag | undefined {
   const kind = data >> 32n;
   const low = Number(data & 0xffff_ffffn);
   if (kind === KIND_REQUEST && low === 0) return { kind: 'request' };
+  if (kind === KIND_ERROR && low === 0) return { kind: 'error' };
   if (kind === KIND_VECTOR) return { kind: 'vector', vector: low };
   return undefined;
 }

@@ -5,10 +5,10 @@
  * watched).
  */
 import { closeAll, Resource, type EventFd } from '../../sys/index.js';
-import { IrqEventfds, type WatchedEventfd } from './irq-eventfds.js';
+import { IrqEventfds, REQUEST_VECTOR, type WatchedEventfd } from './irq-eventfds.js';
 import { type IrqTag } from './vectors.js';
 import { IrqWaiterQueue, PendingIrqs, type IrqFired } from './wait-queue.js';
-import { type IrqAbortReason } from '../../../structs/index.js';
+import { IrqWaitAbortedError, type IrqAbortReason } from '../../../structs/index.js';
 
 /** What the waiting tells, and asks of, the interrupts it serves. */
 export interface IrqWaitingHooks {
@@ -16,7 +16,9 @@ export interface IrqWaitingHooks {
   delivered(fired: IrqFired[]): void;
   /** The kernel asked for the device back `count` times since the last call. */
   requested(count: number): void;
-  /** Whether a handler listens for the request, so the event loop must watch even without waits. */
+  /** The kernel reported `count` errors of the device since the last call. */
+  errored(count: number): void;
+  /** Whether a handler listens for the request or the error, so the event loop must watch even without waits. */
   listening(): boolean;
 }
 
@@ -52,6 +54,11 @@ export class IrqWaiting extends Resource implements IrqWatch {
   readonly #pending = new PendingIrqs();
   readonly #waiters = new IrqWaiterQueue();
   readonly #takeAll = (): IrqFired[] => this.#take();
+  /** The kernel's signals read and not yet told (`#signal`). */
+  #requests = 0;
+  #errors = 0;
+  /** Why the waits ended, once closed: a close on the kernel's request ends them as 'removed'. */
+  #ended: IrqAbortReason = 'closed';
 
   /** `device` names the device in messages. */
   constructor(device: string, hooks: IrqWaitingHooks) {
@@ -77,7 +84,8 @@ export class IrqWaiting extends Resource implements IrqWatch {
 
   /**
    * Blocks up to `timeoutMs` (-1: forever) for interrupts; `[]` on timeout, or at once when a
-   * request handler disabled the vectors or closed the device meanwhile.
+   * request handler disabled the vectors meanwhile. When a handler closed the device, throws
+   * the `IrqWaitAbortedError` a pending `waitAsync` gets.
    */
   wait(timeoutMs: number): IrqFired[] {
     this.check();
@@ -92,8 +100,9 @@ export class IrqWaiting extends Resource implements IrqWatch {
     const start = timeoutMs > 0 ? performance.now() : 0;
     for (let left = timeoutMs < 0 ? -1 : Math.ceil(timeoutMs); ;) {
       this.#eventfds.sync().waitData(left, this.#ready);
-      const requests = this.#read(this.#ready);
-      if (requests > 0) this.#hooks.requested(requests);
+      this.#read(this.#ready);
+      this.#signal();
+      if (this.closed) throw new IrqWaitAbortedError(this.#ended, this.#device);
       if (this.#pending.size > 0) return this.#take();
       if (left === 0 || !this.#eventfds.hasVectors()) return [];
       if (left > 0) left = Math.max(0, Math.ceil(start + timeoutMs - performance.now()));
@@ -138,6 +147,12 @@ export class IrqWaiting extends Resource implements IrqWatch {
     this.relaxWatch();
   }
 
+  /** Closes, ending the waits (a blocked `wait` too, once back from its handlers) with `reason`. */
+  end(reason: IrqAbortReason): void {
+    if (!this.closed) this.#ended = reason;
+    this.close();
+  }
+
   /** Watches from the event loop while someone needs it. */
   startWatch(): void {
     if (!this.closed && (this.#waiters.length > 0 || this.#hooks.listening())) this.#eventfds.start();
@@ -148,22 +163,30 @@ export class IrqWaiting extends Resource implements IrqWatch {
     if (!this.closed && this.#waiters.length === 0 && !this.#hooks.listening()) this.#eventfds.stop();
   }
 
-  /** Reads the eventfds of the ready epoll data: vectors into the pending counts; returns the requests' count. */
-  #read(ready: readonly number[]): number {
-    let requests = 0;
+  /** Reads the eventfds of the ready epoll data: vectors into the pending counts, signals into theirs. */
+  #read(ready: readonly number[]): void {
     for (const data of ready) {
       const w = this.#eventfds.get(data);
-      if (w) requests += this.#readOne(w); // else removed since the wait started
+      if (w) this.#readOne(w); // else removed since the wait started
     }
-    return requests;
   }
 
-  /** Reads one eventfd (0 when it was not signalled after all): a vector's count goes to the pending ones. */
-  #readOne({ vector, fd }: WatchedEventfd): number {
+  /** Reads one eventfd (0 when it was not signalled after all) into the pending counts. */
+  #readOne({ vector, fd }: WatchedEventfd): void {
     const count = fd.readCount();
-    if (vector < 0) return count;
-    this.#pending.add(vector, count);
-    return 0;
+    if (vector >= 0) this.#pending.add(vector, count);
+    else if (vector === REQUEST_VECTOR) this.#requests += count;
+    else this.#errors += count;
+  }
+
+  /** Tells the kernel's signals read so far: errors first, as a request handler may close the device. */
+  #signal(): void {
+    const errors = this.#errors;
+    const requests = this.#requests;
+    if (errors === 0 && requests === 0) return;
+    this.#errors = this.#requests = 0;
+    if (errors > 0) this.#hooks.errored(errors);
+    if (requests > 0) this.#hooks.requested(requests);
   }
 
   #take(): IrqFired[] {
@@ -179,15 +202,14 @@ export class IrqWaiting extends Resource implements IrqWatch {
   #onAsyncReady(): void {
     if (this.closed) return;
     const only = this.#eventfds.only;
-    let requests: number;
-    if (only !== undefined) requests = this.#readOne(only);
+    if (only !== undefined) this.#readOne(only);
     else {
       this.#eventfds.readyData(this.#ready);
-      requests = this.#read(this.#ready);
+      this.#read(this.#ready);
     }
     this.#waiters.serve(this.#takeAll);
-    if (requests > 0) this.#hooks.requested(requests);
-    this.#relaxSoon();
+    this.#signal();
+    if (!this.closed) this.#relaxSoon();
   }
 
   /**
@@ -203,10 +225,10 @@ export class IrqWaiting extends Resource implements IrqWatch {
     }, RELAX_MS).unref();
   }
 
-  /** Closes the watch and the epolls (the eventfds are their owners'); pending waits end with 'closed'. */
+  /** Closes the watch and the epolls (the eventfds are their owners'); waits end as `end()` said, else 'closed'. */
   protected release(): void {
     clearTimeout(this.#relaxTimer);
     this.#relaxTimer = undefined;
-    closeAll([() => this.#eventfds.close(), () => this.#waiters.abort('closed', this.#device)]);
+    closeAll([() => this.#eventfds.close(), () => this.#waiters.abort(this.#ended, this.#device)]);
   }
 }

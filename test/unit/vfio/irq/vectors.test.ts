@@ -82,6 +82,7 @@ describe('epoll tags', () => {
     for (const v of [0, 1, 64, 0xffff_ffff])
       expect(decodeIrqTag(encodeIrqTag({ kind: 'vector', vector: v }))).toEqual({ kind: 'vector', vector: v });
     expect(decodeIrqTag(encodeIrqTag({ kind: 'request' }))).toEqual({ kind: 'request' });
+    expect(decodeIrqTag(encodeIrqTag({ kind: 'error' }))).toEqual({ kind: 'error' });
     expect(decodeIrqTag(0n)).toBeUndefined();
     expect(decodeIrqTag(123n)).toBeUndefined();
     expect(() => encodeIrqTag({ kind: 'vector', vector: -1 })).toThrow(RangeError);

@@ -219,6 +219,7 @@ describe('IrqWaiting: eventfds added and removed while a wait is pending', () =>
     const waiting = new IrqWaiting('moving watch', {
       delivered: () => {},
       requested: () => {},
+      errored: () => {},
       listening: () => false,
     });
     open.unshift(waiting);
@@ -254,6 +255,77 @@ describe('IrqWaiting: eventfds added and removed while a wait is pending', () =>
     waiting.remove(vector(0));
     waiting.remove(vector(1));
     expect(await waiting.waitAsync(100)).toEqual([]); // nothing watched: the timeout ends it
+  });
+});
+
+describe("IrqWaiting: the kernel's signals (request and error)", () => {
+  // A device's request and error eventfds are watched beside its vectors; what they count goes
+  // to the hooks, never to a wait's result, and a request handler that closes ends the waits.
+  function watched(hooks: { requested?: (n: number) => void; errored?: (n: number) => void }) {
+    const fds = eventfds(3);
+    const waiting = new IrqWaiting('signals', {
+      delivered: () => {},
+      requested: hooks.requested ?? (() => {}),
+      errored: hooks.errored ?? (() => {}),
+      listening: () => true,
+    });
+    open.unshift(waiting);
+    waiting.add({ kind: 'vector', vector: 0 }, fds[0]);
+    waiting.add({ kind: 'request' }, fds[1]);
+    waiting.add({ kind: 'error' }, fds[2]);
+    return { fds, waiting };
+  }
+
+  it('tells errors and requests apart, with their counts, through wait() and from the event loop', async () => {
+    const errors: number[] = [];
+    const requests: number[] = [];
+    const { fds, waiting } = watched({ errored: (n) => errors.push(n), requested: (n) => requests.push(n) });
+    signalFromProcess(fds, [
+      [2, 2],
+      [1, 1],
+    ]);
+    expect(waiting.wait(0)).toEqual([]); // signals are not interrupts of a vector
+    expect(errors).toEqual([2]);
+    expect(requests).toEqual([1]);
+    waiting.startWatch();
+    const pending = waiting.waitAsync(10_000);
+    await signalLater(
+      fds,
+      [
+        [2, 1],
+        [0, 4],
+      ],
+      0,
+    );
+    expect(await pending).toEqual([{ vector: 0, count: 4 }]);
+    expect(errors).toEqual([2, 1]);
+    expect(requests).toEqual([1]);
+  });
+
+  it('a request handler that closes ends a blocked wait() with ERR_VFIO_DEVICE_REMOVED', async () => {
+    const { fds, waiting } = watched({ requested: () => waiting.end('removed') });
+    const signalled = signalLater(fds, [[1, 1]], 100);
+    let thrown: unknown;
+    try {
+      waiting.wait(10_000);
+    } catch (e) {
+      thrown = e;
+    }
+    await signalled;
+    expect(thrown).toBeInstanceOf(IrqWaitAbortedError);
+    expect(thrown).toMatchObject({ code: 'ERR_VFIO_DEVICE_REMOVED', reason: 'removed' });
+    expect((thrown as Error).message).toBe(
+      'interrupt wait on signals ended: the kernel asked for the device back (a hot-unplug, or vfio-pci unbound from it) and it was closed',
+    );
+  });
+
+  it('and a pending waitAsync() the same way, from the event loop', async () => {
+    const { fds, waiting } = watched({ requested: () => waiting.end('removed') });
+    waiting.startWatch();
+    const ended = waiting.waitAsync(10_000).catch((e: unknown) => e);
+    await signalLater(fds, [[1, 3]], 0);
+    expect(await ended).toMatchObject({ code: 'ERR_VFIO_DEVICE_REMOVED', reason: 'removed' });
+    expect(waiting.closed).toBe(true);
   });
 });
 
