@@ -2,6 +2,7 @@
  * `vfio info`: everything VFIO and config space say about a device, gathered into one report
  * (printed as text or JSON). Reads only: no BAR is mapped and bus mastering is left as found.
  */
+import { featuresReport, formatFeaturesReport, type FeatureReport } from './features-info.js';
 import { formatSriovReport, sriovReport, type SriovReport } from './sriov-info.js';
 import {
   VFIO_DEVICE_FLAGS_AMBA,
@@ -140,6 +141,8 @@ export interface DeviceReport {
   iommu: IommuReport;
   /** SR-IOV: a PF's VFs or a VF's PF; absent for other devices. */
   sriov?: SriovReport;
+  /** Every `VFIO_DEVICE_FEATURE_*` index and its probe's answer; absent for a device served over vfio-user. */
+  features?: FeatureReport[];
 }
 
 /** What kind of IOMMU context it is, for people. */
@@ -208,6 +211,7 @@ export function deviceReport(dev: Device): DeviceReport {
   for (let bit = 0n; bit < 64n; bit++) if ((iommuInfo.pageSizes >> bit) & 1n) pageSizes.push(formatSize(1n << bit));
   const command = config.command();
   const sriov = sriovReport(dev);
+  const features = featuresReport(dev);
   return {
     address: dev.address,
     ...pciIdentity(pci),
@@ -231,6 +235,7 @@ export function deviceReport(dev: Device): DeviceReport {
       ...(iommuInfo.dmaAvail !== undefined ? { dmaAvail: iommuInfo.dmaAvail } : {}),
     },
     ...(sriov ? { sriov } : {}),
+    ...(features ? { features } : {}),
   };
 }
 
@@ -293,5 +298,6 @@ export function formatDeviceReport(r: DeviceReport): string {
   out.push(`  IOVA ranges ${i.iovaRanges.map((x) => `${hex(x.start)}-${hex(x.end)}`).join(', ')}`);
   out.push(`  dma_avail ${i.dmaAvail ?? 'not reported'}`);
   if (r.sriov) out.push('', ...formatSriovReport(r.sriov));
+  if (r.features) out.push('', ...formatFeaturesReport(r.features));
   return out.join('\n');
 }
