@@ -55,10 +55,12 @@ function describeSupport(f: FeatureReport): string {
   return [f.get ? 'get' : '', f.set ? 'set' : ''].filter(Boolean).join(', ') || 'none';
 }
 
-/** Its lines in the text report: one per feature, the migration flags after its answer. */
-export function formatFeaturesReport(features: FeatureReport[]): string[] {
+/** Its lines in the text report (a blank line first): one per feature, the migration flags after its answer. */
+export function formatFeaturesReport(features: FeatureReport[] | undefined): string[] {
+  if (!features) return [];
   const width = Math.max(...features.map((f) => f.name.length));
   return [
+    '',
     'device features (VFIO_DEVICE_FEATURE probes):',
     ...features.map(
       (f) =>

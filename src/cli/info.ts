@@ -141,8 +141,7 @@ export interface DeviceReport {
   iommu: IommuReport;
   /** SR-IOV: a PF's VFs or a VF's PF; absent for other devices. */
   sriov?: SriovReport;
-  /** Every `VFIO_DEVICE_FEATURE_*` index and its probe's answer; absent for a device served over vfio-user. */
-  features?: FeatureReport[];
+  features?: FeatureReport[]; // every VFIO_DEVICE_FEATURE_* index probed; absent over vfio-user
 }
 
 /** What kind of IOMMU context it is, for people. */
@@ -211,7 +210,6 @@ export function deviceReport(dev: Device): DeviceReport {
   for (let bit = 0n; bit < 64n; bit++) if ((iommuInfo.pageSizes >> bit) & 1n) pageSizes.push(formatSize(1n << bit));
   const command = config.command();
   const sriov = sriovReport(dev);
-  const features = featuresReport(dev);
   return {
     address: dev.address,
     ...pciIdentity(pci),
@@ -235,7 +233,7 @@ export function deviceReport(dev: Device): DeviceReport {
       ...(iommuInfo.dmaAvail !== undefined ? { dmaAvail: iommuInfo.dmaAvail } : {}),
     },
     ...(sriov ? { sriov } : {}),
-    ...(features ? { features } : {}),
+    features: featuresReport(dev),
   };
 }
 
@@ -298,6 +296,5 @@ export function formatDeviceReport(r: DeviceReport): string {
   out.push(`  IOVA ranges ${i.iovaRanges.map((x) => `${hex(x.start)}-${hex(x.end)}`).join(', ')}`);
   out.push(`  dma_avail ${i.dmaAvail ?? 'not reported'}`);
   if (r.sriov) out.push('', ...formatSriovReport(r.sriov));
-  if (r.features) out.push('', ...formatFeaturesReport(r.features));
-  return out.join('\n');
+  return [...out, ...formatFeaturesReport(r.features)].join('\n');
 }
