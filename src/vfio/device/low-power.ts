@@ -1,9 +1,9 @@
 /**
  * Low power (`VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY`, `_ENTRY_WITH_WAKEUP`, `_EXIT`): the user of
  * a vfio-pci device lets the kernel's runtime power management suspend it (D3hot where the
- * device has a PM capability). While it is in low power its BARs refuse access (EIO, mmaps
- * fault) and its mmaps are unmapped; every ioctl on it wakes it for its length. Entry with a
- * wake-up eventfd also leaves low power for good when something wakes the device, and signals.
+ * device has a PM capability). While it is in low power its mmaps are unmapped and touching
+ * one faults (SIGBUS); every ioctl, read or write on the device fd wakes it for its length.
+ * Entry with a wake-up eventfd also leaves low power for good at the first wake-up, and signals.
  * Without CONFIG_PM the kernel accepts entry but never suspends (and sysfs has no `power`
  * directory): refused here instead.
  */
