@@ -98,6 +98,9 @@ export {
 } from './vfio/index.js';
 export { DeviceMigration, MigrationStream, MIGRATION_STATES } from './vfio/index.js';
 export type { MigrationCaps, MigrationState, PrecopyInfo } from './vfio/index.js';
+export { DeviceLowPower, DeviceDmaLogging, DMA_LOG_MAX_RANGES } from './vfio/index.js';
+export type { DmaLogRange, DmaLogReport } from './vfio/index.js';
+export type { EventFd } from './sys/index.js';
 export { DeviceFeatures, Sriov, type FeatureSupport } from './vfio/index.js';
 export type { SriovState } from './pci/index.js';
 export {

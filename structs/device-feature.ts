@@ -78,6 +78,11 @@ export const vfio_device_feature_mig_state = cStruct('vfio_device_feature_mig_st
   data_fd: 'int32_t',
 });
 
+export const vfio_device_low_power_entry_with_wakeup = cStruct('vfio_device_low_power_entry_with_wakeup', {
+  wakeup_eventfd: 'int32_t',
+  reserved: 'uint32_t',
+});
+
 export const vfio_device_feature_dma_logging_control = cStruct('vfio_device_feature_dma_logging_control', {
   page_size: 'uint64_t',
   num_ranges: 'uint32_t',
@@ -197,6 +202,7 @@ export const DEVICE_FEATURE_STRUCTS: Readonly<Record<string, TypeObject>> = {
   vfio_device_feature,
   vfio_device_feature_migration,
   vfio_device_feature_mig_state,
+  vfio_device_low_power_entry_with_wakeup,
   vfio_device_feature_dma_logging_control,
   vfio_device_feature_dma_logging_range,
   vfio_device_feature_dma_logging_report,

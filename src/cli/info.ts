@@ -2,6 +2,7 @@
  * `vfio info`: everything VFIO and config space say about a device, gathered into one report
  * (printed as text or JSON). Reads only: no BAR is mapped and bus mastering is left as found.
  */
+import { featuresReport, formatFeaturesReport, type FeatureReport } from './features-info.js';
 import { formatSriovReport, sriovReport, type SriovReport } from './sriov-info.js';
 import {
   VFIO_DEVICE_FLAGS_AMBA,
@@ -140,6 +141,7 @@ export interface DeviceReport {
   iommu: IommuReport;
   /** SR-IOV: a PF's VFs or a VF's PF; absent for other devices. */
   sriov?: SriovReport;
+  features?: FeatureReport[]; // every VFIO_DEVICE_FEATURE_* index probed; absent over vfio-user
 }
 
 /** What kind of IOMMU context it is, for people. */
@@ -231,6 +233,7 @@ export function deviceReport(dev: Device): DeviceReport {
       ...(iommuInfo.dmaAvail !== undefined ? { dmaAvail: iommuInfo.dmaAvail } : {}),
     },
     ...(sriov ? { sriov } : {}),
+    features: featuresReport(dev),
   };
 }
 
@@ -293,5 +296,5 @@ export function formatDeviceReport(r: DeviceReport): string {
   out.push(`  IOVA ranges ${i.iovaRanges.map((x) => `${hex(x.start)}-${hex(x.end)}`).join(', ')}`);
   out.push(`  dma_avail ${i.dmaAvail ?? 'not reported'}`);
   if (r.sriov) out.push('', ...formatSriovReport(r.sriov));
-  return out.join('\n');
+  return [...out, ...formatFeaturesReport(r.features)].join('\n');
 }

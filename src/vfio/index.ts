@@ -30,3 +30,5 @@ export { DeviceFeatures, type FeatureSupport } from './device/features.js';
 export { DeviceMigration, MIGRATION_STATES, type MigrationCaps, type MigrationState } from './device/migration.js';
 export { MigrationStream, type PrecopyInfo } from './device/migration-stream.js';
 export { Sriov } from './device/sriov.js';
+export { DeviceLowPower } from './device/low-power.js';
+export { DeviceDmaLogging, DMA_LOG_MAX_RANGES, type DmaLogRange, type DmaLogReport } from './device/dma-logging.js';

@@ -82,6 +82,33 @@ describe('migration of a device that has none', () => {
     dev.close();
     expect(openFdCount()).toBe(fds);
   });
+
+  it('edu on vfio-pci: vfio info shows no migration, and DMA logging is ERR_VFIO_UNSUPPORTED saying why', async () => {
+    const fds = openFdCount();
+    {
+      using dev = openDevice(testDevice('edu').bdf);
+      expect(dev.features.dmaLogging.supported()).toBe(false);
+      for (const call of [
+        () => dev.features.dmaLogging.start([{ iova: 0n, length: 0x1000n }]),
+        () => dev.features.dmaLogging.report(0n, 0x1000n),
+        () => dev.features.dmaLogging.stop(),
+      ])
+        expectRefused(
+          call,
+          VfioErrorCode.UNSUPPORTED,
+          /^ioctl\(VFIO_DEVICE_FEATURE (GET|SET) DMA_LOGGING_.*\) on device 0000:00:03\.0 failed: ENOTTY .*has no DMA logging: its VFIO driver tracks no dirty pages \(vfio-pci does not/,
+        );
+    }
+    expect(openFdCount()).toBe(fds);
+    const { out, err } = await runCliCaptured('info', testDevice('edu').bdf);
+    expect(err).toBe('');
+    const features = out.slice(out.indexOf('device features'));
+    expect(features).toMatch(/^ {3}1 MIGRATION +none$/m);
+    expect(features).toMatch(/^ {3}6 DMA_LOGGING_START +none$/m);
+    // vfio-pci's own: low power (SET only), on both kernels.
+    expect(features).toMatch(/^ {3}3 LOW_POWER_ENTRY +set$/m);
+    expect(features).toMatch(/^ {3}5 LOW_POWER_EXIT +set$/m);
+  });
 });
 
 if (manifest().flavour !== 'vfio') {
@@ -173,6 +200,13 @@ if (manifest().flavour !== 'vfio') {
         expect(infoOut.out.split('\n')[0]).toBe(
           `${info.uuid} 4348:3253 Serial controller (class 070002), driver mtty, IOMMU group ${info.iommuGroup}`,
         );
+        // The features mtty's driver offers, probed: migration with its flags, DMA logging; no low power.
+        const features = infoOut.out.slice(infoOut.out.indexOf('device features'));
+        expect(features).toMatch(/^ {3}1 MIGRATION +get: STOP_COPY, P2P, PRE_COPY$/m);
+        expect(features).toMatch(/^ {3}2 MIG_DEVICE_STATE +get, set$/m);
+        expect(features).toMatch(/^ {3}3 LOW_POWER_ENTRY +none$/m);
+        expect(features).toMatch(/^ {3}6 DMA_LOGGING_START +set$/m);
+        expect(features).toMatch(/^ {3}8 DMA_LOGGING_REPORT +get$/m);
         expect(await runCliCaptured('write', info.uuid, '1', '0', '0x7e', '--width', '8')).toMatchObject({ code: 0 });
         expect(await runCliCaptured('read', `mdev:${info.uuid}`, '1', '0', '--width', '8')).toEqual({
           code: 0,
@@ -270,6 +304,41 @@ if (manifest().flavour !== 'vfio') {
           expect(sent.read8(UART_LSR) & LSR_DR).toBe(0);
         }),
       );
+      expect(openFdCount()).toBe(fds);
+    });
+
+    it('logs DMA: starts on ranges, reports an empty bitmap (mtty writes no memory), stops; the kernel checks the ranges', () => {
+      const fds = openFdCount();
+      withMdev('mtty-1', (a) => {
+        using dev = openDevice(a.uuid);
+        expect(dev.features.dmaLogging.supported()).toBe(true);
+        const ranges = [
+          { iova: 0x100000n, length: 0x10000n },
+          { iova: 0x400000n, length: 0x200000n },
+        ];
+        expect(dev.features.dmaLogging.start(ranges)).toBe(4096n);
+        port(dev).write8(UART_RX_TX, 0x41); // the device at work while it is logged
+        const r = dev.features.dmaLogging.report(0x400000n, 0x200000n);
+        expect(r).toMatchObject({ iova: 0x400000n, length: 0x200000n, pageSize: 4096n, dirty: [] });
+        expect(r.bitmap.length).toBe(64); // 512 pages
+        expect(r.bitmap.every((b) => b === 0)).toBe(true);
+        // What the kernel checks itself: ranges that overlap.
+        expectRefused(
+          () =>
+            dev.features.dmaLogging.start([
+              { iova: 0n, length: 0x2000n },
+              { iova: 0x1000n, length: 0x1000n },
+            ]),
+          VfioErrorCode.INVALID_ARGUMENT,
+          /^ioctl\(VFIO_DEVICE_FEATURE SET DMA_LOGGING_START\) on device .* failed: EINVAL .*the ranges: they overlap/,
+        );
+        dev.features.dmaLogging.stop();
+        expectRefused(
+          () => dev.features.lowPower.enter(),
+          VfioErrorCode.UNSUPPORTED,
+          /failed: ENOTTY .*has no low-power control: vfio-pci and its variant drivers offer it/,
+        );
+      });
       expect(openFdCount()).toBe(fds);
     });
 

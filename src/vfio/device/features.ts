@@ -19,6 +19,8 @@ import {
 } from '../../../structs/index.js';
 import { checkInteger, describeArg } from '../../sys/index.js';
 import type { DeviceChannel } from './channel.js';
+import { DeviceDmaLogging } from './dma-logging.js';
+import { DeviceLowPower } from './low-power.js';
 
 /** Which operations a feature offers, from `probe()`. */
 export interface FeatureSupport {
@@ -64,6 +66,16 @@ export class DeviceFeatures {
       get: this.#accepts(index | VFIO_DEVICE_FEATURE_PROBE | VFIO_DEVICE_FEATURE_GET),
       set: this.#accepts(index | VFIO_DEVICE_FEATURE_PROBE | VFIO_DEVICE_FEATURE_SET),
     };
+  }
+
+  /** Runtime low power (`enter()`, `enterWithWakeup()`, `exit()`): vfio-pci's LOW_POWER features. */
+  get lowPower(): DeviceLowPower {
+    return new DeviceLowPower({ features: this, name: this.#device.name });
+  }
+
+  /** The driver's log of the device's DMA writes (`start()`, `report()`, `stop()`): the DMA_LOGGING features. */
+  get dmaLogging(): DeviceDmaLogging {
+    return new DeviceDmaLogging({ features: this, name: this.#device.name });
   }
 
   /** Whether the device has `feature` at all (a probe that answers instead of throwing). */
