@@ -23,6 +23,9 @@ import { DEFAULT_SYSFS } from '../../pci/index.js';
 import { EventFd } from '../../sys/index.js';
 import type { FeatureCalls } from './feature-calls.js';
 
+const NO_LOW_POWER =
+  'has no low-power control: vfio-pci and its variant drivers offer it (since Linux 6.0), other VFIO drivers (mdev vendor drivers, vfio-platform) do not';
+
 /** What low power needs of its device. */
 export interface LowPowerDevice {
   readonly features: FeatureCalls;
@@ -73,8 +76,17 @@ export class DeviceLowPower {
     this.#call('exit', () => this.#device.features.set(VFIO_DEVICE_FEATURE_LOW_POWER_EXIT));
   }
 
-  /** Without power management (CONFIG_PM) sysfs has no `power` directory, and entry would do nothing. */
+  /**
+   * The driver first (an mdev's has no low power on any kernel), then the kernel: without power
+   * management (CONFIG_PM) sysfs has no `power` directory, and entry would do nothing.
+   */
   #checkKernel(): void {
+    if (!this.#device.features.has(VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY)) {
+      throw new VfioError(
+        VfioErrorCode.UNSUPPORTED,
+        `${this.#device.name} ${NO_LOW_POWER} (its probe of VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY: ENOTTY)`,
+      );
+    }
     const dir = join(this.#device.sysfsRoot ?? DEFAULT_SYSFS, 'power');
     if (existsSync(dir)) return;
     throw new VfioError(
@@ -90,10 +102,7 @@ export class DeviceLowPower {
     } catch (e) {
       if (!(e instanceof SysError)) throw e;
       if (e.errnoName === 'ENOTTY')
-        throw e.withHint(
-          `${this.#device.name} has no low-power control: vfio-pci and its variant drivers offer it (since Linux 6.0), other VFIO drivers (mdev vendor drivers, vfio-platform) do not`,
-          { code: VfioErrorCode.UNSUPPORTED },
-        );
+        throw e.withHint(`${this.#device.name} ${NO_LOW_POWER}`, { code: VfioErrorCode.UNSUPPORTED });
       if (e.errnoName === 'EINVAL' && op === 'enter')
         throw e.withHint(`${this.#device.name} is in low power already: exit() first`, {
           code: VfioErrorCode.INVALID_STATE,
