@@ -70,6 +70,7 @@ function deviceWith(config: ConfigSpace): Device {
     iommu,
     busMasterEnabled: () => (config.command() & 4) !== 0,
     sriov: { physfn: null, state: null }, // neither an SR-IOV PF nor a VF
+    features: { has: () => false }, // a driver with no VFIO_DEVICE_FEATURE at all
   };
   return device as unknown as Device;
 }
