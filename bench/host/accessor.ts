@@ -6,6 +6,9 @@
  */
 import { closeSync, openSync } from 'node:fs';
 import {
+  MAP_SHARED,
+  PROT_READ,
+  PROT_WRITE,
   VFIO_REGION_INFO_FLAG_MMAP,
   VFIO_REGION_INFO_FLAG_READ,
   VFIO_REGION_INFO_FLAG_WRITE,
@@ -14,6 +17,7 @@ import {
 import { Region } from '../../src/vfio/region/region.js';
 import { KernelChannel } from '../../src/vfio/device/kernel-channel.js';
 import { trace } from '../../src/trace/index.js';
+import { Mapping } from '../../src/sys/index.js';
 import {
   cProgram,
   interleave,
@@ -50,13 +54,20 @@ function tracedReads(r: Region, n: number): number {
   return acc;
 }
 
+/** The reference: `Atomics.load` straight on a typed array over the page, the read `Region.read32` makes. */
+function atomicReads(words: Uint32Array, n: number): number {
+  let acc = 0;
+  for (let i = 0; i < n; i++) acc ^= Atomics.load(words, i & 1023);
+  return acc;
+}
+
 function writes(r: Region, n: number): number {
   for (let i = 0; i < n; i++) r.write32((i & 1023) << 2, i);
   return 0;
 }
 
 type Out = { read32: number[]; write32: number[] };
-type TsOut = Out & { untraced: number[]; traced: number[] };
+type TsOut = Out & { untraced: number[]; traced: number[]; atomics: number[] };
 
 export async function accessor(s: Size): Promise<CaseResult> {
   const file = sharedFile('accessor', 4096);
@@ -70,6 +81,8 @@ export async function accessor(s: Size): Promise<CaseResult> {
     // Tracing: a second region over the same page, traced to no output while the first is read
     // (what tracing costs a region it does not trace), and read itself (what it costs when on).
     using traced = new Region(channel, PAGE_REGION, 'BAR0 of 0000:00:00.0');
+    using page = new Mapping({ length: 4096, prot: PROT_READ | PROT_WRITE, flags: MAP_SHARED, fd, target: file });
+    const words = new Uint32Array(page.buffer);
     const { c, ts, py } = await interleave<{ c: Out; ts: TsOut; py: Out }>(s.rounds, {
       c: () => runJson<Out>(cProgram('accessor'), [file, ops, s.reps]),
       ts: () => {
@@ -80,7 +93,8 @@ export async function accessor(s: Size): Promise<CaseResult> {
         const tracedOps = Math.max(1000, Math.floor(ops / 20));
         const on = timeLoop(traced, tracedOps, s.reps, tracedReads);
         if (t.count < tracedOps * s.reps) throw new Error(`the traced region reported ${t.count} reads`);
-        return { read32, write32, untraced, traced: on };
+        const atomics = timeLoop(words, ops, s.reps, atomicReads);
+        return { read32, write32, untraced, traced: on, atomics };
       },
       py: () => runJson<Out>(pyScript('accessor', file, pyOps, s.reps)),
     });
@@ -97,6 +111,7 @@ export async function accessor(s: Size): Promise<CaseResult> {
         line('Region.write32', 'write32', 'write32'),
         line('Region.read32, another region traced', 'untraced'),
         { ...line('Region.read32 traced (no output)', 'traced'), aid: true },
+        { ...line('Atomics.load on the page, no library', 'atomics'), reference: true },
       ],
     };
   } finally {

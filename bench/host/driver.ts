@@ -22,6 +22,7 @@ import { Mapping } from '../../src/sys/index.js';
 import { Region } from '../../src/vfio/region/region.js';
 import { KernelChannel } from '../../src/vfio/device/kernel-channel.js';
 import { PAGE_REGION } from './accessor.js';
+import { BareDriver } from './driver-bare.js';
 import { onCpu, onCpuCommand, twoCpus } from './cpus.js';
 import {
   cProgram,
@@ -207,10 +208,17 @@ async function run(who: string, nicCpu: number | undefined, driver: (file: strin
   }
 }
 
-function tsDriver(ms: number, reps: number) {
+/** What a TypeScript driver of the row offers: the library's (`Driver`) or the bare one (driver-bare.ts). */
+interface Forwarder {
+  forward(ms: number): { frames: number; ns: number };
+  stop(): void;
+  close(): void;
+}
+
+function tsDriver(ms: number, reps: number, make: (fd: number) => Forwarder) {
   return (file: string): Promise<Out> => {
     const fd = openSync(file, 'r+');
-    const d = new Driver(fd);
+    const d = make(fd);
     try {
       d.forward(ms); // warm-up: TurboFan optimises the loop
       const ns: number[] = [];
@@ -236,16 +244,37 @@ export async function driver(s: Size): Promise<CaseResult> {
   // The driver (this thread, and the C and Python drivers it starts) on one CPU, the NIC on another.
   const [nicCpu, driverCpu] = twoCpus() ?? [];
   const sides = () =>
-    interleave<{ c: { ns: number[] }; ts: { ns: number[] }; py: { ns: number[] } }>(s.rounds, {
+    interleave<{ c: { ns: number[] }; ts: { ns: number[] }; bare: { ns: number[] }; py: { ns: number[] } }>(s.rounds, {
       c: async () => ({ ns: await run('c', nicCpu, helper([cProgram('driver'), []])) }),
-      ts: async () => ({ ns: await run('ts', nicCpu, tsDriver(ms, reps)) }),
+      ts: async () => ({
+        ns: await run(
+          'ts',
+          nicCpu,
+          tsDriver(ms, reps, (fd) => new Driver(fd)),
+        ),
+      }),
+      bare: async () => ({
+        ns: await run(
+          'bare',
+          nicCpu,
+          tsDriver(ms, reps, (fd) => new BareDriver(fd, schedYield)),
+        ),
+      }),
       py: async () => ({ ns: await run('py', nicCpu, helper(pyScript('driver'))) }),
     });
-  const { c, ts, py } = driverCpu === undefined ? await sides() : await onCpu(driverCpu, sides);
+  const { c, ts, bare, py } = driverCpu === undefined ? await sides() : await onCpu(driverCpu, sides);
   return {
     case: 'driver loop',
     main: { name: 'forward 64 B frames, batches of 32', c: stats(c.ns), ts: stats(ts.ns), py: stats(py.ns) },
-    variants: [],
+    variants: [
+      {
+        name: 'the same loop, no library (bare typed arrays)',
+        c: stats(c.ns),
+        ts: stats(bare.ns),
+        py: stats(py.ns),
+        reference: true,
+      },
+    ],
     perFrame: true,
   };
 }

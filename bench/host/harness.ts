@@ -76,6 +76,11 @@ export interface Line {
   py: Stats;
   /** A debugging aid measured for its cost (tracing on), not held to the speed of the others. */
   aid?: boolean;
+  /**
+   * The same work with no library code (V8's own operation, a bare loop): what the engine costs,
+   * beside which the library's lines are read. Not a line of the library, so not held to the targets.
+   */
+  reference?: boolean;
 }
 
 /**

@@ -25,7 +25,7 @@ interface Row extends Figures {
   c_mpps?: number;
   ts_mpps?: number;
   py_mpps?: number;
-  variants: Array<Figures & { line: string }>;
+  variants: Array<Figures & { line: string; aid?: true; reference?: true }>;
   singles?: Single[];
 }
 interface Output {
@@ -93,6 +93,15 @@ describe('npm run bench:host -- --quick --json', () => {
       'Region.write32',
       'Region.read32, another region traced',
       'Region.read32 traced (no output)',
+      'Atomics.load on the page, no library',
+    ]);
+    // The lines the library is not held to are marked: tracing as an aid, V8's own access as a reference.
+    const marks = rows.get('register accessor')!.variants.map((v) => [v.aid === true, v.reference === true]);
+    expect(marks).toEqual([
+      [false, false],
+      [false, false],
+      [true, false],
+      [false, true],
     ]);
     expect(rows.get('interrupt wake-up')!.line).toBe('wait()');
     expect(rows.get('interrupt wake-up')!.variants.map((v) => v.line)).toEqual([
@@ -111,7 +120,14 @@ describe('npm run bench:host -- --quick --json', () => {
       expect(mpps).toBeTypeOf('number');
       expect(Math.abs(mpps! - 1000 / ns)).toBeLessThan(0.001 + 1e-3 * mpps!);
     }
-    expect(out!.targets.map((t) => t.target)).toContain('driver loop at least 50 % of C Mpps');
+    expect(d.variants.map((v) => [v.line, v.reference])).toEqual([
+      ['the same loop, no library (bare typed arrays)', true],
+    ]);
+    const driverTarget = out!.targets.find((t) => t.target === 'driver loop at least 50 % of C Mpps');
+    expect(driverTarget?.value).toMatch(/; the same loop with no library: \d+ % of C$/);
+    const accessorTargets = out!.targets.filter((t) => / under 10 ns, or at Atomics\.load's floor$/.test(t.target));
+    expect(accessorTargets.map((t) => t.target.split(' ')[0])).toEqual(['Region.read32', 'Region.write32']);
+    for (const t of accessorTargets) expect(t.value).toMatch(/^[\d.]+ ns \(Atomics\.load alone [\d.]+ ns\)$/);
     expect(out!.targets.map((t) => t.target)).toContain(
       'tracing costs an untraced region nothing (read32 within 10 % while another is traced)',
     );
