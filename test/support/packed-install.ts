@@ -26,6 +26,7 @@ import {
   readdirSync,
   rmSync,
   statSync,
+  utimesSync,
   writeFileSync,
 } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
@@ -123,10 +124,33 @@ export function installedBin(dir: string): string {
   return join(dir, 'node_modules', '.bin', 'vfio');
 }
 
+/** Installs always kept, however old: the current one and the two others used most recently. */
+const KEEP = 3;
+/**
+ * How long an install unused (not made or asked for by `installForVm`) is kept beyond those:
+ * other checkouts share the cache, and one in the middle of a VM run (which reads its install
+ * all along) made or asked for it at the run's start, well within this.
+ */
+const STALE_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * Which installs of the cache to remove, given each one's name and last use (`mtimeMs`): not
+ * `key` (the current one), not the `KEEP` most recently used, and none used within `STALE_MS`.
+ */
+export function staleInstalls(installs: Array<{ name: string; mtimeMs: number }>, key: string, now: number): string[] {
+  return installs
+    .filter((i) => i.name !== key)
+    .sort((a, b) => b.mtimeMs - a.mtimeMs)
+    .slice(KEEP - 1)
+    .filter((i) => now - i.mtimeMs > STALE_MS)
+    .map((i) => i.name);
+}
+
 /**
  * The install for the VM of the current sources: made unless it exists (from `tarball` when
- * given, else from a new pack), recorded in `.vm-cache/packed-install.json`. Older installs
- * but the three most recent are removed (other checkouts may share the cache). Returns its directory.
+ * given, else from a new pack), marked as used now, and recorded in
+ * `.vm-cache/packed-install.json`. Installs of other sources are removed once `staleInstalls`
+ * says so. Returns its directory.
  */
 export function installForVm(tarball?: string): string {
   const key = sourceKey();
@@ -143,11 +167,10 @@ export function installForVm(tarball?: string): string {
     }
     writeFileSync(done, `${key}\n`);
   }
-  const others = readdirSync(base)
-    .filter((n) => n !== key)
-    .map((n) => ({ n, t: statSync(join(base, n)).mtimeMs }))
-    .sort((a, b) => b.t - a.t);
-  for (const { n } of others.slice(2)) rmSync(join(base, n), { recursive: true, force: true });
+  const now = Date.now();
+  utimesSync(dir, now / 1000, now / 1000);
+  const installs = readdirSync(base).map((name) => ({ name, mtimeMs: statSync(join(base, name)).mtimeMs }));
+  for (const name of staleInstalls(installs, key, now)) rmSync(join(base, name), { recursive: true, force: true });
   mkdirSync(join(ROOT, '.vm-cache'), { recursive: true });
   writeFileSync(POINTER, `${JSON.stringify({ key, dir }, null, 2)}\n`);
   return dir;
