@@ -29,7 +29,9 @@ export function defaultCode(errno: string, syscall: string, target = ''): VfioEr
       if (target.includes('/dev/vfio/devices/')) return VfioErrorCode.DEVICE_BUSY;
       return /\/dev\/vfio\/(noiommu-)?\d+/.test(target) ? VfioErrorCode.GROUP_BUSY : VfioErrorCode.SYSCALL;
     case 'ENOMEM':
-      if (syscall.includes('MAP_DMA') || syscall.startsWith('mlock')) return VfioErrorCode.MEMLOCK;
+      // VFIO_IOMMU_MAP_DMA (the container) and IOMMU_IOAS_MAP (iommufd) pin memory.
+      if (syscall.includes('MAP_DMA') || syscall.includes('IOAS_MAP') || syscall.startsWith('mlock'))
+        return VfioErrorCode.MEMLOCK;
       return VfioErrorCode.NO_MEMORY;
     case 'ENOSPC':
       return syscall.includes('MAP_DMA') ? VfioErrorCode.DMA_LIMIT : VfioErrorCode.SYSCALL;

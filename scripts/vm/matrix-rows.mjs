@@ -71,6 +71,10 @@ const HOTPLUG = ['test/vm/hot-unplug.test.ts', 'test/vm/aer.test.ts'];
 const LOW_POWER = ['test/vm/low-power.test.ts'];
 const HOTPLUG_RIG = ['--devices', 'edu,nvme,e1000e,nonviable,hotplug', '--monitor'];
 
+// Locked memory counted per user: iommufd charges all of a user's processes together (the
+// container charges each alone, which dma.test.ts covers on every row): the iommufd row only.
+const MEMLOCK_SHARED = ['test/vm/memlock.test.ts'];
+
 /**
  * The device suite's core, run again under each pinned Node other than the machine's: what
  * depends on the Node running it. The rig's checks (with: `node` is the row's Node), opening
@@ -100,7 +104,7 @@ const MACHINE_ROWS = [
     kernel: 'debian',
     backend: 'type1',
     rig: ['--kernel', 'debian', '--memory', '6G', ...HOTPLUG_RIG],
-    exclude: [...FRONT_ENDS, ...ARM64_ONLY, ...BIND, ...VFIO_USER, ...SRIOV],
+    exclude: [...FRONT_ENDS, ...ARM64_ONLY, ...BIND, ...VFIO_USER, ...SRIOV, ...MEMLOCK_SHARED],
     seconds: 245,
   },
   {
@@ -119,6 +123,7 @@ const MACHINE_ROWS = [
       ...TRACE,
       ...VFIO_USER,
       ...SRIOV,
+      ...MEMLOCK_SHARED,
     ],
     seconds: 95,
   },
@@ -141,7 +146,17 @@ const MACHINE_ROWS = [
     // The slowest row (the front ends, and an emulated SMMUv3 slow to map and unmap): more than
     // the default 900 s before scripts/vm/run gives up, for a machine busy with other work.
     rig: ['--arch', 'arm64', '--kernel', 'debian', '--memory', '6G', '--timeout', '1800'],
-    exclude: [...BIND, ...TRACE, ...VFIO_USER, ...HANDOFF, ...SRIOV, ...MDEV, ...HOTPLUG, ...LOW_POWER],
+    exclude: [
+      ...BIND,
+      ...TRACE,
+      ...VFIO_USER,
+      ...HANDOFF,
+      ...SRIOV,
+      ...MDEV,
+      ...HOTPLUG,
+      ...LOW_POWER,
+      ...MEMLOCK_SHARED,
+    ],
     seconds: 605,
   },
   {

@@ -15,16 +15,26 @@ export function checkMemlock(bytes: number): void {
   if (locked + BigInt(bytes) > soft) throw new VfioError(VfioErrorCode.MEMLOCK, memlockMessage(bytes, locked, soft));
 }
 
-/** Why pinning `bytes` failed or would fail, and the ways to raise the limit. */
+/** The ways to raise the locked-memory limit, or to be exempt from it. */
+const RAISE_MEMLOCK =
+  'Raise it for this shell (ulimit -l unlimited, as root or within the hard limit), for a user (memlock in /etc/security/limits.conf), ' +
+  'for a service (LimitMEMLOCK= in its systemd unit), or run with CAP_IPC_LOCK.';
+
+/** Why pinning `bytes` would fail, and the ways to raise the limit. */
 export function memlockMessage(bytes: number, locked = lockedBytes(), limit = getRlimit(RLIMIT_MEMLOCK).soft): string {
-  return [
-    `pinning ${formatSize(bytes)} for DMA would pass the locked-memory limit: RLIMIT_MEMLOCK is ${formatSize(limit)} and ${formatSize(locked)} are already locked.`,
-    'Raise it for this shell (ulimit -l unlimited, as root or within the hard limit), for a user (memlock in /etc/security/limits.conf),',
-    'for a service (LimitMEMLOCK= in its systemd unit), or run with CAP_IPC_LOCK.',
-  ].join(' ');
+  return `pinning ${formatSize(bytes)} for DMA would pass the locked-memory limit: RLIMIT_MEMLOCK is ${formatSize(limit)} and ${formatSize(locked)} are already locked. ${RAISE_MEMLOCK}`;
 }
 
-/** A refused DMA mapping told with its cause: the container's mapping limit (ENOSPC) or RLIMIT_MEMLOCK (ENOMEM). */
+/** Whether the locked-memory limit binds this process: a finite RLIMIT_MEMLOCK and no CAP_IPC_LOCK. */
+function memlockBinds(): boolean {
+  return !hasCapability(CAP_IPC_LOCK) && getRlimit(RLIMIT_MEMLOCK).soft !== RLIM_INFINITY;
+}
+
+/**
+ * A refused DMA mapping told with its cause: the container's mapping limit (ENOSPC), or ENOMEM:
+ * the locked-memory limit (`ERR_VFIO_MEMLOCK`) where one binds the process, else memory short
+ * (`ERR_VFIO_NO_MEMORY`).
+ */
 export function explainMapFailure(e: unknown, bytes: number, iommu: Iommu, held: number): unknown {
   if (!(e instanceof SysError)) return e;
   if (e.errnoName === 'ENOSPC') {
@@ -33,6 +43,21 @@ export function explainMapFailure(e: unknown, bytes: number, iommu: Iommu, held:
       `the container has no DMA mapping left (dma_avail ${avail ?? 'unknown'}; the vfio_iommu_type1 dma_entry_limit, 65535 by default, counts mappings; this context holds ${held}): use pools or hugepages to need fewer mappings, or raise the limit (modprobe vfio_iommu_type1 dma_entry_limit=N)`,
     );
   }
-  if (e.errnoName === 'ENOMEM') return e.withHint(memlockMessage(bytes));
-  return e;
+  if (e.errnoName !== 'ENOMEM') return e;
+  // Past the check before pinning (this process's own locked memory), refused by the kernel,
+  // which may count more than that (iommufd charges all of a user's processes together).
+  if (memlockBinds()) {
+    const limit = formatSize(getRlimit(RLIMIT_MEMLOCK).soft);
+    return e.withHint(
+      `the kernel refused to pin ${formatSize(bytes)} for DMA: RLIMIT_MEMLOCK is ${limit}; this process has ${formatSize(lockedBytes())} locked, ` +
+        `but the kernel counts more (iommufd charges all of a user's processes together). ${RAISE_MEMLOCK}`,
+      { code: VfioErrorCode.MEMLOCK },
+    );
+  }
+  return e.withHint(
+    'no locked-memory limit applies to this process, so the kernel is short of memory to pin: free some, or pin less',
+    {
+      code: VfioErrorCode.NO_MEMORY,
+    },
+  );
 }

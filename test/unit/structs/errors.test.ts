@@ -74,6 +74,14 @@ describe('error classes', () => {
     expect(told.code).toBe(lib.VfioErrorCode.DEVICE_BUSY);
   });
 
+  it('code ENOMEM from a DMA mapping as the locked-memory limit, with the container and with iommufd', () => {
+    const code = (syscall: string) => new lib.SysError({ syscall, errno: 12 }).code;
+    expect(code('ioctl(VFIO_IOMMU_MAP_DMA)')).toBe(lib.VfioErrorCode.MEMLOCK);
+    expect(code('ioctl(IOMMU_IOAS_MAP)')).toBe(lib.VfioErrorCode.MEMLOCK);
+    expect(code('mlock')).toBe(lib.VfioErrorCode.MEMLOCK);
+    expect(code('mmap')).toBe(lib.VfioErrorCode.NO_MEMORY);
+  });
+
   it('are declared in structs/errors.ts only', () => {
     const elsewhere: string[] = [];
     for (const file of [...sources(join(ROOT, 'src')), ...sources(join(ROOT, 'structs'))]) {
