@@ -10,6 +10,7 @@ import {
   createMdev,
   openDevice,
   removeMdev,
+  sendDevice,
   VfioErrorCode,
   type Device,
   type MdevInfo,
@@ -338,6 +339,23 @@ if (manifest().flavour !== 'vfio') {
           VfioErrorCode.UNSUPPORTED,
           /has no low-power control: vfio-pci and its variant drivers offer it/,
         );
+      });
+      expect(openFdCount()).toBe(fds);
+    });
+
+    it('is not handed to another process: sendDevice refuses an mdev before it connects', () => {
+      const fds = openFdCount();
+      withMdev('mtty-1', (info) => {
+        using dev = openDevice(info.uuid);
+        // A path nobody listens at: the refusal comes before any connection or descriptor is made.
+        expectRefused(
+          () => sendDevice(dev, '/tmp/vfio-ts-nobody-listens.sock'),
+          VfioErrorCode.UNSUPPORTED,
+          new RegExp(
+            `is a mediated device: only a PCI device can be handed to another process; open the mdev in the process that drives it \\(openDevice\\('mdev:${info.uuid}'\\)\\)$`,
+          ),
+        );
+        expect(dev.bar(0).read8(UART_LSR) & LSR_THRE).toBe(LSR_THRE); // still this process's, and working
       });
       expect(openFdCount()).toBe(fds);
     });

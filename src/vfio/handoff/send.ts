@@ -8,6 +8,7 @@ import { checkInteger, UnixSocket } from '../../sys/index.js';
 import { Container } from '../context/container.js';
 import { IommufdContext } from '../context/iommufd-context.js';
 import type { Device } from '../device/device.js';
+import { isMdevAddress } from '../mdev/address.js';
 
 /** Options of `sendDevice`. */
 export interface SendDeviceOptions {
@@ -62,7 +63,8 @@ function handoffOf(device: Device): { message: HandoffMessage; fds: number[] } {
  * this process has mapped go with the message, and the receiver allocates around them; ranges
  * mapped here later may meet the receiver's, which the kernel refuses (EEXIST). Interrupts are
  * the receiver's to enable: a device with an interrupt type enabled is refused
- * (`ERR_VFIO_INVALID_STATE`), since the kernel keeps one set of eventfds per device.
+ * (`ERR_VFIO_INVALID_STATE`), since the kernel keeps one set of eventfds per device. Only PCI
+ * devices are handed over: a mediated device is refused (`ERR_VFIO_UNSUPPORTED`).
  */
 export function sendDevice(device: Device, to: string | UnixSocket, options: SendDeviceOptions = {}): void {
   const name = `${device.name}`;
@@ -71,6 +73,13 @@ export function sendDevice(device: Device, to: string | UnixSocket, options: Sen
     throw new VfioError(
       VfioErrorCode.UNSUPPORTED,
       `${name} is not served by the kernel: only a VFIO device fd can be handed to another process`,
+    );
+  // The receiver checks a PCI device's identity in sysfs (its address, group, ids); an mdev has
+  // none of these to check.
+  if (isMdevAddress(device.address))
+    throw new VfioError(
+      VfioErrorCode.UNSUPPORTED,
+      `${name} is a mediated device: only a PCI device can be handed to another process; open the mdev in the process that drives it (openDevice('mdev:${device.address}'))`,
     );
   const irq = device.enabledIrqType;
   if (irq !== undefined)
