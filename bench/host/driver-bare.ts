@@ -8,23 +8,23 @@
  */
 import { MAP_SHARED, PROT_READ, PROT_WRITE } from '../../structs/index.js';
 import { Mapping } from '../../src/sys/index.js';
-
-// c/ring.h (the same numbers as driver.ts)
-const REG_RDT = 0x00;
-const REG_TDT = 0x40;
-const REG_STOP = 0x80;
-const RX_RING = 0x1000;
-const TX_RING = 0x3000;
-const POOL = 0x10000;
-const RING = 512;
-const MASK = RING - 1;
-const BATCH = 32;
-const POOL_COUNT = 4096;
-const ENTRY = 2048;
-const IOVA_BASE = 0x8000_0000;
-const DD = 1;
-const TOUCHED = 48;
-const SPINS = 64;
+import {
+  BATCH,
+  DD,
+  ENTRY,
+  IOVA_BASE,
+  MASK,
+  POOL,
+  POOL_COUNT,
+  REG_RDT,
+  REG_STOP,
+  REG_TDT,
+  RING,
+  RX_RING,
+  SPINS,
+  TOUCHED,
+  TX_RING,
+} from './ring.js';
 
 const FENCE = new Int32Array(1);
 

@@ -22,6 +22,24 @@ import { Mapping } from '../../src/sys/index.js';
 import { Region } from '../../src/vfio/region/region.js';
 import { KernelChannel } from '../../src/vfio/device/kernel-channel.js';
 import { PAGE_REGION } from './accessor.js';
+import {
+  BATCH,
+  DD,
+  ENTRY,
+  FILE_SIZE,
+  IOVA_BASE,
+  MASK,
+  POOL,
+  POOL_COUNT,
+  REG_RDT,
+  REG_STOP,
+  REG_TDT,
+  RING,
+  RX_RING,
+  SPINS,
+  TOUCHED,
+  TX_RING,
+} from './ring.js';
 import { BareDriver } from './driver-bare.js';
 import { onCpu, onCpuCommand, twoCpus } from './cpus.js';
 import {
@@ -35,31 +53,13 @@ import {
   type Size,
 } from './harness.js';
 
-// c/ring.h
-const REG_RDT = 0x00;
-const REG_TDT = 0x40;
-const REG_STOP = 0x80;
-const RX_RING = 0x1000;
-const TX_RING = 0x3000;
-const POOL = 0x10000;
-const RING = 512;
-const MASK = RING - 1;
-const BATCH = 32;
-const POOL_COUNT = 4096;
-const ENTRY = 2048;
-const FILE_SIZE = POOL + POOL_COUNT * ENTRY;
-const IOVA_BASE = 0x8000_0000n;
-const DD = 1;
-const TOUCHED = 48;
-const SPINS = 64;
-
 /** sched_yield(2): the bench's own binding (the library has no use for it). */
 const schedYield = koffi.load('libc.so.6').func('int sched_yield(void)') as () => number;
 
 /** `length` bytes of the file at `offset` as a DMA buffer at IOVA_BASE + offset. */
 function sharedBuffer(fd: number, offset: number, length: number): DmaBuffer {
   const m = new Mapping({ length, prot: PROT_READ | PROT_WRITE, flags: MAP_SHARED, fd, offset, target: 'ring file' });
-  return new DmaBuffer(m, IOVA_BASE + BigInt(offset), true, () => m.close());
+  return new DmaBuffer(m, BigInt(IOVA_BASE + offset), true, () => m.close());
 }
 
 export class Driver {
