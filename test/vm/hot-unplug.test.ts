@@ -7,8 +7,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { IrqWaitAbortedError, openDevice, type Device, type IrqFired } from '../../src/index.js';
 import { resourceFootprint } from '../support/fd-count.js';
-import { ensurePlugged, hotplug, plugBack, present, until } from './hotplug-device.js';
-import { monitor } from './monitor.js';
+import { ensurePlugged, hotplug, plugBack, present, unplug, until } from './hotplug-device.js';
 
 const REMOVED = { code: 'ERR_VFIO_DEVICE_REMOVED' };
 
@@ -60,7 +59,7 @@ describe('hot-unplug of an open device', () => {
         device.close();
       });
       expect(resourceFootprint().deviceMaps).toBeGreaterThan(before.deviceMaps);
-      monitor({ cmd: 'device_del', device: hotplug.name });
+      await unplug();
       try {
         irqs.wait(30_000); // the request comes within the wait: pciehp waits 5 s first
       } catch (e) {
@@ -97,7 +96,7 @@ describe('hot-unplug of an open device', () => {
         for await (const fired of irqs) got.push(fired);
         return got;
       })();
-      monitor({ cmd: 'device_del', device: hotplug.name });
+      await unplug();
       const ended = await waited;
       expect(ended).toBeInstanceOf(IrqWaitAbortedError);
       expect(ended).toMatchObject({ ...REMOVED, reason: 'removed' });

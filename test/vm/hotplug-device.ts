@@ -29,6 +29,24 @@ export async function until(ready: () => boolean, what: string, ms = 30_000): Pr
 export const present = (): boolean => existsSync(`/sys/bus/pci/devices/${hotplug.bdf}`);
 
 /**
+ * Asks QEMU to unplug the device (the guest's pciehp then removes it, 5 s later). QEMU refuses
+ * while the slot's power indicator blinks, which the guest's pciehp does while it powers a
+ * plugged-back slot up: asked again every 200 ms then, for up to `ms`.
+ */
+export async function unplug(ms = 20_000): Promise<void> {
+  const end = Date.now() + ms;
+  for (;;) {
+    try {
+      monitor({ cmd: 'device_del', device: hotplug.name });
+      return;
+    } catch (e) {
+      if (!/power indicator blinking/.test(String(e)) || Date.now() > end) throw e;
+      await sleep(200);
+    }
+  }
+}
+
+/**
  * Plugs the device back (QEMU waits for its removal to have finished first) and binds it to
  * vfio-pci: a device plugged in afresh has no driver_override, so the guest's virtio-pci takes it
  * first. It comes back at the same address, in the same IOMMU group, with the same cdev: later
