@@ -20,8 +20,10 @@ export default defineConfig({
         test: {
           name: 'vm',
           include: ['test/vm/**/*.test.ts'],
-          testTimeout: 60_000,
-          hookTimeout: 60_000,
+          // A test that starts node with tsx in the arm64 guest (TCG) waits 45-60 s for it on a
+          // busy machine: room for one such start (run-script.ts), and then the test's own work.
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
           // One guest, two vCPUs: test files share the devices, so they run one at a time.
           fileParallelism: false,
           // One worker process: node starts slowly under TCG; a second one would cost seconds.

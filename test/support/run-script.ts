@@ -7,8 +7,15 @@ export interface ScriptRun {
   stderr: string;
 }
 
+/**
+ * How long a script may take by default: node with tsx starts in 45-60 s in the arm64 guest
+ * under TCG on a busy machine (seconds elsewhere), and the test's timeout (vitest.config.ts) is
+ * above this.
+ */
+const SCRIPT_MS = 110_000;
+
 /** Resolves with the exit code and output; rejects only when the child cannot run or times out. */
-export function runScript(script: string, args: readonly string[] = [], timeoutMs = 55_000): Promise<ScriptRun> {
+export function runScript(script: string, args: readonly string[] = [], timeoutMs = SCRIPT_MS): Promise<ScriptRun> {
   return runNode(['--import', 'tsx', script, ...args], timeoutMs);
 }
 
@@ -16,7 +23,7 @@ export function runScript(script: string, args: readonly string[] = [], timeoutM
  * Runs compiled JavaScript (`dist/src/cli.js`, built by scripts/vm/test-matrix before the VM
  * boots): in the guest, tsx compiling the sources costs several seconds per process.
  */
-export function runCompiled(script: string, args: readonly string[] = [], timeoutMs = 55_000): Promise<ScriptRun> {
+export function runCompiled(script: string, args: readonly string[] = [], timeoutMs = SCRIPT_MS): Promise<ScriptRun> {
   return runNode([script, ...args], timeoutMs);
 }
 
