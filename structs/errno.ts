@@ -19,6 +19,11 @@ export function errnoDescription(errno: number): string {
   return getSystemErrorMap().get(-errno)?.[1] ?? 'unknown error';
 }
 
+/** Whether `syscall` pins memory: VFIO_IOMMU_MAP_DMA (the container), IOMMU_IOAS_MAP (iommufd), mlock. */
+function pinsMemory(syscall: string): boolean {
+  return syscall.includes('MAP_DMA') || syscall.includes('IOAS_MAP') || syscall.startsWith('mlock');
+}
+
 /** The library's code for a failed call, from the errno and what the call was about. */
 export function defaultCode(errno: string, syscall: string, target = ''): VfioErrorCode {
   switch (errno) {
@@ -29,10 +34,7 @@ export function defaultCode(errno: string, syscall: string, target = ''): VfioEr
       if (target.includes('/dev/vfio/devices/')) return VfioErrorCode.DEVICE_BUSY;
       return /\/dev\/vfio\/(noiommu-)?\d+/.test(target) ? VfioErrorCode.GROUP_BUSY : VfioErrorCode.SYSCALL;
     case 'ENOMEM':
-      // VFIO_IOMMU_MAP_DMA (the container) and IOMMU_IOAS_MAP (iommufd) pin memory.
-      if (syscall.includes('MAP_DMA') || syscall.includes('IOAS_MAP') || syscall.startsWith('mlock'))
-        return VfioErrorCode.MEMLOCK;
-      return VfioErrorCode.NO_MEMORY;
+      return pinsMemory(syscall) ? VfioErrorCode.MEMLOCK : VfioErrorCode.NO_MEMORY;
     case 'ENOSPC':
       return syscall.includes('MAP_DMA') ? VfioErrorCode.DMA_LIMIT : VfioErrorCode.SYSCALL;
     default:
@@ -60,7 +62,7 @@ export function defaultHint(code: string, syscall: string, target = ''): string 
         ? `${target} is in use: another process (or a leaked file descriptor in this one) holds it; close it there first (fuser -v ${target})`
         : `${target || 'the resource'} is busy: another user holds it`;
     case 'ENOMEM':
-      return syscall.includes('MAP_DMA') || syscall.startsWith('mlock')
+      return pinsMemory(syscall)
         ? 'the locked-memory limit (RLIMIT_MEMLOCK) is too low for this DMA mapping: raise it (ulimit -l, or memlock in /etc/security/limits.conf) or run with CAP_IPC_LOCK'
         : 'out of memory, or no hugepages reserved for a hugepage mapping (echo N > /proc/sys/vm/nr_hugepages)';
     case 'EINVAL':

@@ -6,11 +6,17 @@ import { RLIMIT_MEMLOCK, RLIM_INFINITY, SysError, VfioError, VfioErrorCode } fro
 import type { Iommu } from '../iommu/index.js';
 import { CAP_IPC_LOCK, formatSize, getRlimit, hasCapability, lockedBytes } from '../sys/index.js';
 
+/** The locked-memory limit binding this process: RLIMIT_MEMLOCK's soft limit; none if unlimited or CAP_IPC_LOCK. */
+function bindingMemlock(): bigint | undefined {
+  if (hasCapability(CAP_IPC_LOCK)) return undefined; // exempt from the limit
+  const { soft } = getRlimit(RLIMIT_MEMLOCK);
+  return soft === RLIM_INFINITY ? undefined : soft;
+}
+
 /** Throws a clear error when pinning `bytes` more would pass RLIMIT_MEMLOCK. */
 export function checkMemlock(bytes: number): void {
-  if (hasCapability(CAP_IPC_LOCK)) return; // exempt from the limit
-  const { soft } = getRlimit(RLIMIT_MEMLOCK);
-  if (soft === RLIM_INFINITY) return;
+  const soft = bindingMemlock();
+  if (soft === undefined) return;
   const locked = lockedBytes();
   if (locked + BigInt(bytes) > soft) throw new VfioError(VfioErrorCode.MEMLOCK, memlockMessage(bytes, locked, soft));
 }
@@ -23,11 +29,6 @@ const RAISE_MEMLOCK =
 /** Why pinning `bytes` would fail, and the ways to raise the limit. */
 export function memlockMessage(bytes: number, locked = lockedBytes(), limit = getRlimit(RLIMIT_MEMLOCK).soft): string {
   return `pinning ${formatSize(bytes)} for DMA would pass the locked-memory limit: RLIMIT_MEMLOCK is ${formatSize(limit)} and ${formatSize(locked)} are already locked. ${RAISE_MEMLOCK}`;
-}
-
-/** Whether the locked-memory limit binds this process: a finite RLIMIT_MEMLOCK and no CAP_IPC_LOCK. */
-function memlockBinds(): boolean {
-  return !hasCapability(CAP_IPC_LOCK) && getRlimit(RLIMIT_MEMLOCK).soft !== RLIM_INFINITY;
 }
 
 /**
@@ -46,10 +47,10 @@ export function explainMapFailure(e: unknown, bytes: number, iommu: Iommu, held:
   if (e.errnoName !== 'ENOMEM') return e;
   // Past the check before pinning (this process's own locked memory), refused by the kernel,
   // which may count more than that (iommufd charges all of a user's processes together).
-  if (memlockBinds()) {
-    const limit = formatSize(getRlimit(RLIMIT_MEMLOCK).soft);
+  const limit = bindingMemlock();
+  if (limit !== undefined) {
     return e.withHint(
-      `the kernel refused to pin ${formatSize(bytes)} for DMA: RLIMIT_MEMLOCK is ${limit}; this process has ${formatSize(lockedBytes())} locked, ` +
+      `the kernel refused to pin ${formatSize(bytes)} for DMA: RLIMIT_MEMLOCK is ${formatSize(limit)}; this process has ${formatSize(lockedBytes())} locked, ` +
         `but the kernel counts more (iommufd charges all of a user's processes together). ${RAISE_MEMLOCK}`,
       { code: VfioErrorCode.MEMLOCK },
     );
