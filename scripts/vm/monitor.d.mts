@@ -7,4 +7,8 @@ export interface HotplugDevice {
   props: Record<string, string>;
 }
 export function monitorArgs(tmp: string): string[];
-export function openMonitor(tmp: string, hotplug: HotplugDevice[], say: (message: string) => void): Promise<unknown>;
+export interface Monitor {
+  qmp(): unknown;
+  close(): void;
+}
+export function openMonitor(tmp: string, hotplug: HotplugDevice[], say: (message: string) => void): Promise<Monitor>;

@@ -71,17 +71,25 @@ export class Qmp {
   #pending = new Map();
   #deleted = new Set();
   #deletedWaiters = new Map();
+  /** Why the socket closed, once it has: nothing sent after would be answered. */
+  #closed;
 
   constructor(socket) {
     this.#socket = socket;
     readLines(socket, (line) => this.#onMessage(line));
+    // A killed QEMU resets the socket: an 'error' with no listener would end the process that
+    // runs the relay. The 'close' that follows fails what is pending.
+    let why = 'QEMU closed its QMP monitor';
+    socket.on('error', (e) => (why = `QEMU's QMP monitor failed: ${e.message}`));
     socket.on('close', () => {
-      for (const { reject } of this.#pending.values()) reject(new Error('QEMU closed its QMP monitor'));
+      this.#closed = why;
+      for (const { reject } of this.#pending.values()) reject(new Error(why));
       this.#pending.clear();
     });
   }
 
   execute(command, args) {
+    if (this.#closed) return Promise.reject(new Error(this.#closed));
     const id = this.#next++;
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
@@ -204,6 +212,8 @@ export async function openMonitor(tmp, hotplug, say) {
       );
     }),
     await listen(join(tmp, 'mon.sock'), (s) => {
+      // The guest's port resets when QEMU dies: the run is over, nothing is left to answer.
+      s.on('error', () => {});
       let queue = Promise.resolve();
       readLines(s, (line) => {
         queue = queue.then(async () => {
@@ -223,5 +233,9 @@ export async function openMonitor(tmp, hotplug, say) {
     }),
   ];
   for (const srv of servers) srv.unref();
-  return { qmp: () => qmp };
+  return {
+    qmp: () => qmp,
+    /** Stops listening; the connections end with QEMU. */
+    close: () => servers.forEach((srv) => srv.close()),
+  };
 }

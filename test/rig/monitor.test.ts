@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deviceArgs, hotplugDevices } from '../../scripts/vm/devices.mjs';
 import { matrixRows } from '../../scripts/vm/matrix-rows.mjs';
-import { openMonitor } from '../../scripts/vm/monitor.mjs';
+import { openMonitor, type Monitor } from '../../scripts/vm/monitor.mjs';
 
 const skip = process.env.VFIO_TS_SKIP_VM === '1';
 
@@ -19,6 +19,7 @@ describe.skipIf(skip)('the monitor relay, against QEMU', () => {
   const said: string[] = [];
   let qemu: ChildProcess;
   let port: Socket;
+  let monitor: Monitor | undefined;
   const replies: string[] = [];
   let waiting: (() => void) | undefined;
 
@@ -30,7 +31,7 @@ describe.skipIf(skip)('the monitor relay, against QEMU', () => {
   }
 
   beforeAll(async () => {
-    await openMonitor(tmp, hotplugDevices(['hotplug']), (m: string) => said.push(m));
+    monitor = await openMonitor(tmp, hotplugDevices(['hotplug']), (m: string) => said.push(m));
     // QEMU connects to the relay's QMP socket; the guest's port is this test's socket instead.
     qemu = spawn(
       'qemu-system-x86_64',
@@ -54,6 +55,7 @@ describe.skipIf(skip)('the monitor relay, against QEMU', () => {
   afterAll(() => {
     port?.destroy();
     qemu?.kill('SIGKILL');
+    monitor?.close();
     rmSync(tmp, { recursive: true, force: true });
   });
 
@@ -93,6 +95,24 @@ describe.skipIf(skip)('the monitor relay, against QEMU', () => {
     port.write('not json\n');
     while (replies.length === 0) await new Promise<void>((r) => (waiting = r));
     expect(JSON.parse(replies.shift()!)).toMatchObject({ ok: false });
+  });
+
+  // Last: it ends QEMU. Killed with a request it has not read, QEMU resets the relay's QMP socket
+  // (Linux's ECONNRESET): the relay must outlive that (an unhandled socket error ends the process
+  // that runs it) and answer the request, and what comes after, with the reason.
+  it('outlives QEMU killed with a request unread, and refuses it and what follows', async () => {
+    qemu.kill('SIGSTOP');
+    const unread = ask({ cmd: 'aer', device: 'rng-hotplug', error: 'POISON_TLP' });
+    // The relay is in this process: a turn of the event loop passes the line on to QMP.
+    await new Promise((r) => setTimeout(r, 500));
+    const exited = new Promise((r) => qemu.once('exit', r));
+    qemu.kill('SIGKILL');
+    await exited;
+    const refused = await unread;
+    expect(refused.ok).toBe(false);
+    expect(refused.error).toBe("QEMU's QMP monitor failed: read ECONNRESET");
+    const after = await ask({ cmd: 'device_del', device: 'rng-hotplug' });
+    expect(after).toEqual({ ok: false, error: "QEMU's QMP monitor failed: read ECONNRESET" });
   });
 });
 
