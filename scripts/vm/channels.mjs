@@ -36,9 +36,13 @@ export class UntilMarker {
   }
 }
 
-function listen(path, onConn) {
+/** `onError` hears a connection's error (a QEMU killed mid-run): unheard, it would end the runner. */
+function listen(path, onConn, onError) {
   return new Promise((resolve, reject) => {
-    const srv = createServer(onConn);
+    const srv = createServer((s) => {
+      s.on('error', onError);
+      onConn(s);
+    });
     srv.once('error', reject);
     srv.listen(path, () => resolve(srv));
   });
@@ -112,10 +116,11 @@ export async function openChannels(tmp, nonce, failCode, on) {
       maybeDone();
     }
   };
+  const lost = (port) => (e) => on.say(`the guest's ${port} port failed: ${e.message}`);
   const servers = [
-    await listen(join(tmp, 'out.sock'), (s) => s.on('data', (d) => outF.push(d))),
-    await listen(join(tmp, 'err.sock'), (s) => s.on('data', (d) => errF.push(d))),
-    await listen(join(tmp, 'ctl.sock'), lines(control)),
+    await listen(join(tmp, 'out.sock'), (s) => s.on('data', (d) => outF.push(d)), lost('stdout')),
+    await listen(join(tmp, 'err.sock'), (s) => s.on('data', (d) => errF.push(d)), lost('stderr')),
+    await listen(join(tmp, 'ctl.sock'), lines(control), lost('control')),
   ];
   for (const s of servers) s.unref();
   return {
