@@ -28,10 +28,10 @@ const PROCESS_TESTS = ['test/vm/crash.test.ts', 'test/vm/soak.test.ts'];
 // What only an arm64 guest can show (SMMUv3's aperture, the GICv3 ITS): its row alone runs it.
 const ARM64_ONLY = ['test/vm/arm64.test.ts'];
 
-// vfio bind and unbind --restore move devices between drivers through sysfs: the test runs on
-// 7.x with iommufd. After the rest of the suite on x86-64's 6.1, and alone on arm64's 6.1, it
-// left a node process blocked in the kernel (hung-task reports); alone it passes on x86-64's
-// 6.1 and on 7.x with the container. Not diagnosed yet.
+// vfio bind and unbind --restore move devices between drivers through sysfs, the same on every
+// architecture: x86-64's 6.1 with the container, 7.x with the container and with iommufd (the
+// device held open while a killed bind waits to unbind it is a group's or a cdev's). Not on
+// arm64, whose kernel is the same 6.1 and whose row is the longest.
 const BIND = ['test/vm/bind.test.ts'];
 
 // Tracing, record and replay (the example drivers traced, `vfio trace`, `vfio replay`): on 6.1
@@ -104,8 +104,8 @@ const MACHINE_ROWS = [
     kernel: 'debian',
     backend: 'type1',
     rig: ['--kernel', 'debian', '--memory', '6G', ...HOTPLUG_RIG],
-    exclude: [...FRONT_ENDS, ...ARM64_ONLY, ...BIND, ...VFIO_USER, ...SRIOV, ...MEMLOCK_SHARED],
-    seconds: 245,
+    exclude: [...FRONT_ENDS, ...ARM64_ONLY, ...VFIO_USER, ...SRIOV, ...MEMLOCK_SHARED],
+    seconds: 275,
   },
   {
     name: 'vfio-type1',
@@ -119,13 +119,12 @@ const MACHINE_ROWS = [
       ...PROCESS_TESTS,
       ...ARM64_ONLY,
       ...NODE_CORE_DEVICE,
-      ...BIND,
       ...TRACE,
       ...VFIO_USER,
       ...SRIOV,
       ...MEMLOCK_SHARED,
     ],
-    seconds: 95,
+    seconds: 120,
   },
   {
     name: 'vfio-iommufd',
