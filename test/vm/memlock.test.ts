@@ -3,27 +3,24 @@
 // own process. A process of a user whose other process holds most of the limit passes that
 // check and is refused by the kernel: the kernel's ENOMEM must still be the locked-memory
 // error, with the limit and the fix, and leave nothing behind. (With the
-// container each process is charged alone, so the check before pinning already tells: dma.test.ts.)
+// container each process is charged alone, so the check before pinning already tells: dma-limits.test.ts.)
 import { execFileSync, spawn } from 'node:child_process';
-import { chownSync, statSync } from 'node:fs';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { describe, expect, it } from 'vitest';
 import { testDevice } from './manifest.js';
 import { backend } from './backend.js';
+import { lendToNobody, NOBODY } from './nobody.js';
 
 const FIXTURE = 'test/vm/fixtures/memlock-share.ts';
 const LIMIT = 1 << 20;
-const USER = { uid: 65534, gid: 65534, env: { ...process.env, HOME: '/tmp' } };
 
 describe(`locked memory shared by a user's processes (${backend})`, () => {
   it("the kernel's ENOMEM is ERR_VFIO_MEMLOCK with the limit and the fix, and leaves nothing behind", async () => {
     expect(backend).toBe('iommufd'); // the matrix runs this file on the iommufd row alone
     const edu = testDevice('edu');
     const nvme = testDevice('nvme');
-    const files = ['/dev/iommu', edu.cdev!, nvme.cdev!];
-    const owners = files.map((f) => statSync(f));
-    for (const f of files) chownSync(f, 65534, 65534);
+    using _lent = lendToNobody(['/dev/iommu', edu.cdev!, nvme.cdev!]);
     const args = (mode: string, bdf: string, bytes: number) => [
       '--import',
       'tsx',
@@ -33,7 +30,7 @@ describe(`locked memory shared by a user's processes (${backend})`, () => {
       String(LIMIT),
       String(bytes),
     ];
-    const holder = spawn(process.execPath, args('hold', edu.bdf, 768 << 10), { ...USER, stdio: 'pipe' });
+    const holder = spawn(process.execPath, args('hold', edu.bdf, 768 << 10), { ...NOBODY, stdio: 'pipe' });
     const exited = once(holder, 'exit');
     let stderr = '';
     holder.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -42,7 +39,7 @@ describe(`locked memory shared by a user's processes (${backend})`, () => {
       expect(JSON.parse(line)).toMatchObject({ held: 768 << 10 });
       // The same user, another process and device: 512 KiB fits its own limit, not the user's.
       const out = execFileSync(process.execPath, args('alloc', nvme.bdf, 512 << 10), {
-        ...USER,
+        ...NOBODY,
         encoding: 'utf8',
         timeout: 150_000,
       });
@@ -59,7 +56,6 @@ describe(`locked memory shared by a user's processes (${backend})`, () => {
     } finally {
       holder.stdin.end();
       await exited;
-      files.forEach((f, i) => chownSync(f, owners[i].uid, owners[i].gid));
     }
     expect(holder.exitCode, `the holder's stderr: ${stderr}`).toBe(0);
   }, 300_000); // two children start node with tsx: 7-10 s each on x86-64
