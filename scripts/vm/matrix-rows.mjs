@@ -72,8 +72,14 @@ const LOW_POWER = ['test/vm/low-power.test.ts'];
 const HOTPLUG_RIG = ['--devices', 'edu,nvme,e1000e,nonviable,hotplug', '--monitor'];
 
 // Locked memory counted per user: iommufd charges all of a user's processes together (the
-// container charges each alone, which dma.test.ts covers on every row): the iommufd row only.
+// container charges each alone, which dma-limits.test.ts covers on every row): the iommufd row only.
 const MEMLOCK_SHARED = ['test/vm/memlock.test.ts'];
+
+// DMA: edu's round trips, the refusals (limits), and a device's life with DMA.
+const DMA = ['test/vm/dma.test.ts', 'test/vm/dma-limits.test.ts', 'test/vm/dma-lifecycle.test.ts'];
+
+// Interrupts: edu's MSI, INTx and asynchronous waits, nvme's MSI-X, and the request interrupt.
+const INTERRUPTS = ['test/vm/interrupts.test.ts', 'test/vm/msix.test.ts', 'test/vm/device-request.test.ts'];
 
 /**
  * The device suite's core, run again under each pinned Node other than the machine's: what
@@ -82,12 +88,7 @@ const MEMLOCK_SHARED = ['test/vm/memlock.test.ts'];
  * of waiting (the libuv poll seam), the REPL (node's repl module, util.inspect), the command, and
  * the README's blocks (the package imported by name, TypeScript through tsx).
  */
-const NODE_CORE_DEVICE = [
-  'test/vm/edu.test.ts',
-  'test/vm/devices.test.ts',
-  'test/vm/dma.test.ts',
-  'test/vm/interrupts.test.ts',
-];
+const NODE_CORE_DEVICE = ['test/vm/edu.test.ts', 'test/vm/devices.test.ts', ...DMA, ...INTERRUPTS];
 export const NODE_CORE = [
   'test/vm/rig.test.ts',
   ...NODE_CORE_DEVICE,
@@ -170,8 +171,8 @@ const MACHINE_ROWS = [
     // IOMMU) mean anything (no groups to share, no IOVA ranges): the rest of the suite is
     // about the IOMMU.
     files: [
-      'test/vm/dma.test.ts',
-      'test/vm/interrupts.test.ts',
+      ...DMA,
+      ...INTERRUPTS,
       'test/vm/arguments.test.ts',
       'test/vm/device-missing.test.ts',
       'test/vm/doctor.test.ts',
