@@ -25,6 +25,7 @@ export {
 export { Mapping, rawView, bufferAddress, MAP_FAILED_ADDRESS, type MmapOptions } from './memory.js';
 export { AddressedMemory } from './addressed.js';
 export { EventFd } from './eventfd.js';
+export { fdLink, describeFd, isEventfd } from './fd-link.js';
 export {
   sysSocketpair,
   sysSocket,

@@ -20,7 +20,7 @@ import {
   VFIO_PCI_MSI_IRQ_INDEX,
   VFIO_PCI_NUM_IRQS,
 } from '../../../structs/index.js';
-import { closeAll, sysClose, sysWrite } from '../../sys/index.js';
+import { closeAll, describeFd, isEventfd, sysClose, sysWrite } from '../../sys/index.js';
 import type { IrqSetMessage } from '../payloads.js';
 import type { InterruptModel } from './model.js';
 
@@ -31,7 +31,7 @@ export interface ServedIrqInfo {
   count: number;
 }
 
-/** A command refused with an errno, and why (for the server's log). */
+/** A command refused with an errno, and why (the client gets the errno alone). */
 export interface Refusal {
   errno: number;
   why: string;
@@ -107,6 +107,14 @@ export class ServedInterrupts {
       return undefined;
     }
     if (m.flags & VFIO_IRQ_SET_DATA_EVENTFD) {
+      // An interrupt is an 8-byte write from the server's thread: into a full pipe or a FIFO a
+      // client sent instead, it would block the server, every client with it.
+      const other = fds.findIndex((fd) => !isEventfd(fd));
+      if (other >= 0)
+        return refuse(
+          constants.errno.EINVAL,
+          `the descriptor for vector ${m.start + other}, ${describeFd(fds[other])}, is not an eventfd`,
+        );
       this.#release(vectors, m.start, m.count);
       fds.forEach((fd, i) => (vectors[m.start + i] = fd));
       return undefined;

@@ -4,18 +4,10 @@
  * and a VFIO device by the anonymous inode the group path makes and the sysfs path the kernel
  * shows in `/proc/self/fdinfo` (7.x; 6.1 shows none, and the device's info is all there is).
  */
-import { fstatSync, readFileSync, readlinkSync, realpathSync, statSync } from 'node:fs';
+import { fstatSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { VfioError, VfioErrorCode } from '../../../structs/index.js';
 import type { PciAddress, PciSysfs } from '../../pci/index.js';
-
-/** What the fd is, for a message: its `/proc/self/fd` link (`/dev/null`, `socket:[123]`). */
-export function describeFd(fd: number): string {
-  try {
-    return `fd ${fd} (${readlinkSync(`/proc/self/fd/${fd}`)})`;
-  } catch {
-    return `fd ${fd}`;
-  }
-}
+import { describeFd, fdLink } from '../../sys/index.js';
 
 function refuse(what: string, fd: number, expected: string, from: string): never {
   throw new VfioError(
@@ -30,14 +22,6 @@ function sameNode(fd: number, node: string): boolean {
     return st.isCharacterDevice() && st.rdev === statSync(node).rdev;
   } catch {
     return false;
-  }
-}
-
-function fdLink(fd: number): string {
-  try {
-    return readlinkSync(`/proc/self/fd/${fd}`);
-  } catch {
-    return '';
   }
 }
 

@@ -212,6 +212,43 @@ describe('a vfio-user server session', () => {
     }
   });
 
+  it('refuses an interrupt descriptor that is not an eventfd, closing it; the vector keeps its eventfd', () => {
+    const { s } = session();
+    s.handle(command(VFIO_USER_VERSION, encodeVersion({ major: 0, minor: 1, capabilities: DEFAULT_CAPABILITIES })));
+    const fd = new EventFd();
+    try {
+      const set = encodeIrqSet({
+        flags: VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER,
+        index: VFIO_PCI_MSI_IRQ_INDEX,
+        start: 0,
+        count: 1,
+      });
+      expect(s.handle(command(VFIO_USER_DEVICE_SET_IRQS, set, [copyOf(fd.fd)]))).toEqual({});
+      const before = openFdCount();
+      // A socket, as a client could send: an interrupt written into a full one would block the server.
+      const [a, b] = UnixSocket.pair();
+      b.close();
+      const other = copyOf(a.fd);
+      a.close();
+      const refused = s.handle(command(VFIO_USER_DEVICE_SET_IRQS, set, [other]));
+      expect(refused).toMatchObject({ errno: 22 });
+      expect((refused as { why: string }).why).toMatch(
+        new RegExp(`^the descriptor for vector 0, fd ${other} \\(socket:\\[\\d+\\]\\), is not an eventfd$`),
+      );
+      expect(openFdCount()).toBe(before); // the pair closed here, the copy by the session
+      s.handle(
+        command(
+          VFIO_USER_REGION_WRITE,
+          encodeRegionAccess({ region: 0, offset: 8n, count: 4, data: new Uint8Array(4) }),
+        ),
+      );
+      expect(fd.read()).toBe(1n); // raised through the eventfd set before
+    } finally {
+      fd.close();
+      s.handle(command(VFIO_USER_DEVICE_RESET));
+    }
+  });
+
   it('maps a DMA window from its descriptor: the model reads and writes the client memory', () => {
     const { s, device } = session();
     s.handle(command(VFIO_USER_VERSION, encodeVersion({ major: 0, minor: 1, capabilities: DEFAULT_CAPABILITIES })));
