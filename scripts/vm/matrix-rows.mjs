@@ -146,6 +146,9 @@ const MACHINE_ROWS = [
     // The slowest row (the front ends, and an emulated SMMUv3 slow to map and unmap): more than
     // the default 900 s before scripts/vm/run gives up, for a machine busy with other work.
     rig: ['--arch', 'arm64', '--kernel', 'debian', '--memory', '6G', '--timeout', '1800'],
+    // The README's blocks alone: every block starts node under TCG (about 15 s each, 350 s for
+    // all of docs/); the pages' blocks call the same library, and run on vfio-iommufd.
+    env: { VFIO_TS_DOC_BLOCKS: 'README.md' },
     exclude: [
       ...BIND,
       ...TRACE,
