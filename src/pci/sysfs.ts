@@ -146,8 +146,9 @@ export class PciSysfs {
 
   /**
    * The device's `driver_override`, or null when none is set (the file reads `(null)`). The read
-   * takes the device's lock (seen on 6.1), which an unbind holds until every holder has closed the device:
-   * from a process that holds it open while it is being unbound, the read never returns.
+   * takes the device's lock (seen on 6.1), which an unbind holds until every holder has closed
+   * the device: from a process that holds it open while it is being unbound, the read never
+   * returns.
    */
   driverOverride(addr: PciAddress): string | null {
     try {

@@ -9,6 +9,15 @@ import { backend, on, runsOn } from './backend.js';
 import { lendToNobody, NOBODY } from './nobody.js';
 
 describe('DMA limits', () => {
+  it('hugepages beyond what is reserved give a clear error', () => {
+    using dev = openDevice(testDevice('edu').bdf);
+    const free = Number(readFileSync('/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages', 'utf8'));
+    expect(() => dev.dma.alloc((free + 1) * (2 << 20), { hugepages: '2M' })).toThrow(
+      new RegExp(`${free + 1} free 2M hugepages are needed and ${free} are free`),
+    );
+    expect(dev.dma.buffers).toBe(0);
+  });
+
   it('1 GiB hugepages that are not reserved give the same clear error', () => {
     using dev = openDevice(testDevice('edu').bdf);
     const sysfs = '/sys/kernel/mm/hugepages/hugepages-1048576kB/free_hugepages';

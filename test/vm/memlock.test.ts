@@ -2,8 +2,8 @@
 // user, all of its processes together, where the library's check before pinning sees only its
 // own process. A process of a user whose other process holds most of the limit passes that
 // check and is refused by the kernel: the kernel's ENOMEM must still be the locked-memory
-// error, with the limit and the fix, and leave nothing behind. (With the
-// container each process is charged alone, so the check before pinning already tells: dma-limits.test.ts.)
+// error, with the limit and the fix, and leave nothing behind. (With the container each process
+// is charged alone, so the check before pinning already tells: dma-limits.test.ts.)
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
